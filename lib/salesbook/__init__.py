@@ -1,0 +1,18 @@
+"""salesbook: Jupyter workbooks for B2B sales diagnostics.
+
+The data flows one way: source -> :func:`load_sales` (validate, clean, report)
+-> :func:`get_cube` (aggregates, computed once and cached) -> analyses ->
+charts and tables -> notebooks -> HTML reports (:mod:`salesbook.runner`).
+"""
+
+__version__ = "0.1.0"
+
+from .errors import DataError, ParameterError, Problem  # noqa: E402
+from .load import Sales, load_sales  # noqa: E402
+from .mapping import CANONICAL, REQUIRED, load_mapping  # noqa: E402
+from .validate import LoadReport  # noqa: E402
+from .cube import Cube, build_cube, get_cube  # noqa: E402
+from .i18n import t  # noqa: E402
+
+__all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
+           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t"]

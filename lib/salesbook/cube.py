@@ -1,0 +1,201 @@
+"""The cube: every aggregate the analyses need, computed once per run in the engine.
+
+Raw sales lines never leave the engine (DuckDB by default, any ibis backend
+otherwise): only these aggregates come back to pandas, and they are cached as
+Parquet so that notebooks never re-aggregate raw lines.
+
+=====================  ==========================================================
+table                  one row per ... and its columns
+=====================  ==========================================================
+``client_month``       client x month: revenue, orders, lines, quantity,
+                       products, categories (distinct counts)
+``client_day``         client x day with purchases: revenue, orders, lines
+``client_category``    client x category: revenue, lines, first_date, last_date, months
+``manager_month``      manager x month: revenue, clients, orders, lines
+``category_month``     category x month: revenue, clients, lines
+``clients``            client: client_name, region, first_date, last_date,
+                       first_manager, manager (latest), revenue, orders, lines,
+                       categories, median_gap_days (between purchase days)
+=====================  ==========================================================
+
+``month`` is the first day of the month (datetime64). Orders are distinct
+``order_id`` values, or distinct purchase days where the source has no order id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from . import __version__, paths
+from .load import Sales, load_sales
+from .mapping import ColumnMapping, load_mapping
+from .validate import LoadReport
+
+__all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "TABLES", "CUBE_VERSION"]
+
+CUBE_VERSION = 1
+TABLES = ("client_month", "client_day", "client_category", "manager_month", "category_month", "clients")
+
+
+@dataclass
+class Cube:
+    """The aggregates of one data set at one analysis date, as pandas frames."""
+
+    client_month: pd.DataFrame
+    client_day: pd.DataFrame
+    client_category: pd.DataFrame
+    manager_month: pd.DataFrame
+    category_month: pd.DataFrame
+    clients: pd.DataFrame
+    report: LoadReport
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return pd.Timestamp(self.report.as_of)
+
+    @property
+    def has(self) -> set[str]:
+        """Canonical columns the source had (``cost``, ``category``, ...)."""
+        return set(self.report.columns_present)
+
+    def monthly(self) -> pd.DataFrame:
+        """Company turnover per month, every month of the period (zeros, not gaps)."""
+        m = self.client_month.groupby("month", as_index=False).agg(
+            revenue=("revenue", "sum"), clients=("client_id", "nunique"), orders=("orders", "sum"))
+        first = self.client_month["month"].min()
+        last = self.as_of.to_period("M").to_timestamp()
+        full = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").astype("datetime64[us]")})
+        out = full.merge(m, on="month", how="left").fillna({"revenue": 0.0, "clients": 0, "orders": 0})
+        return out.astype({"clients": "int64", "orders": "int64"})
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / "report.json").write_text(self.report.to_json(), encoding="utf-8")
+        (folder / "meta.json").write_text(json.dumps(self.meta, ensure_ascii=False, indent=1, default=str),
+                                          encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "Cube":
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        return cls(**frames, report=report, meta=meta)
+
+
+def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
+    """The ibis expressions of every cube table over clean canonical lines (any backend)."""
+    t = lines.mutate(month=lines.date.truncate("M"), day=lines.date.truncate("D"))
+    order_key = t.order_id.fill_null(t.day.cast("string"))
+    t = t.mutate(_order=order_key)
+    buy = t.amount > 0  # a purchase; returns net revenue but are not orders or purchase dates
+    client_month = t.group_by(["client_id", "month"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        quantity=t.quantity.sum(), products=t.product_id.nunique(), categories=t.category.nunique())
+    client_day = t.group_by(["client_id", "day"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count())
+    client_category = t.group_by(["client_id", "category"]).aggregate(
+        revenue=t.amount.sum(), lines=t.count(), first_date=t.date.min(where=buy),
+        last_date=t.date.max(where=buy), months=t.month.nunique(where=buy))
+    manager_month = t.group_by(["manager", "month"]).aggregate(
+        revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
+        lines=t.count())
+    category_month = t.group_by(["category", "month"]).aggregate(
+        revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), lines=t.count())
+    # gaps between purchase days, per client, from client_day (already small)
+    w = ibis.window(group_by="client_id", order_by="day")
+    days = client_day.filter(client_day.orders > 0)
+    gaps = days.mutate(gap=(days.day.delta(days.day.lag().over(w), unit="day")))
+    median_gap = gaps.group_by("client_id").aggregate(median_gap_days=gaps.gap.median())
+    base = t.group_by("client_id").aggregate(
+        client_name=t.client_name.argmax(t.date), region=t.region.argmax(t.date),
+        first_date=t.date.min(where=buy), last_date=t.date.max(where=buy),
+        first_manager=t.manager.argmin(t.date, where=buy), manager=t.manager.argmax(t.date),
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        categories=t.category.nunique())
+    clients = base.left_join(median_gap, "client_id").drop("client_id_right")
+    return {"client_month": client_month, "client_day": client_day, "client_category": client_category,
+            "manager_month": manager_month, "category_month": category_month, "clients": clients}
+
+
+_SORT = {"client_month": ["client_id", "month"], "client_day": ["client_id", "day"],
+         "client_category": ["client_id", "category"], "manager_month": ["manager", "month"],
+         "category_month": ["category", "month"], "clients": ["client_id"]}
+
+
+def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
+    df = expr.to_pyarrow().to_pandas()
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = df[col].astype("datetime64[us]")
+    return df.sort_values(_SORT[name], kind="stable").reset_index(drop=True)
+
+
+def build_cube(sales: Sales) -> Cube:
+    """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
+    lines = sales.table
+    frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(lines).items()}
+    frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
+    meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
+    return Cube(**frames, report=sales.report, meta=meta)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[str, Any]) -> str | None:
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    path = paths.resolve_source(source)
+    if not path.exists():
+        return None
+    st = path.stat()
+    ident = {"path": str(path), "size": st.st_size, "mtime": st.st_mtime_ns,
+             "mapping": {"columns": mapping.columns, "read": mapping.read}, "as_of": str(as_of),
+             "options": {k: str(v) for k, v in sorted(options.items())},
+             "version": __version__, "cube": CUBE_VERSION}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | None" = None, *,
+             cache: bool = True, cache_dir: Path | None = None, **load_options: Any) -> Cube:
+    """Load, validate and aggregate ``source`` once; later calls read the cached cube.
+
+    The cache key is the file (path, size, modification time), the mapping,
+    ``as_of``, the load options and the salesbook version, so a changed file
+    or option is never served from an old cache. ``as_of`` may be ``None`` or
+    ``""`` for the last date in the data.
+    """
+    as_of = as_of or None
+    m = load_mapping(mapping)
+    key = _cache_key(source, m, as_of, load_options) if cache else None
+    root = Path(cache_dir or paths.CACHE_DIR) / "cubes"
+    if key and (root / key / "meta.json").exists():
+        return Cube.load(root / key)
+    sales = load_sales(source, m, as_of=as_of, **load_options)
+    cube = build_cube(sales)
+    if key:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+        try:
+            cube.save(tmp)
+            target = root / key
+            if target.exists():
+                shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return cube

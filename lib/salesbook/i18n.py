@@ -1,0 +1,41 @@
+"""One message catalogue for every label, title and sentence of every report.
+
+``messages/catalogue.yml`` holds each key with its English and Russian text
+side by side, so that a language cannot fall behind unnoticed (a test checks
+that every key has every language and the same placeholders).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ParameterError
+
+__all__ = ["LANGS", "t", "catalogue", "month_names"]
+
+LANGS = ("en", "ru")
+_FILE = Path(__file__).resolve().parent / "messages" / "catalogue.yml"
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(_FILE.read_text(encoding="utf-8"))
+
+
+def t(key: str, lang: str = "en", **values: Any) -> str:
+    """The text of ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
+    if lang not in LANGS:
+        raise ParameterError(f"lang={lang!r}: expected one of {', '.join(LANGS)}")
+    try:
+        text = catalogue()[key][lang]
+    except KeyError:
+        raise KeyError(f"no message {key!r} in {_FILE.name}") from None
+    return text.format(**values) if values else text
+
+
+def month_names(lang: str = "en", short: bool = True) -> list[str]:
+    return t("months.short" if short else "months.long", lang).split(",")

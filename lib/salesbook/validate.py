@@ -1,0 +1,335 @@
+"""Clean canonical sales lines and account for every line: the load report.
+
+Lines are examined in a fixed order and each line is counted under the first
+reason that applies to it:
+
+=================  ==========================================  =================
+reason             what                                        default action
+=================  ==========================================  =================
+``total_row``      a total row of the export ("Итого")         dropped
+``bad_value``      a date or amount that cannot be read        error (or dropped)
+``no_client``      no client id                                dropped
+``bad_date``       no date (typed sources)                     dropped
+``bad_amount``     no amount, or not finite (typed sources)    dropped
+``after_as_of``    dated after the analysis date               dropped
+``duplicate``      an exact copy of an earlier line            dropped
+``zero_amount``    amount exactly 0                            dropped
+``return``         negative amount: return or cancellation     kept, nets sales
+=================  ==========================================  =================
+
+So ``rows_read == rows_kept + sum(dropped counts)`` always holds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+import pandera.ibis as pa
+
+from .errors import DataError, Problem
+from .mapping import CANONICAL, NUMERIC
+
+__all__ = ["LoadReport", "ReportLine", "clean_lines", "SALES_SCHEMA", "check_schema", "REASONS"]
+
+REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "after_as_of",
+           "duplicate", "zero_amount", "return")
+EXAMPLES = 5
+
+
+@dataclass
+class ReportLine:
+    """Lines set aside or noted for one reason."""
+
+    reason: str
+    count: int
+    action: str  # "dropped" or "kept"
+    amount: float = 0.0
+    rows: list[int] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """What was read, what was detected, and where every line went."""
+
+    source: str = ""
+    kind: str = ""
+    mapping: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_line: int | None = None
+    decimal: Any = None
+    date_format: str | None = None
+    line_word: str = "line"
+    columns_present: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_kept: int = 0
+    as_of: str | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+    clients: int = 0
+    revenue: float = 0.0
+    lines: list[ReportLine] = field(default_factory=list)
+
+    @property
+    def rows_dropped(self) -> int:
+        return sum(ln.count for ln in self.lines if ln.action == "dropped")
+
+    @property
+    def balanced(self) -> bool:
+        """Every line read is either kept or dropped with a reason."""
+        return self.rows_read == self.rows_kept + self.rows_dropped
+
+    def count(self, reason: str) -> int:
+        return sum(ln.count for ln in self.lines if ln.reason == reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LoadReport":
+        data = dict(data)
+        data["lines"] = [ReportLine(**ln) for ln in data.get("lines", [])]
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str)
+
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
+        """One row per reason: lines, amount, action, example lines. Labels in ``lang``."""
+        from .i18n import t
+        rows = []
+        for ln in self.lines:
+            examples = ", ".join(str(r) for r in ln.rows[:EXAMPLES])
+            rows.append({
+                t("col.reason", lang): t(f"reason.{ln.reason}", lang),
+                t("col.lines", lang): ln.count,
+                t("col.amount", lang): round(ln.amount, 2),
+                t("col.action", lang): t(f"action.{ln.action}", lang),
+                t("col.examples", lang): examples,
+            })
+        return pd.DataFrame(rows, columns=[t(k, lang) for k in
+                                           ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
+
+    def to_text(self, lang: str = "en") -> str:
+        from .i18n import t
+        out = [t("report.source", lang, source=self.source, kind=self.kind)]
+        detected = []
+        if self.encoding:
+            detected.append(f"encoding {self.encoding}")
+        if self.delimiter:
+            detected.append(f"delimiter {self.delimiter!r}")
+        if self.decimal:
+            marks = sorted(set(self.decimal.values())) if isinstance(self.decimal, dict) else [self.decimal]
+            detected.append("decimal mark " + "/".join(repr(m) for m in marks))
+        if self.date_format:
+            detected.append(f"dates {self.date_format}")
+        if self.header_line and self.header_line > 1:
+            detected.append(f"header on {self.line_word} {self.header_line}")
+        if detected:
+            out.append("  " + ", ".join(detected))
+        out.append(t("report.counts", lang, read=self.rows_read, kept=self.rows_kept,
+                     dropped=self.rows_dropped))
+        if self.first_date:
+            out.append(t("report.period", lang, first=self.first_date, last=self.last_date,
+                         as_of=self.as_of, clients=self.clients))
+        for ln in self.lines:
+            where = ""
+            if ln.rows:
+                where = f" ({self.line_word} " + ", ".join(str(r) for r in ln.rows[:EXAMPLES])
+                where += ", …)" if ln.count > len(ln.rows[:EXAMPLES]) else ")"
+            out.append(f"  - {t('reason.' + ln.reason, lang)}: {ln.count} "
+                       f"[{t('action.' + ln.action, lang)}; {ln.amount:,.2f}]{where}")
+        return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- schema (pandera)
+
+SALES_SCHEMA = pa.DataFrameSchema(
+    {
+        "date": pa.Column(dt.Timestamp(), nullable=False),
+        "client_id": pa.Column(dt.String(), nullable=False),
+        "amount": pa.Column(dt.Float64(), nullable=False),
+        **{c: pa.Column(dt.Float64(), nullable=True) for c in sorted(NUMERIC - {"amount"})},
+        **{c: pa.Column(dt.String(), nullable=True)
+           for c in CANONICAL if c not in NUMERIC and c not in ("date", "client_id")},
+    },
+    strict=True,
+    name="canonical sales lines",
+)
+
+
+def check_schema(table: ibis.Table, where: str) -> ibis.Table:
+    """Check the clean table against :data:`SALES_SCHEMA` (pandera, in the engine)."""
+    try:
+        return SALES_SCHEMA.validate(table, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:  # type: ignore[attr-defined]
+        cases = getattr(exc, "failure_cases", None)
+        problems = []
+        if cases is not None:
+            for _, row in cases.head(20).iterrows():
+                problems.append(Problem(f"{row.get('check')}: {row.get('failure_case')}",
+                                        column=row.get("column")))
+        raise DataError(where, problems or [Problem(str(exc))]) from None
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _end_of(day: "str | date | datetime") -> datetime:
+    d = pd.Timestamp(day).normalize()
+    return (d + timedelta(days=1)).to_pydatetime()
+
+
+def _examples(table: ibis.Table, cond, column: str) -> tuple[list[int], list[str]]:
+    """Up to EXAMPLES line numbers and values where ``cond(table)`` holds."""
+    got = (table.filter(cond(table)).order_by("_row").select("_row", column)
+           .limit(EXAMPLES).to_pyarrow().to_pylist())
+    return [int(r["_row"]) for r in got], [str(r[column]) for r in got]
+
+
+def _stage1(t: ibis.Table, cutoff: datetime | None) -> dict[str, ibis.Value]:
+    """Exclusive conditions of the first checks: each line under its first reason."""
+    conds = {
+        "no_client": t.client_id.isnull(),
+        "bad_date": t.date.isnull(),
+        "bad_amount": t.amount.isnull() | t.amount.isnan() | t.amount.isinf(),
+    }
+    seen = ibis.literal(False)
+    out = {}
+    for reason, cond in conds.items():
+        out[reason] = cond & ~seen
+        seen = seen | cond
+    if cutoff is not None:
+        out["after_as_of"] = ~seen & (t.date >= cutoff)
+    out["valid"] = ~seen
+    return out
+
+
+def clean_lines(
+    canon: ibis.Table,
+    report: LoadReport,
+    *,
+    as_of: "str | date | None" = None,
+    returns: str = "net",
+    duplicates: str = "drop",
+    zero_amounts: str = "drop",
+    future: str = "drop",
+    total_rows: list[int] | None = None,
+    parse_drops: dict[str, list[int]] | None = None,
+) -> ibis.Table:
+    """Apply the cleaning steps in order, fill ``report`` and return the clean lines."""
+    for name, value, allowed in (("returns", returns, ("net", "drop")),
+                                 ("duplicates", duplicates, ("drop", "keep")),
+                                 ("zero_amounts", zero_amounts, ("drop", "keep")),
+                                 ("future", future, ("drop", "raise"))):
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r}: expected one of {allowed}")
+    t = canon
+    has_row = "_row" in t.columns
+    numbered = t if has_row else t.mutate(_row=ibis.row_number() + 1)
+
+    def ex_table(current: ibis.Table) -> ibis.Table:
+        return current if has_row else numbered
+
+    if total_rows:
+        report.lines.append(ReportLine("total_row", len(total_rows), "dropped", rows=total_rows[:EXAMPLES]))
+    for col, rows in (parse_drops or {}).items():
+        if rows:
+            report.lines.append(ReportLine("bad_value", len(rows), "dropped", rows=rows[:EXAMPLES],
+                                           values=[col]))
+
+    if as_of is None:
+        valid0 = _stage1(t, None)["valid"]
+        last = t.filter(valid0).date.max().to_pyarrow().as_py()
+        as_of = (last or datetime(1970, 1, 1)).date() if isinstance(last, datetime) else last
+    cutoff = _end_of(as_of)
+    exclusive = _stage1(t, cutoff)
+    valid = exclusive.pop("valid")
+    report.as_of = str(pd.Timestamp(as_of).date())
+
+    aggs = {"n": t.count()}
+    for reason, cond in exclusive.items():
+        aggs[f"{reason}_n"] = cond.sum()
+        aggs[f"{reason}_amt"] = ibis.ifelse(cond, t.amount.fill_null(0), 0).sum()
+    row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    report.rows_read += int(row["n"])  # plus what the reader set aside before
+    for reason in exclusive:
+        n = int(row[f"{reason}_n"] or 0)
+        if n:
+            col = {"no_client": "client_id", "bad_date": "date", "bad_amount": "amount",
+                   "after_as_of": "date"}[reason]
+            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff)[r], col)
+            if reason == "after_as_of" and future == "raise":
+                raise DataError(report.source, [Problem(
+                    "{n} lines are dated after the analysis date " + report.as_of, column="date",
+                    rows=rows, values=values, count=n, expected=f"dates up to {report.as_of}")],
+                    report.line_word)
+            report.lines.append(ReportLine(reason, n, "dropped", float(row[f"{reason}_amt"] or 0), rows, values))
+    t = t.filter(valid & (t.date < cutoff))
+
+    # exact duplicates: every canonical column equal; the first occurrence is kept
+    keys = list(CANONICAL)
+    if has_row:
+        w = ibis.window(group_by=keys, order_by="_row")
+        marked = t.mutate(_copy=ibis.row_number().over(w))
+        dup_cond = marked._copy > 0
+        stats = marked.aggregate(n=dup_cond.sum(), amt=ibis.ifelse(dup_cond, marked.amount, 0).sum())
+        st = stats.to_pyarrow().to_pylist()[0]
+        n_dup = int(st["n"] or 0)
+        if n_dup:
+            rows, values = _examples(marked, lambda x: x._copy > 0, "client_id")
+            report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
+                                           float(st["amt"] or 0), rows, values))
+        if duplicates == "drop":
+            t = marked.filter(~dup_cond).drop("_copy")
+        else:
+            t = marked.drop("_copy")
+    else:
+        counted = t.group_by(keys).aggregate(_n=t.count(), _amt=t.amount.sum())
+        st = counted.aggregate(n=(counted._n - 1).sum(),
+                               amt=(counted._amt - counted._amt / counted._n).sum()).to_pyarrow().to_pylist()[0]
+        n_dup = int(st["n"] or 0)
+        if n_dup:
+            report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
+                                           float(st["amt"] or 0)))
+            if duplicates == "drop":
+                t = t.distinct()
+
+    zero = t.amount == 0
+    neg = t.amount < 0
+    st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum()).to_pyarrow().to_pylist()[0]
+    if st["z"]:
+        rows, values = _examples(ex_table(t), lambda x: x.amount == 0, "amount")
+        report.lines.append(ReportLine("zero_amount", int(st["z"]),
+                                       "dropped" if zero_amounts == "drop" else "kept", 0.0, rows, values))
+        if zero_amounts == "drop":
+            t = t.filter(~zero)
+    if st["r"]:
+        rows, values = _examples(ex_table(t), lambda x: x.amount < 0, "amount")
+        report.lines.append(ReportLine("return", int(st["r"]), "kept" if returns == "net" else "dropped",
+                                       float(st["ramt"] or 0), rows, values))
+        if returns == "drop":
+            t = t.filter(~neg)
+
+    if "_row" in t.columns:
+        t = t.drop("_row")
+    t = t.select(*CANONICAL)
+    summary = t.aggregate(n=t.count(), rev=t.amount.sum(), first=t.date.min(), last=t.date.max(),
+                          clients=t.client_id.nunique()).to_pyarrow().to_pylist()[0]
+    report.rows_kept = int(summary["n"] or 0)
+    report.revenue = float(summary["rev"] or 0)
+    report.clients = int(summary["clients"] or 0)
+    report.first_date = str(summary["first"].date()) if summary["first"] else None
+    report.last_date = str(summary["last"].date()) if summary["last"] else None
+    if report.rows_kept == 0:
+        raise DataError(report.source, "no sales lines left to analyse: " + "; ".join(
+            f"{ln.reason} {ln.count}" for ln in report.lines) if report.lines else
+            "no sales lines in the file")
+    return check_schema(t, report.source)
