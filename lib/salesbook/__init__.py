@@ -13,6 +13,8 @@ from .mapping import CANONICAL, REQUIRED, load_mapping  # noqa: E402
 from .validate import LoadReport  # noqa: E402
 from .cube import Cube, build_cube, get_cube  # noqa: E402
 from .i18n import t  # noqa: E402
+from .display import Book  # noqa: E402
+from . import display  # noqa: E402
 
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
-           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t"]
+           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display"]

@@ -326,7 +326,7 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping, info: _Tex
             empty = values.isna() | (values.astype("string").str.strip() == "")
             if empty.any():
                 rows = frame.loc[empty.fillna(True).astype(bool), "_row"].tolist()
-                problems.append(Problem("{n} lines have no date", column=canon_of[col], source_column=col,
+                problems.append(Problem("{n} line(s) with no date", column=canon_of[col], source_column=col,
                                         rows=rows, count=len(rows), expected=expected))
                 bad = bad | empty.fillna(True).astype(bool)
         else:
@@ -338,8 +338,8 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping, info: _Tex
             bad_masks[col] = bad
             nonempty = bad & ~(values.isna() | (values.astype("string").str.strip() == "")).fillna(True)
             if nonempty.any():
-                what = "are not numbers" if kind == "number" else "are not dates"
-                problems.append(Problem("{n} values " + what, column=canon_of[col], source_column=col,
+                what = "not a number" if kind == "number" else "not a date"
+                problems.append(Problem("{n} value(s) " + what, column=canon_of[col], source_column=col,
                                         rows=frame.loc[nonempty, "_row"].tolist(),
                                         values=values[nonempty].tolist(), count=int(nonempty.sum()),
                                         expected=expected))
@@ -350,9 +350,10 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping, info: _Tex
 
 
 def _canonical(table: ibis.Table, mapping: ColumnMapping, where: str,
-               line_word: str) -> tuple[ibis.Table, list[str], list[Problem]]:
+               file_columns: list[str] | None = None) -> tuple[ibis.Table, list[str], list[Problem]]:
     """Apply the mapping in the engine: canonical columns with canonical types."""
     available = set(table.columns)
+    file_columns = file_columns or sorted(available - {"_row"})
     out: dict[str, ibis.Value] = {}
     present: list[str] = []
     problems: list[Problem] = []
@@ -364,11 +365,11 @@ def _canonical(table: ibis.Table, mapping: ColumnMapping, where: str,
             explicit = canon in mapping.columns
             if canon in REQUIRED:
                 problems.append(Problem(
-                    f"required column is missing: no source column {', '.join(repr(m) for m in missing)}",
+                    f"required column is missing: no source column {', '.join(repr(m) for m in missing)}.",
                     column=canon,
                     expected=("a column named " + repr(str(spec)) if not explicit
                               else f"the mapping's {canon}: {spec!r} to name columns of the file")
-                    + "; the file has " + ", ".join(repr(c) for c in sorted(available - {"_row"}))))
+                    + "; the file has " + ", ".join(repr(c) for c in file_columns)))
             out[canon] = ibis.null(_TYPES[canon])
             continue
         present.append(canon)
@@ -503,6 +504,7 @@ def load_sales(
     parse_drops: dict[str, list[int]] = {}
     detected: dict[str, Any] = {}
     total_rows: list[int] = []
+    file_columns: list[str] | None = None
 
     if isinstance(source, (ibis.Table, pd.DataFrame)):
         raw, where, kind = _source_table(source, con, table)
@@ -521,6 +523,7 @@ def load_sales(
                 for col in frame.columns:
                     if col != "_row":
                         frame[col] = _excel_column(frame[col])
+            file_columns = [c for c in frame.columns if c != "_row"]
             frame, total_rows = _drop_total_rows(frame, m.read.get("total_row"))
             typed_frame, detected, problems, bad_masks = _type_source_columns(frame, m, info, path, opts)
             if bad_masks and bad_values == "drop":
@@ -537,7 +540,7 @@ def load_sales(
         else:
             raw, where, kind = _source_table(path, con, table)
 
-    canon, present, map_problems = _canonical(raw, m, where, info.line_word)
+    canon, present, map_problems = _canonical(raw, m, where, file_columns)
     problems = map_problems + problems
     if problems:
         raise DataError(where, problems, info.line_word)

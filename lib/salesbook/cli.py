@@ -1,0 +1,113 @@
+"""The ``salesbook`` command: run reports, validate a file, write the sample."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__, paths
+from .errors import DataError, ParameterError
+
+__all__ = ["main"]
+
+_CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "notebooks", "parameters", "output", "run_name"}
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"{path}: cannot read the run config: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ParameterError(f"{path}: the run config must be a YAML mapping")
+    unknown = set(raw) - _CONFIG_KEYS
+    if unknown:
+        raise ParameterError(f"{path}: unknown keys {', '.join(sorted(unknown))}; allowed: "
+                             + ", ".join(sorted(_CONFIG_KEYS)))
+    return raw
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunError, run
+    cfg = _read_config(Path(args.config)) if args.config else {}
+    pick = lambda key, default: getattr(args, key) if getattr(args, key) is not None else cfg.get(key, default)  # noqa: E731
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    try:
+        result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
+                     mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
+                     lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
+                     run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log)
+    except (DataError, ParameterError) as exc:
+        print(f"salesbook run: {exc}", file=sys.stderr)
+        return 2
+    except RunError as exc:
+        print(f"salesbook run: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(result.index)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .load import load_sales
+    try:
+        sales = load_sales(args.file, args.mapping or None, as_of=args.as_of or None,
+                           bad_values="drop" if args.drop_bad else "raise")
+    except DataError as exc:
+        print(str(exc))
+        return 1
+    print(sales.report.to_text(args.lang))
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import SampleSpec, write_sample
+    spec = SampleSpec.growing() if args.growing else SampleSpec()
+    out = Path(args.out) if args.out else paths.SAMPLE_DIR
+    s = write_sample(out, spec)
+    print(f"{len(s.lines):,} lines, {s.lines.client_id.nunique():,} clients written to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="salesbook", description="B2B sales diagnostics workbooks.")
+    p.add_argument("--version", action="version", version=f"salesbook {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run workbooks and write HTML reports")
+    r.add_argument("notebooks", nargs="*", help="notebooks to run (00, 00_overview, ...); default all")
+    r.add_argument("--config", help="YAML run config (source, mapping, as_of, lang, notebooks, parameters, output)")
+    r.add_argument("--source", help="sales file or 'sample' (default)")
+    r.add_argument("--mapping", help="mapping YAML or preset (1c)")
+    r.add_argument("--as-of", dest="as_of", help="analysis date yyyy-mm-dd (default: last date in the data)")
+    r.add_argument("--lang", choices=["en", "ru"])
+    r.add_argument("--output", help="reports folder (default: reports/)")
+    r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")
+    r.add_argument("-q", "--quiet", action="store_true", help="print only the report path (for schedulers)")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="check a sales file and print the validation report")
+    v.add_argument("file")
+    v.add_argument("--mapping", help="mapping YAML or preset (1c)")
+    v.add_argument("--as-of", dest="as_of")
+    v.add_argument("--lang", choices=["en", "ru"], default="en")
+    v.add_argument("--drop-bad", action="store_true", help="drop and count unreadable values instead of failing")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("sample", help="write the deterministic sample data set")
+    s.add_argument("--out", help="folder (default: data/sample)")
+    s.add_argument("--growing", action="store_true", help="the growing company instead of the stagnating one")
+    s.set_defaults(func=_cmd_sample)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""What a notebook shows: titles, sentences, tables and charts, escaped and translated.
+
+Client names are data, not markup: every value that goes into a sentence or a
+table is HTML-escaped here, and charts carry names only inside plotly's JSON.
+
+Charts are shown with a renderer that sends two representations: plotly's own
+mime type (interactive in JupyterLab) and an HTML ``<div>`` without plotly.js,
+which the report template completes by embedding plotly.js once per file, so
+that the HTML report draws every chart offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any, Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
+
+from .i18n import t
+
+__all__ = ["Book", "escape", "fmt_money", "fmt_int", "fmt_pct", "register_renderer", "PALETTE"]
+
+PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def escape(value: Any) -> str:
+    """A value as inert text inside Markdown or HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True))
+
+
+def fmt_money(x: float, lang: str = "en", decimals: int = 0) -> str:
+    if x is None or pd.isna(x):
+        return "–"
+    sep = "\u00a0" if lang == "ru" else ","
+    text = f"{abs(x):,.{decimals}f}".replace(",", "\uffff")
+    text = text.replace(".", "," if lang == "ru" else ".").replace("\uffff", sep)
+    return ("−" if x < 0 else "") + text
+
+
+def fmt_int(x: float, lang: str = "en") -> str:
+    return fmt_money(x, lang, 0)
+
+
+def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False) -> str:
+    if x is None or pd.isna(x):
+        return "–"
+    text = f"{x * 100:{'+' if signed else ''}.{decimals}f}"
+    if lang == "ru":
+        text = text.replace(".", ",")
+    return text.replace("-", "−") + "\u00a0%"
+
+
+class _SalesbookRenderer(MimetypeRenderer):
+    """plotly mime type for JupyterLab plus an HTML div for reports (plotly.js added by the template)."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        fig = go.Figure(fig_dict)
+        div = pio.to_html(fig, include_plotlyjs=False, full_html=False,
+                          config={"displaylogo": False, "responsive": True})
+        return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(fig, validate=False, remove_uids=False)),
+                "text/html": div}
+
+
+def register_renderer() -> None:
+    """Make the salesbook renderer plotly's default for this kernel."""
+    if "salesbook" not in pio.renderers:
+        pio.renderers["salesbook"] = _SalesbookRenderer()
+    pio.renderers.default = "salesbook"
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+    display(obj)
+
+
+class Book:
+    """A notebook's voice: everything it shows goes through here, in one language.
+
+    >>> nb = Book("ru")            # doctest: +SKIP
+    >>> nb.title("nb.00.title")    # doctest: +SKIP
+    """
+
+    def __init__(self, lang: str = "en"):
+        t("col.month", lang)  # validates lang
+        self.lang = lang
+        register_renderer()
+
+    def t(self, key: str, **values: Any) -> str:
+        return t(key, self.lang, **values)
+
+    def _md(self, text: str) -> None:
+        from IPython.display import Markdown
+        _display(Markdown(text))
+
+    def title(self, key: str) -> None:
+        self._md(f"# {self.t(key)}")
+
+    def section(self, key: str) -> None:
+        self._md(f"## {self.t(key)}")
+
+    def say(self, key: str, **values: Any) -> None:
+        """A sentence from the catalogue; every value is escaped (client names are data)."""
+        self._md(self.t(key, **{k: escape(v) for k, v in values.items()}))
+
+    def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False) -> None:
+        """A table with escaped cells and localised numbers."""
+        from IPython.display import HTML
+        formats = dict(formats or {})
+        for col in df.columns:
+            if col in formats:
+                continue
+            if pd.api.types.is_integer_dtype(df[col]):
+                formats[col] = lambda v, lang=self.lang: fmt_int(v, lang)
+            elif pd.api.types.is_float_dtype(df[col]):
+                formats[col] = lambda v, lang=self.lang: fmt_money(v, lang, 2)
+        styler = df.style.format(formats, escape="html", na_rep="–")
+        styler = styler.format_index(escape="html", axis=1)
+        if not index:
+            styler = styler.hide(axis="index")
+        else:
+            styler = styler.format_index(escape="html", axis=0)
+        styler = styler.set_table_attributes('class="sb-table"')
+        _display(HTML(styler.to_html()))
+
+    def chart(self, fig: go.Figure) -> None:
+        fig.update_layout(template="plotly_white", colorway=PALETTE,
+                          font=dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13),
+                          margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.15))
+        register_renderer()
+        fig.show()
+
+    def months(self, values: Iterable[pd.Timestamp]) -> list[str]:
+        from .i18n import month_names
+        names = month_names(self.lang)
+        return [f"{names[v.month - 1]} {v.year}" for v in values]

@@ -1,0 +1,284 @@
+"""Run the workbooks with papermill and publish HTML reports, atomically.
+
+One process runs every notebook through papermill's Python API (one kernel per
+notebook, no command line per step), renders each to HTML without code cells
+and with plotly.js embedded once, and writes ``reports/<run>/index.html``.
+Everything is written to a temporary folder first and moved into place only
+when every notebook succeeded, so the last good report is never overwritten;
+a failed run keeps its partial output under ``reports/.failed-<run>/`` and
+raises :class:`RunError` naming the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import nbformat
+
+from . import __version__, paths
+from .errors import DataError, ParameterError
+from .i18n import t
+
+__all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
+           "check_parameters"]
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: parameters every workbook takes; the runner passes them to each notebook that declares them
+COMMON = ("source", "mapping", "as_of", "lang")
+
+
+class RunError(RuntimeError):
+    """A scheduled run failed: which notebook, which cell, what error."""
+
+    def __init__(self, message: str, notebook: str | None = None, cell: int | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    index: Path
+    reports: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def list_notebooks(names: Iterable[str] | None = None, folder: Path | None = None) -> list[Path]:
+    """The numbered workbooks, or those named (``00``, ``00_overview`` or a path)."""
+    folder = folder or paths.NOTEBOOKS_DIR
+    every = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        p = Path(name)
+        if p.suffix == ".ipynb" and p.exists():
+            chosen.append(p.resolve())
+            continue
+        match = [nb for nb in every if nb.stem == name or nb.stem.split("_", 1)[0] == name]
+        if not match:
+            raise ParameterError(f"no notebook {name!r}; notebooks: {', '.join(nb.stem for nb in every)}")
+        chosen.extend(match)
+    return chosen
+
+
+def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+    """Name -> {inferred_type_name, default, help} of a notebook's ``parameters`` cell."""
+    import papermill
+    return papermill.inspect_notebook(str(path))
+
+
+_PY_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+
+
+def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
+    """Unknown names or wrong types are an error before anything runs (papermill only warns)."""
+    declared = notebook_parameters(notebook)
+    problems = []
+    for name, value in given.items():
+        if name not in declared:
+            allowed = ", ".join(f"{n}: {d['inferred_type_name']}" for n, d in declared.items())
+            problems.append(f"unknown parameter {name!r}; allowed: {allowed}")
+            continue
+        typ = declared[name]["inferred_type_name"].split("|")[0].strip()
+        py = _PY_TYPES.get(typ)
+        if py is not None and value is not None and not isinstance(value, py):
+            problems.append(f"parameter {name!r} must be {typ}, got {type(value).__name__} {value!r}")
+    if problems:
+        raise ParameterError(f"{notebook.name}: " + "; ".join(problems))
+
+
+def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+                   for k, v in params.items())
+    body = (f'<details class="sb-params"><summary>{html.escape(t("run.parameters", lang))}</summary>'
+            f'<table class="sb-table">{rows}</table></details>')
+    return nbformat.v4.new_markdown_cell(body)
+
+
+def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None) -> str:
+    """HTML of an executed notebook: no code, no prompts, plotly.js once, offline."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from plotly.offline import get_plotlyjs
+
+    nb = nbformat.from_dict(nb)
+    if parameters is not None:  # right under the title the notebook printed
+        at = next((i + 1 for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
+                   if o.get("data", {}).get("text/markdown", "").startswith("# ")), 0)
+        nb.cells.insert(at, _params_cell(parameters, lang))
+    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
+                                 remove_input_tags={"remove_input"}, enabled=True)
+    exporter.register_preprocessor(tags, enabled=True)
+    uses_plotly = any("application/vnd.plotly.v1+json" in out.get("data", {})
+                      for cell in nb.cells for out in cell.get("outputs", []))
+    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    resources = {"plotly_js": get_plotlyjs() if uses_plotly else "",
+                 "footer": t("run.generated", lang, when=when, version=__version__)}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _index_html(run_name: str, entries: list[tuple[str, str]], info: dict[str, Any], lang: str) -> str:
+    e = html.escape
+    items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for title, href in entries)
+    intro = t("run.index_intro", lang, run=run_name, source=info.get("source", ""), as_of=info.get("as_of", ""))
+    return f"""<!DOCTYPE html>
+<html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(t("run.index_title", lang))}</title>
+<style>body{{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#222}}
+li{{margin:.4rem 0;font-size:1.1rem}} .meta{{color:#666;font-size:.9rem}}</style></head>
+<body><h1>{e(t("run.index_title", lang))}</h1><p class="meta">{e(intro)}</p><ol>{items}</ol>
+<p class="meta">{e(t("run.generated", lang, when=info.get("finished", ""), version=__version__))}</p></body></html>
+"""
+
+
+def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """The first heading a notebook printed (translated), else its file name."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown", "")
+            if text.startswith("# "):
+                return text[2:].strip()
+    return fallback
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version()}
+    for pkg in ("salesbook", "pandas", "ibis-framework", "duckdb", "sqlglot", "plotly", "papermill",
+                "nbconvert", "pandera", "statsmodels"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
+        as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
+        parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
+        log: Callable[[str], None] | None = None, timeout: int = 1800) -> RunResult:
+    """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
+
+    Parameters
+    ----------
+    notebooks
+        Names (``"00"``, ``"00_overview"``) or paths; all numbered notebooks when empty.
+    source, mapping, as_of, lang
+        Passed to every notebook that declares them (``as_of`` ``""``: last date in the data).
+    parameters
+        Per-notebook extra parameters: ``{"01_segmentation": {"window_months": 12}}``.
+    run_name
+        Folder name of the run; default: the current date and time.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from .cube import get_cube
+
+    log = log or (lambda msg: None)
+    out = Path(out or paths.REPORTS_DIR)
+    run_name = run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    chosen = list_notebooks(notebooks)
+    if not chosen:
+        raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
+    per_nb = dict(parameters or {})
+    plan = []
+    for nb_path in chosen:
+        declared = notebook_parameters(nb_path)
+        common = {k: v for k, v in {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
+                                    "lang": lang}.items() if k in declared}
+        extra = {**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})}
+        check_parameters(nb_path, {**common, **extra})
+        plan.append((nb_path, {**common, **extra}))
+    if per_nb:
+        raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
+
+    t0 = time.perf_counter()
+    log(f"loading {source}")
+    cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
+    seconds = {"cube": time.perf_counter() - t0}
+
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".tmp-{run_name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "notebooks").mkdir()
+    entries: list[tuple[str, str]] = []
+    reports: list[Path] = []
+    old_env = os.environ.get("SALESBOOK_REPORT")
+    os.environ["SALESBOOK_REPORT"] = "1"
+    try:
+        for i, (nb_path, params) in enumerate(plan, 1):
+            log(f"[{i}/{len(plan)}] {nb_path.stem}")
+            executed = tmp / "notebooks" / nb_path.name
+            t1 = time.perf_counter()
+            try:
+                nb = papermill.execute_notebook(str(nb_path), str(executed), parameters=params,
+                                                kernel_name=kernel, progress_bar=False, cwd=str(nb_path.parent),
+                                                execution_timeout=timeout)
+            except PapermillExecutionError as exc:
+                failed = out / f".failed-{run_name}"
+                shutil.rmtree(failed, ignore_errors=True)
+                os.replace(tmp, failed)
+                raise RunError(f"{nb_path.name} failed at cell {exc.cell_index} "
+                               f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}. "
+                               f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
+                               "the last good report is untouched.", nb_path.name, exc.cell_index) from None
+            seconds[nb_path.stem] = time.perf_counter() - t1
+            page = tmp / f"{nb_path.stem}.html"
+            page.write_text(render_html(nb, lang, params), encoding="utf-8")
+            reports.append(page)
+            entries.append((_title_of(nb, nb_path.stem), page.name))
+    except BaseException:
+        if tmp.exists():
+            failed = out / f".failed-{run_name}"
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(tmp, failed)
+        raise
+    finally:
+        if old_env is None:
+            os.environ.pop("SALESBOOK_REPORT", None)
+        else:
+            os.environ["SALESBOOK_REPORT"] = old_env
+
+    info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
+            "notebooks": {p.stem: prm for p, prm in plan}, "seconds": {k: round(v, 2) for k, v in seconds.items()},
+            "finished": _dt.datetime.now().isoformat(timespec="seconds"), "versions": _versions(),
+            "argv": sys.argv}
+    (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
+    (tmp / "index.html").write_text(_index_html(run_name, entries, info, lang), encoding="utf-8")
+
+    final = out / run_name
+    if final.exists():  # same run name again: swap, so a reader never sees half a folder
+        old = out / f".old-{run_name}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    latest = out / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(final.name, target_is_directory=True)
+    except OSError:
+        (out / "LATEST").write_text(final.name, encoding="utf-8")
+    log(f"done: {final / 'index.html'}")
+    return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)
