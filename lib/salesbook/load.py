@@ -412,7 +412,13 @@ def _coerce(val: ibis.Value, canon: str) -> ibis.Value:
         val = ibis.ifelse(val == val.floor(), val.cast("int64").cast("string"), val.cast("string"))
     elif not typ.is_string():
         val = val.cast("string")
-    return val.strip().nullif("")
+    val = val.strip()
+    if canon in _ID_COLUMNS:  # "18.0" written by a spreadsheet is the id "18"
+        val = val.re_replace(r"^(\d+)\.0+$", r"\1")
+    return val.nullif("")
+
+
+_ID_COLUMNS = frozenset({"client_id", "product_id", "order_id"})
 
 
 # --------------------------------------------------------------------------- entry point

@@ -30,4 +30,4 @@ def resolve_source(source: str | os.PathLike) -> Path:
     if str(source) == "sample":
         return SAMPLE_SALES
     p = Path(source).expanduser()
-    return p if p.is_absolute() else (ROOT / p)
+    return (p if p.is_absolute() else ROOT / p).resolve()

@@ -248,7 +248,10 @@ def clean_lines(
     if as_of is None:
         valid0 = _stage1(t, None)["valid"]
         last = t.filter(valid0).date.max().to_pyarrow().as_py()
-        as_of = (last or datetime(1970, 1, 1)).date() if isinstance(last, datetime) else last
+        if last is None:
+            raise DataError(report.source, "no sales lines with a client, a date and an amount "
+                            f"({report.rows_read + t.count().execute()} lines read)", report.line_word)
+        as_of = last.date() if isinstance(last, datetime) else last
     cutoff = _end_of(as_of)
     exclusive = _stage1(t, cutoff)
     valid = exclusive.pop("valid")
@@ -273,6 +276,10 @@ def clean_lines(
                     report.line_word)
             report.lines.append(ReportLine(reason, n, "dropped", float(row[f"{reason}_amt"] or 0), rows, values))
     t = t.filter(valid & (t.date < cutoff))
+
+    def kept_before(x: ibis.Table) -> ibis.Value:
+        """On the numbered original table: lines that passed the first checks."""
+        return ibis.literal(True) if has_row else (_stage1(x, None)["valid"] & (x.date < cutoff))
 
     # exact duplicates: every canonical column equal; the first occurrence is kept
     keys = list(CANONICAL)
@@ -306,13 +313,13 @@ def clean_lines(
     neg = t.amount < 0
     st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum()).to_pyarrow().to_pylist()[0]
     if st["z"]:
-        rows, values = _examples(ex_table(t), lambda x: x.amount == 0, "amount")
+        rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount == 0), "amount")
         report.lines.append(ReportLine("zero_amount", int(st["z"]),
                                        "dropped" if zero_amounts == "drop" else "kept", 0.0, rows, values))
         if zero_amounts == "drop":
             t = t.filter(~zero)
     if st["r"]:
-        rows, values = _examples(ex_table(t), lambda x: x.amount < 0, "amount")
+        rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount < 0), "amount")
         report.lines.append(ReportLine("return", int(st["r"]), "kept" if returns == "net" else "dropped",
                                        float(st["ramt"] or 0), rows, values))
         if returns == "drop":

@@ -1,0 +1,47 @@
+# salesbook: `make report` sets up and runs every workbook on the sample; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install report test test-fast sample bench lab lock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install the pinned, verified versions
+
+report: install ## run every workbook on data/sample; reports land in reports/<run>/index.html
+	$(BIN)/salesbook run
+
+test: install ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
+
+test-fast: install ## unit tests only (no notebook runs)
+	$(BIN)/python -m pytest -m "not slow" tests
+
+sample: install ## regenerate data/sample with the deterministic generator
+	$(BIN)/salesbook sample
+
+bench: install ## benchmarks: 10M-line cube against hand-written DuckDB SQL (writes benchmarks/data/)
+	$(BIN)/python benchmarks/cube_benchmark.py
+
+lab: install ## open the workbooks in JupyterLab
+	$(BIN)/jupyter lab notebooks
+
+lock: ## re-resolve the newest versions the ranges allow and write constraints.txt (then make test)
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e ".[dev]" "sqlglot<30.18"
+	{ head -3 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v salesbook; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-lock
+
+clean: ## remove caches and rendered reports (keeps .venv)
+	rm -rf .cache reports/* .pytest_cache

@@ -1,0 +1,29 @@
+import os
+import tempfile
+from pathlib import Path
+
+# tests never touch the project's own cache or reports
+os.environ.setdefault("SALESBOOK_CACHE", tempfile.mkdtemp(prefix="salesbook-cache-"))
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def lines() -> pd.DataFrame:
+    """Seven hand-made sales lines in canonical columns."""
+    return pd.DataFrame({
+        "date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-03", "2024-02-03", "2024-03-15",
+                                "2024-03-20", "2024-04-01"]).astype("datetime64[us]"),
+        "client_id": ["A", "A", "B", "B", "A", "C", "B"],
+        "client_name": ["Alpha", "Alpha", "Beta", "Beta", "Alpha Ltd", "Gamma", "Beta"],
+        "manager": ["Ivanov", "Ivanov", "Petrova", "Petrova", "Ivanov", "Petrova", "Ivanov"],
+        "product_id": ["p1", "p2", "p1", "p3", "p1", "p2", "p1"],
+        "category": ["x", "y", "x", "z", "x", "y", "x"],
+        "quantity": [1.0, 2.0, 3.0, 1.0, 1.0, 5.0, -1.0],
+        "amount": [100.0, 50.0, 300.0, 20.0, 100.0, 250.0, -100.0],
+        "order_id": ["o1", "o2", "o3", "o3", "o4", "o5", "r1"],
+    })
