@@ -147,7 +147,14 @@ def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
 def build_cube(sales: Sales) -> Cube:
     """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
     lines = sales.table
-    frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(lines).items()}
+    if lines.get_backend().name == "duckdb":
+        # the cleaning steps run once, not once per table; the temporary table is dropped after
+        lines = lines.cache()
+    try:
+        frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(lines).items()}
+    finally:
+        if hasattr(lines, "release"):
+            lines.release()
     frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     return Cube(**frames, report=sales.report, meta=meta)

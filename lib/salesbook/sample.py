@@ -191,6 +191,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
             gap = int(rng.integers(8, 15))
             c["history"] = [h for h in c["history"] if h < back - gap] + list(range(back, last_m + 1))
             c["state"] = "active"
+            c["force"] = back  # the comeback month has at least one order
             planted_react.append(i)
 
     # ---- client names and ids
@@ -216,6 +217,8 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
             k = min(c["kmax"], 1 + int(tenure / spec.months_per_category))
             month_value = c["size"] * (1 + spec.category_lift * (k - 1)) * season[m]
             n_orders = rng.poisson(c["freq"])
+            if m == c.get("force"):
+                n_orders = max(1, n_orders)
             for _ in range(n_orders):
                 order_no += 1
                 day = bdays[m][int(rng.integers(0, len(bdays[m])))]

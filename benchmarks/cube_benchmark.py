@@ -1,0 +1,126 @@
+"""Cube build time and peak memory against hand-written DuckDB SQL for the same aggregates.
+
+    python benchmarks/cube_benchmark.py [--lines 10000000] [--clients 20000]
+
+Generates (once, cached in benchmarks/data/) a parquet file of N sales lines over
+5 years, then in separate processes, so that peak memory is each stage's own:
+  1. load + validate (counts, dedup) and write the clean lines to parquet,
+  2. the cube with salesbook (ibis on DuckDB) from the clean lines,
+  3. the same aggregates as hand-written DuckDB SQL from the same file (the floor).
+Prints seconds and peak RSS per stage, and the machine's core count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+
+def generate(path: Path, lines: int, clients: int) -> None:
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"""
+        copy (
+          select timestamp '2021-11-01' + to_days(cast(floor(random() * 1826) as integer)) as date,
+                 'C' || lpad(cast(cast(floor(pow(random(), 2) * {clients}) as integer) as varchar), 6, '0') as client_id,
+                 'Client ' || cast(cast(floor(random() * {clients}) as integer) as varchar) as client_name,
+                 'M' || cast(cast(floor(random() * 60) as integer) as varchar) as manager,
+                 'P' || cast(cast(floor(random() * 3000) as integer) as varchar) as product_id,
+                 'Product' as product_name,
+                 'Cat' || cast(cast(floor(random() * 12) as integer) as varchar) as category,
+                 cast(floor(random() * 20) + 1 as double) as quantity,
+                 round(case when random() < 0.02 then -1 else 1 end * exp(random() * 6 + 3), 2) as amount,
+                 'O' || cast(cast(floor(random() * {lines // 3}) as integer) as varchar) as order_id,
+                 'R' || cast(cast(floor(random() * 10) as integer) as varchar) as region,
+                 cast(null as double) as cost
+          from range({lines})
+        ) to '{path}' (format parquet, compression zstd)""")
+
+
+_T = """(select *, date_trunc('month', date) as month, date_trunc('day', date) as day,
+         coalesce(order_id, cast(date_trunc('day', date) as varchar)) as ord, amount > 0 as buy
+         from read_parquet('{path}')) t"""
+#: the same six result tables as salesbook's cube, each fetched whole (as the cube does)
+HAND_SQL = {
+    "client_month": """select client_id, month, sum(amount), count(distinct ord) filter (where buy), count(*),
+        sum(quantity), count(distinct product_id), count(distinct category) from {t} group by 1, 2""",
+    "client_day": """select client_id, day, sum(amount), count(distinct ord) filter (where buy), count(*)
+        from {t} group by 1, 2""",
+    "client_category": """select client_id, category, sum(amount), count(*), min(date) filter (where buy),
+        max(date) filter (where buy), count(distinct month) filter (where buy) from {t} group by 1, 2""",
+    "manager_month": """select manager, month, sum(amount), count(distinct client_id) filter (where buy),
+        count(distinct ord) filter (where buy), count(*) from {t} group by 1, 2""",
+    "category_month": """select category, month, sum(amount), count(distinct client_id) filter (where buy),
+        count(*) from {t} group by 1, 2""",
+    "clients": """with g as (select client_id, day, lag(day) over (partition by client_id order by day) as prev
+            from (select distinct client_id, day from {t} where buy)),
+        m as (select client_id, median(datediff('day', prev, day)) as gap from g group by 1)
+        select a.*, m.gap from (select client_id, arg_max(client_name, date), arg_max(region, date),
+        min(date) filter (where buy), max(date) filter (where buy), arg_min(manager, date) filter (where buy),
+        arg_max(manager, date), sum(amount), count(distinct ord) filter (where buy), count(*),
+        count(distinct category) from {t} group by 1) a left join m using (client_id)""",
+}
+
+
+def stage(name: str, path: str) -> dict:
+    t0 = time.perf_counter()
+    if name == "load":
+        import salesbook as sb
+        s = sb.load_sales(path)
+        s.table.to_parquet(path.replace(".parquet", ".clean.parquet"))
+        extra = {"kept": s.report.rows_kept, "read": s.report.rows_read}
+    elif name == "cube":
+        import salesbook as sb
+        s = sb.load_sales(path.replace(".parquet", ".clean.parquet"), duplicates="keep")
+        t0 = time.perf_counter()  # the cube alone, from clean lines
+        c = sb.build_cube(s)
+        extra = {"client_month_rows": len(c.client_month)}
+    else:
+        import duckdb
+        con = duckdb.connect()
+        t = _T.format(path=path.replace(".parquet", ".clean.parquet"))
+        extra = {name: len(con.execute(sql.format(t=t)).fetch_df()) for name, sql in HAND_SQL.items()}
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"stage": name, "seconds": round(seconds, 2), "peak_mb": round(peak_mb), **extra}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=10_000_000)
+    ap.add_argument("--clients", type=int, default=20_000)
+    ap.add_argument("--stage")
+    ap.add_argument("--path")
+    args = ap.parse_args()
+    if args.stage:
+        print(json.dumps(stage(args.stage, args.path)))
+        return
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"sales_{args.lines}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        generate(path, args.lines, args.clients)
+        print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s")
+    print(f"{args.lines:,} lines, {args.clients:,} clients; {os.cpu_count()} cores")
+    results = []
+    for name in ("load", "cube", "sql", "cube", "sql"):
+        out = subprocess.run([sys.executable, __file__, "--stage", name, "--path", str(path)],
+                             capture_output=True, text=True, check=True)
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(res)
+        print(f"  {res['stage']:5s} {res['seconds']:7.2f} s  peak {res['peak_mb']:6,} MB")
+    best = {n: min(r["seconds"] for r in results if r["stage"] == n) for n in ("cube", "sql")}
+    print(f"cube / hand-written SQL (best of 2): {best['cube'] / best['sql']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
