@@ -23,7 +23,7 @@ report: install ## run every workbook on data/sample; reports land in reports/<r
 	$(BIN)/salesbook run
 
 test: install ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(BIN)/python -m pytest --nbval-lax tests notebooks --ignore=tests/notebooks
 
 test-fast: install ## unit tests only (no notebook runs)
 	$(BIN)/python -m pytest -m "not slow" tests

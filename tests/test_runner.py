@@ -1,0 +1,107 @@
+"""End to end: `salesbook run`, offline HTML, failures that keep the last good report."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from salesbook import paths
+from salesbook.cli import main
+from salesbook.errors import ParameterError
+from salesbook.runner import RunError, check_parameters, list_notebooks, notebook_parameters, run
+
+HERE = Path(__file__).resolve().parent
+FAILING = HERE / "notebooks" / "90_failing.ipynb"
+pytestmark = pytest.mark.slow
+
+
+def test_every_workbook_parameter_line_is_understood_by_papermill():
+    for nb in list_notebooks():
+        cell = next(c for c in json.loads(nb.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+        assigned = [ln.split(":")[0].split("=")[0].strip() for ln in "".join(cell["source"]).splitlines()
+                    if ln.strip() and not ln.strip().startswith("#")]
+        assert list(notebook_parameters(nb)) == assigned, nb.name
+
+
+def test_a_mistyped_parameter_fails_before_anything_runs():
+    nb = list_notebooks(["00"])[0]
+    with pytest.raises(ParameterError, match="unknown parameter 'langg'.*allowed: source: str"):
+        check_parameters(nb, {"langg": "ru"})
+    with pytest.raises(ParameterError, match="'lang' must be str"):
+        check_parameters(nb, {"lang": 3})
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    code = main(["run", "00", "--output", str(out), "--run-name", "good", "--lang", "ru", "-q"])
+    assert code == 0
+    return out
+
+
+def test_run_writes_index_report_and_run_record(good_run):
+    folder = good_run / "good"
+    assert (folder / "index.html").exists() and (folder / "00_overview.html").exists()
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert 'href="00_overview.html"' in index and "Обзор" in index
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert info["notebooks"]["00_overview"]["lang"] == "ru" and "pandas" in info["versions"]
+    assert (good_run / "latest").resolve() == folder.resolve()
+
+
+def test_report_is_offline_without_code_and_with_plotly_once(good_run):
+    page = (good_run / "good" / "00_overview.html").read_text(encoding="utf-8")
+    assert page.count("Plotly.newPlot") >= 1
+    # plotly.js is embedded once, no script is fetched from anywhere
+    assert len(re.findall(r"plotly\.js v\d", page)) == 1
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "get_cube(" not in page and "import salesbook" not in page  # no code cells
+    assert "Параметры запуска" in page  # the parameters it ran with
+    assert "Ключевые показатели" in page and "Key figures" not in page
+
+
+def test_a_failing_notebook_names_the_cell_and_keeps_the_last_good_report(good_run, tmp_path):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    shutil.copy(FAILING, nbdir / "90_failing.ipynb")
+    before = (good_run / "good" / "00_overview.html").read_bytes()
+    with pytest.raises(RunError) as err:
+        run([str(nbdir / "90_failing.ipynb")], out=good_run, run_name="good")
+    assert err.value.notebook == "90_failing.ipynb" and err.value.cell == 2
+    assert "ValueError: planted failure" in str(err.value)
+    assert (good_run / "good" / "00_overview.html").read_bytes() == before
+    assert (good_run / ".failed-good" / "notebooks" / "90_failing.ipynb").exists()
+
+
+def test_cli_exits_non_zero_and_names_notebook_and_cell(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "salesbook.cli", "run", str(FAILING), "--output", str(tmp_path),
+                           "--run-name", "x"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "90_failing.ipynb failed at cell 2" in proc.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_validate_prints_every_problem_and_exits_non_zero(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Дата;Клиент;Сумма\n01.02.2024;А;1 234,50\n31.02.2024;Б;100\n05.03.2024;В;abc\n", encoding="utf-8")
+    assert main(["validate", str(bad), "--mapping", "1c"]) == 1
+    out = capsys.readouterr().out
+    assert "3 problems" in out and "'Контрагент'" in out and "'31.02.2024'" in out and "'abc'" in out
+    assert "Traceback" not in out
+
+
+def test_hostile_client_name_is_escaped_in_tables(tmp_path):
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from salesbook.display import Book
+    from salesbook.sample import HOSTILE_NAME
+    shown = []
+    import salesbook.display as d
+    d._display = lambda obj: shown.append(obj)
+    Book("en").table(pd.DataFrame({"client": [HOSTILE_NAME], "revenue": [1.0]}))
+    html = shown[0].data
+    assert "<script>" not in html and "&lt;script&gt;" in html
