@@ -26,23 +26,26 @@ DATA = HERE / "data"
 
 
 def generate(path: Path, lines: int, clients: int) -> None:
+    """Orders of 1-9 lines (5 on average) that share client, date and manager, as in an ERP export."""
     import duckdb
     con = duckdb.connect()
     con.execute(f"""
         copy (
-          select timestamp '2021-11-01' + to_days(cast(floor(random() * 1826) as integer)) as date,
-                 'C' || lpad(cast(cast(floor(pow(random(), 2) * {clients}) as integer) as varchar), 6, '0') as client_id,
-                 'Client ' || cast(cast(floor(random() * {clients}) as integer) as varchar) as client_name,
-                 'M' || cast(cast(floor(random() * 60) as integer) as varchar) as manager,
-                 'P' || cast(cast(floor(random() * 3000) as integer) as varchar) as product_id,
+          with l as (select range as i, range // 5 as o, hash(range // 5) as h, hash(range) as g from range({lines})),
+          c as (select *, cast(floor(pow((h % 1000003) / 1000003.0, 2) * {clients}) as integer) as cl from l)
+          select timestamp '2021-11-01' + to_days(cast((h // 7) % 1826 as integer)) as date,
+                 'C' || lpad(cast(cl as varchar), 6, '0') as client_id,
+                 'Client ' || cast(cl as varchar) as client_name,
+                 'M' || cast(hash(cl) % 60 as varchar) as manager,
+                 'P' || cast(g % 3000 as varchar) as product_id,
                  'Product' as product_name,
-                 'Cat' || cast(cast(floor(random() * 12) as integer) as varchar) as category,
-                 cast(floor(random() * 20) + 1 as double) as quantity,
-                 round(case when random() < 0.02 then -1 else 1 end * exp(random() * 6 + 3), 2) as amount,
-                 'O' || cast(cast(floor(random() * {lines // 3}) as integer) as varchar) as order_id,
-                 'R' || cast(cast(floor(random() * 10) as integer) as varchar) as region,
+                 'Cat' || cast((g // 3000) % 12 as varchar) as category,
+                 cast(g % 20 + 1 as double) as quantity,
+                 round(case when g % 50 = 0 then -1 else 1 end * exp(((g // 60000) % 1000) / 1000.0 * 6 + 3), 2) as amount,
+                 'O' || cast(o as varchar) as order_id,
+                 'R' || cast(hash(cl) % 10 as varchar) as region,
                  cast(null as double) as cost
-          from range({lines})
+          from c
         ) to '{path}' (format parquet, compression zstd)""")
 
 
@@ -75,18 +78,22 @@ def stage(name: str, path: str) -> dict:
     t0 = time.perf_counter()
     if name == "load":
         import salesbook as sb
-        s = sb.load_sales(path)
-        s.table.to_parquet(path.replace(".parquet", ".clean.parquet"))
+        s = sb.load_sales(path).materialize(path.replace(".parquet", ".clean.parquet"))
+        (Path(path).parent / "report.json").write_text(s.report.to_json(), encoding="utf-8")
         extra = {"kept": s.report.rows_kept, "read": s.report.rows_read}
     elif name == "cube":
         import salesbook as sb
-        s = sb.load_sales(path.replace(".parquet", ".clean.parquet"), duplicates="keep")
-        t0 = time.perf_counter()  # the cube alone, from clean lines
-        c = sb.build_cube(s)
+        from salesbook.load import Sales, connect
+        from salesbook.validate import LoadReport
+        con = connect()
+        report = LoadReport.from_dict(json.loads((Path(path).parent / "report.json").read_text(encoding="utf-8")))
+        # what get_cube does after loading: the cube from the materialised clean lines
+        c = sb.build_cube(Sales(con.read_parquet(path.replace(".parquet", ".clean.parquet")), report, con))
         extra = {"client_month_rows": len(c.client_month)}
     else:
         import duckdb
-        con = duckdb.connect()
+        limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
+        con = duckdb.connect(config={"memory_limit": limit} if limit else {})
         t = _T.format(path=path.replace(".parquet", ".clean.parquet"))
         extra = {name: len(con.execute(sql.format(t=t)).fetch_df()) for name, sql in HAND_SQL.items()}
     seconds = time.perf_counter() - t0
@@ -98,19 +105,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=10_000_000)
     ap.add_argument("--clients", type=int, default=20_000)
+    ap.add_argument("--memory", help="DuckDB memory limit for salesbook and the SQL floor, e.g. 600MB")
     ap.add_argument("--stage")
     ap.add_argument("--path")
     args = ap.parse_args()
+    if args.memory:
+        os.environ["SALESBOOK_DUCKDB_MEMORY"] = args.memory
     if args.stage:
         print(json.dumps(stage(args.stage, args.path)))
         return
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"sales_{args.lines}.parquet"
+    path = DATA / f"orders_{args.lines}.parquet"
     if not path.exists():
         t0 = time.perf_counter()
         generate(path, args.lines, args.clients)
         print(f"generated {path.name} in {time.perf_counter() - t0:.1f} s")
-    print(f"{args.lines:,} lines, {args.clients:,} clients; {os.cpu_count()} cores")
+    print(f"{args.lines:,} lines, {args.clients:,} clients; {os.cpu_count()} cores; "
+          f"DuckDB memory limit: {args.memory or 'default (80 % of RAM)'}")
     results = []
     for name in ("load", "cube", "sql", "cube", "sql"):
         out = subprocess.run([sys.executable, __file__, "--stage", name, "--path", str(path)],

@@ -138,6 +138,7 @@ def test_excel_export_loads_with_row_numbers(tmp_path, lines):
     out = lines.rename(columns={"date": "Дата", "client_id": "Контрагент", "amount": "Сумма",
                                 "manager": "Менеджер", "quantity": "Количество"})
     out = out[["Дата", "Контрагент", "Менеджер", "Количество", "Сумма"]]
+    out = out.astype(object)
     out.loc[len(out)] = ["Итого", None, None, None, out["Сумма"].sum()]
     out.to_excel(path, index=False)
     s = sb.load_sales(path, "1c")

@@ -71,7 +71,8 @@ def test_a_failing_notebook_names_the_cell_and_keeps_the_last_good_report(good_r
     before = (good_run / "good" / "00_overview.html").read_bytes()
     with pytest.raises(RunError) as err:
         run([str(nbdir / "90_failing.ipynb")], out=good_run, run_name="good")
-    assert err.value.notebook == "90_failing.ipynb" and err.value.cell == 2
+    assert err.value.notebook == "90_failing.ipynb" and err.value.cell == 3  # its third cell
+    assert "'if fail:'" in str(err.value)
     assert "ValueError: planted failure" in str(err.value)
     assert (good_run / "good" / "00_overview.html").read_bytes() == before
     assert (good_run / ".failed-good" / "notebooks" / "90_failing.ipynb").exists()
@@ -81,7 +82,7 @@ def test_cli_exits_non_zero_and_names_notebook_and_cell(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "salesbook.cli", "run", str(FAILING), "--output", str(tmp_path),
                            "--run-name", "x"], capture_output=True, text=True)
     assert proc.returncode == 1
-    assert "90_failing.ipynb failed at cell 2" in proc.stderr
+    assert "90_failing.ipynb failed at cell 3" in proc.stderr
     assert not (tmp_path / "x").exists()
 
 

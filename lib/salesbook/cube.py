@@ -18,7 +18,7 @@ table                  one row per ... and its columns
                        categories, median_gap_days (between purchase days)
 =====================  ==========================================================
 
-``month`` is the first day of the month (datetime64). Orders are distinct
+Rows come in no particular order. ``month`` is the first day of the month (datetime64). Orders are distinct
 ``order_id`` values, or distinct purchase days where the source has no order id.
 """
 
@@ -131,30 +131,18 @@ def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
             "manager_month": manager_month, "category_month": category_month, "clients": clients}
 
 
-_SORT = {"client_month": ["client_id", "month"], "client_day": ["client_id", "day"],
-         "client_category": ["client_id", "category"], "manager_month": ["manager", "month"],
-         "category_month": ["category", "month"], "clients": ["client_id"]}
-
-
 def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
+    """As the engine returns it (rows in no particular order), timestamps as datetime64[us]."""
     df = expr.to_pyarrow().to_pandas()
     for col in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[col]):
+        if pd.api.types.is_datetime64_any_dtype(df[col]) and df[col].dtype != "datetime64[us]":
             df[col] = df[col].astype("datetime64[us]")
-    return df.sort_values(_SORT[name], kind="stable").reset_index(drop=True)
+    return df
 
 
 def build_cube(sales: Sales) -> Cube:
     """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
-    lines = sales.table
-    if lines.get_backend().name == "duckdb":
-        # the cleaning steps run once, not once per table; the temporary table is dropped after
-        lines = lines.cache()
-    try:
-        frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(lines).items()}
-    finally:
-        if hasattr(lines, "release"):
-            lines.release()
+    frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(sales.table).items()}
     frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     return Cube(**frames, report=sales.report, meta=meta)
@@ -193,16 +181,22 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     if key and (root / key / "meta.json").exists():
         return Cube.load(root / key)
     sales = load_sales(source, m, as_of=as_of, **load_options)
-    cube = build_cube(sales)
-    if key:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-        try:
-            cube.save(tmp)
-            target = root / key
-            if target.exists():
-                shutil.rmtree(target, ignore_errors=True)
-            os.replace(tmp, target)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
+    if not key:
+        return build_cube(sales)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    try:
+        # clean lines kept beside the cube: later drill-downs read them, never the raw source
+        cube = build_cube(sales.materialize(tmp / "lines.parquet"))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        cube.save(tmp)
+        target = root / key
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    except OSError:  # a cache that cannot be written only costs time
+        shutil.rmtree(tmp, ignore_errors=True)
     return cube

@@ -51,8 +51,17 @@ _SPACES = " \u00a0\u202f\u2009'"
 
 
 def connect() -> ibis.BaseBackend:
-    """The default engine: an in-memory DuckDB connection."""
-    return ibis.duckdb.connect()
+    """The default engine: an in-memory DuckDB connection.
+
+    ``SALESBOOK_DUCKDB_MEMORY`` (e.g. ``"1GB"``) caps DuckDB's memory; past it DuckDB
+    spills to a temporary folder under the cache instead of growing (slower, smaller).
+    """
+    limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
+    if not limit:
+        return ibis.duckdb.connect()
+    spill = paths.CACHE_DIR / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    return ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
 
 
 @dataclass
@@ -68,6 +77,14 @@ class Sales:
     table: ibis.Table
     report: LoadReport
     con: ibis.BaseBackend
+
+    def materialize(self, path: "str | os.PathLike") -> "Sales":
+        """Write the clean lines to Parquet once (streamed by the engine) and read them from there.
+
+        The mapping and cleaning steps then run once, not once per aggregate.
+        """
+        self.table.to_parquet(str(path))
+        return Sales(self.con.read_parquet(str(path)), self.report, self.con)
 
 
 # --------------------------------------------------------------------------- detection

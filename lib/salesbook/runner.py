@@ -156,6 +156,18 @@ def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+def _source_cell(executed: Path, index: int) -> tuple[int, str]:
+    """The failing cell as the user counts it in their notebook (without papermill's injected cell)."""
+    try:
+        cells = [c for c in nbformat.read(executed, as_version=4).cells  # as they were while running
+                 if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    except (OSError, ValueError):
+        return index + 1, ""
+    injected = sum(1 for c in cells[:index] if "injected-parameters" in c.metadata.get("tags", []))
+    first = next((ln for ln in cells[index].source.splitlines() if ln.strip()), "") if index < len(cells) else ""
+    return index - injected + 1, first.strip()[:60]
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     out = {"python": platform.python_version()}
@@ -235,10 +247,11 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                 failed = out / f".failed-{run_name}"
                 shutil.rmtree(failed, ignore_errors=True)
                 os.replace(tmp, failed)
-                raise RunError(f"{nb_path.name} failed at cell {exc.cell_index} "
-                               f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}. "
+                number, first_line = _source_cell(failed / "notebooks" / nb_path.name, exc.cell_index)
+                raise RunError(f"{nb_path.name} failed at cell {number} (counting from 1, "
+                               f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
                                f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
-                               "the last good report is untouched.", nb_path.name, exc.cell_index) from None
+                               "the last good report is untouched.", nb_path.name, number) from None
             seconds[nb_path.stem] = time.perf_counter() - t1
             page = tmp / f"{nb_path.stem}.html"
             page.write_text(render_html(nb, lang, params), encoding="utf-8")
