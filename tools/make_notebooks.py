@@ -38,7 +38,8 @@ NOTEBOOKS = {
     "00_overview": [
         md("# Overview / Обзор\n\nWhat was loaded and how sales move. Run the cells top to bottom; "
            "change the parameters in the next cell.", tags=["report-hide"]),
-        code(PARAMS_COMMON, tags=["parameters"]),
+        code(PARAMS_COMMON + '''
+examples: int = 5  # example line numbers shown per reason a line was set aside (0 to 5)''', tags=["parameters"]),
         code(SETUP + '''
 from salesbook import overview as ov
 
@@ -48,7 +49,7 @@ nb.section("overview.loaded")
 nb.say("overview.loaded_text", read=f"{r.rows_read:,}", source=r.source, kept=f"{r.rows_kept:,}",
        dropped=f"{r.rows_dropped:,}")
 if r.lines:
-    nb.table(r.to_frame(lang))
+    nb.table(r.to_frame(lang, examples))
 else:
     nb.say("overview.no_drops")'''),
         code('''nb.section("overview.kpis")

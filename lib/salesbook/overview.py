@@ -97,6 +97,8 @@ def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:
                 hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>")
     fig.add_scatter(x=monthly.month, y=monthly.revenue_12m, name=t("kpi.revenue_12m", lang), yaxis="y2",
                     mode="lines", line=dict(width=3))
+    ticks = monthly.month[monthly.month.dt.month.isin([1, 7])]
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{names[m.month - 1]} {m.year}" for m in ticks])
     fig.update_layout(title=t("overview.monthly", lang), yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"),
                       hovermode="x unified")

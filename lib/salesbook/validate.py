@@ -101,18 +101,18 @@ class LoadReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str)
 
-    def to_frame(self, lang: str = "en") -> pd.DataFrame:
-        """One row per reason: lines, amount, action, example lines. Labels in ``lang``."""
+    def to_frame(self, lang: str = "en", examples: int = EXAMPLES) -> pd.DataFrame:
+        """One row per reason: lines, amount, action, up to ``examples`` line numbers. Labels in ``lang``."""
         from .i18n import t
         rows = []
         for ln in self.lines:
-            examples = ", ".join(str(r) for r in ln.rows[:EXAMPLES])
+            examples_text = ", ".join(str(r) for r in ln.rows[:examples])
             rows.append({
                 t("col.reason", lang): t(f"reason.{ln.reason}", lang),
                 t("col.lines", lang): ln.count,
                 t("col.amount", lang): round(ln.amount, 2),
                 t("col.action", lang): t(f"action.{ln.action}", lang),
-                t("col.examples", lang): examples,
+                t("col.examples", lang): examples_text,
             })
         return pd.DataFrame(rows, columns=[t(k, lang) for k in
                                            ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
