@@ -54,8 +54,11 @@ _T = """(select *, date_trunc('month', date) as month, date_trunc('day', date) a
          from read_parquet('{path}')) t"""
 #: the same six result tables as salesbook's cube, each fetched whole (as the cube does)
 HAND_SQL = {
-    "client_month": """select client_id, month, sum(amount), count(distinct ord) filter (where buy), count(*),
-        sum(quantity), count(distinct product_id), count(distinct category) from {t} group by 1, 2""",
+    "client_month": """select client_id, month, sum(amount), sum(cost), count(distinct ord) filter (where buy),
+        count(*), sum(quantity), count(distinct product_id), count(distinct category) filter (where buy)
+        from {t} group by 1, 2""",
+    "client_category_month": """select client_id, category, month, sum(amount), count(distinct ord) filter (where buy)
+        from {t} group by 1, 2, 3""",
     "client_day": """select client_id, day, sum(amount), count(distinct ord) filter (where buy), count(*)
         from {t} group by 1, 2""",
     "client_category": """select client_id, category, sum(amount), count(*), min(date) filter (where buy),

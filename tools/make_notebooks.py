@@ -71,6 +71,107 @@ nb.table(yearly.drop(columns="months"), formats={nb.t("col.year"): str})'''),
 }
 
 
+NOTEBOOKS["01_segmentation"] = [
+    md("# Segmentation / Сегментация\n\nABC/XYZ, RFM, the nine client categories, migration and "
+       "reactivation lists. Change the thresholds in the next cell, or move the sliders at the end.",
+       tags=["report-hide"]),
+    code(PARAMS_COMMON + '''
+window_months: int = 12  # months of activity, revenue and ABC
+abc_a: float = 0.8  # cumulative revenue share closing class A
+abc_b: float = 0.95  # cumulative revenue share closing class B
+abc_measure: str = "revenue"  # revenue or margin (needs a cost column)
+xyz_x: float = 0.5  # X: coefficient of variation of monthly purchases up to this
+xyz_y: float = 1.0  # Y: up to this; Z above
+rfm_window_months: int = 24  # months of frequency and monetary value in RFM
+new_months: int = 6  # New: first purchase within this many months
+reactivated_recent_months: int = 3  # Reactivated: bought within this many months
+reactivated_gap_months: int = 6  # Reactivated: after a gap of at least this many months
+sleeping_min_months: int = 6  # Sleeping: no purchase for longer than this many months
+sleeping_gap_multiple: float = 3.0  # Sleeping: and longer than this many usual gaps
+vip_active_months: int = 9  # VIP: class A and active in this many months of the window
+partner_tenure_months: int = 36  # Partner: client for at least this many months
+partner_active_months: int = 9  # Partner: active in this many months of the window
+partner_categories: int = 3  # Partner: buying at least this many categories
+regular_active_months: int = 6  # Regular: active in this many months of the window
+prospective_growth: float = 1.3  # Prospective: revenue growth factor against the window before
+compare_to: str = ""  # migration from this date, ISO; empty for one year before as_of
+max_months_asleep: int = 24  # reactivation lists leave out clients asleep longer
+output_dir: str = ""  # folder for the Excel and CSV exports; empty for reports/exports
+interactive: bool = True  # show the sliders in JupyterLab (never in a report)''', tags=["parameters"]),
+    code(SETUP + '''
+from pathlib import Path
+
+import pandas as pd
+from salesbook import segments as sg, segment_views as sv
+from salesbook.display import fmt_money, fmt_pct
+
+rules = sg.Rules(window_months=window_months, abc_a=abc_a, abc_b=abc_b, new_months=new_months,
+                 reactivated_recent_months=reactivated_recent_months, reactivated_gap_months=reactivated_gap_months,
+                 sleeping_min_months=sleeping_min_months, sleeping_gap_multiple=sleeping_gap_multiple,
+                 vip_active_months=vip_active_months, partner_tenure_months=partner_tenure_months,
+                 partner_active_months=partner_active_months, partner_categories=partner_categories,
+                 regular_active_months=regular_active_months, prospective_growth=prospective_growth)
+as_of_date = cube.as_of
+exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / "exports"
+nb.title("nb.01.title")'''),
+    code('''classes = sg.classify_clients(cube, as_of_date, rules, lang)
+summary = sg.category_summary(classes)
+target = classes[classes.target]
+nb.section("seg.categories")
+nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
+       target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
+       sleeping=int(summary.loc["sleeping", "clients"]))
+nb.table(sv.category_table(summary, lang), formats={nb.t("seg.col.clients_share"): lambda v: fmt_pct(v, lang),
+                                                    nb.t("seg.col.revenue_share"): lambda v: fmt_pct(v, lang)})
+nb.chart(sv.category_chart(summary, lang))'''),
+    code('''nb.section("seg.by_manager")
+nb.table(sv.category_by_manager(classes, lang))
+nb.section("seg.examples")
+top = classes.sort_values("revenue", ascending=False).head(15).reset_index()
+nb.table(top[["client_id", "client_name", "manager", "label", "reason"]].rename(columns={
+    "client_id": nb.t("seg.col.client_id"), "client_name": nb.t("col.client"), "manager": nb.t("col.manager"),
+    "label": nb.t("col.category"), "reason": nb.t("seg.col.reason")}))'''),
+    code('''abc = sg.abc_xyz(cube, as_of_date, window_months, abc_a, abc_b, xyz_x, xyz_y, measure=abc_measure)
+counts, shares = sg.abc_matrix(abc)
+a_rows = abc[abc.abc == "A"]
+nb.section("seg.abc")
+nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max((abc.abc != "D").sum(), 1), lang),
+       a_rev=fmt_pct(a_rows.share.sum(), lang), window=window_months, d_clients=int((abc.abc == "D").sum()))
+nb.table(sv.matrix_table(counts), formats={c: str for c in "XYZ"})
+nb.table(sv.matrix_table(shares, pct=True), formats={c: "{:.1f}".format for c in "XYZ"})
+nb.chart(sv.pareto_chart(abc, lang))'''),
+    code('''scores = sg.rfm(cube, as_of_date, rfm_window_months)
+nb.section("seg.rfm")
+nb.say("seg.rfm_text", window=rfm_window_months)
+nb.chart(sv.rfm_chart(scores, lang))'''),
+    code('''from_date = pd.Timestamp(compare_to) if compare_to else as_of_date - pd.DateOffset(months=12)
+matrix, moves = sg.migration(cube, from_date, as_of_date, rules)
+changed = moves[moves["from"] != moves["to"]]
+nb.section("seg.migration")
+nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
+       to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
+nb.chart(sv.migration_chart(matrix, lang))
+fell = changed[changed["to"] == "sleeping"].sort_values("revenue", ascending=False).reset_index()
+nb.section("seg.moves_to_sleep")
+nb.table(fell.head(20).assign(**{"from": fell["from"].head(20).map(lambda c: nb.t(f"cat.{c}"))})[
+    ["client_id", "client_name", "manager", "from"]].rename(columns={
+    "client_id": nb.t("seg.col.client_id"), "client_name": nb.t("col.client"), "manager": nb.t("col.manager"),
+    "from": nb.t("seg.from")}))'''),
+    code('''sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
+files = sg.export_reactivation(sleepers, exports, lang)
+nb.section("seg.reactivation")
+nb.say("seg.reactivation_text", n=len(sleepers), months=max_months_asleep,
+       revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
+nb.links(files)
+nb.table(sg.reactivation_summary(sleepers, lang))
+nb.section("seg.reactivation_top")
+nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False).head(20), lang))'''),
+    code('''if interactive and not sb.in_report():
+    nb.section("seg.explore")
+    sb.explore.segmentation_explorer(cube, rules, as_of_date, lang, max_months_asleep)'''),
+]
+
+
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()

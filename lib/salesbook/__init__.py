@@ -14,7 +14,10 @@ from .validate import LoadReport  # noqa: E402
 from .cube import Cube, build_cube, get_cube  # noqa: E402
 from .i18n import t  # noqa: E402
 from .display import Book  # noqa: E402
-from . import display  # noqa: E402
+from . import display, paths  # noqa: E402
+from . import explore  # noqa: E402
+from .explore import in_report  # noqa: E402
 
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
-           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display"]
+           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
+           "paths", "explore", "in_report"]

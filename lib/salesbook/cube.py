@@ -7,10 +7,11 @@ Parquet so that notebooks never re-aggregate raw lines.
 =====================  ==========================================================
 table                  one row per ... and its columns
 =====================  ==========================================================
-``client_month``       client x month: revenue, orders, lines, quantity,
-                       products, categories (distinct counts)
+``client_month``       client x month: revenue, cost (null without a cost column),
+                       orders, lines, quantity, products, categories (distinct counts)
 ``client_day``         client x day with purchases: revenue, orders, lines
 ``client_category``    client x category: revenue, lines, first_date, last_date, months
+``client_category_month``  client x category x month: revenue, orders
 ``manager_month``      manager x month: revenue, clients, orders, lines
 ``category_month``     category x month: revenue, clients, lines
 ``clients``            client: client_name, region, first_date, last_date,
@@ -44,8 +45,9 @@ from .validate import LoadReport
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 1
-TABLES = ("client_month", "client_day", "client_category", "manager_month", "category_month", "clients")
+CUBE_VERSION = 2
+TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
+          "category_month", "clients")
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Cube:
     client_month: pd.DataFrame
     client_day: pd.DataFrame
     client_category: pd.DataFrame
+    client_category_month: pd.DataFrame
     manager_month: pd.DataFrame
     category_month: pd.DataFrame
     clients: pd.DataFrame
@@ -103,8 +106,10 @@ def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
     t = t.mutate(_order=order_key)
     buy = t.amount > 0  # a purchase; returns net revenue but are not orders or purchase dates
     client_month = t.group_by(["client_id", "month"]).aggregate(
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        quantity=t.quantity.sum(), products=t.product_id.nunique(), categories=t.category.nunique())
+        revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        quantity=t.quantity.sum(), products=t.product_id.nunique(), categories=t.category.nunique(where=buy))
+    client_category_month = t.group_by(["client_id", "category", "month"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy))
     client_day = t.group_by(["client_id", "day"]).aggregate(
         revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count())
     client_category = t.group_by(["client_id", "category"]).aggregate(
@@ -128,6 +133,7 @@ def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
         categories=t.category.nunique())
     clients = base.left_join(median_gap, "client_id").drop("client_id_right")
     return {"client_month": client_month, "client_day": client_day, "client_category": client_category,
+            "client_category_month": client_category_month,
             "manager_month": manager_month, "category_month": category_month, "clients": clients}
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+from pathlib import Path
 import re
 from typing import Any, Iterable
 
@@ -118,13 +120,17 @@ class Book:
             if pd.api.types.is_integer_dtype(df[col]):
                 formats[col] = lambda v, lang=self.lang: fmt_int(v, lang)
             elif pd.api.types.is_float_dtype(df[col]):
-                formats[col] = lambda v, lang=self.lang: fmt_money(v, lang, 2)
+                big = df[col].abs().max() >= 1000 if len(df) else False
+                formats[col] = lambda v, lang=self.lang, d=0 if big else 2: fmt_money(v, lang, d)
         styler = df.style.format(formats, escape="html", na_rep="–")
         styler = styler.format_index(escape="html", axis=1)
         if not index:
             styler = styler.hide(axis="index")
         else:
             styler = styler.format_index(escape="html", axis=0)
+        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+        if text:
+            styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_attributes('class="sb-table"')
         _display(HTML(styler.to_html()))
 
@@ -134,6 +140,16 @@ class Book:
                           margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.15))
         register_renderer()
         fig.show()
+
+    def links(self, files: Iterable["os.PathLike | str"]) -> None:
+        """Links to exported files: relative to the report in a run, absolute otherwise."""
+        from IPython.display import HTML
+        items = []
+        for f in files:
+            path = Path(f)
+            href = f"{path.parent.name}/{path.name}" if os.environ.get("SALESBOOK_REPORT") == "1" else path.as_uri()
+            items.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(path.name)}</a></li>')
+        _display(HTML("<ul>" + "".join(items) + "</ul>"))
 
     def months(self, values: Iterable[pd.Timestamp]) -> list[str]:
         from .i18n import month_names

@@ -237,11 +237,13 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     try:
         for i, (nb_path, params) in enumerate(plan, 1):
             log(f"[{i}/{len(plan)}] {nb_path.stem}")
+            if "output_dir" in notebook_parameters(nb_path) and not params.get("output_dir"):
+                params = {**params, "output_dir": "exports"}  # relative to the run folder: moves with it
             executed = tmp / "notebooks" / nb_path.name
             t1 = time.perf_counter()
             try:
                 nb = papermill.execute_notebook(str(nb_path), str(executed), parameters=params,
-                                                kernel_name=kernel, progress_bar=False, cwd=str(nb_path.parent),
+                                                kernel_name=kernel, progress_bar=False, cwd=str(tmp),
                                                 execution_timeout=timeout)
             except PapermillExecutionError as exc:
                 failed = out / f".failed-{run_name}"

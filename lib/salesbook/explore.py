@@ -1,0 +1,94 @@
+"""Widgets for exploring in JupyterLab: move a threshold, the tables and charts update in place.
+
+In a papermill report the static results are shown instead (widgets need a live
+kernel); :func:`in_report` tells which is the case.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from .cube import Cube
+from .i18n import t
+from .segments import Rules, category_summary, classify_clients, features_at, reactivation_list
+from .segment_views import category_chart, category_table
+
+__all__ = ["in_report", "SegmentationState", "segmentation_explorer"]
+
+
+def in_report() -> bool:
+    """True while the runner executes notebooks for a report (no live widgets there)."""
+    return os.environ.get("SALESBOOK_REPORT") == "1"
+
+
+class SegmentationState:
+    """The explorer's computation without widgets: features cached per window, rules re-applied."""
+
+    def __init__(self, cube: Cube, as_of: Any = None, lang: str = "en"):
+        self.cube, self.lang = cube, lang
+        self.as_of = pd.Timestamp(as_of or cube.as_of)
+        self._features: dict[int, Any] = {}
+
+    def update(self, rules: Rules, manager: str | None = None, max_months_asleep: int = 24) -> dict[str, Any]:
+        key = rules.window_months
+        if key not in self._features:
+            self._features[key] = features_at(self.cube, self.as_of, key)
+        classes = classify_clients(self.cube, self.as_of, rules, self.lang, features=self._features[key])
+        if manager:
+            classes = classes[classes.manager == manager]
+        summary = category_summary(classes)
+        return {"classes": classes, "summary": summary, "chart": category_chart(summary, self.lang),
+                "sleepers": reactivation_list(self.cube, classes, max_months_asleep)}
+
+
+def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None, lang: str = "en",
+                          max_months_asleep: int = 24):
+    """Sliders for the main thresholds and a manager dropdown over live tables and a chart."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    from .display import Book
+
+    nb = Book(lang)
+    state = SegmentationState(cube, as_of, lang)
+    managers = sorted(cube.clients.manager.dropna().unique().tolist())
+    style = {"description_width": "initial"}
+    controls = {
+        "window_months": w.IntSlider(rules.window_months, 6, 24, description="window, months", style=style),
+        "new_months": w.IntSlider(rules.new_months, 1, 12, description="New: months", style=style),
+        "sleeping_min_months": w.IntSlider(rules.sleeping_min_months, 2, 24, description="Sleeping: months",
+                                           style=style),
+        "regular_active_months": w.IntSlider(rules.regular_active_months, 1, 12, description="Regular: active months",
+                                             style=style),
+        "vip_active_months": w.IntSlider(rules.vip_active_months, 1, 12, description="VIP: active months",
+                                         style=style),
+        "abc_a": w.FloatSlider(rules.abc_a, min=0.5, max=0.95, step=0.05, description="ABC: A up to", style=style),
+    }
+    manager = w.Dropdown(options=[(t("seg.all_managers", lang), "")] + [(m, m) for m in managers],
+                         description=t("col.manager", lang))
+    out_table, out_chart, out_list = w.Output(), w.Output(), w.Output()
+
+    def refresh(*_: Any) -> None:
+        chosen = replace(rules, **{k: c.value for k, c in controls.items()})
+        res = state.update(chosen, manager.value or None, max_months_asleep)
+        with out_table:
+            out_table.clear_output(wait=True)
+            nb.table(category_table(res["summary"], lang))
+        with out_chart:
+            out_chart.clear_output(wait=True)
+            nb.chart(res["chart"])
+        with out_list:
+            out_list.clear_output(wait=True)
+            nb.table(res["sleepers"].head(20))
+
+    for c in [*controls.values(), manager]:
+        c.observe(refresh, names="value")
+    refresh()
+    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:3]), w.VBox(list(controls.values())[3:]), manager]),
+                  w.HBox([out_table, out_chart]), out_list])
+    display(box)
+    return box

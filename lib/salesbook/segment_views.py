@@ -1,0 +1,91 @@
+"""Charts and tables of the segmentation workbook (translated, names escaped)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .i18n import t
+from .segments import CATEGORIES
+
+__all__ = ["category_chart", "pareto_chart", "rfm_chart", "migration_chart", "category_by_manager",
+           "category_table", "matrix_table"]
+
+
+def category_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The category summary with translated labels and column names."""
+    out = summary.reset_index()
+    out["category"] = out.category.map(lambda c: t(f"cat.{c}", lang))
+    return out.rename(columns={"category": t("col.category", lang), "clients": t("seg.col.clients", lang),
+                               "revenue": t("seg.col.revenue_window", lang),
+                               "clients_share": t("seg.col.clients_share", lang),
+                               "revenue_share": t("seg.col.revenue_share", lang)})
+
+
+def category_chart(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
+    labels = [t(f"cat.{c}", lang) for c in summary.index]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=summary.clients, name=t("seg.col.clients", lang), yaxis="y",
+                offsetgroup=0, hovertemplate="%{x}: %{y}<extra></extra>")
+    fig.add_bar(x=labels, y=summary.revenue_share * 100, name=t("seg.col.revenue_share", lang), yaxis="y2",
+                offsetgroup=1, hovertemplate="%{x}: %{y:.1f} %<extra></extra>")
+    fig.update_layout(title=t("seg.categories", lang), barmode="group",
+                      yaxis=dict(title=t("seg.col.clients", lang)),
+                      yaxis2=dict(title="%", overlaying="y", side="right", showgrid=False))
+    return fig
+
+
+def pareto_chart(abc: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Clients ranked by value (bars) and cumulative share (line) with the A/B cut-offs."""
+    live = abc[abc.abc != "D"].reset_index()
+    rank = list(range(1, len(live) + 1))
+    names = [html.escape(str(n)) for n in live.client_name.fillna(live.client_id)]
+    colors = live.abc.map({"A": "#1f4e79", "B": "#2e75b6", "C": "#9dc3e6"})
+    fig = go.Figure()
+    fig.add_bar(x=rank, y=live.value, marker_color=colors, name=t("col.revenue", lang), customdata=names,
+                hovertemplate="%{customdata}<br>%{y:,.0f}<extra></extra>")
+    fig.add_scatter(x=rank, y=live.cum_share * 100, yaxis="y2", mode="lines", name=t("seg.cum_share", lang),
+                    line=dict(color="#c55a11", width=2))
+    fig.update_layout(title=t("seg.pareto", lang), xaxis=dict(title=t("seg.rank", lang)),
+                      yaxis=dict(title=t("col.revenue", lang)),
+                      yaxis2=dict(title="%", overlaying="y", side="right", range=[0, 101], showgrid=False),
+                      bargap=0)
+    return fig
+
+
+def rfm_chart(rfm: pd.DataFrame, lang: str = "en") -> go.Figure:
+    sizes = rfm.segment.value_counts()
+    fig = go.Figure(go.Bar(x=sizes.values, y=[t(f"rfm.{s}", lang) for s in sizes.index], orientation="h",
+                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_layout(title=t("seg.rfm", lang), yaxis=dict(autorange="reversed"),
+                      xaxis=dict(title=t("seg.col.clients", lang)))
+    return fig
+
+
+def migration_chart(matrix: pd.DataFrame, lang: str = "en") -> go.Figure:
+    rows = [t(f"cat.{c}", lang) for c in matrix.index]
+    cols = [t(f"cat.{c}", lang) for c in matrix.columns]
+    fig = go.Figure(go.Heatmap(z=matrix.values, x=cols, y=rows, colorscale="Blues", text=matrix.values,
+                               texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=t("seg.migration", lang), yaxis=dict(autorange="reversed", title=t("seg.from", lang)),
+                      xaxis=dict(title=t("seg.to", lang)))
+    return fig
+
+
+def category_by_manager(classes: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Clients per manager and category (managers as rows), with a total column."""
+    tab = pd.crosstab(classes.manager, classes.category).reindex(columns=list(CATEGORIES), fill_value=0)
+    tab.columns = [t(f"cat.{c}", lang) for c in tab.columns]
+    tab[t("seg.total", lang)] = tab.sum(axis=1)
+    tab.index.name = t("col.manager", lang)
+    return tab.reset_index()
+
+
+def matrix_table(matrix: pd.DataFrame, lang: str = "en", pct: bool = False) -> pd.DataFrame:
+    out = matrix.copy()
+    if pct:
+        out = (out * 100).round(1)
+    out.index.name = "ABC"
+    return out.reset_index()

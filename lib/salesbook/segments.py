@@ -1,0 +1,410 @@
+"""Segmentation: ABC/XYZ, RFM, the nine client categories, migration, reactivation lists.
+
+Every function takes the cube and an analysis date and reads only the cube's
+aggregates. Months are calendar months; "the last 12 months" at ``as_of`` are
+the month of ``as_of`` and the 11 before it. A client is *active* in a month
+when it placed at least one order in it (returns alone do not count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cube import Cube
+from .i18n import t
+
+__all__ = ["Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
+           "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
+           "reactivation_view", "reactivation_summary", "export_reactivation"]
+
+#: the nine categories in the order their rules are tried (first match wins)
+CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "regular", "prospective", "periodic")
+TARGET_CATEGORIES = ("periodic", "prospective", "regular", "partner", "vip")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds of the category rules (DOMAIN.md), all parameters. Months are calendar months."""
+
+    new_months: int = 6  #: New: first purchase within this many months
+    reactivated_recent_months: int = 3  #: Reactivated: bought within this many months ...
+    reactivated_gap_months: int = 6  #: ... after a gap of at least this many months
+    sleeping_min_months: int = 6  #: Sleeping: no purchase for longer than this many months ...
+    sleeping_gap_multiple: float = 3.0  #: ... and than this many times the client's median gap
+    window_months: int = 12  #: the window of activity, revenue and ABC
+    vip_active_months: int = 9  #: VIP: class A and active in at least this many months of the window
+    partner_tenure_months: int = 36  #: Partner: tenure of at least this many months ...
+    partner_active_months: int = 9  #: ... active in at least this many months of the window ...
+    partner_categories: int = 3  #: ... and buying at least this many categories in the window
+    regular_active_months: int = 6  #: Regular: active in at least this many months of the window
+    prospective_growth: float = 1.3  #: Prospective: window revenue >= this x the window before
+    abc_a: float = 0.80  #: cumulative revenue share closing class A
+    abc_b: float = 0.95  #: cumulative revenue share closing class B
+
+    @classmethod
+    def from_params(cls, **params: Any) -> "Rules":
+        known = {f.name for f in fields(cls)}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(f"unknown rule parameters {sorted(unknown)}; allowed: {sorted(known)}")
+        return cls(**params)
+
+
+def _months_back(as_of: pd.Timestamp, n: int) -> pd.Timestamp:
+    """First day of the month ``n - 1`` months before ``as_of``'s month (window of n months)."""
+    return (as_of.to_period("M") - (n - 1)).to_timestamp()
+
+
+def _end(as_of: pd.Timestamp) -> pd.Timestamp:
+    return as_of.normalize() + pd.Timedelta(days=1)
+
+
+def client_features(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 12) -> pd.DataFrame:
+    """Per client known at ``as_of``, the figures every rule reads (see :func:`_features`)."""
+    return _features(cube, as_of, window_months)[0]
+
+
+def features_at(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int = 12):
+    """Client figures and purchase history at ``as_of``, for :func:`classify_clients` ``features=``."""
+    return _features(cube, as_of, window_months)
+
+
+def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per client known at ``as_of``, the figures every rule reads.
+
+    One row per client with a purchase on or before ``as_of``. Columns:
+    ``first_date``, ``last_date`` (purchases), ``orders``, ``median_gap_days``,
+    ``active_months`` (in the window), ``revenue`` (window), ``revenue_prev``
+    (the window before), ``categories`` (bought in the window),
+    ``tenure_months``, ``manager`` (the client's latest manager), ``client_name``.
+    The second frame holds every purchase day with the one before it (``prev_date``).
+    """
+    as_of = pd.Timestamp(as_of or cube.as_of).normalize()
+    end = _end(as_of)
+    days = cube.client_day
+    buys = days[(days.orders > 0) & (days.date < end)].sort_values(["client_id", "date"])
+    if buys.empty:
+        return pd.DataFrame(columns=["client_id"]), buys
+    g = buys.groupby("client_id", sort=False)
+    feat = pd.DataFrame({"first_date": g.date.min(), "last_date": g.date.max(), "orders": g.orders.sum()})
+    gaps = buys.date.diff().dt.days.where(buys.client_id.eq(buys.client_id.shift()))
+    feat["median_gap_days"] = gaps.groupby(buys.client_id).median()
+
+    win_start = _months_back(as_of, window_months)
+    prev_start = _months_back(win_start - pd.Timedelta(days=1), window_months)
+    cm = cube.client_month
+    in_win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
+    feat["active_months"] = in_win[in_win.orders > 0].groupby("client_id").size()
+    # revenue by day so that a mid-month as_of cuts exactly
+    rev_days = days[days.date < end]
+    feat["revenue"] = rev_days[rev_days.date >= win_start].groupby("client_id").revenue.sum()
+    prev = rev_days[(rev_days.date >= prev_start) & (rev_days.date < win_start)]
+    feat["revenue_prev"] = prev.groupby("client_id").revenue.sum()
+    ccm = cube.client_category_month
+    cats = ccm[(ccm.month >= win_start) & (ccm.month <= as_of) & (ccm.orders > 0)]
+    feat["categories"] = cats.groupby("client_id").category.nunique()
+    if "cost" in cm and cm.cost.notna().any():
+        feat["margin"] = (in_win.revenue - in_win.cost.fillna(0)).groupby(in_win.client_id).sum()
+    feat = feat.fillna({"active_months": 0, "revenue": 0.0, "revenue_prev": 0.0, "categories": 0})
+    feat = feat.astype({"active_months": "int64", "categories": "int64", "orders": "int64"})
+    first_p = feat.first_date.dt.to_period("M")
+    feat["tenure_months"] = (as_of.to_period("M") - first_p).map(lambda d: d.n).astype("int64")
+
+    history = buys.assign(prev_date=g.date.shift())[["client_id", "date", "prev_date"]]
+    feat["manager"] = cube.clients.set_index("client_id").manager.reindex(feat.index)
+    feat["client_name"] = cube.clients.set_index("client_id").client_name.reindex(feat.index)
+    feat.index.name = "client_id"
+    return feat, history
+
+
+def _abc(values: pd.Series, a: float, b: float) -> pd.Series:
+    """A / B / C by cumulative share of positive values (largest first); D for <= 0."""
+    pos = values[values > 0].sort_values(ascending=False, kind="stable")
+    total = pos.sum()
+    before = (pos.cumsum() - pos) / total if total > 0 else pos * 0
+    cls = pd.Series(np.where(before < a, "A", np.where(before < b, "B", "C")), index=pos.index)
+    return cls.reindex(values.index).fillna("D")
+
+
+def abc_xyz(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 12,
+            a: float = 0.80, b: float = 0.95, x: float = 0.5, y: float = 1.0,
+            measure: str = "revenue") -> pd.DataFrame:
+    """ABC by revenue (or margin) over the window and XYZ by the variation of monthly purchases.
+
+    Returns one row per client known at ``as_of``: ``value`` (revenue or margin in
+    the window), ``share`` (of the positive total), ``cum_share`` (cumulative,
+    largest first), ``abc`` (A/B/C; D: nothing bought in the window), ``cv``
+    (coefficient of variation of monthly revenue over the window's months, zeros
+    included, population standard deviation), ``xyz`` (X: cv <= x, Y: cv <= y,
+    Z: above; none for D), sorted by value.
+
+    ``x`` and ``y`` default to 0.5 and 1.0: a client's monthly purchases vary
+    far more than an item's demand, so the item thresholds (0.1/0.25) would
+    put nearly every client in Z.
+    """
+    as_of = pd.Timestamp(as_of or cube.as_of).normalize()
+    feat = client_features(cube, as_of, window_months)
+    if measure == "margin":
+        if "margin" not in feat:
+            raise ValueError("ABC by margin needs a cost column in the sales data")
+        value = feat["margin"].fillna(0.0)
+    else:
+        value = feat["revenue"]
+    out = pd.DataFrame({"client_name": feat.client_name, "manager": feat.manager, "value": value})
+    total = value[value > 0].sum()
+    out["share"] = np.where(value > 0, value / total, 0.0) if total > 0 else 0.0
+    order = out.sort_values("value", ascending=False, kind="stable")
+    order["cum_share"] = order["share"].cumsum()
+    out["cum_share"] = order["cum_share"]
+    out["abc"] = _abc(value, a, b)
+    win_start = _months_back(as_of, window_months)
+    months = pd.date_range(win_start, as_of.to_period("M").to_timestamp(), freq="MS")
+    cm = cube.client_month
+    grid = (cm[(cm.month >= win_start) & (cm.month <= as_of)]
+            .pivot_table(index="client_id", columns="month", values="revenue", aggfunc="sum")
+            .reindex(index=out.index, columns=months).fillna(0.0).clip(lower=0))
+    mean = grid.mean(axis=1)
+    cv = grid.std(axis=1, ddof=0) / mean.where(mean > 0)
+    out["cv"] = cv
+    out["xyz"] = np.where(out.abc == "D", "", np.where(cv <= x, "X", np.where(cv <= y, "Y", "Z")))
+    return out.sort_values("value", ascending=False, kind="stable")
+
+
+def abc_matrix(abc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ABC x XYZ: (number of clients, share of revenue) per cell, A-C rows, X-Z columns."""
+    live = abc[abc.abc != "D"]
+    counts = pd.crosstab(live.abc, live.xyz).reindex(index=list("ABC"), columns=list("XYZ"), fill_value=0)
+    shares = (live.pivot_table(index="abc", columns="xyz", values="share", aggfunc="sum")
+              .reindex(index=list("ABC"), columns=list("XYZ")).fillna(0.0))
+    return counts, shares
+
+
+#: the usual RFM segment map on the recency and frequency scores ("RF" as two digits)
+RFM_SEGMENTS = (
+    (r"[1-2][1-2]", "hibernating"), (r"[1-2][3-4]", "at_risk"), (r"[1-2]5", "cant_lose"),
+    (r"3[1-2]", "about_to_sleep"), (r"33", "need_attention"), (r"[3-4][4-5]", "loyal"),
+    (r"41", "promising"), (r"51", "new_customers"), (r"[4-5][2-3]", "potential_loyalists"),
+    (r"5[4-5]", "champions"),
+)
+
+
+def _score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """Quintile scores 1..5 on ranks (ties share the lower rank), 5 = best."""
+    ranks = values.rank(method="first", ascending=higher_is_better)
+    return (np.ceil(ranks / len(values) * 5)).clip(1, 5).astype("int64")
+
+
+def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 24) -> pd.DataFrame:
+    """Recency, frequency and monetary scores 1..5 and the named segment, per client.
+
+    Recency: days from the last purchase to ``as_of``; frequency: orders and
+    monetary: revenue, both over the last ``window_months``. Scores are
+    quintiles of the clients known at ``as_of`` (5 = most recent, most
+    frequent, largest). Segments follow the usual R x F map (``RFM_SEGMENTS``).
+    """
+    as_of = pd.Timestamp(as_of or cube.as_of).normalize()
+    feat = client_features(cube, as_of, window_months)
+    days = cube.client_day
+    win = days[(days.date >= _months_back(as_of, window_months)) & (days.date < _end(as_of))]
+    out = pd.DataFrame(index=feat.index)
+    out["client_name"] = feat.client_name
+    out["manager"] = feat.manager
+    out["recency_days"] = (as_of - feat.last_date).dt.days
+    out["frequency"] = win.groupby("client_id").orders.sum().reindex(feat.index).fillna(0).astype("int64")
+    out["monetary"] = feat.revenue
+    out["r"] = _score(-out.recency_days.astype(float))
+    out["f"] = _score(out.frequency.astype(float))
+    out["m"] = _score(out.monetary)
+    rf = out.r.astype(str) + out.f.astype(str)
+    seg = pd.Series("", index=out.index)
+    for pattern, name in RFM_SEGMENTS:
+        seg = seg.mask((seg == "") & rf.str.fullmatch(pattern), name)
+    out["segment"] = seg
+    return out
+
+
+def classify_clients(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rules: Rules = Rules(),
+                     lang: str = "en", features: "tuple[pd.DataFrame, pd.DataFrame] | None" = None) -> pd.DataFrame:
+    """The nine categories at ``as_of``, first matching rule wins, each with its reason.
+
+    Returns one row per client with a purchase on or before ``as_of``:
+    ``category`` (one of :data:`CATEGORIES`), ``label`` (its name in ``lang``),
+    ``reason`` (which rule fired, on what figures, in ``lang``), ``target``
+    (a forecast target category), the figures the rules read, ``manager``.
+    ``features`` may pass ``features_at(cube, as_of, rules.window_months)`` computed
+    once, so that changing a threshold only re-applies the rules.
+    """
+    r = rules
+    as_of = pd.Timestamp(as_of or cube.as_of).normalize()
+    f, buys = features if features is not None else _features(cube, as_of, r.window_months)
+    f = f.copy()
+    # --- New
+    new_since = as_of - pd.DateOffset(months=r.new_months)
+    is_new = f.first_date > new_since
+    # --- Reactivated: the first purchase in the recent window came after a long gap
+    recent_since = as_of - pd.DateOffset(months=r.reactivated_recent_months)
+    recent = buys[buys.date > recent_since].groupby("client_id").first()
+    gap_ok = recent.prev_date.notna() & (recent.prev_date <= recent.date - pd.DateOffset(months=r.reactivated_gap_months))
+    f["comeback_date"] = recent.date.reindex(f.index)
+    f["gap_before_days"] = (recent.date - recent.prev_date).dt.days.reindex(f.index)
+    is_react = gap_ok.reindex(f.index, fill_value=False)
+    # --- One-off
+    is_one = f.orders == 1
+    # --- Sleeping
+    idle_days = (as_of - f.last_date).dt.days
+    f["idle_days"] = idle_days
+    long_idle = f.last_date < as_of - pd.DateOffset(months=r.sleeping_min_months)
+    is_sleep = long_idle & (idle_days > r.sleeping_gap_multiple * f.median_gap_days.fillna(0))
+    # --- VIP / Partner / Regular / Prospective
+    f["abc"] = _abc(f.revenue, r.abc_a, r.abc_b)
+    is_vip = (f.abc == "A") & (f.active_months >= r.vip_active_months)
+    is_partner = ((f.tenure_months >= r.partner_tenure_months) & (f.active_months >= r.partner_active_months)
+                  & (f.categories >= r.partner_categories))
+    is_regular = f.active_months >= r.regular_active_months
+    is_prosp = (f.revenue > 0) & (f.revenue >= r.prospective_growth * f.revenue_prev)
+    conds = [is_new, is_react, is_one, is_sleep, is_vip, is_partner, is_regular, is_prosp,
+             pd.Series(True, index=f.index)]
+    f["category"] = np.select([c.to_numpy(dtype=bool) for c in conds], list(CATEGORIES), default="periodic")
+    f["label"] = f.category.map(lambda c: t(f"cat.{c}", lang))
+    f["target"] = f.category.isin(TARGET_CATEGORIES)
+    f["reason"] = _reasons(f, r, as_of, lang)
+    cols = ["client_name", "manager", "category", "label", "reason", "target", "first_date", "last_date", "orders",
+            "median_gap_days", "idle_days", "active_months", "revenue", "revenue_prev", "categories",
+            "tenure_months", "abc", "comeback_date", "gap_before_days"]
+    return f[cols]
+
+
+def _reasons(f: pd.DataFrame, r: Rules, as_of: pd.Timestamp, lang: str) -> pd.Series:
+    def one(row: Any) -> str:
+        c = row.category
+        d = lambda x: pd.Timestamp(x).strftime("%Y-%m-%d")  # noqa: E731
+        if c == "new":
+            return t("why.new", lang, first=d(row.first_date), months=r.new_months)
+        if c == "reactivated":
+            return t("why.reactivated", lang, date=d(row.comeback_date), gap=int(row.gap_before_days),
+                     months=r.reactivated_gap_months)
+        if c == "one_off":
+            return t("why.one_off", lang, date=d(row.first_date))
+        if c == "sleeping":
+            gap = row.median_gap_days
+            return t("why.sleeping", lang, last=d(row.last_date), idle=int(row.idle_days),
+                     gap="–" if pd.isna(gap) else int(gap), mult=r.sleeping_gap_multiple, months=r.sleeping_min_months)
+        if c == "vip":
+            return t("why.vip", lang, active=int(row.active_months), window=r.window_months, min=r.vip_active_months)
+        if c == "partner":
+            return t("why.partner", lang, tenure=int(row.tenure_months), active=int(row.active_months),
+                     window=r.window_months, cats=int(row.categories))
+        if c == "regular":
+            return t("why.regular", lang, active=int(row.active_months), window=r.window_months,
+                     min=r.regular_active_months)
+        if c == "prospective":
+            ratio = row.revenue / row.revenue_prev if row.revenue_prev > 0 else float("inf")
+            return t("why.prospective", lang, ratio="∞" if ratio == float("inf") else f"{ratio:.2f}",
+                     min=r.prospective_growth)
+        return t("why.periodic", lang, active=int(row.active_months), window=r.window_months, orders=int(row.orders))
+    return pd.Series([one(row) for row in f.itertuples()], index=f.index, dtype="str")
+
+
+def category_summary(classes: pd.DataFrame) -> pd.DataFrame:
+    """Clients and window revenue per category, in rule order, with shares."""
+    g = classes.groupby("category").agg(clients=("label", "size"), revenue=("revenue", "sum"))
+    g = g.reindex(list(CATEGORIES)).fillna(0)
+    g["clients_share"] = g.clients / max(g.clients.sum(), 1)
+    total = g.revenue.clip(lower=0).sum()
+    g["revenue_share"] = g.revenue.clip(lower=0) / total if total else 0.0
+    return g.astype({"clients": "int64"})
+
+
+def migration(cube: Cube, from_date: "str | pd.Timestamp", to_date: "str | pd.Timestamp | None" = None,
+              rules: Rules = Rules()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How clients moved between categories from ``from_date`` to ``to_date``.
+
+    Returns (matrix, moves): the matrix counts clients by category at
+    ``from_date`` (rows; ``absent`` for clients not yet known) and at ``to_date``
+    (columns); ``moves`` lists every client with ``from`` and ``to``.
+    """
+    to_date = pd.Timestamp(to_date or cube.as_of)
+    a = classify_clients(cube, from_date, rules)[["category"]].rename(columns={"category": "from"})
+    b = classify_clients(cube, to_date, rules)[["category", "client_name", "manager", "revenue"]]
+    moves = b.rename(columns={"category": "to"}).join(a, how="left").fillna({"from": "absent"})
+    order = ["absent", *CATEGORIES]
+    matrix = pd.crosstab(moves["from"], moves["to"]).reindex(index=order, columns=list(CATEGORIES), fill_value=0)
+    return matrix, moves[["client_name", "manager", "from", "to", "revenue"]]
+
+
+def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int | None = 24) -> pd.DataFrame:
+    """Sleeping clients per manager, ranked by what they bought a year before they stopped.
+
+    ``max_months_asleep`` leaves out clients gone longer than that (``None``: all).
+
+    Columns: ``manager``, ``client_id``, ``client_name``, ``last_order``,
+    ``months_asleep``, ``usual_gap_days``, ``yearly_revenue`` (revenue of the 12
+    months up to the last purchase, annualised when the client was younger),
+    ``categories`` (what it bought, by revenue), ranked within each manager.
+    """
+    sleeping = classes[classes.category == "sleeping"]
+    if sleeping.empty:
+        return pd.DataFrame(columns=["manager", "rank", "client_id", "client_name", "last_order", "months_asleep",
+                                     "usual_gap_days", "yearly_revenue", "categories"])
+    days = cube.client_day[cube.client_day.client_id.isin(sleeping.index)]
+    last = sleeping.last_date.reindex(days.client_id).to_numpy()
+    year_before = days[(days.date > last - np.timedelta64(365, "D")) & (days.date <= last)]
+    rev = year_before.groupby("client_id").revenue.sum()
+    first = sleeping.first_date
+    span_days = (sleeping.last_date - first).dt.days.clip(lower=30, upper=365)
+    yearly = (rev.reindex(sleeping.index).fillna(0) * 365 / span_days)
+    cc = cube.client_category[cube.client_category.client_id.isin(sleeping.index)]
+    cc = cc[cc.revenue > 0].sort_values(["client_id", "revenue"], ascending=[True, False])
+    cats = cc.groupby("client_id").category.agg(lambda s: ", ".join(s.astype(str)))
+    as_of = pd.Timestamp(cube.as_of)
+    out = pd.DataFrame({
+        "manager": sleeping.manager, "client_id": sleeping.index, "client_name": sleeping.client_name,
+        "last_order": sleeping.last_date.dt.date,
+        "months_asleep": sleeping.last_date.map(lambda d: (as_of.to_period("M") - d.to_period("M")).n),
+        "usual_gap_days": sleeping.median_gap_days.round(0),
+        "yearly_revenue": yearly.round(2), "categories": cats.reindex(sleeping.index).fillna(""),
+    })
+    if max_months_asleep is not None:
+        out = out[out.months_asleep <= max_months_asleep]
+    out = out.sort_values(["manager", "yearly_revenue"], ascending=[True, False], kind="stable")
+    out.insert(1, "rank", out.groupby("manager").cumcount() + 1)
+    return out.reset_index(drop=True)
+
+
+_LIST_COLUMNS = {"manager": "col.manager", "rank": "seg.col.rank", "client_id": "seg.col.client_id",
+                 "client_name": "col.client", "last_order": "seg.col.last_order",
+                 "months_asleep": "seg.col.months_asleep", "usual_gap_days": "seg.col.usual_gap",
+                 "yearly_revenue": "seg.col.yearly_revenue", "categories": "seg.col.categories"}
+
+
+def reactivation_view(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The reactivation list with column names in ``lang``."""
+    return sleepers[list(_LIST_COLUMNS)].rename(columns={k: t(v, lang) for k, v in _LIST_COLUMNS.items()})
+
+
+def reactivation_summary(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Per manager: sleeping clients and what they bought a year, largest first."""
+    g = sleepers.groupby("manager").agg(clients=("client_id", "size"), revenue=("yearly_revenue", "sum"))
+    g = g.sort_values("revenue", ascending=False).reset_index()
+    return g.rename(columns={"manager": t("col.manager", lang), "clients": t("seg.col.clients", lang),
+                             "revenue": t("seg.col.yearly_revenue", lang)})
+
+
+def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str = "en") -> list[Path]:
+    """Write the lists: an Excel workbook (summary + one sheet per manager) and one CSV of all."""
+    from .export import to_csv, to_excel
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    view = reactivation_view(sleepers, lang)
+    manager_col = t("col.manager", lang)
+    sheets = {m: df.drop(columns=manager_col) for m, df in view.groupby(manager_col, sort=True)}
+    money = {t("seg.col.yearly_revenue", lang)}
+    xlsx = to_excel(sheets, folder / "reactivation_lists.xlsx", reactivation_summary(sleepers, lang),
+                    t("seg.reactivation_summary", lang), money)
+    csv = to_csv(view, folder / "reactivation_lists.csv", lang)
+    return [xlsx, csv]
