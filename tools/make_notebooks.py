@@ -114,7 +114,8 @@ rules = sg.Rules(window_months=window_months, abc_a=abc_a, abc_b=abc_b, new_mont
 as_of_date = cube.as_of
 exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / "exports"
 nb.title("nb.01.title")'''),
-    code('''classes = sg.classify_clients(cube, as_of_date, rules, lang)
+    code('''seg = sg.segment(cube, as_of_date, rules, lang, xyz_x, xyz_y, abc_measure, rfm_window_months)
+classes, abc, scores = seg.classes, seg.abc, seg.rfm
 summary = sg.category_summary(classes)
 target = classes[classes.target]
 nb.section("seg.categories")
@@ -131,8 +132,7 @@ top = classes.sort_values("revenue", ascending=False).head(15).reset_index()
 nb.table(top[["client_id", "client_name", "manager", "label", "reason"]].rename(columns={
     "client_id": nb.t("seg.col.client_id"), "client_name": nb.t("col.client"), "manager": nb.t("col.manager"),
     "label": nb.t("col.category"), "reason": nb.t("seg.col.reason")}))'''),
-    code('''abc = sg.abc_xyz(cube, as_of_date, window_months, abc_a, abc_b, xyz_x, xyz_y, measure=abc_measure)
-counts, shares = sg.abc_matrix(abc)
+    code('''counts, shares = sg.abc_matrix(abc)
 a_rows = abc[abc.abc == "A"]
 nb.section("seg.abc")
 nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max((abc.abc != "D").sum(), 1), lang),
@@ -140,8 +140,7 @@ nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max(
 nb.table(sv.matrix_table(counts), formats={c: str for c in "XYZ"})
 nb.table(sv.matrix_table(shares, pct=True), formats={c: "{:.1f}".format for c in "XYZ"})
 nb.chart(sv.pareto_chart(abc, lang))'''),
-    code('''scores = sg.rfm(cube, as_of_date, rfm_window_months)
-nb.section("seg.rfm")
+    code('''nb.section("seg.rfm")
 nb.say("seg.rfm_text", window=rfm_window_months)
 nb.chart(sv.rfm_chart(scores, lang))'''),
     code('''from_date = pd.Timestamp(compare_to) if compare_to else as_of_date - pd.DateOffset(months=12)

@@ -19,7 +19,7 @@ table                  one row per ... and its columns
                        categories, median_gap_days (between purchase days)
 =====================  ==========================================================
 
-Rows come in no particular order. ``month`` is the first day of the month (datetime64). Orders are distinct
+Rows come in no particular order, except ``client_day``: by client, then date. ``month`` is the first day of the month (datetime64). Orders are distinct
 ``order_id`` values, or distinct purchase days where the source has no order id.
 """
 
@@ -45,7 +45,7 @@ from .validate import LoadReport
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 2
+CUBE_VERSION = 4
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
           "category_month", "clients")
 
@@ -93,7 +93,7 @@ class Cube:
 
     @classmethod
     def load(cls, folder: Path) -> "Cube":
-        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        frames = {name: _typed(pd.read_parquet(folder / f"{name}.parquet")) for name in TABLES}
         report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         return cls(**frames, report=report, meta=meta)
@@ -137,18 +137,31 @@ def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
             "manager_month": manager_month, "category_month": category_month, "clients": clients}
 
 
-def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
-    """As the engine returns it (rows in no particular order), timestamps as datetime64[us]."""
-    df = expr.to_pyarrow().to_pandas()
+#: key columns held as pandas categoricals: filters, sorts and group-bys work on integer codes
+#: instead of Arrow strings (several times faster at 20k clients, and smaller)
+KEYS = ("client_id", "manager", "first_manager", "category")
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for col in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]) and df[col].dtype != "datetime64[us]":
             df[col] = df[col].astype("datetime64[us]")
+        elif col in KEYS and not isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype("category")
     return df
+
+
+def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
+    """As the engine returns it (rows in no particular order), timestamps as datetime64[us], keys categorical."""
+    return _typed(expr.to_pyarrow().to_pandas())
 
 
 def build_cube(sales: Sales) -> Cube:
     """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
-    frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(sales.table).items()}
+    exprs = cube_expressions(sales.table)
+    # purchase days sorted by client and date: every reader of the purchase history wants that order
+    exprs["client_day"] = exprs["client_day"].order_by(["client_id", "day"])
+    frames = {name: _to_pandas(expr, name) for name, expr in exprs.items()}
     frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     return Cube(**frames, report=sales.report, meta=meta)

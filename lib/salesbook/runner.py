@@ -118,7 +118,7 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
         at = next((i + 1 for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
                    if o.get("data", {}).get("text/markdown", "").startswith("# ")), 0)
         nb.cells.insert(at, _params_cell(parameters, lang))
-    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)],
+    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
                                  remove_input_tags={"remove_input"}, enabled=True)

@@ -20,7 +20,7 @@ from .i18n import t
 
 __all__ = ["Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
-           "reactivation_view", "reactivation_summary", "export_reactivation"]
+           "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment"]
 
 #: the nine categories in the order their rules are tried (first match wins)
 CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "regular", "prospective", "periodic")
@@ -87,33 +87,33 @@ def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int
     as_of = pd.Timestamp(as_of or cube.as_of).normalize()
     end = _end(as_of)
     days = cube.client_day
-    buys = days[(days.orders > 0) & (days.date < end)].sort_values(["client_id", "date"])
+    buys = days[(days.orders > 0) & (days.date < end)]  # the cube keeps client_day by client, then date
     if buys.empty:
         return pd.DataFrame(columns=["client_id"]), buys
-    g = buys.groupby("client_id", sort=False)
+    g = buys.groupby("client_id", sort=False, observed=True)
     feat = pd.DataFrame({"first_date": g.date.min(), "last_date": g.date.max(), "orders": g.orders.sum()})
     gaps = buys.date.diff().dt.days.where(buys.client_id.eq(buys.client_id.shift()))
-    feat["median_gap_days"] = gaps.groupby(buys.client_id).median()
+    feat["median_gap_days"] = gaps.groupby(buys.client_id, observed=True).median()
 
     win_start = _months_back(as_of, window_months)
     prev_start = _months_back(win_start - pd.Timedelta(days=1), window_months)
     cm = cube.client_month
     in_win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
-    feat["active_months"] = in_win[in_win.orders > 0].groupby("client_id").size()
+    feat["active_months"] = in_win[in_win.orders > 0].groupby("client_id", observed=True).size()
     # revenue by day so that a mid-month as_of cuts exactly
     rev_days = days[days.date < end]
-    feat["revenue"] = rev_days[rev_days.date >= win_start].groupby("client_id").revenue.sum()
+    feat["revenue"] = rev_days[rev_days.date >= win_start].groupby("client_id", observed=True).revenue.sum()
     prev = rev_days[(rev_days.date >= prev_start) & (rev_days.date < win_start)]
-    feat["revenue_prev"] = prev.groupby("client_id").revenue.sum()
+    feat["revenue_prev"] = prev.groupby("client_id", observed=True).revenue.sum()
     ccm = cube.client_category_month
     cats = ccm[(ccm.month >= win_start) & (ccm.month <= as_of) & (ccm.orders > 0)]
-    feat["categories"] = cats.groupby("client_id").category.nunique()
+    feat["categories"] = cats.groupby("client_id", observed=True).category.nunique()
     if "cost" in cm and cm.cost.notna().any():
-        feat["margin"] = (in_win.revenue - in_win.cost.fillna(0)).groupby(in_win.client_id).sum()
+        feat["margin"] = (in_win.revenue - in_win.cost.fillna(0)).groupby(in_win.client_id, observed=True).sum()
     feat = feat.fillna({"active_months": 0, "revenue": 0.0, "revenue_prev": 0.0, "categories": 0})
     feat = feat.astype({"active_months": "int64", "categories": "int64", "orders": "int64"})
-    first_p = feat.first_date.dt.to_period("M")
-    feat["tenure_months"] = (as_of.to_period("M") - first_p).map(lambda d: d.n).astype("int64")
+    feat["tenure_months"] = ((as_of.year - feat.first_date.dt.year) * 12
+                             + (as_of.month - feat.first_date.dt.month)).astype("int64")
 
     history = buys.assign(prev_date=g.date.shift())[["client_id", "date", "prev_date"]]
     feat["manager"] = cube.clients.set_index("client_id").manager.reindex(feat.index)
@@ -133,7 +133,7 @@ def _abc(values: pd.Series, a: float, b: float) -> pd.Series:
 
 def abc_xyz(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 12,
             a: float = 0.80, b: float = 0.95, x: float = 0.5, y: float = 1.0,
-            measure: str = "revenue") -> pd.DataFrame:
+            measure: str = "revenue", features: pd.DataFrame | None = None) -> pd.DataFrame:
     """ABC by revenue (or margin) over the window and XYZ by the variation of monthly purchases.
 
     Returns one row per client known at ``as_of``: ``value`` (revenue or margin in
@@ -148,7 +148,7 @@ def abc_xyz(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months
     put nearly every client in Z.
     """
     as_of = pd.Timestamp(as_of or cube.as_of).normalize()
-    feat = client_features(cube, as_of, window_months)
+    feat = features if features is not None else client_features(cube, as_of, window_months)
     if measure == "margin":
         if "margin" not in feat:
             raise ValueError("ABC by margin needs a cost column in the sales data")
@@ -163,13 +163,15 @@ def abc_xyz(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months
     out["cum_share"] = order["cum_share"]
     out["abc"] = _abc(value, a, b)
     win_start = _months_back(as_of, window_months)
-    months = pd.date_range(win_start, as_of.to_period("M").to_timestamp(), freq="MS")
+    n_months = window_months
     cm = cube.client_month
-    grid = (cm[(cm.month >= win_start) & (cm.month <= as_of)]
-            .pivot_table(index="client_id", columns="month", values="revenue", aggfunc="sum")
-            .reindex(index=out.index, columns=months).fillna(0.0).clip(lower=0))
-    mean = grid.mean(axis=1)
-    cv = grid.std(axis=1, ddof=0) / mean.where(mean > 0)
+    win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
+    monthly = win.revenue.clip(lower=0)  # a month of net returns counts as no purchase
+    sums = monthly.groupby(win.client_id, observed=True).sum().reindex(out.index).fillna(0.0)
+    squares = (monthly ** 2).groupby(win.client_id, observed=True).sum().reindex(out.index).fillna(0.0)
+    mean = sums / n_months  # months without purchases are zeros
+    std = np.sqrt((squares / n_months - mean ** 2).clip(lower=0))
+    cv = std / mean.where(mean > 0)
     out["cv"] = cv
     out["xyz"] = np.where(out.abc == "D", "", np.where(cv <= x, "X", np.where(cv <= y, "Y", "Z")))
     return out.sort_values("value", ascending=False, kind="stable")
@@ -199,7 +201,8 @@ def _score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
     return (np.ceil(ranks / len(values) * 5)).clip(1, 5).astype("int64")
 
 
-def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 24) -> pd.DataFrame:
+def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: int = 24,
+        features: pd.DataFrame | None = None) -> pd.DataFrame:
     """Recency, frequency and monetary scores 1..5 and the named segment, per client.
 
     Recency: days from the last purchase to ``as_of``; frequency: orders and
@@ -208,15 +211,17 @@ def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: in
     frequent, largest). Segments follow the usual R x F map (``RFM_SEGMENTS``).
     """
     as_of = pd.Timestamp(as_of or cube.as_of).normalize()
-    feat = client_features(cube, as_of, window_months)
+    # only the last purchase comes from the client figures (any window); F and M from RFM's own window
+    feat = features if features is not None else client_features(cube, as_of, window_months)
     days = cube.client_day
     win = days[(days.date >= _months_back(as_of, window_months)) & (days.date < _end(as_of))]
+    g = win.groupby("client_id", observed=True)
     out = pd.DataFrame(index=feat.index)
     out["client_name"] = feat.client_name
     out["manager"] = feat.manager
     out["recency_days"] = (as_of - feat.last_date).dt.days
-    out["frequency"] = win.groupby("client_id").orders.sum().reindex(feat.index).fillna(0).astype("int64")
-    out["monetary"] = feat.revenue
+    out["frequency"] = g.orders.sum().reindex(feat.index).fillna(0).astype("int64")
+    out["monetary"] = g.revenue.sum().reindex(feat.index).fillna(0.0)
     out["r"] = _score(-out.recency_days.astype(float))
     out["f"] = _score(out.frequency.astype(float))
     out["m"] = _score(out.monetary)
@@ -279,35 +284,50 @@ def classify_clients(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rule
     return f[cols]
 
 
+def _fill(template: str, values: dict[str, Any], index: pd.Index) -> pd.Series:
+    """``template.format(**values)`` for whole columns at once (values: Series or scalars)."""
+    import string
+    out = pd.Series("", index=index, dtype="str")
+    for literal, field, spec, _ in string.Formatter().parse(template):
+        out = out + literal
+        if field is not None:
+            v = values[field]
+            out = out + (v.astype("str") if isinstance(v, pd.Series) else format(v, spec or ""))
+    return out
+
+
 def _reasons(f: pd.DataFrame, r: Rules, as_of: pd.Timestamp, lang: str) -> pd.Series:
-    def one(row: Any) -> str:
-        c = row.category
-        d = lambda x: pd.Timestamp(x).strftime("%Y-%m-%d")  # noqa: E731
-        if c == "new":
-            return t("why.new", lang, first=d(row.first_date), months=r.new_months)
-        if c == "reactivated":
-            return t("why.reactivated", lang, date=d(row.comeback_date), gap=int(row.gap_before_days),
-                     months=r.reactivated_gap_months)
-        if c == "one_off":
-            return t("why.one_off", lang, date=d(row.first_date))
-        if c == "sleeping":
-            gap = row.median_gap_days
-            return t("why.sleeping", lang, last=d(row.last_date), idle=int(row.idle_days),
-                     gap="–" if pd.isna(gap) else int(gap), mult=r.sleeping_gap_multiple, months=r.sleeping_min_months)
-        if c == "vip":
-            return t("why.vip", lang, active=int(row.active_months), window=r.window_months, min=r.vip_active_months)
-        if c == "partner":
-            return t("why.partner", lang, tenure=int(row.tenure_months), active=int(row.active_months),
-                     window=r.window_months, cats=int(row.categories))
-        if c == "regular":
-            return t("why.regular", lang, active=int(row.active_months), window=r.window_months,
-                     min=r.regular_active_months)
-        if c == "prospective":
-            ratio = row.revenue / row.revenue_prev if row.revenue_prev > 0 else float("inf")
-            return t("why.prospective", lang, ratio="∞" if ratio == float("inf") else f"{ratio:.2f}",
-                     min=r.prospective_growth)
-        return t("why.periodic", lang, active=int(row.active_months), window=r.window_months, orders=int(row.orders))
-    return pd.Series([one(row) for row in f.itertuples()], index=f.index, dtype="str")
+    """Which rule fired and on what figures, one sentence per client, built column-wise."""
+    out = pd.Series("", index=f.index, dtype="str")
+    day = lambda s: s.dt.strftime("%Y-%m-%d")  # noqa: E731
+    whole = lambda s: s.round(0).astype("Int64").astype("str").replace("<NA>", "–")  # noqa: E731
+    for cat in CATEGORIES:
+        rows = f[f.category == cat]
+        if rows.empty:
+            continue
+        if cat == "new":
+            v = {"first": day(rows.first_date), "months": r.new_months}
+        elif cat == "reactivated":
+            v = {"date": day(rows.comeback_date), "gap": whole(rows.gap_before_days), "months": r.reactivated_gap_months}
+        elif cat == "one_off":
+            v = {"date": day(rows.first_date)}
+        elif cat == "sleeping":
+            v = {"last": day(rows.last_date), "idle": whole(rows.idle_days), "gap": whole(rows.median_gap_days),
+                 "mult": r.sleeping_gap_multiple, "months": r.sleeping_min_months}
+        elif cat == "vip":
+            v = {"active": rows.active_months, "window": r.window_months, "min": r.vip_active_months}
+        elif cat == "partner":
+            v = {"tenure": rows.tenure_months, "active": rows.active_months, "window": r.window_months,
+                 "cats": rows.categories}
+        elif cat == "regular":
+            v = {"active": rows.active_months, "window": r.window_months, "min": r.regular_active_months}
+        elif cat == "prospective":
+            ratio = (rows.revenue / rows.revenue_prev.where(rows.revenue_prev > 0)).round(2)
+            v = {"ratio": ratio.map("{:.2f}".format).where(ratio.notna(), "∞"), "min": r.prospective_growth}
+        else:
+            v = {"orders": rows.orders, "active": rows.active_months, "window": r.window_months}
+        out.loc[rows.index] = _fill(t(f"why.{cat}", lang), v, rows.index)
+    return out
 
 
 def category_summary(classes: pd.DataFrame) -> pd.DataFrame:
@@ -360,12 +380,15 @@ def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int 
     yearly = (rev.reindex(sleeping.index).fillna(0) * 365 / span_days)
     cc = cube.client_category[cube.client_category.client_id.isin(sleeping.index)]
     cc = cc[cc.revenue > 0].sort_values(["client_id", "revenue"], ascending=[True, False])
-    cats = cc.groupby("client_id").category.agg(lambda s: ", ".join(s.astype(str)))
+    bought: dict[str, list[str]] = {}
+    for cid, cat in zip(cc.client_id.astype(str), cc.category.astype(str)):  # already by revenue
+        bought.setdefault(cid, []).append(cat)
+    cats = pd.Series({cid: ", ".join(v) for cid, v in bought.items()}, dtype="str")
     as_of = pd.Timestamp(cube.as_of)
     out = pd.DataFrame({
         "manager": sleeping.manager, "client_id": sleeping.index, "client_name": sleeping.client_name,
         "last_order": sleeping.last_date.dt.date,
-        "months_asleep": sleeping.last_date.map(lambda d: (as_of.to_period("M") - d.to_period("M")).n),
+        "months_asleep": (as_of.year - sleeping.last_date.dt.year) * 12 + (as_of.month - sleeping.last_date.dt.month),
         "usual_gap_days": sleeping.median_gap_days.round(0),
         "yearly_revenue": yearly.round(2), "categories": cats.reindex(sleeping.index).fillna(""),
     })
@@ -408,3 +431,26 @@ def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str 
                     t("seg.reactivation_summary", lang), money)
     csv = to_csv(view, folder / "reactivation_lists.csv", lang)
     return [xlsx, csv]
+
+
+@dataclass
+class Segmentation:
+    """Categories, ABC/XYZ and RFM of one analysis date, from one pass over the client figures."""
+
+    classes: pd.DataFrame
+    abc: pd.DataFrame
+    rfm: pd.DataFrame
+
+
+def segment(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rules: Rules = Rules(), lang: str = "en",
+            x: float = 0.5, y: float = 1.0, measure: str = "revenue", rfm_window_months: int = 24) -> Segmentation:
+    """Everything the segmentation workbook shows at ``as_of``; the window's figures are computed once.
+
+    RFM counts orders and revenue over its own ``rfm_window_months``.
+    """
+    as_of = pd.Timestamp(as_of or cube.as_of).normalize()
+    feats = _features(cube, as_of, rules.window_months)
+    classes = classify_clients(cube, as_of, rules, lang, features=feats)
+    abc = abc_xyz(cube, as_of, rules.window_months, rules.abc_a, rules.abc_b, x, y, measure, features=feats[0])
+    scores = rfm(cube, as_of, rfm_window_months, features=feats[0])
+    return Segmentation(classes, abc, scores)

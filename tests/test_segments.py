@@ -1,0 +1,205 @@
+"""Segmentation: each category rule and its boundaries by hand, invariants, the sample, exports."""
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import salesbook as sb
+from salesbook import paths
+from salesbook import segments as sg
+from salesbook.export import inert, to_csv, to_excel
+from salesbook.sample import HOSTILE_NAME
+
+AS_OF = pd.Timestamp("2024-12-31")
+
+
+def cube_of(purchases, as_of=AS_OF):
+    """purchases: (client, date, amount[, category]) -> a cube at as_of."""
+    rows = []
+    for i, p in enumerate(purchases):
+        client, day, amount = p[:3]
+        rows.append({"date": pd.Timestamp(day), "client_id": client, "amount": float(amount),
+                     "category": p[3] if len(p) > 3 else "x", "manager": "M", "order_id": f"o{i}"})
+    return sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of=as_of))
+
+
+def monthly(client, start, end, amount=100.0, day=15, category="x"):
+    return [(client, d, amount, category) for d in pd.date_range(start, end, freq="MS") + pd.Timedelta(days=day - 1)]
+
+
+def category(purchases, client, **rules):
+    return sg.classify_clients(cube_of(purchases), AS_OF, sg.Rules(**rules)).loc[client, "category"]
+
+
+def test_new_client_first_purchase_one_day_inside_six_months():
+    assert category([("a", "2024-07-01", 50)], "a") == "new"
+
+
+def test_client_whose_first_purchase_is_exactly_six_months_old_is_not_new():
+    # 2024-06-30 is as_of minus 6 months: outside "within the last 6 months"; one order -> One-off
+    assert category([("a", "2024-06-30", 50)], "a") == "one_off"
+
+
+def test_client_with_one_order_long_ago_is_one_off_not_sleeping():
+    assert category([("a", "2022-03-01", 50)], "a") == "one_off"
+
+
+def test_comeback_after_exactly_six_months_is_reactivated_and_one_day_less_is_not():
+    base = monthly("a", "2022-01-01", "2024-04-01")  # last before the gap: 2024-04-15
+    assert category(base + [("a", "2024-10-15", 80)], "a") == "reactivated"
+    assert category(base + [("a", "2024-10-14", 80)], "a") != "reactivated"
+
+
+def test_comeback_older_than_three_months_is_not_reactivated():
+    base = monthly("a", "2022-01-01", "2023-12-01")
+    assert category(base + [("a", "2024-09-30", 80)], "a") != "reactivated"  # as_of - 3 months is 2024-09-30
+    assert category(base + [("a", "2024-10-01", 80)], "a") == "reactivated"
+
+
+def test_monthly_buyer_silent_one_day_past_six_months_is_sleeping():
+    assert category(monthly("a", "2022-01-01", "2024-05-01") + [("a", "2024-06-29", 10)], "a") == "sleeping"
+    # exactly six months of silence is not "longer than": still a buyer of 6 of the last 12 months
+    assert category(monthly("a", "2022-01-01", "2024-05-01") + [("a", "2024-06-30", 10)], "a") == "regular"
+
+
+def test_slow_buyer_is_not_sleeping_within_three_usual_gaps():
+    # buys every ~4 months; last purchase 7 months ago is under 3 x 120 days
+    dates = pd.date_range("2021-01-10", "2024-05-10", freq="4MS") + pd.Timedelta(days=9)
+    buys = [("a", d, 100) for d in dates]
+    c = sg.classify_clients(cube_of(buys), AS_OF)
+    assert c.loc["a", "idle_days"] > 183 and c.loc["a", "category"] != "sleeping"
+    assert category(buys, "a", sleeping_gap_multiple=1.0) == "sleeping"
+
+
+def test_vip_needs_class_a_and_nine_active_months():
+    small = monthly("s", "2023-01-01", "2024-12-01", amount=1)
+    vip = monthly("v", "2023-01-01", "2024-12-01", amount=1000)
+    assert category(vip + small, "v") == "vip"
+    eight = [p for p in vip if not ("2024-01-01" <= str(p[1].date()) < "2024-05-01")]  # 8 of 12 active
+    assert category(eight + small, "v") == "regular"
+    assert category(eight + small, "v", vip_active_months=8) == "vip"
+
+
+def test_partner_tenure_activity_and_three_categories():
+    big = monthly("big", "2021-01-01", "2024-12-01", amount=10_000)
+    cats = [p[:3] + (c,) for p, c in zip(monthly("p", "2021-01-01", "2024-12-01"), "xyz" * 20)]
+    assert category(big + cats, "p") == "partner"
+    two = [p[:3] + (c,) for p, c in zip(monthly("p", "2021-01-01", "2024-12-01"), "xy" * 30)]
+    assert category(big + two, "p") == "regular"
+    young = [p for p in cats if p[1] >= pd.Timestamp("2022-02-01")]  # 35 months of tenure
+    assert category(big + young, "p") == "regular"
+
+
+def test_regular_needs_six_active_months():
+    big = monthly("big", "2022-01-01", "2024-12-01", amount=10_000)
+    six = monthly("r", "2024-07-01", "2024-12-01") + [("r", "2022-01-05", 100)]
+    assert category(big + six, "r") == "regular"
+    five = monthly("r", "2024-08-01", "2024-12-01") + [("r", "2022-01-05", 100)]
+    assert category(big + five, "r") in {"prospective", "periodic"}
+
+
+def test_prospective_at_the_growth_threshold_and_periodic_just_below():
+    big = monthly("big", "2022-01-01", "2024-12-01", amount=10_000)
+    prev = [("p", "2023-03-10", 100), ("p", "2023-09-10", 100)]
+    assert category(big + prev + [("p", "2024-02-10", 130), ("p", "2024-06-10", 130)], "p") == "prospective"
+    assert category(big + prev + [("p", "2024-02-10", 129), ("p", "2024-06-10", 130)], "p") == "periodic"
+
+
+def test_every_reason_quotes_the_rule_that_fired():
+    c = sg.classify_clients(cube_of(monthly("a", "2022-01-01", "2024-12-01")), AS_OF, lang="ru")
+    assert c.loc["a", "category"] == "vip"  # the only client: class A, 12 of 12
+    assert c.loc["a", "reason"].startswith("VIP: класс A") and "12 из последних 12" in c.loc["a", "reason"]
+
+
+def test_abc_by_hand_and_d_for_no_purchase_in_window():
+    buys = [("a", "2024-05-01", 50), ("b", "2024-05-01", 30), ("c", "2024-05-01", 15), ("d", "2024-05-01", 5),
+            ("e", "2022-05-01", 99)]
+    abc = sg.abc_xyz(cube_of(buys), AS_OF)
+    # cumulative share before each client: 0, .5, .8, .95 -> A, A, B, C
+    assert abc.abc.to_dict() == {"a": "A", "b": "A", "c": "B", "d": "C", "e": "D"}
+    assert abc.share.sum() == pytest.approx(1.0)
+
+
+def test_xyz_is_the_coefficient_of_variation_of_monthly_revenue():
+    buys = [("a", f"2024-{m:02d}-10", v) for m, v in zip(range(1, 13), [10, 20, 30, 40, 10, 20, 30, 40, 10, 20, 30, 40])]
+    abc = sg.abc_xyz(cube_of(buys), AS_OF)
+    v = np.array([10, 20, 30, 40] * 3, dtype=float)
+    assert abc.loc["a", "cv"] == pytest.approx(v.std() / v.mean())
+    assert abc.loc["a", "xyz"] == "X"  # 0.447 <= 0.5
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 1400), st.integers(-20, 500)),
+                min_size=1, max_size=60))
+def test_invariants_one_category_each_abc_shares_and_rfm_scores(rows):
+    buys = [(c, pd.Timestamp("2021-01-01") + pd.Timedelta(days=d), a) for c, d, a in rows if a != 0]
+    if not any(a > 0 for _, _, a in buys):
+        return
+    try:
+        cube = cube_of(buys)
+    except sb.DataError:
+        return
+    known = cube.client_day[cube.client_day.orders > 0].client_id.unique()
+    classes = sg.classify_clients(cube, AS_OF)
+    assert classes.index.is_unique and set(classes.index) == set(known)
+    assert classes.category.isin(sg.CATEGORIES).all()
+    abc = sg.abc_xyz(cube, AS_OF)
+    if (abc.value > 0).any():
+        assert abc.share.sum() == pytest.approx(1.0)
+    scores = sg.rfm(cube, AS_OF)
+    assert scores[["r", "f", "m"]].isin([1, 2, 3, 4, 5]).all().all()
+    assert (scores.segment != "").all()
+
+
+def test_sample_planted_sleepers_and_comebacks_are_found():
+    planted = json.loads((paths.SAMPLE_DIR / "planted.json").read_text(encoding="utf-8"))
+    classes = sg.classify_clients(sb.get_cube("sample"))
+    assert (classes.loc[planted["sleeping_clients"], "category"] == "sleeping").all()
+    assert (classes.loc[planted["reactivated_clients"], "category"] == "reactivated").all()
+
+
+def test_migration_matrix_counts_every_client_once():
+    cube = sb.get_cube("sample")
+    matrix, moves = sg.migration(cube, "2025-10-31")
+    assert matrix.values.sum() == len(moves) == len(sg.classify_clients(cube))
+    assert matrix.loc["absent"].sum() == (moves["from"] == "absent").sum()
+
+
+def test_hostile_client_name_is_inert_in_excel_and_csv(tmp_path):
+    df = pd.DataFrame({"client": [HOSTILE_NAME, "+7 Trade", "-Minus", "@home", "Plain"], "revenue": [1.0, -2.0, 3, 4, 5]})
+    xlsx = to_excel({"=cmd|' /C calc'!A0": df}, tmp_path / "l.xlsx", df, "Summary")
+    with zipfile.ZipFile(xlsx) as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+    assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
+    from openpyxl import load_workbook
+    wb = load_workbook(xlsx)
+    ws = wb.worksheets[1]
+    values = [ws.cell(row=r, column=1).value for r in range(4, 9)]
+    assert values[0] == "'" + HOSTILE_NAME and values[1:4] == ["'+7 Trade", "'-Minus", "'@home"]
+    assert values[4] == "Plain" and ws.cell(row=5, column=2).value == -2.0  # numbers stay numbers
+    assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(4, 9))
+    text = to_csv(df, tmp_path / "l.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=" not in text
+    assert inert("=1+1") == "'=1+1" and inert(5) == 5
+
+
+@pytest.mark.slow
+def test_segmentation_workbook_runs_with_non_default_parameters(tmp_path):
+    from salesbook.runner import run
+    params = {"01": {"window_months": 6, "abc_a": 0.7, "sleeping_min_months": 9, "compare_to": "2026-04-30",
+                     "interactive": False}}
+    result = run(["01"], lang="ru", out=tmp_path, run_name="seg", parameters=params)
+    page = (result.folder / "01_segmentation.html").read_text(encoding="utf-8")
+    assert "Сегментация" in page and "<td>compare_to</td><td>\"2026-04-30\"</td>" in page  # parameters it ran with
+    assert '<html lang="ru">' in page
+    assert "<script>alert(1)</script>" not in page
+    wb = result.folder / "exports" / "reactivation_lists.xlsx"
+    assert wb.exists() and 'href="exports/reactivation_lists.xlsx"' in page
+    from openpyxl import load_workbook
+    sheets = load_workbook(wb).sheetnames
+    assert sheets[0] == "По менеджерам" and len(sheets) > 10
