@@ -203,3 +203,25 @@ def test_segmentation_workbook_runs_with_non_default_parameters(tmp_path):
     from openpyxl import load_workbook
     sheets = load_workbook(wb).sheetnames
     assert sheets[0] == "По менеджерам" and len(sheets) > 10
+
+
+def test_migration_export_has_a_sheet_per_changed_cell(tmp_path):
+    cube = sb.get_cube("sample")
+    matrix, moves = sg.migration(cube, "2025-10-31")
+    from openpyxl import load_workbook
+    wb = load_workbook(sg.export_migration(matrix, moves, tmp_path))
+    changed = moves[moves["from"] != moves["to"]].groupby(["from", "to"]).size()
+    assert len(wb.sheetnames) == 1 + len(changed)
+    first = wb.worksheets[1]  # rows below the title and header line: one per client of that cell
+    assert first.max_row - 3 == changed.iloc[0]
+
+
+def test_abc_by_margin_uses_cost_and_needs_it():
+    rows = pd.DataFrame({"date": pd.to_datetime(["2024-06-01"] * 3), "client_id": ["a", "b", "c"],
+                         "amount": [100.0, 100.0, 100.0], "cost": [90.0, 10.0, 50.0]})
+    cube = sb.build_cube(sb.load_sales(rows, as_of=AS_OF))
+    abc = sg.abc_xyz(cube, AS_OF, measure="margin")
+    assert abc.value.to_dict() == {"b": 90.0, "c": 50.0, "a": 10.0}
+    assert abc.abc.to_dict() == {"b": "A", "c": "A", "a": "B"}  # share before: 0, 0.6, 0.933 (< 0.95)
+    with pytest.raises(ValueError, match="cost"):
+        sg.abc_xyz(cube_of([("a", "2024-06-01", 5)]), AS_OF, measure="margin")

@@ -150,6 +150,7 @@ nb.section("seg.migration")
 nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
        to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
 nb.chart(sv.migration_chart(matrix, lang))
+nb.links([sg.export_migration(matrix, moves, exports, lang)])
 fell = changed[changed["to"] == "sleeping"].sort_values("revenue", ascending=False).reset_index()
 nb.section("seg.moves_to_sleep")
 nb.table(fell.head(20).assign(**{"from": fell["from"].head(20).map(lambda c: nb.t(f"cat.{c}"))})[

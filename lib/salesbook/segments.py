@@ -20,7 +20,8 @@ from .i18n import t
 
 __all__ = ["Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
-           "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment"]
+           "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment",
+           "export_migration"]
 
 #: the nine categories in the order their rules are tried (first match wins)
 CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "regular", "prospective", "periodic")
@@ -454,3 +455,24 @@ def segment(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rules: Rules 
     abc = abc_xyz(cube, as_of, rules.window_months, rules.abc_a, rules.abc_b, x, y, measure, features=feats[0])
     scores = rfm(cube, as_of, rfm_window_months, features=feats[0])
     return Segmentation(classes, abc, scores)
+
+
+def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | Path", lang: str = "en") -> Path:
+    """An .xlsx with the matrix first and one sheet per cell that changed (the clients behind it)."""
+    from .export import to_excel
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    label = lambda c: t(f"cat.{c}", lang)  # noqa: E731
+    summary = matrix.copy()
+    summary.index = [label(c) for c in summary.index]
+    summary.columns = [label(c) for c in summary.columns]
+    summary = summary.rename_axis(f"{t('seg.from', lang)} \\ {t('seg.to', lang)}").reset_index()
+    changed = moves[moves["from"] != moves["to"]].sort_values("revenue", ascending=False).reset_index()
+    sheets = {}
+    for (a, b), df in changed.groupby(["from", "to"], sort=True):
+        view = df[["client_id", "client_name", "manager", "revenue"]].rename(columns={
+            "client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
+            "manager": t("col.manager", lang), "revenue": t("seg.col.revenue_window", lang)})
+        sheets[f"{label(a)} > {label(b)}"] = view
+    return to_excel(sheets, folder / "migration.xlsx", summary, t("seg.migration", lang),
+                    {t("seg.col.revenue_window", lang)})
