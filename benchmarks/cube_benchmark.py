@@ -26,7 +26,8 @@ DATA = HERE / "data"
 
 
 def generate(path: Path, lines: int, clients: int) -> None:
-    """Orders of 1-9 lines (5 on average) that share client, date and manager, as in an ERP export."""
+    """Orders of 5 lines that share client, date and manager, as in an ERP export; each client buys
+    three of the 12 categories (products within them)."""
     import duckdb
     con = duckdb.connect()
     con.execute(f"""
@@ -37,9 +38,9 @@ def generate(path: Path, lines: int, clients: int) -> None:
                  'C' || lpad(cast(cl as varchar), 6, '0') as client_id,
                  'Client ' || cast(cl as varchar) as client_name,
                  'M' || cast(hash(cl) % 60 as varchar) as manager,
-                 'P' || cast(g % 3000 as varchar) as product_id,
+                 'P' || cast(((hash(cl) + g % 3) % 12) * 250 + (g // 3) % 250 as varchar) as product_id,
                  'Product' as product_name,
-                 'Cat' || cast((g // 3000) % 12 as varchar) as category,
+                 'Cat' || cast((hash(cl) + g % 3) % 12 as varchar) as category,
                  cast(g % 20 + 1 as double) as quantity,
                  round(case when g % 50 = 0 then -1 else 1 end * exp(((g // 60000) % 1000) / 1000.0 * 6 + 3), 2) as amount,
                  'O' || cast(o as varchar) as order_id,
@@ -118,7 +119,7 @@ def main() -> None:
         print(json.dumps(stage(args.stage, args.path)))
         return
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"orders_{args.lines}.parquet"
+    path = DATA / f"orders3_{args.lines}.parquet"
     if not path.exists():
         t0 = time.perf_counter()
         generate(path, args.lines, args.clients)

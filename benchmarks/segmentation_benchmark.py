@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=10_000_000)
     args = ap.parse_args()
     report("sample", sb.get_cube("sample"))
-    path = HERE / "data" / f"orders_{args.lines}.parquet"
+    path = HERE / "data" / f"orders3_{args.lines}.parquet"
     if path.exists():
         t0 = time.perf_counter()
         cube = sb.get_cube(str(path))

@@ -172,6 +172,74 @@ nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=F
 ]
 
 
+NOTEBOOKS["02_seasonality"] = [
+    md("# Seasonality / Сезонность\n\nSeasonal indices, the seasonally adjusted trend, seasonality by "
+       "category and segment, weekdays and working days.", tags=["report-hide"]),
+    code(PARAMS_COMMON + '''
+trend_months: int = 36  # months of the adjusted series the trend line is fitted on
+stl: bool = True  # also estimate the indices with STL (needs two full years)
+min_share: float = 0.02  # segments below this share of revenue get no profile of their own
+country: str = "RU"  # public-holiday calendar for working days (ISO country code)
+extra_holidays: str = ""  # more days off, comma-separated ISO dates (company shutdowns)
+extra_workdays: str = ""  # more working days, comma-separated ISO dates''', tags=["parameters"]),
+    code(SETUP + '''
+import pandas as pd
+from salesbook import seasonality as se, season_views as sv, segments as sg
+from salesbook.display import fmt_pct
+
+y, partial = se.company_series(cube)
+profile = se.seasonal_profile(y, [partial] if partial is not None else [], stl=stl)
+nb.title("nb.02.title")'''),
+    code('''nb.section("season.profile")
+if partial is not None:
+    nb.say("season.partial", month=nb.months([partial])[0], day=pd.Timestamp(cube.report.last_date).day)
+nb.say_text(se.profile_sentence(profile, lang))
+if profile.enough:
+    nb.say("season.profile_text")
+    nb.chart(sv.profile_chart(profile, lang))'''),
+    code('''nb.section("season.heatmap")
+nb.chart(sv.heatmap_chart(se.year_month_table(y), lang))
+yoy = se.yoy_table(y)
+if len(yoy):
+    nb.chart(sv.yoy_chart(yoy, lang))'''),
+    code('''if profile.enough:
+    full = y.drop(partial) if partial is not None else y
+    sa = se.adjusted_series(full, profile)
+    fit = se.trend_fit(sa, trend_months)
+    nb.section("season.adjusted")
+    nb.say("season.adjusted_text", slope=fmt_pct(fit["slope_per_year"], lang, signed=True), months=fit["months"],
+           low=fmt_pct(fit["low"], lang, signed=True), high=fmt_pct(fit["high"], lang, signed=True))
+    nb.chart(sv.adjusted_chart(y, sa, fit, partial, lang))'''),
+    code('''exclude = [partial] if partial is not None else []
+if profile.enough:
+    cat_wide = cube.category_month.pivot_table(index="month", columns="category", values="revenue",
+                                               aggfunc="sum", observed=True).reindex(y.index).fillna(0.0)
+    by_cat = se.segment_profiles(cat_wide, exclude, min_share)
+    if len(by_cat):
+        nb.section("season.by_category")
+        nb.chart(sv.profiles_heatmap(by_cat, lang, "season.by_category"))
+    seg = sg.segment(cube, cube.as_of, lang=lang)
+    by_seg = se.segment_profiles(se.monthly_by(cube, seg.classes.category), exclude, min_share)
+    if len(by_seg):
+        nb.section("season.by_segment")
+        nb.chart(sv.profiles_heatmap(by_seg, lang, "season.by_segment", {c: nb.t(f"cat.{c}") for c in by_seg.index}))
+    by_abc = se.segment_profiles(se.monthly_by(cube, seg.abc.abc[seg.abc.abc != "D"]), exclude, min_share)
+    if len(by_abc):
+        nb.section("season.by_abc")
+        nb.chart(sv.profiles_heatmap(by_abc.sort_index(), lang, "season.by_abc"))'''),
+    code('''if se.is_daily(cube):
+    nb.section("season.weekdays")
+    nb.say("season.weekdays_text")
+    nb.chart(sv.weekday_chart(se.weekday_profile(cube), lang))
+    dates = lambda text: [d.strip() for d in text.split(",") if d.strip()]
+    wd = se.working_days(y.index, country, dates(extra_holidays), dates(extra_workdays))
+    adjusted = (y / wd.where(wd > 0) * wd.mean()).drop(partial) if partial is not None else y / wd.where(wd > 0) * wd.mean()
+    nb.section("season.workdays")
+    nb.say("season.workdays_text", avg=f"{wd.mean():.1f}", country=country)
+    nb.chart(sv.workday_chart(y, adjusted, lang))'''),
+]
+
+
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()

@@ -25,7 +25,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from .i18n import t
 
-__all__ = ["Book", "escape", "fmt_money", "fmt_int", "fmt_pct", "register_renderer", "PALETTE"]
+__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "register_renderer", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -56,6 +56,15 @@ def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False)
     if lang == "ru":
         text = text.replace(".", ",")
     return text.replace("-", "−") + "\u00a0%"
+
+
+def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en", every: tuple[int, ...] = (1, 7)) -> go.Figure:
+    """Date-axis ticks with month names in ``lang`` (plotly would print English ones)."""
+    from .i18n import month_names
+    names = month_names(lang)
+    ticks = [m for m in pd.DatetimeIndex(list(months)) if m.month in every and m.day == 1]
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{names[m.month - 1]} {m.year}" for m in ticks])
+    return fig
 
 
 class _SalesbookRenderer(MimetypeRenderer):
@@ -109,6 +118,10 @@ class Book:
     def say(self, key: str, **values: Any) -> None:
         """A sentence from the catalogue; every value is escaped (client names are data)."""
         self._md(self.t(key, **{k: escape(v) for k, v in values.items()}))
+
+    def say_text(self, text: str) -> None:
+        """A sentence already in the report language (from a library function); escaped."""
+        self._md(escape(text))
 
     def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False) -> None:
         """A table with escaped cells and localised numbers."""

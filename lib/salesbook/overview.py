@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .cube import Cube
-from .display import fmt_int, fmt_money, fmt_pct
+from .display import fmt_int, fmt_money, fmt_pct, month_ticks
 from .i18n import month_names, t
 
 __all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "key_figures", "monthly_chart",
@@ -97,8 +97,7 @@ def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:
                 hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>")
     fig.add_scatter(x=monthly.month, y=monthly.revenue_12m, name=t("kpi.revenue_12m", lang), yaxis="y2",
                     mode="lines", line=dict(width=3))
-    ticks = monthly.month[monthly.month.dt.month.isin([1, 7])]
-    fig.update_xaxes(tickvals=ticks, ticktext=[f"{names[m.month - 1]} {m.year}" for m in ticks])
+    month_ticks(fig, monthly.month, lang)
     fig.update_layout(title=t("overview.monthly", lang), yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"),
                       hovermode="x unified")
