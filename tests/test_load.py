@@ -1,8 +1,6 @@
 """Loading: formats, detection, the 1C preset, mappings, and every line accounted for."""
 
-import io
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings

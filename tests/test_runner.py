@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from salesbook import paths
 from salesbook.cli import main
 from salesbook.errors import ParameterError
 from salesbook.runner import RunError, check_parameters, list_notebooks, notebook_parameters, run

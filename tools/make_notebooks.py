@@ -128,10 +128,7 @@ nb.chart(sv.category_chart(summary, lang))'''),
     code('''nb.section("seg.by_manager")
 nb.table(sv.category_by_manager(classes, lang))
 nb.section("seg.examples")
-top = classes.sort_values("revenue", ascending=False).head(15).reset_index()
-nb.table(top[["client_id", "client_name", "manager", "label", "reason"]].rename(columns={
-    "client_id": nb.t("seg.col.client_id"), "client_name": nb.t("col.client"), "manager": nb.t("col.manager"),
-    "label": nb.t("col.category"), "reason": nb.t("seg.col.reason")}))'''),
+nb.table(sg.explained(classes.sort_values("revenue", ascending=False).head(15), lang))'''),
     code('''counts, shares = sg.abc_matrix(abc)
 a_rows = abc[abc.abc == "A"]
 nb.section("seg.abc")
@@ -151,12 +148,8 @@ nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date
        to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
 nb.chart(sv.migration_chart(matrix, lang))
 nb.links([sg.export_migration(matrix, moves, exports, lang)])
-fell = changed[changed["to"] == "sleeping"].sort_values("revenue", ascending=False).reset_index()
 nb.section("seg.moves_to_sleep")
-nb.table(fell.head(20).assign(**{"from": fell["from"].head(20).map(lambda c: nb.t(f"cat.{c}"))})[
-    ["client_id", "client_name", "manager", "from"]].rename(columns={
-    "client_id": nb.t("seg.col.client_id"), "client_name": nb.t("col.client"), "manager": nb.t("col.manager"),
-    "from": nb.t("seg.from")}))'''),
+nb.table(sg.moves_view(changed[changed["to"] == "sleeping"].sort_values("revenue", ascending=False).head(20), lang))'''),
     code('''sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
 files = sg.export_reactivation(sleepers, exports, lang)
 nb.section("seg.reactivation")
@@ -212,9 +205,7 @@ if len(yoy):
     nb.chart(sv.adjusted_chart(y, sa, fit, partial, lang))'''),
     code('''exclude = [partial] if partial is not None else []
 if profile.enough:
-    cat_wide = cube.category_month.pivot_table(index="month", columns="category", values="revenue",
-                                               aggfunc="sum", observed=True).reindex(y.index).fillna(0.0)
-    by_cat = se.segment_profiles(cat_wide, exclude, min_share)
+    by_cat = se.segment_profiles(se.category_series(cube, y.index), exclude, min_share)
     if len(by_cat):
         nb.section("season.by_category")
         nb.chart(sv.profiles_heatmap(by_cat, lang, "season.by_category"))
@@ -231,9 +222,8 @@ if profile.enough:
     nb.section("season.weekdays")
     nb.say("season.weekdays_text")
     nb.chart(sv.weekday_chart(se.weekday_profile(cube), lang))
-    dates = lambda text: [d.strip() for d in text.split(",") if d.strip()]
-    wd = se.working_days(y.index, country, dates(extra_holidays), dates(extra_workdays))
-    adjusted = (y / wd.where(wd > 0) * wd.mean()).drop(partial) if partial is not None else y / wd.where(wd > 0) * wd.mean()
+    wd = se.working_days(y.index, country, se.date_list(extra_holidays), se.date_list(extra_workdays))
+    adjusted = se.workday_adjusted(y, wd, exclude)
     nb.section("season.workdays")
     nb.say("season.workdays_text", avg=f"{wd.mean():.1f}", country=country)
     nb.chart(sv.workday_chart(y, adjusted, lang))'''),

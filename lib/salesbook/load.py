@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ibis
-import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 
 from . import paths
 from .errors import DataError, Problem
-from .mapping import (CANONICAL, NUMERIC, REQUIRED, TEXT, ColumnMapping, evaluate,
+from .mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, evaluate,
                       load_mapping, referenced_columns)
 from .validate import LoadReport, clean_lines
 

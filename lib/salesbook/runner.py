@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable
 import nbformat
 
 from . import __version__, paths
-from .errors import DataError, ParameterError
+from .errors import ParameterError
 from .i18n import t
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
@@ -215,8 +215,11 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         common = {k: v for k, v in {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
                                     "lang": lang}.items() if k in declared}
         extra = {**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})}
-        check_parameters(nb_path, {**common, **extra})
-        plan.append((nb_path, {**common, **extra}))
+        params = {**common, **extra}
+        if "output_dir" in declared and not params.get("output_dir"):
+            params["output_dir"] = "exports"  # relative to the run folder (the kernel's cwd): moves with it
+        check_parameters(nb_path, params)
+        plan.append((nb_path, params))
     if per_nb:
         raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
 
@@ -237,8 +240,6 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     try:
         for i, (nb_path, params) in enumerate(plan, 1):
             log(f"[{i}/{len(plan)}] {nb_path.stem}")
-            if "output_dir" in notebook_parameters(nb_path) and not params.get("output_dir"):
-                params = {**params, "output_dir": "exports"}  # relative to the run folder: moves with it
             executed = tmp / "notebooks" / nb_path.name
             t1 = time.perf_counter()
             try:

@@ -14,7 +14,7 @@ growing company used by the tests is ``SampleSpec.growing()``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 

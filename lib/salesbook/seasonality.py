@@ -15,7 +15,6 @@ the series gives a second estimate where there are at least two full years.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Iterable
 
 import numpy as np
@@ -26,7 +25,8 @@ from .i18n import month_names, t
 
 __all__ = ["SeasonalProfile", "seasonal_profile", "centred_moving_average", "adjusted_series", "trend_fit",
            "profile_sentence", "year_month_table", "yoy_table", "segment_profiles", "monthly_by",
-           "working_days", "weekday_profile", "is_daily", "company_series", "MIN_MONTHS"]
+           "working_days", "weekday_profile", "is_daily", "company_series", "category_series", "workday_adjusted",
+           "date_list", "MIN_MONTHS"]
 
 MIN_MONTHS = 24  #: two full years: fewer and indices are not estimated
 
@@ -248,4 +248,29 @@ def weekday_profile(cube: Cube, start: pd.Timestamp | None = None) -> pd.DataFra
     selling = out.average[out.average > 0]
     out["index"] = out.average / selling.mean() if len(selling) else np.nan
     out.index.name = "weekday"
+    return out
+
+
+def category_series(cube: Cube, months: pd.DatetimeIndex) -> pd.DataFrame:
+    """Monthly revenue per product category over ``months`` (zeros, not gaps)."""
+    wide = cube.category_month.pivot_table(index="month", columns="category", values="revenue",
+                                           aggfunc="sum", observed=True)
+    return wide.reindex(months).fillna(0.0)
+
+
+def workday_adjusted(y: pd.Series, days: pd.Series, exclude: Iterable[pd.Timestamp] = ()) -> pd.Series:
+    """Monthly revenue brought to a month of average working days: y / days x mean(days)."""
+    out = y / days.reindex(y.index).where(lambda d: d > 0) * days.mean()
+    return out.drop([e for e in exclude if e in out.index])
+
+
+def date_list(text: str) -> list[pd.Timestamp]:
+    """Comma-separated ISO dates (a notebook parameter) as timestamps; a bad one is a clear error."""
+    out = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if part:
+            try:
+                out.append(pd.Timestamp(part))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a date: expected yyyy-mm-dd, comma-separated") from None
     return out

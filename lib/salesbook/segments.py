@@ -8,7 +8,7 @@ when it placed at least one order in it (returns alone do not count).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from .i18n import t
 __all__ = ["Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
            "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment",
-           "export_migration"]
+           "export_migration", "explained", "moves_view"]
 
 #: the nine categories in the order their rules are tried (first match wins)
 CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "regular", "prospective", "periodic")
@@ -476,3 +476,19 @@ def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | P
         sheets[f"{label(a)} > {label(b)}"] = view
     return to_excel(sheets, folder / "migration.xlsx", summary, t("seg.migration", lang),
                     {t("seg.col.revenue_window", lang)})
+
+
+def explained(classes: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Client, manager, category and the reason, with column names in ``lang`` (for a table)."""
+    view = classes.reset_index()[["client_id", "client_name", "manager", "label", "reason"]]
+    return view.rename(columns={"client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
+                                "manager": t("col.manager", lang), "label": t("col.category", lang),
+                                "reason": t("seg.col.reason", lang)})
+
+
+def moves_view(moves: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Moves (from :func:`migration`) with the category they came from, translated."""
+    view = moves.reset_index()[["client_id", "client_name", "manager", "from"]].copy()
+    view["from"] = view["from"].map(lambda c: t(f"cat.{c}", lang))
+    return view.rename(columns={"client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
+                                "manager": t("col.manager", lang), "from": t("seg.from", lang)})
