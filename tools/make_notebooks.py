@@ -230,6 +230,70 @@ if profile.enough:
 ]
 
 
+NOTEBOOKS["03_stagnation"] = [
+    md("# Stagnation / Стагнация\n\nIs turnover flat, where the change comes from, and whether the sales "
+       "department has become an account-management department.", tags=["report-hide"]),
+    code(PARAMS_COMMON + '''
+trend_months: int = 36  # months of the adjusted series the verdict is based on
+bridge_end: str = ""  # end of the bridge's later window, ISO; empty for as_of
+bridge_months: int = 12  # length of each bridge window in months
+cohort_freq: str = "Y"  # cohorts by acquisition year Y or quarter Q
+hunter_share: float = 0.25  # hunter: at least this share of revenue from clients won in 12 months
+farmer_share: float = 0.1  # account manager: at most this share
+whitespace_min: float = 0.25  # whitespace: at least this share of similar clients buy the category
+output_dir: str = ""  # folder for the whitespace exports; empty for reports/exports''', tags=["parameters"]),
+    code(SETUP + '''
+import pandas as pd
+from salesbook import stagnation as st, stagnation_views as sv
+from salesbook.display import fmt_money, fmt_pct
+
+exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
+diagnosis = st.diagnose(cube, trend_months)
+nb.title("nb.03.title")
+nb.section("stag.memo")
+nb.say_markdown(st.memo(diagnosis, lang))'''),
+    code('''flat = diagnosis["flatness"]
+nb.section("stag.flat")
+nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=f"{flat['mann_kendall_tau']:.2f}",
+       p=f"{flat['mann_kendall_p']:.3f}")
+nb.chart(sv.rolling_chart(flat, lang))'''),
+    code('''end = pd.Timestamp(bridge_end) if bridge_end else cube.as_of
+s1 = end - pd.DateOffset(months=bridge_months) + pd.Timedelta(days=1)
+s0 = s1 - pd.DateOffset(months=bridge_months)
+parts, detail = st.revenue_bridge(cube, (s1, end), (s0, s1 - pd.Timedelta(days=1)))
+nb.section("stag.bridge")
+nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
+       prev_end=(s1 - pd.Timedelta(days=1)).date(), end=end.date(),
+       **{k: fmt_money(v, lang) for k, v in parts.items()})
+nb.chart(sv.bridge_chart(parts, detail.before.sum(), detail.after.sum(), lang))
+nb.links([sv.export_bridge(detail, exports, lang)])
+nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))'''),
+    code('''cohorts = st.cohort_tables(cube, cohort_freq)
+nb.section("stag.cohorts")
+nb.chart(sv.retention_chart(cohorts["retention"], lang))
+nb.table(cohorts["revenue"].rename(columns=str).rename_axis(nb.t("col.year")).reset_index().astype({nb.t("col.year"): str}))
+nb.section("stag.first_year")
+nb.table(sv.first_year_table(cohorts, lang))'''),
+    code('''nb.section("stag.acquisition")
+nb.chart(sv.saturation_chart(st.saturation(cube, "Q"), lang))
+nb.section("stag.profiles")
+nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang),
+         formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})'''),
+    code('''nb.section("stag.crosssell")
+nb.chart(sv.breadth_chart(st.category_breadth(cube), st.acquisition(cube, "Y").new_clients, lang))
+ws = st.whitespace(cube, 12, whitespace_min)
+files = sv.export_whitespace(ws, exports, lang)
+nb.section("stag.whitespace")
+nb.say("stag.whitespace_text", n=len(ws), clients=ws.client_id.nunique(), potential=fmt_money(ws.potential.sum(), lang),
+       files=", ".join(f.name for f in files))
+nb.links(files)
+nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False).head(15), lang))'''),
+    code('''nb.section("stag.concentration")
+nb.table(sv.concentration_table(st.concentration(cube), st.productivity(cube), lang),
+         formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})'''),
+]
+
+
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()

@@ -123,6 +123,10 @@ class Book:
         """A sentence already in the report language (from a library function); escaped."""
         self._md(escape(text))
 
+    def say_markdown(self, text: str) -> None:
+        """Markdown built by a library function that escaped its own values (e.g. a memo)."""
+        self._md(text)
+
     def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False) -> None:
         """A table with escaped cells and localised numbers."""
         from IPython.display import HTML

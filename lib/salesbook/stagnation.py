@@ -1,0 +1,425 @@
+"""Stagnation diagnosis: is turnover flat, where does the change come from, and why.
+
+Reads the cube and reuses the seasonality and segmentation functions. Money in
+the revenue bridge is counted in whole cents (integers), so that the bridge ties
+to the total change exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cube import Cube
+from .i18n import t
+from .seasonality import adjusted_series, company_series, seasonal_profile, trend_fit
+
+__all__ = ["BRIDGE_PARTS", "revenue_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
+           "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
+           "productivity", "Symptom", "diagnose", "memo"]
+
+BRIDGE_PARTS = ("new", "reactivated", "growth", "decline", "lost")
+
+
+# --------------------------------------------------------------------------- is it flat?
+
+
+def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str, Any]:
+    """Verdict on seasonally adjusted turnover over the last ``months``: growing, flat or declining.
+
+    A trend counts when its 95 % interval excludes zero and its size is at least
+    ``threshold`` a year (share of the level). The Mann-Kendall test (Kendall's
+    tau of the adjusted series against time, scipy) is reported beside it.
+    """
+    from scipy.stats import kendalltau
+    y, partial = company_series(cube)
+    full = y.drop(partial) if partial is not None else y
+    profile = seasonal_profile(full, stl=False)
+    sa = adjusted_series(full, profile) if profile.enough else full
+    fit = trend_fit(sa, months)
+    tail = sa.dropna().iloc[-months:]
+    tau, p_mk = kendalltau(np.arange(len(tail)), tail.to_numpy())
+    r12 = full.rolling(12).sum().dropna()
+    years = (len(r12) - 1) / 12
+    cagr = (r12.iloc[-1] / r12.iloc[0]) ** (1 / years) - 1 if years >= 1 and r12.iloc[0] > 0 else np.nan
+    if fit["low"] > 0 and fit["slope_per_year"] >= threshold:
+        verdict = "growing"
+    elif fit["high"] < 0 and fit["slope_per_year"] <= -threshold:
+        verdict = "declining"
+    else:
+        verdict = "flat"
+    return {"verdict": verdict, **fit, "mann_kendall_tau": float(tau), "mann_kendall_p": float(p_mk),
+            "cagr": float(cagr), "rolling_12m": r12, "adjusted": sa, "seasonal": profile.enough}
+
+
+# --------------------------------------------------------------------------- revenue bridge
+
+
+def _cents(x: pd.Series) -> pd.Series:
+    return np.round(x * 100).astype("int64")
+
+
+def revenue_bridge(cube: Cube, p1: tuple[Any, Any], p0: tuple[Any, Any]) -> tuple[pd.Series, pd.DataFrame]:
+    """Revenue change from period ``p0`` to period ``p1`` ((start, end) dates, both inclusive).
+
+    Every client active (any line) in either period is in exactly one part:
+    ``new`` (first line ever in p1), ``reactivated`` (active in p1, not in p0,
+    active before p0), ``lost`` (active in p0, not in p1), and clients active in
+    both: ``growth`` (p1 > p0) or ``decline`` (p1 <= p0). Returns the parts (in
+    roubles, from whole cents: they add up to the change exactly) and one row
+    per client with ``part``, ``before``, ``after``, ``change``.
+    """
+    (s1, e1), (s0, e0) = [(pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1)) for a, b in (p1, p0)]
+    d = cube.client_day
+    cents = _cents(d.revenue)
+    key = d.client_id.astype(str)
+    after = cents[(d.date >= s1) & (d.date < e1)].groupby(key).sum()
+    before = cents[(d.date >= s0) & (d.date < e0)].groupby(key).sum()
+    active1 = set(key[(d.date >= s1) & (d.date < e1)])
+    active0 = set(key[(d.date >= s0) & (d.date < e0)])
+    earlier = set(key[d.date < min(s0, s1)])
+    clients = sorted(active1 | active0)
+    out = pd.DataFrame(index=pd.Index(clients, name="client_id"))
+    out["before"] = before.reindex(out.index).fillna(0).astype("int64")
+    out["after"] = after.reindex(out.index).fillna(0).astype("int64")
+    first_seen = d.groupby(key).date.min()
+    in1, in0 = out.index.isin(list(active1)), out.index.isin(list(active0))
+    ever_before = out.index.isin(list(earlier)) | (first_seen.reindex(out.index) < s1).to_numpy()
+    part = np.select([in1 & ~in0 & ~ever_before, in1 & ~in0, ~in1 & in0, out.after > out.before],
+                     ["new", "reactivated", "lost", "growth"], "decline")
+    out["part"] = part
+    out["change"] = out.after - out.before
+    parts = out.groupby("part").change.sum().reindex(list(BRIDGE_PARTS)).fillna(0).astype("int64")
+    names = cube.clients.set_index(cube.clients.client_id.astype(str)).client_name
+    out["client_name"] = names.reindex(out.index)
+    for col in ("before", "after", "change"):
+        out[col] = out[col] / 100
+    return parts / 100, out
+
+
+def yearly_bridges(cube: Cube, months: int = 12) -> pd.DataFrame:
+    """Bridges of consecutive windows of ``months`` ending at ``as_of``, over the whole history.
+
+    One row per window (``end`` date): the revenue before and after and the five parts.
+    """
+    end = cube.as_of.normalize()
+    first = pd.Timestamp(cube.report.first_date)
+    rows = []
+    while True:
+        s1 = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
+        s0 = s1 - pd.DateOffset(months=months)
+        e0 = s1 - pd.Timedelta(days=1)
+        if s0 < first:
+            break
+        parts, detail = revenue_bridge(cube, (s1, end), (s0, e0))
+        rows.append({"end": end, "before": detail.before.sum(), "after": detail.after.sum(), **parts.to_dict()})
+        end = e0
+    return pd.DataFrame(rows[::-1])
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
+    """Cohorts by acquisition year (``"Y"``) or quarter (``"Q"``).
+
+    ``revenue``: cohort x period revenue; ``retention``: share of the cohort's
+    clients active (an order) in each period; ``nrr``: revenue of a period over
+    the cohort's revenue in the period before (net revenue retention);
+    ``first_year``: mean revenue of a new client in its first 12 months, by cohort,
+    with the number of clients. Periods are calendar years or quarters.
+    """
+    clients = cube.clients[cube.clients.first_date.notna()]
+    cohort = clients.set_index(clients.client_id.astype(str)).first_date.dt.to_period(freq)
+    cm = cube.client_month
+    key = cm.client_id.astype(str)
+    period = cm.month.dt.to_period(freq)
+    frame = pd.DataFrame({"cohort": cohort.reindex(key).to_numpy(), "period": period.to_numpy(),
+                          "revenue": cm.revenue.to_numpy(), "active": (cm.orders > 0).to_numpy(), "client": key})
+    revenue = frame.pivot_table(index="cohort", columns="period", values="revenue", aggfunc="sum").fillna(0.0)
+    active = frame[frame.active].groupby(["cohort", "period"]).client.nunique().unstack().fillna(0)
+    size = cohort.value_counts().sort_index()
+    retention = active.div(size.reindex(active.index), axis=0)
+    # periods before a cohort existed are blank, not zero
+    before = lambda tab: np.array([[p < c for p in tab.columns] for c in tab.index], dtype=bool)  # noqa: E731
+    revenue = revenue.mask(before(revenue))
+    retention = retention.reindex(columns=revenue.columns).mask(before(retention.reindex(columns=revenue.columns)))
+    nrr = revenue / revenue.shift(1, axis=1).where(lambda r: r > 0)
+    # first-year revenue per new client: its first 12 months from the first purchase
+    d = cube.client_day
+    first = clients.set_index(clients.client_id.astype(str)).first_date
+    dk = d.client_id.astype(str)
+    start = first.reindex(dk).to_numpy()
+    in_year = (d.date.to_numpy() >= start) & (d.date.to_numpy() < start + np.timedelta64(365, "D"))
+    fy = d.revenue[in_year].groupby(dk[in_year]).sum().reindex(first.index).fillna(0.0)
+    complete = first + pd.Timedelta(days=365) <= cube.as_of + pd.Timedelta(days=1)
+    fy_tab = pd.DataFrame({"cohort": cohort, "first_year": fy, "complete": complete})
+    first_year = fy_tab[fy_tab.complete].groupby("cohort").first_year.agg(["mean", "size"])
+    return {"revenue": revenue, "retention": retention, "nrr": nrr, "first_year": first_year, "size": size}
+
+
+# --------------------------------------------------------------------------- acquisition and servicing
+
+
+def acquisition(cube: Cube, freq: str = "Q") -> pd.DataFrame:
+    """New clients per period (company), their number and first-year revenue (see cohort_tables)."""
+    c = cube.clients[cube.clients.first_date.notna()]
+    per = c.first_date.dt.to_period(freq)
+    out = per.value_counts().sort_index().rename("new_clients").to_frame()
+    full = pd.period_range(per.min(), cube.as_of.to_period(freq), freq=freq)
+    return out.reindex(full, fill_value=0)
+
+
+def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
+    """Per manager and period: new clients won and active clients serviced (mean per month).
+
+    One row per (manager, period) with ``new_clients`` (first purchases with the
+    manager as first manager), ``active_clients`` (mean over the months of the
+    period of clients with an order, by the client's first manager: the portfolio
+    the manager built and services).
+    """
+    c = cube.clients[cube.clients.first_date.notna()]
+    owner = c.set_index(c.client_id.astype(str)).first_manager
+    new = c.groupby([c.first_manager.astype(str), c.first_date.dt.to_period(freq)]).size().rename("new_clients")
+    cm = cube.client_month[cube.client_month.orders > 0]
+    mgr = owner.reindex(cm.client_id.astype(str)).to_numpy()
+    monthly = pd.DataFrame({"manager": mgr, "month": cm.month.to_numpy()}).groupby(["manager", "month"]).size()
+    monthly = monthly.rename("active").reset_index()
+    monthly["period"] = monthly.month.dt.to_period(freq)
+    active = monthly.groupby(["manager", "period"]).active.mean().rename("active_clients")
+    out = pd.concat([new, active], axis=1).fillna(0.0)
+    out.index.names = ["manager", "period"]
+    out = out.reset_index()
+    last = cube.as_of.to_period(freq)
+    return out[out.period <= last].sort_values(["manager", "period"]).reset_index(drop=True)
+
+
+def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer: float = 0.10) -> pd.DataFrame:
+    """Each manager as hunter, account manager or mixed.
+
+    From the share of the manager's revenue in the last ``months`` that came
+    from clients won in that time (first purchase inside the window): at least
+    ``hunter`` -> hunter; at most ``farmer`` -> account manager; between -> mixed.
+    """
+    start = cube.as_of.normalize() - pd.DateOffset(months=months) + pd.Timedelta(days=1)
+    c = cube.clients
+    recent_new = set(c.loc[c.first_date >= start, "client_id"].astype(str))
+    d = cube.client_day[cube.client_day.date >= start]
+    owner = c.set_index(c.client_id.astype(str)).manager
+    key = d.client_id.astype(str)
+    frame = pd.DataFrame({"manager": owner.reindex(key).to_numpy(), "revenue": d.revenue.to_numpy(),
+                          "new": key.isin(recent_new).to_numpy(), "client": key.to_numpy()})
+    g = frame.groupby("manager")
+    out = pd.DataFrame({"revenue": g.revenue.sum(),
+                        "revenue_new": frame[frame.new].groupby("manager").revenue.sum(),
+                        "clients": g.client.nunique(),
+                        "clients_new": frame[frame.new].groupby("manager").client.nunique()}).fillna(0)
+    out["share_new"] = (out.revenue_new / out.revenue.where(out.revenue > 0)).fillna(0)
+    out["profile"] = np.where(out.share_new >= hunter, "hunter", np.where(out.share_new <= farmer, "farmer", "mixed"))
+    return out.sort_values("share_new", ascending=False)
+
+
+# --------------------------------------------------------------------------- cross-sell
+
+
+def category_breadth(cube: Cube) -> pd.Series:
+    """Mean number of categories bought per active client, per calendar year."""
+    ccm = cube.client_category_month[cube.client_category_month.orders > 0]
+    per = ccm.groupby([ccm.month.dt.year, ccm.client_id.astype(str)]).category.nunique()
+    return per.groupby(level=0).mean().rename("categories")
+
+
+def penetration(cube: Cube, months: int = 12) -> pd.Series:
+    """Share of the clients active in the last ``months`` that bought each category."""
+    start = (cube.as_of.to_period("M") - (months - 1)).to_timestamp()
+    ccm = cube.client_category_month
+    recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
+    active = recent.client_id.astype(str).nunique()
+    return (recent.groupby(recent.category.astype(str)).client_id.nunique() / max(active, 1)).sort_values(
+        ascending=False).rename("penetration")
+
+
+def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3) -> pd.DataFrame:
+    """Clients that lack a category similar clients buy, per manager.
+
+    For each pair of categories A -> B, the share of the active clients buying A
+    that also buy B. A client buying A but not B is a candidate for B with that
+    share as its score (at least ``min_lift``); ``potential`` is the median
+    yearly revenue of B among the clients who buy it. Up to ``top`` suggestions
+    per client, best first.
+    """
+    start = (cube.as_of.to_period("M") - (months - 1)).to_timestamp()
+    ccm = cube.client_category_month
+    recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
+    owns = pd.crosstab(recent.client_id.astype(str), recent.category.astype(str)).clip(upper=1)
+    if owns.empty:
+        return pd.DataFrame(columns=["manager", "client_id", "client_name", "category", "score", "potential"])
+    counts = owns.T @ owns  # co-occurrence A x B
+    cond = counts.div(np.diag(counts), axis=0).to_numpy(copy=True)  # P(B | A)
+    np.fill_diagonal(cond, 0.0)
+    score = (owns.to_numpy()[:, :, None] * cond[None, :, :]).max(axis=1)  # best A for each B
+    score = pd.DataFrame(score, index=owns.index, columns=owns.columns).where(owns == 0)
+    long = score.stack().rename("score").reset_index()
+    long.columns = ["client_id", "category", "score"]
+    long = long[long.score >= min_lift]
+    rev = recent.groupby([recent.client_id.astype(str), recent.category.astype(str)]).revenue.sum()
+    potential = rev.groupby(level=1).median()
+    long["potential"] = potential.reindex(long.category).to_numpy()
+    long = long.sort_values(["client_id", "score", "potential"], ascending=[True, False, False])
+    long = long.groupby("client_id").head(top)
+    info = cube.clients.set_index(cube.clients.client_id.astype(str))
+    long["manager"] = info.manager.reindex(long.client_id).astype(str).to_numpy()
+    long["client_name"] = info.client_name.reindex(long.client_id).to_numpy()
+    return long[["manager", "client_id", "client_name", "category", "score", "potential"]].sort_values(
+        ["manager", "potential"], ascending=[True, False]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- concentration, productivity
+
+
+def concentration(cube: Cube) -> pd.DataFrame:
+    """Per calendar year: share of the top 10 clients, of the top 20 % of clients, and the HHI (0..10000)."""
+    cm = cube.client_month
+    rev = cm.groupby([cm.month.dt.year, cm.client_id.astype(str)]).revenue.sum()
+    rows = {}
+    for year, s in rev.groupby(level=0):
+        s = s[s > 0].sort_values(ascending=False)
+        total = s.sum()
+        if total <= 0:
+            continue
+        share = s / total
+        rows[year] = {"clients": len(s), "top10": share.iloc[:10].sum(),
+                      "top20pct": share.iloc[:max(1, int(np.ceil(len(s) * 0.2)))].sum(),
+                      "hhi": float((share ** 2).sum() * 10_000)}
+    return pd.DataFrame(rows).T.rename_axis("year")
+
+
+def productivity(cube: Cube) -> pd.DataFrame:
+    """Per calendar year: revenue, active managers (any sale that year) and revenue per manager."""
+    mm = cube.manager_month[cube.manager_month.revenue > 0]
+    g = mm.groupby(mm.month.dt.year)
+    out = pd.DataFrame({"revenue": cube.manager_month.groupby(cube.manager_month.month.dt.year).revenue.sum(),
+                        "managers": g.manager.nunique()})
+    out["per_manager"] = out.revenue / out.managers
+    return out.rename_axis("year")
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+
+@dataclass
+class Symptom:
+    """One symptom of DOMAIN.md: whether the data show it, how strongly, on what figures, and the remedy."""
+
+    key: str
+    present: bool
+    severity: str  # "none", "mild", "strong"
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        return t(f"diag.{self.key}", lang, **{k: _fmt(v) for k, v in self.evidence.items()})
+
+    def remedy(self, lang: str = "en") -> str:
+        return t(f"remedy.{self.key}", lang)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:+.1%}" if abs(v) < 5 else f"{v:,.0f}"
+    return str(v)
+
+
+def _slope(y: pd.Series) -> float:
+    """Least-squares slope of ``y`` against 0..n-1 as a share of its mean, per step."""
+    y = y.dropna()
+    if len(y) < 3 or y.mean() == 0:
+        return float("nan")
+    x = np.arange(len(y), dtype=float)
+    return float(np.polyfit(x, y.to_numpy(dtype=float), 1)[0] / y.mean())
+
+
+def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
+    """The structured finding: the verdict and each symptom with its evidence and severity."""
+    flat = flatness(cube, months)
+    acq = acquisition(cube, "Y")["new_clients"]
+    full_years = acq.iloc[1:] if len(acq) > 2 else acq  # the first year counts the clients already there
+    per_year = full_years.astype(float)
+    last_months = cube.as_of.month
+    if last_months < 12:  # a partial last year: annualise
+        per_year.iloc[-1] = per_year.iloc[-1] * 12 / last_months
+    acq_change = per_year.iloc[-1] / per_year.iloc[0] - 1 if len(per_year) > 1 and per_year.iloc[0] > 0 else np.nan
+    sat = saturation(cube, "Q")
+    corr = sat[["new_clients", "active_clients"]].corr().iloc[0, 1] if len(sat) > 8 else np.nan
+    breadth = category_breadth(cube)
+    b_recent = breadth.iloc[-1] - breadth.iloc[-2] if len(breadth) > 1 else np.nan
+    b_early = breadth.iloc[1] - breadth.iloc[0] if len(breadth) > 2 else np.nan
+    bridges = yearly_bridges(cube)
+    last = bridges.iloc[-1] if len(bridges) else None
+    growth_existing = (last["growth"] + last["decline"]) / last["before"] if last is not None and last["before"] else np.nan
+    new_share = (last["new"] / last["before"]) if last is not None and last["before"] else np.nan
+    conc = concentration(cube)
+    top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0] if len(conc) > 1 else np.nan
+    prod = productivity(cube)
+    prod_full = prod.iloc[1:] if len(prod) > 2 else prod
+    prod_change = _slope(prod_full.per_manager)
+    profiles = manager_profiles(cube)
+    hunters = int((profiles.profile == "hunter").sum())
+
+    def sev(value: float, mild: float, strong: float, lower_is_worse: bool = True) -> str:
+        if value is None or np.isnan(value):
+            return "none"
+        v = -value if lower_is_worse else value
+        return "strong" if v >= strong else "mild" if v >= mild else "none"
+
+    symptoms = [
+        Symptom("flat", flat["verdict"] != "growing", "strong" if flat["verdict"] == "declining" else
+                ("mild" if flat["verdict"] == "flat" else "none"),
+                {"slope": flat["slope_per_year"], "low": flat["low"], "high": flat["high"], "months": flat["months"]}),
+        Symptom("acquisition", False, sev(acq_change, 0.25, 0.5),
+                {"first": int(round(per_year.iloc[0])) if len(per_year) else 0,
+                 "last": int(round(per_year.iloc[-1])) if len(per_year) else 0, "change": acq_change,
+                 "first_year": str(per_year.index[0]) if len(per_year) else "", "last_year": str(per_year.index[-1])
+                 if len(per_year) else ""}),
+        Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
+                {"corr": f"{corr:.2f}" if not np.isnan(corr) else "–"}),
+        Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
+                else "mild" if b_recent < 0.05 else "none",
+                {"early": f"{b_early:+.2f}" if not np.isnan(b_early) else "–",
+                 "recent": f"{b_recent:+.2f}" if not np.isnan(b_recent) else "–",
+                 "breadth": f"{breadth.iloc[-1]:.2f}" if len(breadth) else "–"}),
+        Symptom("existing", False, sev(growth_existing, 0.0, 0.03),
+                {"change": growth_existing, "new_share": new_share}),
+        Symptom("concentration", False, "strong" if top10_change >= 0.05 else "mild" if top10_change >= 0.02 else "none",
+                {"top10": float(conc.top10.iloc[-1]) if len(conc) else float("nan"), "change": top10_change}),
+        Symptom("productivity", False, "mild" if abs(prod_change) < 0.03 and flat["verdict"] != "growing"
+                else "strong" if prod_change <= -0.03 else "none",
+                {"change": prod_change, "per_manager": float(prod_full.per_manager.iloc[-1]) if len(prod_full) else 0.0}),
+        Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= 2 else "none",
+                {"hunters": hunters, "managers": len(profiles)}),
+    ]
+    by_key = {s.key: s for s in symptoms}
+    if by_key["acquisition"].severity == "none":  # few hunters only matters when acquisition falls
+        by_key["no_hunters"].severity = "none"
+    for s in symptoms:
+        s.present = s.severity != "none"
+    causes = [s.key for s in symptoms if s.present and s.key in ("acquisition", "capacity", "crosssell", "no_hunters")]
+    return {"verdict": flat["verdict"], "flatness": flat, "symptoms": symptoms, "causes": causes,
+            "bridges": bridges, "acquisition_per_year": per_year}
+
+
+def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
+    """A one-page finding in Markdown: the verdict, the symptoms with their figures, the remedies."""
+    flat = diagnosis["flatness"]
+    lines = [f"**{t('memo.verdict.' + diagnosis['verdict'], lang, slope=_fmt(flat['slope_per_year']), low=_fmt(flat['low']), high=_fmt(flat['high']), months=flat['months'])}**", ""]
+    present = [s for s in diagnosis["symptoms"] if s.present]
+    if diagnosis["verdict"] != "growing" and diagnosis["causes"]:
+        lines.append(t("memo.mechanism", lang))
+        lines.append("")
+    for s in present:
+        lines.append(f"- **{t('sev.' + s.severity, lang)}** — {s.text(lang)} {t('memo.remedy', lang)}: {s.remedy(lang)}")
+    if not present:
+        lines.append(t("memo.no_symptoms", lang))
+    return "\n".join(lines)
