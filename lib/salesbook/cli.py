@@ -33,14 +33,19 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunError, run
-    cfg = _read_config(Path(args.config)) if args.config else {}
+    try:
+        cfg = _read_config(Path(args.config)) if args.config else {}
+    except ParameterError as exc:
+        print(f"salesbook run: {exc}", file=sys.stderr)
+        return 2
     pick = lambda key, default: getattr(args, key) if getattr(args, key) is not None else cfg.get(key, default)  # noqa: E731
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
         result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
                      mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
                      lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
-                     run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log)
+                     run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
+                     progress=not args.quiet, config=cfg)
     except (DataError, ParameterError) as exc:
         print(f"salesbook run: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", help="YAML run config (source, mapping, as_of, lang, notebooks, parameters, output)")
     r.add_argument("--source", help="sales file or 'sample' (default)")
     r.add_argument("--mapping", help="mapping YAML or preset (1c)")
-    r.add_argument("--as-of", dest="as_of", help="analysis date yyyy-mm-dd (default: last date in the data)")
+    r.add_argument("--as-of", dest="as_of",
+                   help="analysis date yyyy-mm-dd, or last-full-month (default: last date in the data)")
     r.add_argument("--lang", choices=["en", "ru"])
     r.add_argument("--output", help="reports folder (default: reports/)")
     r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import nbformat
+import pandas as pd
 
 from . import __version__, paths
 from .errors import ParameterError
 from .i18n import t
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
-           "check_parameters"]
+           "check_parameters", "resolve_as_of"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: parameters every workbook takes; the runner passes them to each notebook that declares them
@@ -132,18 +133,12 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
     return body
 
 
-def _index_html(run_name: str, entries: list[tuple[str, str]], info: dict[str, Any], lang: str) -> str:
-    e = html.escape
-    items = "".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for title, href in entries)
-    intro = t("run.index_intro", lang, run=run_name, source=info.get("source", ""), as_of=info.get("as_of", ""))
-    return f"""<!DOCTYPE html>
-<html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(t("run.index_title", lang))}</title>
-<style>body{{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#222}}
-li{{margin:.4rem 0;font-size:1.1rem}} .meta{{color:#666;font-size:.9rem}}</style></head>
-<body><h1>{e(t("run.index_title", lang))}</h1><p class="meta">{e(intro)}</p><ol>{items}</ol>
-<p class="meta">{e(t("run.generated", lang, when=info.get("finished", ""), version=__version__))}</p></body></html>
-"""
+def resolve_as_of(as_of: str | None, today: _dt.date | None = None) -> str:
+    """``"last-full-month"`` -> the last day of the previous calendar month; other values unchanged."""
+    if str(as_of or "").strip().lower() in ("last-full-month", "last_full_month"):
+        first = (today or _dt.date.today()).replace(day=1)
+        return str(first - _dt.timedelta(days=1))
+    return as_of or ""
 
 
 def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -183,7 +178,8 @@ def _versions() -> dict[str, str]:
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
-        log: Callable[[str], None] | None = None, timeout: int = 1800) -> RunResult:
+        log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
+        config: dict[str, Any] | None = None) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -202,8 +198,15 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     from .cube import get_cube
 
-    log = log or (lambda msg: None)
+    lines: list[str] = []
+    user_log = log or (lambda msg: None)
+
+    def log(msg: str) -> None:  # every message also goes to the run's log file
+        lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} {msg}")
+        user_log(msg)
+
     out = Path(out or paths.REPORTS_DIR)
+    as_of = resolve_as_of(as_of)
     run_name = run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     chosen = list_notebooks(notebooks)
     if not chosen:
@@ -237,9 +240,12 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     reports: list[Path] = []
     old_env = os.environ.get("SALESBOOK_REPORT")
     os.environ["SALESBOOK_REPORT"] = "1"
+    from tqdm.auto import tqdm
+    bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
     try:
         for i, (nb_path, params) in enumerate(plan, 1):
             log(f"[{i}/{len(plan)}] {nb_path.stem}")
+            bar.set_postfix_str(nb_path.stem)
             executed = tmp / "notebooks" / nb_path.name
             t1 = time.perf_counter()
             try:
@@ -260,26 +266,50 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             page.write_text(render_html(nb, lang, params), encoding="utf-8")
             reports.append(page)
             entries.append((_title_of(nb, nb_path.stem), page.name))
-    except BaseException:
+            bar.update(1)
+    except BaseException as exc:
+        log(f"FAILED: {exc}")
+        bar.close()
+        for folder in (tmp, out / f".failed-{run_name}"):
+            if folder.exists():
+                (folder / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
         if tmp.exists():
             failed = out / f".failed-{run_name}"
             shutil.rmtree(failed, ignore_errors=True)
             os.replace(tmp, failed)
         raise
     finally:
+        bar.close()
         if old_env is None:
             os.environ.pop("SALESBOOK_REPORT", None)
         else:
             os.environ["SALESBOOK_REPORT"] = old_env
 
+    from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
+    log("summary")
+    figures, categories = summarise(cube, lang)
+    prev = previous_run(out, run_name)
+    changes = None
+    if prev is not None:
+        prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
+        prev_cats = pd.read_csv(prev / CATEGORIES_FILE, dtype={"client_id": str})
+        changes = what_changed(prev_figures, figures, prev_cats, categories)
+        changes["previous_run"] = prev.name
+    finished = _dt.datetime.now()
     info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
             "notebooks": {p.stem: prm for p, prm in plan}, "seconds": {k: round(v, 2) for k, v in seconds.items()},
-            "finished": _dt.datetime.now().isoformat(timespec="seconds"), "versions": _versions(),
-            "argv": sys.argv}
+            "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
+            "argv": sys.argv, "config": config or {}}
     (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
-    (tmp / "index.html").write_text(_index_html(run_name, entries, info, lang), encoding="utf-8")
+    (tmp / SUMMARY_FILE).write_text(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
+                                               default=str), encoding="utf-8")
+    categories.to_csv(tmp / CATEGORIES_FILE, index=False)
+    (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
+                                               finished.strftime("%Y-%m-%d %H:%M"), __version__), encoding="utf-8")
 
+    log(f"finished: {run_name}")
+    (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     final = out / run_name
     if final.exists():  # same run name again: swap, so a reader never sees half a folder
         old = out / f".old-{run_name}"
@@ -296,5 +326,5 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         latest.symlink_to(final.name, target_is_directory=True)
     except OSError:
         (out / "LATEST").write_text(final.name, encoding="utf-8")
-    log(f"done: {final / 'index.html'}")
+    user_log(f"done: {final / 'index.html'}")
     return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)

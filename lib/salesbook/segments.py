@@ -380,7 +380,7 @@ def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int 
     span_days = (sleeping.last_date - first).dt.days.clip(lower=30, upper=365)
     yearly = (rev.reindex(sleeping.index).fillna(0) * 365 / span_days)
     cc = cube.client_category[cube.client_category.client_id.isin(sleeping.index)]
-    cc = cc[cc.revenue > 0].sort_values(["client_id", "revenue"], ascending=[True, False])
+    cc = cc[(cc.revenue > 0) & cc.category.notna()].sort_values(["client_id", "revenue"], ascending=[True, False])
     bought: dict[str, list[str]] = {}
     for cid, cat in zip(cc.client_id.astype(str), cc.category.astype(str)):  # already by revenue
         bought.setdefault(cid, []).append(cat)

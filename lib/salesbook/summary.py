@@ -1,0 +1,202 @@
+"""The executive summary of a run: key figures, what changed since the previous run, the index page.
+
+``summarise`` reads the cube once more (cheap: aggregates only) and returns the
+figures a director looks at first; ``what_changed`` compares two runs' figures
+and category snapshots; ``index_page`` writes the self-contained page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cube import Cube
+from .display import fmt_int, fmt_money, fmt_pct
+from .i18n import t
+
+__all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
+
+SUMMARY_FILE = "summary.json"
+CATEGORIES_FILE = "categories.csv"
+
+
+def summarise(cube: Cube, lang: str = "en", top: int = 10) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Key figures of a run and the per-client category snapshot.
+
+    Returns (figures, categories): figures is JSON-ready (turnover of the last
+    12 months and the 12 before, the stagnation verdict with its slope and
+    interval, clients, the top reactivation and cross-sell opportunities with
+    their money); categories has one row per client: ``client_id``, ``category``,
+    ``revenue`` (last 12 months).
+    """
+    from . import segments as sg
+    from . import stagnation as st
+    from .overview import window_totals
+
+    last12, prev12 = window_totals(cube, 12)
+    diagnosis = st.diagnose(cube)
+    flat = diagnosis["flatness"]
+    seg = sg.segment(cube, cube.as_of, lang=lang)
+    classes = seg.classes
+    sleepers = sg.reactivation_list(cube, classes).sort_values("yearly_revenue", ascending=False)
+    ws = st.whitespace(cube)
+    ws = ws.assign(expected=ws.score * ws.potential).sort_values("expected", ascending=False)
+    present = [sym for sym in diagnosis["symptoms"] if sym.present]
+    monthly = cube.monthly()
+    figures = {
+        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang,
+        "verdict_text": st.memo(diagnosis, lang).split("\n")[0].strip("*"),
+        "findings": [{"severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
+        "monthly": {"month": [str(m.date()) for m in monthly.month], "revenue": [round(float(v), 2) for v in monthly.revenue]},
+        "turnover_12m": round(last12, 2), "turnover_prev_12m": round(prev12, 2),
+        "turnover_change": (last12 / prev12 - 1) if prev12 else None,
+        "verdict": diagnosis["verdict"], "trend_per_year": flat["slope_per_year"],
+        "trend_low": flat["low"], "trend_high": flat["high"], "causes": diagnosis["causes"],
+        "clients_active_12m": int((classes.active_months > 0).sum()),
+        "categories": classes.category.value_counts().to_dict(),
+        "reactivation": {"clients": int(len(sleepers)), "yearly_revenue": round(float(sleepers.yearly_revenue.sum()), 2),
+                         "top": sleepers.head(top)[["client_id", "client_name", "manager", "yearly_revenue"]]
+                         .astype({"client_id": str, "manager": str}).to_dict("records")},
+        "crosssell": {"suggestions": int(len(ws)), "potential": round(float(ws.potential.sum()), 2),
+                      "top": ws.head(top)[["client_id", "client_name", "manager", "category", "potential"]]
+                      .to_dict("records")},
+    }
+    categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
+    return figures, categories
+
+
+def previous_run(out: Path, exclude: str) -> Path | None:
+    """The newest earlier run in ``out`` with a summary (by its finishing time)."""
+    runs = []
+    for folder in out.iterdir() if out.exists() else []:
+        info = folder / "run.json"
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != exclude and (folder / SUMMARY_FILE).exists() \
+                and info.exists() and not folder.is_symlink():
+            try:
+                runs.append((json.loads(info.read_text(encoding="utf-8")).get("finished", ""), folder))
+            except (OSError, ValueError):
+                continue
+    return max(runs)[1] if runs else None
+
+
+def what_changed(prev: dict[str, Any], cur: dict[str, Any], prev_cats: pd.DataFrame,
+                 cur_cats: pd.DataFrame) -> dict[str, Any]:
+    """Differences between two runs: turnover, clients that fell asleep, came back or changed category.
+
+    A client *fell asleep* when it is Sleeping now and was not before; it *came
+    back* when it was Sleeping before and is not now, or is Reactivated now and
+    was not before; *changed* counts every client whose category differs
+    (clients new to the data count as changed from "absent").
+    """
+    was = prev_cats.set_index("client_id").category
+    cur_idx = cur_cats.set_index("client_id")
+    is_now = cur_idx.category
+    before = was.reindex(is_now.index).fillna("absent")
+    fell = is_now[(is_now == "sleeping") & (before != "sleeping")]
+    back = is_now[((before == "sleeping") & (is_now != "sleeping")) | ((is_now == "reactivated") & (before != "reactivated"))]
+    changed = is_now[is_now != before]
+    moves = {}
+    for a, b in zip(before[changed.index], changed):
+        moves[f"{a}>{b}"] = moves.get(f"{a}>{b}", 0) + 1
+    turnover = None
+    if prev.get("turnover_12m") is not None and cur.get("turnover_12m") is not None:
+        turnover = round(cur["turnover_12m"] - prev["turnover_12m"], 2)
+    return {
+        "previous_as_of": prev.get("as_of"), "as_of": cur.get("as_of"),
+        "turnover_12m_change": turnover,
+        "turnover_12m_change_share": (turnover / prev["turnover_12m"]) if turnover is not None and prev["turnover_12m"] else None,
+        "fell_asleep": sorted(fell.index.astype(str)), "came_back": sorted(back.index.astype(str)),
+        "changed": int(len(changed)), "moves": dict(sorted(moves.items(), key=lambda kv: -kv[1])),
+        "gone_from_data": sorted(set(was.index.astype(str)) - set(is_now.index.astype(str))),
+    }
+
+
+_CSS = """
+body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:1.5rem auto;padding:0 1.2rem;color:#222}
+h1{font-size:1.7rem;margin-bottom:.2rem} h2{font-size:1.25rem;margin-top:1.8rem;border-bottom:1px solid #ddd}
+.meta{color:#666;font-size:.9rem} .cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{flex:1 1 180px;border:1px solid #ddd;border-radius:6px;padding:.7rem .9rem}
+.card .v{font-size:1.35rem;font-weight:600} .card .l{color:#555;font-size:.85rem}
+.verdict{font-size:1.1rem;font-weight:600;margin:.6rem 0} ul.findings li{margin:.35rem 0}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0} td,th{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}
+td.n{text-align:right} .strong{color:#c00000;font-weight:600} .mild{color:#bf9000;font-weight:600}
+@media print{body{max-width:none;margin:0} .plotly-graph-div{break-inside:avoid} h2{break-after:avoid}}
+"""
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lang: str) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(label)}</th>" for _, label, _ in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for key, _, money in columns:
+            v = r.get(key)
+            cells.append(f'<td class="n">{e(fmt_money(v, lang))}</td>' if money else f"<td>{e(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
+               changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "") -> str:
+    """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable."""
+    import plotly.graph_objects as go
+    from plotly.offline import get_plotlyjs
+    e = html.escape
+    f = figures
+    cards = [
+        (t("kpi.revenue_12m", lang), fmt_money(f["turnover_12m"], lang)),
+        (t("kpi.growth_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True) if f["turnover_change"] is not None else "–"),
+        (t("kpi.clients_12m", lang), fmt_int(f["clients_active_12m"], lang)),
+        (t("sum.reactivation", lang), fmt_money(f["reactivation"]["yearly_revenue"], lang)),
+        (t("sum.crosssell", lang), fmt_money(f["crosssell"]["potential"], lang)),
+    ]
+    cards_html = "".join(f'<div class="card"><div class="v">{e(v)}</div><div class="l">{e(k)}</div></div>' for k, v in cards)
+    findings = "".join(f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {e(x["text"])} '
+                       f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>' for x in f["findings"])
+    from .display import month_ticks
+    months = pd.to_datetime(f["monthly"]["month"])
+    fig = go.Figure(go.Bar(x=months, y=f["monthly"]["revenue"], marker_color="#1f4e79"))
+    month_ticks(fig, months, lang)
+    fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=50, r=20, t=50, b=40),
+                      template="plotly_white")
+    chart = fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False, "responsive": True})
+    react = _table(f["reactivation"]["top"], [("client_id", t("seg.col.client_id", lang), False),
+                                              ("client_name", t("col.client", lang), False),
+                                              ("manager", t("col.manager", lang), False),
+                                              ("yearly_revenue", t("seg.col.yearly_revenue", lang), True)], lang)
+    cross = _table(f["crosssell"]["top"], [("client_id", t("seg.col.client_id", lang), False),
+                                           ("client_name", t("col.client", lang), False),
+                                           ("manager", t("col.manager", lang), False),
+                                           ("category", t("col.category", lang), False),
+                                           ("potential", t("stag.col.potential", lang), True)], lang)
+    changed_html = f"<p>{e(t('sum.first_run', lang))}</p>"
+    if changes:
+        c = changes
+        moves = "".join(f"<li>{e(t('cat.' + k.split('>')[0], lang))} → {e(t('cat.' + k.split('>')[1], lang))}: {v}</li>"
+                        for k, v in list(c["moves"].items())[:8])
+        turnover = fmt_money(c["turnover_12m_change"], lang) if c["turnover_12m_change"] is not None else "–"
+        changed_html = (f"<p>{e(t('sum.changes_text', lang, previous=c['previous_as_of'], turnover=turnover, fell=len(c['fell_asleep']), back=len(c['came_back']), changed=c['changed']))}</p>"
+                        f"<ul>{moves}</ul>")
+        if c["fell_asleep"]:
+            changed_html += f"<p>{e(t('sum.fell_list', lang))}: {e(', '.join(c['fell_asleep'][:30]))}</p>"
+    links = "".join(f'<li><a href="{e(href, quote=True)}">{e(title)}</a></li>' for title, href in entries)
+    return f"""<!DOCTYPE html>
+<html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(t("run.index_title", lang))}</title><style>{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script></head>
+<body><h1>{e(t("run.index_title", lang))}</h1>
+<p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
+<div class="cards">{cards_html}</div>
+<p class="verdict">{e(f["verdict_text"])}</p><ul class="findings">{findings}</ul>
+{chart}
+<h2>{e(t("sum.changes", lang))}</h2>{changed_html}
+<h2>{e(t("sum.reactivation_top", lang))}</h2>{react}
+<h2>{e(t("sum.crosssell_top", lang))}</h2>{cross}
+<h2>{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
+<p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
+"""
