@@ -294,6 +294,45 @@ nb.table(sv.concentration_table(st.concentration(cube), st.productivity(cube), l
 ]
 
 
+NOTEBOOKS["04_forecast"] = [
+    md("# Forecast / Прогноз\n\nThe weighted pipeline of target clients against a baseline from history "
+       "and the plan.", tags=["report-hide"]),
+    code(PARAMS_COMMON + '''
+pipeline: str = "sample"  # pipeline file (CSV/XLSX): client_id, manager, amount, expected_month, stage
+plan: str = ""  # plan file (month, plan); empty for none
+p30: float = 0.3  # probability of stage 30: calculation sent
+p50: float = 0.5  # probability of stage 50: the offer suits the client
+p70: float = 0.7  # probability of stage 70: agreed with the decision maker
+p90: float = 0.9  # probability of stage 90: order date known
+p100: float = 1.0  # probability of stage 100: invoice issued
+horizon_months: int = 6  # months of the baseline forecast''', tags=["parameters"]),
+    code(SETUP + '''
+from salesbook import forecast as fc, forecast_views as fv, segments as sg
+from salesbook.display import fmt_money
+
+probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
+classes = sg.classify_clients(cube, cube.as_of, lang=lang)
+deals = fc.weighted_forecast(fc.load_pipeline(pipeline, probabilities), classes, cube.as_of, probabilities)
+base = fc.baseline(cube, horizon_months)
+plan_series = fc.load_plan(plan) if plan else None
+nb.title("nb.04.title")'''),
+    code('''live = deals[deals.target & ~deals.stale]
+nb.section("fc.pipeline")
+nb.say("fc.pipeline_text", deals=len(deals), target=int(deals.target.sum()), weighted=fmt_money(live.weighted.sum(), lang),
+       stale=int(deals.stale.sum()), outside=int((~deals.target).sum()))
+nb.section("fc.by_month")
+by_month = fv.month_table(fc.forecast_table(deals, "month"), base, plan_series, lang)
+nb.table(by_month)
+nb.chart(fv.month_chart(fc.forecast_table(deals, "month"), base, plan_series, lang))'''),
+    code('''nb.section("fc.by_manager")
+nb.table(fv.group_table(fc.forecast_table(deals, "manager"), "col.manager", lang))
+nb.section("fc.by_category")
+nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
+nb.section("fc.flags")
+nb.table(fv.flags_table(deals, lang))'''),
+]
+
+
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()

@@ -179,7 +179,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
-        config: dict[str, Any] | None = None) -> RunResult:
+        config: dict[str, Any] | None = None, pipeline: str | None = "sample", plan_file: str | None = None) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -216,7 +216,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     for nb_path in chosen:
         declared = notebook_parameters(nb_path)
         common = {k: v for k, v in {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
-                                    "lang": lang}.items() if k in declared}
+                                    "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}.items()
+                  if k in declared}
         extra = {**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})}
         params = {**common, **extra}
         if "output_dir" in declared and not params.get("output_dir"):
@@ -287,7 +288,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
     log("summary")
-    figures, categories = summarise(cube, lang)
+    figures, categories = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
     prev = previous_run(out, run_name)
     changes = None
     if prev is not None:

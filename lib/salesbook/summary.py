@@ -24,7 +24,8 @@ SUMMARY_FILE = "summary.json"
 CATEGORIES_FILE = "categories.csv"
 
 
-def summarise(cube: Cube, lang: str = "en", top: int = 10) -> tuple[dict[str, Any], pd.DataFrame]:
+def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = "sample",
+              plan: Any = None, horizon: int = 3) -> tuple[dict[str, Any], pd.DataFrame]:
     """Key figures of a run and the per-client category snapshot.
 
     Returns (figures, categories): figures is JSON-ready (turnover of the last
@@ -65,8 +66,30 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10) -> tuple[dict[str, An
                       "top": ws.head(top)[["client_id", "client_name", "manager", "category", "potential"]]
                       .to_dict("records")},
     }
+    figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
+
+
+def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int) -> dict[str, Any] | None:
+    """Weighted pipeline of target clients and the history baseline for the next ``horizon`` months."""
+    from . import forecast as fc
+    if not pipeline:
+        return None
+    if str(pipeline) == "sample" and "sample" not in str(cube.report.source).lower():
+        return None  # the sample pipeline belongs to the sample data only
+    deals = fc.weighted_forecast(fc.load_pipeline(pipeline), classes, cube.as_of)
+    months = pd.date_range(cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1), periods=horizon,
+                           freq="MS")
+    live = deals[deals.target & ~deals.stale & deals.month.isin(months)]
+    base = fc.baseline(cube, horizon)
+    out = {"months": [str(m.date()) for m in months], "weighted": round(float(live.weighted.sum()), 2),
+           "deals": int(len(live)), "baseline": round(float(base.sum()), 2),
+           "stale_deals": int(deals.stale.sum()), "outside_target": int((~deals.target).sum()), "plan": None}
+    if plan:
+        p = fc.load_plan(plan).reindex(months)
+        out["plan"] = round(float(p.sum()), 2) if p.notna().any() else None
+    return out
 
 
 def previous_run(out: Path, exclude: str) -> Path | None:
@@ -155,6 +178,12 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
         (t("sum.reactivation", lang), fmt_money(f["reactivation"]["yearly_revenue"], lang)),
         (t("sum.crosssell", lang), fmt_money(f["crosssell"]["potential"], lang)),
     ]
+    fcst = f.get("forecast")
+    if fcst:
+        cards.append((t("sum.forecast", lang, n=len(fcst["months"])), fmt_money(fcst["weighted"], lang)))
+        cards.append((t("sum.baseline", lang, n=len(fcst["months"])), fmt_money(fcst["baseline"], lang)))
+        if fcst.get("plan"):
+            cards.append((t("sum.plan", lang, n=len(fcst["months"])), fmt_money(fcst["plan"], lang)))
     cards_html = "".join(f'<div class="card"><div class="v">{e(v)}</div><div class="l">{e(k)}</div></div>' for k, v in cards)
     findings = "".join(f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {e(x["text"])} '
                        f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>' for x in f["findings"])

@@ -1,0 +1,151 @@
+"""Sales forecast by target clients: the weighted pipeline and a baseline from history.
+
+A pipeline row is a deal: client, manager, expected amount, expected month and
+stage. Its weight is the stage's probability (30/50/70/90/100 % by default,
+DOMAIN.md; every one a parameter). Only deals with clients in the target
+categories (Periodic, Prospective, Regular, Partner, VIP) enter the forecast;
+the others are flagged, like deals whose expected month has passed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cube import Cube
+from .errors import DataError, Problem
+from .load import parse_numbers
+from .segments import TARGET_CATEGORIES
+
+__all__ = ["STAGE_PROBABILITIES", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
+
+#: stage (percent) -> probability; the criteria are in DOMAIN.md
+STAGE_PROBABILITIES = {30: 0.30, 50: 0.50, 70: 0.70, 90: 0.90, 100: 1.00}
+_REQUIRED = ("client_id", "manager", "amount", "expected_month", "stage")
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(str(path), "file not found")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, dtype=str)
+    text = path.read_bytes()
+    if not text.strip():
+        raise DataError(str(path), "the file is empty")
+    from .load import detect_delimiter, detect_encoding
+    enc = detect_encoding(text[:65536])
+    decoded = text.decode(enc).lstrip("\ufeff")
+    import io
+    return pd.read_csv(io.StringIO(decoded), sep=detect_delimiter(decoded[:20000]), dtype=str, keep_default_na=False)
+
+
+def load_pipeline(source: "str | os.PathLike", probabilities: dict[int, float] | None = None) -> pd.DataFrame:
+    """Read and validate a pipeline file (CSV or Excel).
+
+    Columns: ``client_id``, ``manager``, ``amount``, ``expected_month`` (``YYYY-MM``
+    or a date), ``stage`` (30, "30 %", 0.3 ...); optional ``deal_id``,
+    ``client_name``. Returns one row per deal with ``stage`` as an integer percent
+    and ``month`` (first day). Bad values raise a :class:`DataError` naming the
+    file, the column, the line numbers and the texts.
+    """
+    from . import paths
+    path = paths.resolve_source(source) if str(source) != "sample" else paths.SAMPLE_PIPELINE
+    raw = _read_table(path)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    probs = probabilities or STAGE_PROBABILITIES
+    problems = [Problem(f"required column is missing; the file has {', '.join(map(repr, raw.columns))}", column=c)
+                for c in _REQUIRED if c not in raw.columns]
+    if problems:
+        raise DataError(str(path), problems)
+    line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
+    out = raw.copy()
+    dec = "," if raw.amount.astype(str).str.contains(",\\d{1,2}$", regex=True).any() else "."
+    out["amount"], bad_amount = parse_numbers(raw.amount, dec)
+    stage_txt = raw.stage.astype(str).str.replace("%", "", regex=False).str.strip()
+    stage_num, bad_stage = parse_numbers(stage_txt, ".")
+    stage_num = stage_num.where(stage_num > 1, stage_num * 100).round()
+    bad_stage = bad_stage | ~stage_num.isin(list(probs)) & stage_txt.ne("")
+    month = pd.to_datetime(raw.expected_month.astype(str).str.strip().str[:7], format="%Y-%m", errors="coerce")
+    bad_month = month.isna()
+    for mask, col, what, expected in (
+            (bad_amount | out.amount.isna(), "amount", "not a number", "an amount such as 125000.50"),
+            (bad_stage, "stage", "not a known stage", "one of " + ", ".join(f"{k} %" for k in probs)),
+            (bad_month, "expected_month", "not a month", "a month written as YYYY-MM")):
+        if mask.any():
+            problems.append(Problem("{n} value(s) " + what, column=col, rows=line[mask].tolist(),
+                                    values=raw.loc[mask, col].tolist(), count=int(mask.sum()), expected=expected))
+    if problems:
+        raise DataError(str(path), problems)
+    out["stage"] = stage_num.astype("int64")
+    out["month"] = month.astype("datetime64[us]")
+    out["client_id"] = out.client_id.astype(str).str.strip()
+    if "deal_id" not in out:
+        out["deal_id"] = [f"row {r}" for r in line]
+    return out
+
+
+def weighted_forecast(pipeline: pd.DataFrame, classes: pd.DataFrame, as_of: Any,
+                      probabilities: dict[int, float] | None = None,
+                      targets: tuple[str, ...] = TARGET_CATEGORIES) -> pd.DataFrame:
+    """Each deal with its probability, weighted amount, client category and flags.
+
+    ``classes``: the client categories at ``as_of`` (segments.classify_clients).
+    Adds ``probability``, ``weighted``, ``category`` (``none`` for a client
+    without purchases), ``target`` (counts in the forecast), ``stale`` (the
+    expected month is before ``as_of``'s month).
+    """
+    probs = probabilities or STAGE_PROBABILITIES
+    out = pipeline.copy()
+    out["probability"] = out.stage.map(probs).astype(float)
+    out["weighted"] = out.amount * out.probability
+    cat = classes.category.astype(str)
+    cat.index = cat.index.astype(str)
+    out["category"] = cat.reindex(out.client_id).fillna("none").to_numpy()
+    out["target"] = out.category.isin(targets)
+    out["stale"] = out.month < pd.Timestamp(as_of).to_period("M").to_timestamp()
+    return out
+
+
+def forecast_table(deals: pd.DataFrame, by: str = "month") -> pd.DataFrame:
+    """Weighted forecast of the target, not stale deals by ``month``, ``manager`` or ``category``."""
+    live = deals[deals.target & ~deals.stale]
+    return live.groupby(by).agg(deals=("deal_id", "size"), amount=("amount", "sum"),
+                                weighted=("weighted", "sum")).sort_index()
+
+
+def baseline(cube: Cube, horizon: int = 6, exclude_partial: bool = True) -> pd.Series:
+    """Revenue of the next ``horizon`` months from history: Holt-Winters (statsmodels).
+
+    Additive damped trend and multiplicative season of 12 months where there
+    are two full years of positive months; a damped trend alone otherwise.
+    """
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from .seasonality import company_series
+    y, partial = company_series(cube)
+    if exclude_partial and partial is not None:
+        y = y.drop(partial)
+    y = y.asfreq("MS")
+    seasonal = "mul" if len(y) >= 24 and (y > 0).all() else None
+    model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
+                                 seasonal_periods=12 if seasonal else None, initialization_method="estimated")
+    fit = model.fit()
+    return fit.forecast(horizon).rename("baseline")
+
+
+def load_plan(source: "str | os.PathLike") -> pd.Series:
+    """A plan file: ``month`` (YYYY-MM) and ``plan`` (amount) -> Series by month."""
+    path = Path(source)
+    raw = _read_table(path)
+    missing = [c for c in ("month", "plan") if c not in raw.columns]
+    if missing:
+        raise DataError(str(path), [Problem("required column is missing", column=c) for c in missing])
+    amount, bad = parse_numbers(raw.plan, "," if raw.plan.astype(str).str.contains(",").any() else ".")
+    month = pd.to_datetime(raw.month.astype(str).str[:7], format="%Y-%m", errors="coerce")
+    if bad.any() or month.isna().any():
+        rows = (np.flatnonzero((bad | month.isna()).to_numpy()) + 2).tolist()
+        raise DataError(str(path), [Problem("{n} line(s) with a month or plan that cannot be read", rows=rows)])
+    return pd.Series(amount.to_numpy(), index=pd.DatetimeIndex(month).astype("datetime64[us]"), name="plan")

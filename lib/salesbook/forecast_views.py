@@ -1,0 +1,63 @@
+"""Tables and charts of the forecast workbook."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .display import month_ticks
+from .i18n import t
+
+__all__ = ["month_table", "month_chart", "group_table", "flags_table"]
+
+
+def month_table(by_month: pd.DataFrame, base: pd.Series, plan: pd.Series | None, lang: str = "en") -> pd.DataFrame:
+    months = by_month.index.union(base.index)
+    out = pd.DataFrame(index=months)
+    out[t("fc.deals", lang)] = by_month.deals.reindex(months).fillna(0).astype("int64")
+    out[t("fc.weighted", lang)] = by_month.weighted.reindex(months).fillna(0.0)
+    out[t("fc.baseline", lang)] = base.reindex(months)
+    if plan is not None:
+        out[t("fc.plan", lang)] = plan.reindex(months)
+        out[t("fc.coverage", lang)] = (out[t("fc.weighted", lang)] / out[t("fc.plan", lang)]).round(3)
+    out.index = [m.strftime("%Y-%m") for m in months]
+    return out.rename_axis(t("col.month", lang)).reset_index()
+
+
+def month_chart(by_month: pd.DataFrame, base: pd.Series, plan: pd.Series | None, lang: str = "en") -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(x=by_month.index, y=by_month.weighted, name=t("fc.weighted", lang))
+    fig.add_scatter(x=base.index, y=base, name=t("fc.baseline", lang), mode="lines+markers", yaxis="y2")
+    if plan is not None:
+        fig.add_scatter(x=plan.index, y=plan, name=t("fc.plan", lang), mode="lines+markers", yaxis="y2")
+    fig.update_layout(title=t("fc.by_month", lang), yaxis=dict(title=t("fc.weighted", lang)),
+                      yaxis2=dict(title=t("fc.baseline", lang), overlaying="y", side="right", showgrid=False,
+                                  rangemode="tozero"))
+    return month_ticks(fig, by_month.index.union(base.index), lang, every=tuple(range(1, 13)))
+
+
+def group_table(table: pd.DataFrame, label_key: str, lang: str = "en", categories: bool = False) -> pd.DataFrame:
+    out = table.reset_index()
+    first = out.columns[0]
+    if categories:
+        out[first] = out[first].map(lambda c: t(f"cat.{c}", lang))
+    return out.rename(columns={first: t(label_key, lang), "deals": t("fc.deals", lang),
+                               "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
+
+
+def flags_table(deals: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    flagged = deals[deals.stale | ~deals.target].copy()
+    why = []
+    for stale, target in zip(flagged.stale, flagged.target):
+        parts = ([t("fc.flag.stale", lang)] if stale else []) + ([] if target else [t("fc.flag.outside", lang)])
+        why.append("; ".join(parts))
+    flagged["why"] = why
+    flagged["category"] = flagged.category.map(lambda c: t(f"cat.{c}", lang) if c != "none" else t("cat.absent", lang))
+    cols = [c for c in ("deal_id", "client_id", "client_name", "manager", "month", "amount", "stage", "category", "why")
+            if c in flagged]
+    out = flagged[cols].copy()
+    out["month"] = out.month.dt.strftime("%Y-%m")
+    return out.rename(columns={"client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
+                               "manager": t("col.manager", lang), "month": t("col.month", lang),
+                               "amount": t("fc.amount", lang), "category": t("col.category", lang),
+                               "why": t("seg.col.reason", lang)})

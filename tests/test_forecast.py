@@ -1,0 +1,64 @@
+"""The weighted pipeline forecast by hand, stage overrides, bad pipeline files, the baseline."""
+
+import pandas as pd
+import pytest
+
+import salesbook as sb
+from salesbook import forecast as fc
+from salesbook import segments as sg
+
+AS_OF = pd.Timestamp("2024-12-31")
+
+
+@pytest.fixture
+def classes():
+    return pd.DataFrame({"category": ["regular", "vip", "sleeping"]}, index=pd.Index(["a", "b", "c"], name="client_id"))
+
+
+def write(tmp_path, text):
+    p = tmp_path / "pipeline.csv"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_weighted_forecast_by_hand_and_with_overridden_probabilities(tmp_path, classes):
+    path = write(tmp_path, "deal_id,client_id,manager,amount,expected_month,stage\n"
+                           "d1,a,M1,100,2025-01,30\nd2,a,M1,200,2025-01,90 %\nd3,b,M2,300,2025-02,100\n"
+                           "d4,c,M2,1000,2025-01,90\nd5,b,M2,50,2024-10,70\n")
+    deals = fc.weighted_forecast(fc.load_pipeline(path), classes, AS_OF)
+    table = fc.forecast_table(deals, "month")
+    assert table.weighted.to_dict() == {pd.Timestamp("2025-01-01"): 30 + 180, pd.Timestamp("2025-02-01"): 300}
+    # d4: client asleep, outside the target categories; d5: its month has passed
+    assert deals.set_index("deal_id").loc["d4", "target"] == False  # noqa: E712
+    assert deals.set_index("deal_id").loc["d5", "stale"] == True  # noqa: E712
+    probs = {**fc.STAGE_PROBABILITIES, 90: 0.5}
+    deals2 = fc.weighted_forecast(fc.load_pipeline(path, probs), classes, AS_OF, probs)
+    assert fc.forecast_table(deals2, "manager").weighted.to_dict() == {"M1": 30 + 100, "M2": 300}
+
+
+def test_bad_pipeline_values_are_named_with_their_lines(tmp_path):
+    path = write(tmp_path, "client_id,manager,amount,expected_month,stage\na,M,12x,2025-01,30\nb,M,5,2025-13,45\n")
+    with pytest.raises(sb.DataError) as err:
+        fc.load_pipeline(path)
+    text = str(err.value)
+    assert "column 'amount'" in text and "line 2: '12x'" in text
+    assert "column 'stage'" in text and "line 3: '45'" in text and "30 %, 50 %" in text
+    assert "column 'expected_month'" in text and "'2025-13'" in text
+    with pytest.raises(sb.DataError, match="column 'stage'"):
+        fc.load_pipeline(write(tmp_path, "client_id,manager,amount,expected_month\na,M,1,2025-01\n"))
+
+
+def test_sample_pipeline_forecast_counts_only_target_clients():
+    cube = sb.get_cube("sample")
+    classes = sg.classify_clients(cube)
+    deals = fc.weighted_forecast(fc.load_pipeline("sample"), classes, cube.as_of)
+    assert len(deals) == 180 and deals.stale.sum() > 0 and (~deals.target).sum() > 0
+    live = deals[deals.target & ~deals.stale]
+    assert fc.forecast_table(deals, "month").weighted.sum() == pytest.approx(live.weighted.sum())
+    assert set(live.category) <= set(sg.TARGET_CATEGORIES)
+
+
+def test_baseline_carries_the_season_forward():
+    base = fc.baseline(sb.get_cube("sample"), 6)  # Nov 2026 .. Apr 2027
+    assert len(base) == 6 and (base > 0).all()
+    assert base[pd.Timestamp("2027-01-01")] < 0.75 * base[pd.Timestamp("2027-04-01")]  # January trough, April peak
