@@ -333,6 +333,37 @@ nb.table(fv.flags_table(deals, lang))'''),
 ]
 
 
+NOTEBOOKS["05_whatif"] = [
+    md("# What if / Что если\n\nThe levers of account management and their 12-month effect, calibrated on "
+       "the company's own numbers. Move the sliders at the end.", tags=["report-hide"]),
+    code(PARAMS_COMMON + '''
+reactivate: float = 0.1  # share of the sleeping clients won back
+frequency: float = 0.05  # purchase frequency of repeat buyers, relative rise
+deal_size: float = 0.05  # average deal of repeat buyers, relative rise
+categories: float = 0.2  # more categories per active client
+retain: float = 0.2  # share of last year's lost revenue kept
+interactive: bool = True  # show the sliders in JupyterLab (never in a report)''', tags=["parameters"]),
+    code(SETUP + '''
+from salesbook import whatif as wi, whatif_views as wv
+from salesbook.display import fmt_money, fmt_pct
+
+cal = wi.calibrate(cube)
+levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
+result = wi.simulate(cal, levers)
+nb.title("nb.05.title")'''),
+    code('''nb.say("wi.text", result=fmt_money(result["result"], lang), baseline=fmt_money(result["baseline"], lang),
+       change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
+nb.chart(wv.waterfall(result, lang))
+nb.section("wi.by_category")
+nb.table(wv.category_table(result, lang))
+nb.section("wi.calibration")
+nb.table(wv.calibration_table(cal, lang))'''),
+    code('''if interactive and not sb.in_report():
+    nb.section("wi.explore")
+    wv.levers_explorer(cal, levers, lang)'''),
+]
+
+
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()

@@ -1,0 +1,77 @@
+"""The what-if workbook's chart, tables and sliders."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .display import fmt_money
+from .i18n import t
+from .whatif import LEVERS, Calibration, Levers, simulate
+
+__all__ = ["waterfall", "calibration_table", "category_table", "levers_explorer"]
+
+
+def waterfall(result: dict, lang: str = "en") -> go.Figure:
+    labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
+    values = [result["baseline"]] + [result["steps"][k] for k in LEVERS] + [result["result"]]
+    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * len(LEVERS) + ["total"],
+                                 texttemplate="%{y:,.3s}", increasing=dict(marker=dict(color="#548235")),
+                                 decreasing=dict(marker=dict(color="#c00000")),
+                                 totals=dict(marker=dict(color="#1f4e79"))))
+    fig.update_layout(title=t("wi.title_chart", lang), showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
+    return fig
+
+
+def calibration_table(cal: Calibration, lang: str = "en") -> pd.DataFrame:
+    rows = [("wi.cal.baseline", fmt_money(cal.total, lang)),
+            ("wi.cal.sleeping", f"{cal.sleeping_clients}: {fmt_money(cal.sleeping_yearly, lang)}"),
+            ("wi.cal.repeat", fmt_money(float(cal.repeat_revenue.sum()), lang)),
+            ("wi.cal.per_category", fmt_money(cal.revenue_per_category, lang)),
+            ("wi.cal.active", str(int(cal.active_clients.sum()))),
+            ("wi.cal.lost", fmt_money(cal.lost_revenue, lang))]
+    return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})
+
+
+def category_table(result: dict, lang: str = "en") -> pd.DataFrame:
+    tab = result["by_category"].reset_index().rename(columns={"index": "category"})
+    tab["category"] = tab.category.map(lambda c: t(f"cat.{c}", lang))
+    return tab.rename(columns={"category": t("col.category", lang), "baseline": t("wi.baseline", lang),
+                               "effect": t("wi.effect", lang), "result": t("wi.result", lang)})
+
+
+def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
+    """Sliders for the five levers over the waterfall; each slider shows the number it starts from."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    from .display import Book
+    nb = Book(lang)
+    style = {"description_width": "initial"}
+    base_of = {"reactivate": f"{cal.sleeping_clients} / {fmt_money(cal.sleeping_yearly, lang)}",
+               "frequency": fmt_money(float(cal.repeat_revenue.sum()), lang),
+               "deal_size": fmt_money(float(cal.repeat_revenue.sum()), lang),
+               "categories": fmt_money(cal.revenue_per_category, lang),
+               "retain": fmt_money(cal.lost_revenue, lang)}
+    sliders = {k: (w.FloatSlider(getattr(start, k), min=0, max=3 if k == "categories" else 0.5,
+                                 step=0.1 if k == "categories" else 0.01, description=t(f"wi.slider.{k}", lang),
+                                 style=style, readout_format=".2f" if k == "categories" else ".0%",
+                                 layout=w.Layout(width="420px")))
+               for k in ("reactivate", "frequency", "deal_size", "categories", "retain")}
+    notes = [w.HTML(f"<span style='color:#666'>{t('wi.from', lang)} {base_of[k]}</span>") for k in sliders]
+    out = w.Output()
+
+    def refresh(*_):
+        res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
+        with out:
+            out.clear_output(wait=True)
+            nb.chart(waterfall(res, lang))
+
+    for s in sliders.values():
+        s.observe(refresh, names="value")
+    refresh()
+    box = w.VBox([w.HBox([s, n]) for s, n in zip(sliders.values(), notes)] + [out])
+    display(box)
+    return box
