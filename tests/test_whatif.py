@@ -50,3 +50,39 @@ def test_calibration_comes_from_the_sample():
     from salesbook.overview import window_totals
     assert cal.total == pytest.approx(window_totals(cube, 12)[0], rel=1e-9)
     assert cal.sleeping_clients > 0 and cal.lost_revenue > 0 and cal.revenue_per_category > 0
+
+
+def _org(**kw):
+    base = dict(managers=10, active_clients=100, capacity=12.0, load=10.0, new_per_month=0.0, hunter_rate=1.0,
+                first_year_revenue=12.0, retention=0.5, existing_change=0.0, base_revenue=1200.0, season=[1.0] * 12)
+    base.update(kw)
+    return wi.OrgCalibration(**base)
+
+
+def test_no_hunters_is_the_status_quo_exactly():
+    p = wi.project(_org(new_per_month=2.0, existing_change=-0.1), 0, start="2025-01-01")
+    assert (p.reorganised == p.status_quo).all()
+
+
+def test_projection_by_hand():
+    # one hunter, one client a month from the first month, each worth 1 a month in its first year, 0.5 after;
+    # load after the split 10 x 10 / 9 = 11.1 <= capacity 12: no overflow
+    p = wi.project(_org(), 1, ramp_months=1, months=14, start="2025-01-01")
+    assert p.status_quo.tolist() == [100.0] * 14
+    # month 13: 12 clients in their first year + 1 past it; month 14: 12 + 2 past it
+    expected = [100 + (k + 1) for k in range(12)] + [100 + 12 + 0.5 * 1, 100 + 12 + 0.5 * 2]
+    assert p.reorganised.tolist() == pytest.approx(expected)
+
+
+def test_overloaded_account_managers_lose_clients():
+    # 5 hunters of 10: load 20 per account manager against a capacity of 12: 40 % overflow
+    p = wi.project(_org(hunter_rate=0.0), 5, months=12, overflow_loss=0.5, start="2025-01-01")
+    assert p.reorganised.iloc[-1] == pytest.approx(100 * (1 - 0.4 * 0.5) ** (17.5 / 12))
+
+
+def test_status_quo_reproduces_the_recent_trend_of_the_sample_within_two_points():
+    from salesbook.overview import window_totals
+    cube = sb.get_cube("sample")
+    last, prev = window_totals(cube, 12)
+    sq = wi.project(wi.calibrate_org(cube), 0, start="2026-11-01").status_quo
+    assert abs((sq.iloc[:12].sum() / last - 1) - (last / prev - 1)) < 0.02

@@ -342,8 +342,14 @@ frequency: float = 0.05  # purchase frequency of repeat buyers, relative rise
 deal_size: float = 0.05  # average deal of repeat buyers, relative rise
 categories: float = 0.2  # more categories per active client
 retain: float = 0.2  # share of last year's lost revenue kept
+hunters: int = 3  # managers moved to hunting new clients only
+hunter_rate: float = -1.0  # new clients a month per hunter; negative for the rate calibrated on the data
+ramp_months: int = 3  # months before a hunter reaches that rate
+overflow_loss: float = 0.3  # yearly revenue lost on clients beyond the account managers' capacity
+projection_months: int = 36  # months of the projection
 interactive: bool = True  # show the sliders in JupyterLab (never in a report)''', tags=["parameters"]),
     code(SETUP + '''
+import pandas as pd
 from salesbook import whatif as wi, whatif_views as wv
 from salesbook.display import fmt_money, fmt_pct
 
@@ -358,6 +364,16 @@ nb.section("wi.by_category")
 nb.table(wv.category_table(result, lang))
 nb.section("wi.calibration")
 nb.table(wv.calibration_table(cal, lang))'''),
+    code('''org = wi.calibrate_org(cube)
+start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
+proj = wi.project(org, hunters, None if hunter_rate < 0 else hunter_rate, ramp_months, projection_months,
+                  overflow_loss, start)
+nb.section("wi.reorg")
+nb.say("wi.reorg_text", hunters=hunters, months=projection_months, reorg=fmt_money(proj.reorganised.sum(), lang),
+       status=fmt_money(proj.status_quo.sum(), lang),
+       change=fmt_pct(proj.reorganised.sum() / proj.status_quo.sum() - 1, lang, signed=True))
+nb.chart(wv.projection_chart(proj, lang))
+nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
     code('''if interactive and not sb.in_report():
     nb.section("wi.explore")
     wv.levers_explorer(cal, levers, lang)'''),

@@ -20,13 +20,14 @@ With every lever at zero the result is the baseline exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from .cube import Cube
 from .segments import TARGET_CATEGORIES, classify_clients, reactivation_list
 
-__all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS"]
+__all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS", "OrgCalibration", "calibrate_org", "project"]
 
 LEVERS = ("reactivation", "frequency", "deal_size", "categories", "retention")
 
@@ -112,3 +113,101 @@ def simulate(cal: Calibration, levers: Levers) -> dict[str, object]:
     table = pd.DataFrame({"baseline": base.reindex(effect.index).fillna(0.0), "effect": effect})
     table["result"] = table.baseline + table.effect
     return {"baseline": cal.total, "result": cal.total + sum(steps.values()), "steps": steps, "by_category": table}
+
+
+# --------------------------------------------------------------------------- reorganisation simulator
+
+
+@dataclass
+class OrgCalibration:
+    """The company's own numbers the reorganisation simulator starts from (all at ``as_of``)."""
+
+    managers: int  #: managers with sales in the last 12 months
+    active_clients: int  #: clients with an order in the last 12 months
+    capacity: float  #: buying clients a month one account manager services (90th percentile, last 4 quarters)
+    load: float  #: buying clients a month per manager now (mean, last 4 quarters)
+    new_per_month: float  #: new clients a month now (last 12 months)
+    hunter_rate: float  #: new clients a month a manager won while his portfolio was below the median
+    first_year_revenue: float  #: mean first-year revenue of a new client (complete recent cohorts)
+    retention: float  #: share of a new client's first-year revenue kept in the following years
+    existing_change: float  #: yearly change of existing clients' revenue (bridge: growth+decline+lost)
+    base_revenue: float  #: revenue of the last 12 months
+    season: list[float]  #: seasonal index by calendar month (1 = average)
+
+
+def calibrate_org(cube: Cube) -> OrgCalibration:
+    from .seasonality import company_series, seasonal_profile
+    from .stagnation import cohort_tables, revenue_bridge, saturation
+    end = cube.as_of.normalize()
+    s1 = end - pd.DateOffset(months=12) + pd.Timedelta(days=1)
+    parts, detail = revenue_bridge(cube, (s1, end), (s1 - pd.DateOffset(months=12), s1 - pd.Timedelta(days=1)))
+    before = float(detail.before.sum())
+    sat = saturation(cube, "Q")
+    recent = sat[sat.period >= (cube.as_of.to_period("Q") - 3)]
+    low = sat[sat.active_clients <= sat.active_clients.median()]
+    co = cohort_tables(cube, "Y")
+    fy = co["first_year"]
+    fy = fy[fy["size"] >= 10]
+    ret = co["revenue"]
+    kept = []
+    for c in ret.index:  # revenue of the 2nd full year over the 1st full year of each cohort
+        cols = [p for p in ret.columns if p > c]
+        if len(cols) >= 2 and ret.loc[c, cols[0]] > 0:
+            kept.append(ret.loc[c, cols[1]] / ret.loc[c, cols[0]])
+    y, partial = company_series(cube)
+    prof = seasonal_profile(y.drop(partial) if partial is not None else y, stl=False)
+    season = prof.index.fillna(1.0).tolist() if prof.enough else [1.0] * 12
+    new_12 = int(((cube.clients.first_date >= s1) & (cube.clients.first_date <= end + pd.Timedelta(days=1))).sum())
+    mm = cube.manager_month
+    return OrgCalibration(
+        managers=int(mm.loc[(mm.month >= s1.to_period("M").to_timestamp()) & (mm.revenue > 0), "manager"].nunique()),
+        active_clients=int(cube.client_day.loc[(cube.client_day.date >= s1) & (cube.client_day.orders > 0),
+                                               "client_id"].nunique()),
+        capacity=float(recent.active_clients.quantile(0.9)) if len(recent) else 0.0,
+        load=float(recent.groupby("manager").active_clients.mean().mean()) if len(recent) else 0.0,
+        new_per_month=new_12 / 12,
+        hunter_rate=float(low.new_clients.mean() / 3) if len(low) else 0.0,
+        first_year_revenue=float(fy["mean"].iloc[-3:].mean()) if len(fy) else 0.0,
+        retention=float(pd.Series(kept).median()) if kept else 1.0,
+        existing_change=float((parts["growth"] + parts["decline"] + parts["lost"]) / before) if before else 0.0,
+        base_revenue=float(detail.after.sum()), season=[float(s) for s in season])
+
+
+def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = None, ramp_months: int = 3,
+            months: int = 36, overflow_loss: float = 0.3, start: Any = None) -> pd.DataFrame:
+    """Monthly revenue for ``months`` under the status quo and with ``hunters`` split from the account managers.
+
+    Status quo: existing clients' revenue changes by ``existing_change`` a year;
+    new clients keep coming at today's rate, each bringing its first-year revenue
+    in its first year and ``retention`` of it every year after. Reorganised (``hunters`` > 0): the
+    hunters win ``hunter_rate`` new clients a month each after a linear ramp of
+    ``ramp_months``; the account managers left win at today's rate per manager;
+    clients beyond the account managers' capacity are at risk: a share
+    ``overflow_loss`` of their revenue is lost a year. Seasonal by calendar month.
+    """
+    rate_h = cal.hunter_rate if hunter_rate is None else hunter_rate
+    am = max(cal.managers - hunters, 1)
+    load_after = cal.load * cal.managers / am  # the hunters' clients move to the account managers left
+    overflow = max(0.0, 1 - cal.capacity / load_after) if load_after > 0 else 0.0
+    start = pd.Timestamp(start) if start is not None else pd.Timestamp.today().to_period("M").to_timestamp()
+    idx = pd.date_range(start, periods=months, freq="MS")
+    monthly_base = cal.base_revenue / 12
+
+    def run(new_rate: list[float], extra_loss: float) -> list[float]:
+        out, cohorts = [], []  # cohorts: (month index of acquisition, clients)
+        for k in range(months):
+            cohorts.append((k, new_rate[k]))
+            # the base year's level sits at its middle, 6.5 months before the first projected month
+            existing = monthly_base * (1 + cal.existing_change - extra_loss) ** ((k + 6.5) / 12)
+            fresh = 0.0
+            for k0, n in cohorts:
+                age = k - k0
+                fresh += n * cal.first_year_revenue / 12 * (1.0 if age < 12 else cal.retention)
+            out.append((existing + fresh) * cal.season[idx[k].month - 1])
+        return out
+
+    status = run([cal.new_per_month] * months, 0.0)
+    ramp = [min(1.0, (k + 1) / max(ramp_months, 1)) for k in range(months)]
+    per_manager = cal.new_per_month / max(cal.managers, 1)
+    reorg = run([am * per_manager + hunters * rate_h * r for r in ramp], overflow * overflow_loss if hunters else 0.0)
+    return pd.DataFrame({"status_quo": status, "reorganised": reorg}, index=idx)

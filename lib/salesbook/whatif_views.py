@@ -11,7 +11,8 @@ from .display import fmt_money
 from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
-__all__ = ["waterfall", "calibration_table", "category_table", "levers_explorer"]
+__all__ = ["waterfall", "calibration_table", "category_table", "levers_explorer", "projection_chart",
+           "assumptions_table"]
 
 
 def waterfall(result: dict, lang: str = "en") -> go.Figure:
@@ -75,3 +76,24 @@ def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
     box = w.VBox([w.HBox([s, n]) for s, n in zip(sliders.values(), notes)] + [out])
     display(box)
     return box
+
+
+def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
+    from .display import month_ticks
+    fig = go.Figure()
+    fig.add_scatter(x=proj.index, y=proj.status_quo, name=t("wi.status_quo", lang), mode="lines", line=dict(width=3))
+    fig.add_scatter(x=proj.index, y=proj.reorganised, name=t("wi.reorganised", lang), mode="lines",
+                    line=dict(width=3, dash="dash"))
+    fig.update_layout(title=t("wi.reorg", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
+    return month_ticks(fig, proj.index, lang)
+
+
+def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, overflow_loss: float,
+                      lang: str = "en") -> pd.DataFrame:
+    rate = org.hunter_rate if hunter_rate < 0 else hunter_rate
+    rows = [("wi.a.managers", f"{org.managers} → {org.managers - hunters} + {hunters}"),
+            ("wi.a.new", f"{org.new_per_month:.1f}"), ("wi.a.hunter_rate", f"{rate:.2f}"),
+            ("wi.a.ramp", str(ramp_months)), ("wi.a.first_year", fmt_money(org.first_year_revenue, lang)),
+            ("wi.a.retention", f"{org.retention:.2f}"), ("wi.a.existing", f"{org.existing_change:+.1%}"),
+            ("wi.a.capacity", f"{org.load:.1f} / {org.capacity:.1f}"), ("wi.a.overflow", f"{overflow_loss:.0%}")]
+    return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})
