@@ -272,6 +272,9 @@ nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))'''),
 nb.section("stag.cohorts")
 nb.chart(sv.retention_chart(cohorts["retention"], lang))
 nb.table(cohorts["revenue"].rename(columns=str).rename_axis(nb.t("col.year")).reset_index().astype({nb.t("col.year"): str}))
+nb.section("stag.nrr")
+nb.table(cohorts["nrr"].round(3).rename(columns=str).rename_axis(nb.t("col.year")).reset_index()
+         .astype({nb.t("col.year"): str}), formats={str(c): "{:.2f}".format for c in cohorts["nrr"].columns})
 nb.section("stag.first_year")
 nb.table(sv.first_year_table(cohorts, lang))'''),
     code('''nb.section("stag.acquisition")
