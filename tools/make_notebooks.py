@@ -196,8 +196,7 @@ yoy = se.yoy_table(y)
 if len(yoy):
     nb.chart(sv.yoy_chart(yoy, lang))'''),
     code('''if profile.enough:
-    full = y.drop(partial) if partial is not None else y
-    sa = se.adjusted_series(full, profile)
+    sa = se.adjusted_series(se.complete_series(cube), profile)
     fit = se.trend_fit(sa, trend_months)
     nb.section("season.adjusted")
     nb.say("season.adjusted_text", slope=fmt_pct(fit["slope_per_year"], lang, signed=True), months=fit["months"],
@@ -257,13 +256,11 @@ nb.section("stag.flat")
 nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=f"{flat['mann_kendall_tau']:.2f}",
        p=f"{flat['mann_kendall_p']:.3f}")
 nb.chart(sv.rolling_chart(flat, lang))'''),
-    code('''end = pd.Timestamp(bridge_end) if bridge_end else cube.as_of
-s1 = end - pd.DateOffset(months=bridge_months) + pd.Timedelta(days=1)
-s0 = s1 - pd.DateOffset(months=bridge_months)
-parts, detail = st.revenue_bridge(cube, (s1, end), (s0, s1 - pd.Timedelta(days=1)))
+    code('''(s1, end), (s0, e0) = st.bridge_windows(bridge_end or cube.as_of, bridge_months)
+parts, detail = st.revenue_bridge(cube, (s1, end), (s0, e0))
 nb.section("stag.bridge")
 nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
-       prev_end=(s1 - pd.Timedelta(days=1)).date(), end=end.date(),
+       prev_end=e0.date(), end=end.date(),
        **{k: fmt_money(v, lang) for k, v in parts.items()})
 nb.chart(sv.bridge_chart(parts, detail.before.sum(), detail.after.sum(), lang))
 nb.links([sv.export_bridge(detail, exports, lang)])

@@ -117,18 +117,15 @@ def forecast_table(deals: pd.DataFrame, by: str = "month") -> pd.DataFrame:
                                 weighted=("weighted", "sum")).sort_index()
 
 
-def baseline(cube: Cube, horizon: int = 6, exclude_partial: bool = True) -> pd.Series:
+def baseline(cube: Cube, horizon: int = 6) -> pd.Series:
     """Revenue of the next ``horizon`` months from history: Holt-Winters (statsmodels).
 
     Additive damped trend and multiplicative season of 12 months where there
     are two full years of positive months; a damped trend alone otherwise.
     """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
-    from .seasonality import company_series
-    y, partial = company_series(cube)
-    if exclude_partial and partial is not None:
-        y = y.drop(partial)
-    y = y.asfreq("MS")
+    from .seasonality import complete_series
+    y = complete_series(cube).asfreq("MS")  # a partial last month would read as a drop
     seasonal = "mul" if len(y) >= 24 and (y > 0).all() else None
     model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
                                  seasonal_periods=12 if seasonal else None, initialization_method="estimated")

@@ -305,28 +305,25 @@ def _drop_total_rows(frame: pd.DataFrame, marker: str | None) -> tuple[pd.DataFr
     return frame[~is_total], frame.loc[is_total, "_row"].tolist()
 
 
-def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping, info: _TextInfo,
-                         path: Path, opts: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list[Problem], dict[str, pd.Series]]:
+def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping,
+                         opts: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list[Problem], dict[str, pd.Series]]:
     """Parse the source columns the mapping reads into numbers, dates or text.
 
     Returns the typed frame (source column names + ``_row``), what was detected,
     problems (bad values) and per-source-column masks of bad values.
     """
     available = set(frame.columns) - {"_row"}
-    kinds: dict[str, str] = {}
+    kinds: dict[str, str] = {}  # source column -> how to parse it, from the first canonical column reading it
+    canon_of: dict[str, str] = {}
     for canon in CANONICAL:
         for col in referenced_columns(mapping.target(canon), available):
-            if col in available:
-                kind = "number" if canon in NUMERIC else "date" if canon == "date" else "text"
-                kinds.setdefault(col, kind)
+            if col in available and col not in kinds:
+                kinds[col] = "number" if canon in NUMERIC else "date" if canon == "date" else "text"
+                canon_of[col] = canon
     typed = pd.DataFrame({"_row": frame["_row"].to_numpy()}, index=frame.index)
     detected: dict[str, Any] = {"decimal": {}, "date_format": None}
     problems: list[Problem] = []
     bad_masks: dict[str, pd.Series] = {}
-    canon_of = {}
-    for canon in CANONICAL:
-        for col in referenced_columns(mapping.target(canon), available):
-            canon_of.setdefault(col, canon)
     for col, kind in kinds.items():
         values = frame[col]
         if kind == "number":
@@ -547,7 +544,7 @@ def load_sales(
                         frame[col] = _excel_column(frame[col])
             file_columns = [c for c in frame.columns if c != "_row"]
             frame, total_rows = _drop_total_rows(frame, m.read.get("total_row"))
-            typed_frame, detected, problems, bad_masks = _type_source_columns(frame, m, info, path, opts)
+            typed_frame, detected, problems, bad_masks = _type_source_columns(frame, m, opts)
             if bad_masks and bad_values == "drop":
                 taken = pd.Series(False, index=typed_frame.index)
                 for col, mask in bad_masks.items():  # each line counted once, under its first bad column

@@ -26,7 +26,7 @@ from .i18n import month_names, t
 __all__ = ["SeasonalProfile", "seasonal_profile", "centred_moving_average", "adjusted_series", "trend_fit",
            "profile_sentence", "year_month_table", "yoy_table", "segment_profiles", "monthly_by",
            "working_days", "weekday_profile", "is_daily", "company_series", "category_series", "workday_adjusted",
-           "date_list", "MIN_MONTHS"]
+           "date_list", "complete_series", "MIN_MONTHS"]
 
 MIN_MONTHS = 24  #: two full years: fewer and indices are not estimated
 
@@ -72,6 +72,12 @@ def company_series(cube: Cube) -> tuple[pd.Series, pd.Timestamp | None]:
     month_end = (last + pd.offsets.MonthEnd(0)).normalize()
     partial = last.to_period("M").to_timestamp() if last.normalize() < month_end else None
     return m, partial
+
+
+def complete_series(cube: Cube) -> pd.Series:
+    """Monthly company revenue without a partial last month (for trends, profiles and forecasts)."""
+    y, partial = company_series(cube)
+    return y.drop(partial) if partial is not None else y
 
 
 def seasonal_profile(y: pd.Series, exclude: Iterable[pd.Timestamp] = (), stl: bool = True,

@@ -18,7 +18,7 @@ import pandas as pd
 from .cube import Cube
 from .i18n import t
 
-__all__ = ["Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
+__all__ = ["window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
            "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment",
            "export_migration", "explained", "moves_view"]
@@ -56,7 +56,7 @@ class Rules:
         return cls(**params)
 
 
-def _months_back(as_of: pd.Timestamp, n: int) -> pd.Timestamp:
+def window_start(as_of: pd.Timestamp, n: int) -> pd.Timestamp:
     """First day of the month ``n - 1`` months before ``as_of``'s month (window of n months)."""
     return (as_of.to_period("M") - (n - 1)).to_timestamp()
 
@@ -96,8 +96,8 @@ def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int
     gaps = buys.date.diff().dt.days.where(buys.client_id.eq(buys.client_id.shift()))
     feat["median_gap_days"] = gaps.groupby(buys.client_id, observed=True).median()
 
-    win_start = _months_back(as_of, window_months)
-    prev_start = _months_back(win_start - pd.Timedelta(days=1), window_months)
+    win_start = window_start(as_of, window_months)
+    prev_start = window_start(win_start - pd.Timedelta(days=1), window_months)
     cm = cube.client_month
     in_win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
     feat["active_months"] = in_win[in_win.orders > 0].groupby("client_id", observed=True).size()
@@ -163,7 +163,7 @@ def abc_xyz(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months
     order["cum_share"] = order["share"].cumsum()
     out["cum_share"] = order["cum_share"]
     out["abc"] = _abc(value, a, b)
-    win_start = _months_back(as_of, window_months)
+    win_start = window_start(as_of, window_months)
     n_months = window_months
     cm = cube.client_month
     win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
@@ -215,7 +215,7 @@ def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: in
     # only the last purchase comes from the client figures (any window); F and M from RFM's own window
     feat = features if features is not None else client_features(cube, as_of, window_months)
     days = cube.client_day
-    win = days[(days.date >= _months_back(as_of, window_months)) & (days.date < _end(as_of))]
+    win = days[(days.date >= window_start(as_of, window_months)) & (days.date < _end(as_of))]
     g = win.groupby("client_id", observed=True)
     out = pd.DataFrame(index=feat.index)
     out["client_name"] = feat.client_name

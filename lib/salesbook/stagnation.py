@@ -15,9 +15,10 @@ import pandas as pd
 
 from .cube import Cube
 from .i18n import t
-from .seasonality import adjusted_series, company_series, seasonal_profile, trend_fit
+from .seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
+from .segments import window_start
 
-__all__ = ["BRIDGE_PARTS", "revenue_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
+__all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
            "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
            "productivity", "Symptom", "diagnose", "memo"]
 
@@ -35,8 +36,7 @@ def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str,
     tau of the adjusted series against time, scipy) is reported beside it.
     """
     from scipy.stats import kendalltau
-    y, partial = company_series(cube)
-    full = y.drop(partial) if partial is not None else y
+    full = complete_series(cube)
     profile = seasonal_profile(full, stl=False)
     sa = adjusted_series(full, profile) if profile.enough else full
     fit = trend_fit(sa, months)
@@ -100,6 +100,18 @@ def revenue_bridge(cube: Cube, p1: tuple[Any, Any], p0: tuple[Any, Any]) -> tupl
     return parts / 100, out
 
 
+def bridge_windows(end: Any, months: int = 12) -> tuple[tuple[pd.Timestamp, pd.Timestamp], tuple[pd.Timestamp, pd.Timestamp]]:
+    """(later, earlier) windows of ``months`` each, the later one ending on ``end`` (inclusive)."""
+    end = pd.Timestamp(end).normalize()
+    s1 = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
+    return (s1, end), (s1 - pd.DateOffset(months=months), s1 - pd.Timedelta(days=1))
+
+
+def last_bridge(cube: Cube, months: int = 12, end: Any = None) -> tuple[pd.Series, pd.DataFrame]:
+    """The bridge of the ``months`` up to ``end`` (default ``as_of``) against the ``months`` before."""
+    return revenue_bridge(cube, *bridge_windows(end if end is not None else cube.as_of, months))
+
+
 def yearly_bridges(cube: Cube, months: int = 12) -> pd.DataFrame:
     """Bridges of consecutive windows of ``months`` ending at ``as_of``, over the whole history.
 
@@ -109,14 +121,12 @@ def yearly_bridges(cube: Cube, months: int = 12) -> pd.DataFrame:
     first = pd.Timestamp(cube.report.first_date)
     rows = []
     while True:
-        s1 = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
-        s0 = s1 - pd.DateOffset(months=months)
-        e0 = s1 - pd.Timedelta(days=1)
-        if s0 < first:
+        later, earlier = bridge_windows(end, months)
+        if earlier[0] < first:
             break
-        parts, detail = revenue_bridge(cube, (s1, end), (s0, e0))
+        parts, detail = revenue_bridge(cube, later, earlier)
         rows.append({"end": end, "before": detail.before.sum(), "after": detail.after.sum(), **parts.to_dict()})
-        end = e0
+        end = earlier[1]
     return pd.DataFrame(rows[::-1])
 
 
@@ -234,7 +244,7 @@ def category_breadth(cube: Cube) -> pd.Series:
 
 def penetration(cube: Cube, months: int = 12) -> pd.Series:
     """Share of the clients active in the last ``months`` that bought each category."""
-    start = (cube.as_of.to_period("M") - (months - 1)).to_timestamp()
+    start = window_start(cube.as_of, months)
     ccm = cube.client_category_month
     recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
     active = recent.client_id.astype(str).nunique()
@@ -251,7 +261,7 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
     yearly revenue of B among the clients who buy it. Up to ``top`` suggestions
     per client, best first.
     """
-    start = (cube.as_of.to_period("M") - (months - 1)).to_timestamp()
+    start = window_start(cube.as_of, months)
     ccm = cube.client_category_month
     recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
     owns = pd.crosstab(recent.client_id.astype(str), recent.category.astype(str)).clip(upper=1)

@@ -52,16 +52,14 @@ class Calibration:
 
 def calibrate(cube: Cube, max_months_asleep: int = 24) -> Calibration:
     """Read every baseline figure from the data at ``cube.as_of``."""
-    from .stagnation import revenue_bridge
+    from .stagnation import last_bridge
     classes = classify_clients(cube)
     base = classes.groupby("category").revenue.sum()
     sleepers = reactivation_list(cube, classes, max_months_asleep)
     target = classes[classes.category.isin(TARGET_CATEGORIES)]
     active = classes[classes.active_months > 0]
     cat_slots = float(active.categories.sum())
-    end = cube.as_of.normalize()
-    s1 = end - pd.DateOffset(months=12) + pd.Timedelta(days=1)
-    parts, _ = revenue_bridge(cube, (s1, end), (s1 - pd.DateOffset(months=12), s1 - pd.Timedelta(days=1)))
+    parts, _ = last_bridge(cube)
     return Calibration(
         baseline=base, sleeping_clients=int(len(sleepers)), sleeping_yearly=float(sleepers.yearly_revenue.sum()),
         repeat_revenue=target.groupby("category").revenue.sum(),
@@ -136,11 +134,11 @@ class OrgCalibration:
 
 
 def calibrate_org(cube: Cube) -> OrgCalibration:
-    from .seasonality import company_series, seasonal_profile
-    from .stagnation import cohort_tables, revenue_bridge, saturation
+    from .seasonality import complete_series, seasonal_profile
+    from .stagnation import bridge_windows, cohort_tables, last_bridge, saturation
     end = cube.as_of.normalize()
-    s1 = end - pd.DateOffset(months=12) + pd.Timedelta(days=1)
-    parts, detail = revenue_bridge(cube, (s1, end), (s1 - pd.DateOffset(months=12), s1 - pd.Timedelta(days=1)))
+    s1 = bridge_windows(end)[0][0]
+    parts, detail = last_bridge(cube)
     before = float(detail.before.sum())
     sat = saturation(cube, "Q")
     recent = sat[sat.period >= (cube.as_of.to_period("Q") - 3)]
@@ -154,8 +152,7 @@ def calibrate_org(cube: Cube) -> OrgCalibration:
         cols = [p for p in ret.columns if p > c]
         if len(cols) >= 2 and ret.loc[c, cols[0]] > 0:
             kept.append(ret.loc[c, cols[1]] / ret.loc[c, cols[0]])
-    y, partial = company_series(cube)
-    prof = seasonal_profile(y.drop(partial) if partial is not None else y, stl=False)
+    prof = seasonal_profile(complete_series(cube), stl=False)
     season = prof.index.fillna(1.0).tolist() if prof.enough else [1.0] * 12
     new_12 = int(((cube.clients.first_date >= s1) & (cube.clients.first_date <= end + pd.Timedelta(days=1))).sum())
     mm = cube.manager_month
