@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test test-fast browser sample bench lab lock clean
+.PHONY: help install report test test-fast browser sample bench lab present lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,9 +23,9 @@ report: install ## run every workbook on data/sample; reports land in reports/<r
 	$(BIN)/salesbook run
 
 test: install browser ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
-	$(BIN)/python -m pytest --nbval-lax tests notebooks --ignore=tests/notebooks
+	SALESBOOK_BROWSER=required $(BIN)/python -m pytest --nbval-lax tests notebooks --ignore=tests/notebooks
 
-browser: ## headless Chromium for the report rendering tests (Debian package; installs when root)
+browser: ## headless Chromium for the report and workshop browser tests (Debian package; installs when root)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -43,10 +43,14 @@ bench: install ## benchmarks: 10M-line cube against hand-written DuckDB SQL (wri
 lab: install ## open the workbooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
 
+PORT ?= 8866
+present: install ## workshop: overview and what-if as Voilà dashboards at http://127.0.0.1:$(PORT)/ (offline)
+	$(BIN)/salesbook present --port $(PORT) $(ARGS)
+
 lock: ## re-resolve the newest versions the ranges allow and write constraints.txt (then make test)
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet -e ".[dev]" "sqlglot<30.18"
-	{ head -3 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v salesbook; } > constraints.new
+	{ grep "^#" constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v salesbook; } > constraints.new
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 clean: ## remove caches and rendered reports (keeps .venv)

@@ -1,9 +1,13 @@
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 # tests never touch the project's own cache or reports
-os.environ.setdefault("SALESBOOK_CACHE", tempfile.mkdtemp(prefix="salesbook-cache-"))
+if "SALESBOOK_CACHE" not in os.environ:
+    os.environ["SALESBOOK_CACHE"] = tempfile.mkdtemp(prefix="salesbook-cache-")
+    atexit.register(shutil.rmtree, os.environ["SALESBOOK_CACHE"], ignore_errors=True)
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -27,3 +31,15 @@ def lines() -> pd.DataFrame:
         "amount": [100.0, 50.0, 300.0, 20.0, 100.0, 250.0, -100.0],
         "order_id": ["o1", "o2", "o3", "o3", "o4", "o5", "r1"],
     })
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium for the browser tests. ``make test`` installs it and sets SALESBOOK_BROWSER=required,
+    so there (and in CI) a missing browser fails; a bare ``pytest`` on a machine without it skips."""
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("SALESBOOK_BROWSER") == "required":
+            pytest.fail("chromium is not installed: `make browser` installs Debian's package")
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    return path

@@ -89,8 +89,7 @@ def test_two_runs_a_month_apart_say_what_changed(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (make browser)")
-def test_summary_page_renders_offline_in_headless_chromium_with_every_chart(tmp_path):
+def test_summary_page_renders_offline_in_headless_chromium_with_every_chart(tmp_path, chromium):
     out = tmp_path / "reports"
     assert main(["run", "00", "--output", str(out), "--run-name", "r", "-q", "--lang", "ru"]) == 0
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -99,12 +98,12 @@ def test_summary_page_renders_offline_in_headless_chromium_with_every_chart(tmp_
              f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0"]
     for page in ("index.html", "00_overview.html"):
         url = (out / "r" / page).as_uri()
-        dom = subprocess.run(["chromium", *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+        dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
         charts = dom.stdout.count('class="plotly-graph-div')
         drawn = len(re.findall(r'<svg[^>]+class="main-svg"', dom.stdout))
         assert charts >= 1 and drawn >= charts, (page, charts, drawn)
         errors = [ln for ln in dom.stderr.splitlines() if "Uncaught" in ln or ("CONSOLE" in ln and "rror" in ln)]
         assert not errors, errors
-        subprocess.run(["chromium", *flags, "--window-size=1280,2400", f"--screenshot={ARTEFACTS / (page + '.png')}", url],
+        subprocess.run([chromium, *flags, "--window-size=1280,2400", f"--screenshot={ARTEFACTS / (page + '.png')}", url],
                        capture_output=True, timeout=120)
     assert (ARTEFACTS / "index.html.png").stat().st_size > 10_000

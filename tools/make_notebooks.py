@@ -357,8 +357,7 @@ cal = wi.calibrate(cube)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
 result = wi.simulate(cal, levers)
 nb.title("nb.05.title")'''),
-    code('''nb.say("wi.text", result=fmt_money(result["result"], lang), baseline=fmt_money(result["baseline"], lang),
-       change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
+    code('''nb.say_text(wv.result_sentence(result, lang))
 nb.chart(wv.waterfall(result, lang))
 nb.section("wi.by_category")
 nb.table(wv.category_table(result, lang))

@@ -1,4 +1,4 @@
-"""The ``salesbook`` command: run reports, validate a file, write the sample."""
+"""The ``salesbook`` command: run reports, present a workshop, validate a file, write the sample."""
 
 from __future__ import annotations
 
@@ -79,6 +79,19 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_present(args: argparse.Namespace) -> int:
+    from .present import serve
+    try:
+        cfg = _read_config(Path(args.config)) if args.config else {}
+        pick = lambda key, default: getattr(args, key) if getattr(args, key) is not None else cfg.get(key, default)  # noqa: E731
+        return serve(args.notebooks or cfg.get("notebooks"), port=args.port, ip=args.ip, open_browser=args.open,
+                     source=str(pick("source", "sample")), mapping=str(pick("mapping", "") or ""),
+                     as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"), parameters=cfg.get("parameters"))
+    except (DataError, ParameterError) as exc:
+        print(f"salesbook present: {exc}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salesbook", description="B2B sales diagnostics workbooks.")
     p.add_argument("--version", action="version", version=f"salesbook {__version__}")
@@ -106,6 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--lang", choices=["en", "ru"], default="en")
     v.add_argument("--drop-bad", action="store_true", help="drop and count unreadable values instead of failing")
     v.set_defaults(func=_cmd_validate)
+
+    pr = sub.add_parser("present", help="workshop: the workbooks as Voilà dashboards (sliders, no code), offline")
+    pr.add_argument("notebooks", nargs="*", help="notebooks to present (default: 00_overview 05_whatif)")
+    pr.add_argument("--config", help="YAML run config: its source, mapping, as_of, lang, notebooks and parameters")
+    pr.add_argument("--source", help="sales file or 'sample' (default)")
+    pr.add_argument("--mapping", help="mapping YAML or preset (1c)")
+    pr.add_argument("--as-of", dest="as_of", help="analysis date yyyy-mm-dd, or last-full-month")
+    pr.add_argument("--lang", choices=["en", "ru"])
+    pr.add_argument("--port", type=int, default=8866, help="port of the Voilà server (default 8866)")
+    pr.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    pr.add_argument("--open", action="store_true", help="open the page in the default browser")
+    pr.set_defaults(func=_cmd_present)
 
     s = sub.add_parser("sample", help="write the deterministic sample data set")
     s.add_argument("--out", help="folder (default: data/sample)")

@@ -6,7 +6,10 @@ table is HTML-escaped here, and charts carry names only inside plotly's JSON.
 Charts are shown with a renderer that sends two representations: plotly's own
 mime type (interactive in JupyterLab) and an HTML ``<div>`` without plotly.js,
 which the report template completes by embedding plotly.js once per file, so
-that the HTML report draws every chart offline.
+that the HTML report draws every chart offline. When presenting (Voilà), and in
+the sliders' explorers, charts are plotly's ``FigureWidget`` instead: Voilà
+draws widgets without JupyterLab's plotly extension, and a slider redraws the
+widget in place.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from plotly.io._base_renderers import MimetypeRenderer
 
 from .i18n import t
 
-__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "register_renderer", "PALETTE"]
+__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "fmt_short", "register_renderer", "presenting",
+           "update_chart", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
+_HOUSE = dict(colorway=PALETTE, font=dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13),
+              margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.15))
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 
@@ -43,6 +49,27 @@ def fmt_money(x: float, lang: str = "en", decimals: int = 0) -> str:
     text = f"{abs(x):,.{decimals}f}".replace(",", "\uffff")
     text = text.replace(".", "," if lang == "ru" else ".").replace("\uffff", sep)
     return ("−" if x < 0 else "") + text
+
+
+_SHORT = {"en": ((1e9, "B"), (1e6, "M"), (1e3, "k")), "ru": ((1e9, "\u00a0млрд"), (1e6, "\u00a0млн"), (1e3, "\u00a0тыс."))}
+
+
+def fmt_short(x: float, lang: str = "en") -> str:
+    """A money amount in three significant digits for chart labels: 1.29B, 124M; 1,29 млрд in Russian.
+
+    The same letters as plotly's axis ticks (B, not d3's G).
+    """
+    if x is None or pd.isna(x):
+        return "–"
+    for size, suffix in _SHORT[lang]:
+        if abs(x) >= size:
+            text = f"{abs(x) / size:.3g}"
+            break
+    else:
+        text, suffix = f"{abs(x):.3g}", ""
+    if lang == "ru":
+        text = text.replace(".", ",")
+    return ("−" if x < 0 else "") + text + suffix
 
 
 def fmt_int(x: float, lang: str = "en") -> str:
@@ -83,6 +110,27 @@ def register_renderer() -> None:
     if "salesbook" not in pio.renderers:
         pio.renderers["salesbook"] = _SalesbookRenderer()
     pio.renderers.default = "salesbook"
+
+
+def presenting() -> bool:
+    """True in a workshop (``salesbook present``: Voilà), where charts are plotly widgets."""
+    return os.environ.get("SALESBOOK_PRESENT") == "1"
+
+
+def update_chart(live: go.FigureWidget, fig: go.Figure) -> None:
+    """Redraw a live chart with a new figure's traces and layout, in one message to the browser."""
+    fig.update_layout(**_HOUSE)  # the template is on the live chart already (and costly to copy)
+    same = len(live.data) == len(fig.data) and all(a.type == b.type for a, b in zip(live.data, fig.data))
+    if not same:
+        live.data = []
+        live.add_traces(list(fig.data))
+    with live.batch_update():
+        if same:
+            for old, new in zip(live.data, fig.data):
+                old.update(new.to_plotly_json(), overwrite=True)
+        layout = fig.layout.to_plotly_json()
+        layout.pop("template", None)  # plotly's default, put on every new figure: keep the live chart's
+        live.layout.update(layout, overwrite=True)
 
 
 def _display(obj: Any) -> None:
@@ -151,20 +199,36 @@ class Book:
         styler = styler.set_table_attributes('class="sb-table"')
         _display(HTML(styler.to_html()))
 
+    @staticmethod
+    def style(fig: go.Figure) -> go.Figure:
+        """The house style of every chart."""
+        return fig.update_layout(template="plotly_white", **_HOUSE)
+
     def chart(self, fig: go.Figure) -> None:
-        fig.update_layout(template="plotly_white", colorway=PALETTE,
-                          font=dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13),
-                          margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.15))
+        """A chart: plotly's renderer in JupyterLab and reports, a plotly widget when presenting."""
+        self.style(fig)
+        if presenting():
+            _display(go.FigureWidget(fig))
+            return
         register_renderer()
         fig.show()
 
+    def live_chart(self, fig: go.Figure) -> go.FigureWidget:
+        """A chart that sliders redraw in place (see :func:`update_chart`); the caller displays it."""
+        return go.FigureWidget(self.style(fig))
+
     def links(self, files: Iterable["os.PathLike | str"]) -> None:
-        """Links to exported files: relative to the report in a run, absolute otherwise."""
+        """Links to exported files: relative in a report or a workshop, absolute in JupyterLab."""
         from IPython.display import HTML
         items = []
         for f in files:
             path = Path(f)
-            href = f"{path.parent.name}/{path.name}" if os.environ.get("SALESBOOK_REPORT") == "1" else path.as_uri()
+            if os.environ.get("SALESBOOK_REPORT") == "1":
+                href = f"{path.parent.name}/{path.name}"  # next to the report, wherever the run folder moves
+            elif presenting():
+                href = f"../files/{path.parent.name}/{path.name}"  # Voilà's file handler, from /voila/render/
+            else:
+                href = path.as_uri()
             items.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(path.name)}</a></li>')
         _display(HTML("<ul>" + "".join(items) + "</ul>"))
 

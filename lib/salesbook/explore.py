@@ -51,7 +51,7 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
     import ipywidgets as w
     from IPython.display import display
 
-    from .display import Book
+    from .display import Book, update_chart
 
     nb = Book(lang)
     state = SegmentationState(cube, as_of, lang)
@@ -70,7 +70,8 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
     }
     manager = w.Dropdown(options=[(t("seg.all_managers", lang), "")] + [(m, m) for m in managers],
                          description=t("col.manager", lang))
-    out_table, out_chart, out_list = w.Output(), w.Output(), w.Output()
+    out_table, out_list = w.Output(), w.Output()
+    chart = None
 
     def refresh(*_: Any) -> None:
         chosen = replace(rules, **{k: c.value for k, c in controls.items()})
@@ -78,9 +79,11 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
         with out_table:
             out_table.clear_output(wait=True)
             nb.table(category_table(res["summary"], lang))
-        with out_chart:
-            out_chart.clear_output(wait=True)
-            nb.chart(res["chart"])
+        nonlocal chart
+        if chart is None:
+            chart = nb.live_chart(res["chart"])
+        else:
+            update_chart(chart, res["chart"])
         with out_list:
             out_list.clear_output(wait=True)
             nb.table(res["sleepers"].head(20))
@@ -89,6 +92,6 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
         c.observe(refresh, names="value")
     refresh()
     box = w.VBox([w.HBox([w.VBox(list(controls.values())[:3]), w.VBox(list(controls.values())[3:]), manager]),
-                  w.HBox([out_table, out_chart]), out_list])
+                  w.HBox([out_table, chart]), out_list])
     display(box)
     return box

@@ -31,7 +31,7 @@ from .errors import ParameterError
 from .i18n import t
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
-           "check_parameters", "resolve_as_of"]
+           "check_parameters", "plan_parameters", "resolve_as_of"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: parameters every workbook takes; the runner passes them to each notebook that declares them
@@ -98,6 +98,27 @@ def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
             problems.append(f"parameter {name!r} must be {typ}, got {type(value).__name__} {value!r}")
     if problems:
         raise ParameterError(f"{notebook.name}: " + "; ".join(problems))
+
+
+def plan_parameters(chosen: list[Path], common: dict[str, Any],
+                    parameters: dict[str, dict[str, Any]] | None = None) -> list[tuple[Path, dict[str, Any]]]:
+    """Each notebook with the parameters it gets: the common ones it declares, then its own, checked.
+
+    ``parameters`` maps a notebook (``"01_segmentation"`` or ``"01"``) to its own values.
+    """
+    per_nb = dict(parameters or {})
+    plan = []
+    for nb_path in chosen:
+        declared = notebook_parameters(nb_path)
+        params = {k: v for k, v in common.items() if k in declared}
+        params.update({**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})})
+        if "output_dir" in declared and not params.get("output_dir"):
+            params["output_dir"] = "exports"  # relative to the run folder (the kernel's cwd): moves with it
+        check_parameters(nb_path, params)
+        plan.append((nb_path, params))
+    if per_nb:
+        raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
+    return plan
 
 
 def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
@@ -211,21 +232,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     chosen = list_notebooks(notebooks)
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
-    per_nb = dict(parameters or {})
-    plan = []
-    for nb_path in chosen:
-        declared = notebook_parameters(nb_path)
-        common = {k: v for k, v in {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
-                                    "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}.items()
-                  if k in declared}
-        extra = {**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})}
-        params = {**common, **extra}
-        if "output_dir" in declared and not params.get("output_dir"):
-            params["output_dir"] = "exports"  # relative to the run folder (the kernel's cwd): moves with it
-        check_parameters(nb_path, params)
-        plan.append((nb_path, params))
-    if per_nb:
-        raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
+    plan = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
+                                    "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}, parameters)
 
     t0 = time.perf_counter()
     log(f"loading {source}")

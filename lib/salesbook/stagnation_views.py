@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import month_ticks
+from .display import fmt_short, month_ticks
 from .i18n import t
 from .stagnation import BRIDGE_PARTS
 
@@ -31,7 +31,7 @@ def bridge_chart(parts: pd.Series, before: float, after: float, lang: str = "en"
     labels = [t("stag.before", lang)] + [t(f"stag.part.{p}", lang) for p in BRIDGE_PARTS] + [t("stag.after", lang)]
     values = [before] + [float(parts[p]) for p in BRIDGE_PARTS] + [after]
     fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * 5 + ["total"],
-                                 texttemplate="%{y:,.3s}", connector=dict(line=dict(color="#bbb")),
+                                 text=[fmt_short(v, lang) for v in values], connector=dict(line=dict(color="#bbb")),
                                  increasing=dict(marker=dict(color="#548235")),
                                  decreasing=dict(marker=dict(color="#c00000")),
                                  totals=dict(marker=dict(color="#1f4e79"))))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import fmt_money
+from .display import fmt_money, fmt_pct, fmt_short, update_chart
 from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
-__all__ = ["waterfall", "calibration_table", "category_table", "levers_explorer", "projection_chart",
+__all__ = ["waterfall", "result_sentence", "calibration_table", "category_table", "levers_explorer", "projection_chart",
            "assumptions_table"]
 
 
@@ -19,11 +21,17 @@ def waterfall(result: dict, lang: str = "en") -> go.Figure:
     labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
     values = [result["baseline"]] + [result["steps"][k] for k in LEVERS] + [result["result"]]
     fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * len(LEVERS) + ["total"],
-                                 texttemplate="%{y:,.3s}", increasing=dict(marker=dict(color="#548235")),
+                                 text=[fmt_short(v, lang) for v in values], increasing=dict(marker=dict(color="#548235")),
                                  decreasing=dict(marker=dict(color="#c00000")),
                                  totals=dict(marker=dict(color="#1f4e79"))))
     fig.update_layout(title=t("wi.title_chart", lang), showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
     return fig
+
+
+def result_sentence(result: dict, lang: str = "en") -> str:
+    """"12-month revenue with these levers: X against Y without them (+z %)" in the report language."""
+    return t("wi.text", lang, result=fmt_money(result["result"], lang), baseline=fmt_money(result["baseline"], lang),
+             change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
 
 
 def calibration_table(cal: Calibration, lang: str = "en") -> pd.DataFrame:
@@ -62,18 +70,19 @@ def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
                                  layout=w.Layout(width="420px")))
                for k in ("reactivate", "frequency", "deal_size", "categories", "retain")}
     notes = [w.HTML(f"<span style='color:#666'>{t('wi.from', lang)} {base_of[k]}</span>") for k in sliders]
-    out = w.Output()
+    res = simulate(cal, start)
+    chart = nb.live_chart(waterfall(res, lang))
+    verdict = w.HTML()
 
     def refresh(*_):
         res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
-        with out:
-            out.clear_output(wait=True)
-            nb.chart(waterfall(res, lang))
+        verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang)) + "</b>"
+        update_chart(chart, waterfall(res, lang))
 
     for s in sliders.values():
         s.observe(refresh, names="value")
     refresh()
-    box = w.VBox([w.HBox([s, n]) for s, n in zip(sliders.values(), notes)] + [out])
+    box = w.VBox([w.HBox([s, n]) for s, n in zip(sliders.values(), notes)] + [verdict, chart])
     display(box)
     return box
 
@@ -94,6 +103,7 @@ def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, o
     rows = [("wi.a.managers", f"{org.managers} → {org.managers - hunters} + {hunters}"),
             ("wi.a.new", f"{org.new_per_month:.1f}"), ("wi.a.hunter_rate", f"{rate:.2f}"),
             ("wi.a.ramp", str(ramp_months)), ("wi.a.first_year", fmt_money(org.first_year_revenue, lang)),
-            ("wi.a.retention", f"{org.retention:.2f}"), ("wi.a.existing", f"{org.existing_change:+.1%}"),
-            ("wi.a.capacity", f"{org.load:.1f} / {org.capacity:.1f}"), ("wi.a.overflow", f"{overflow_loss:.0%}")]
+            ("wi.a.retention", f"{org.retention:.2f}"),
+            ("wi.a.existing", fmt_pct(org.existing_change, lang, signed=True)),
+            ("wi.a.capacity", f"{org.load:.1f} / {org.capacity:.1f}"), ("wi.a.overflow", fmt_pct(overflow_loss, lang, 0))]
     return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})

@@ -1,0 +1,121 @@
+"""Workshop mode: the presenting copies, and Voilà in a real headless Chromium driven by Playwright."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import nbformat
+import pytest
+
+from salesbook import present
+from salesbook.errors import ParameterError
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
+
+
+def test_presenting_copies_carry_the_parameters_and_leave_out_report_hide_cells(tmp_path):
+    files = present.prepare(["05"], lang="ru", parameters={"05": {"reactivate": 0.3}}, folder=tmp_path / "p")
+    assert [f.name for f in files] == ["05_whatif.ipynb"]
+    nb = nbformat.read(files[0], as_version=4)
+    assert not [c for c in nb.cells if "report-hide" in c.metadata.get("tags", [])]
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert 'lang = "ru"' in injected[0].source and "reactivate = 0.3" in injected[0].source
+    # the default pair, and a fresh folder each time (no stale copies of other workbooks)
+    files = present.prepare(folder=tmp_path / "p")
+    assert sorted(f.name for f in (tmp_path / "p").glob("*.ipynb")) == ["00_overview.ipynb", "05_whatif.ipynb"]
+
+
+def test_a_typo_in_a_presenting_parameter_stops_before_voila_starts(tmp_path):
+    with pytest.raises(ParameterError, match="reactivat.*allowed"):
+        present.prepare(["05"], parameters={"05": {"reactivat": 0.3}}, folder=tmp_path / "p")
+    with pytest.raises(ParameterError, match="no notebook '07'"):
+        present.prepare(["07"], folder=tmp_path / "p")
+
+
+def test_voila_finds_the_salesbook_template_and_the_kernels_know_they_present(tmp_path):
+    env = present.environment({"JUPYTER_PATH": "/elsewhere", "SALESBOOK_REPORT": "1"})
+    assert env["JUPYTER_PATH"].split(os.pathsep) == [str(present.SHARE), "/elsewhere"]
+    assert env["SALESBOOK_PRESENT"] == "1" and "SALESBOOK_REPORT" not in env
+    page = present.SHARE / "voila" / "templates" / present.TEMPLATE
+    assert {p.name for p in page.iterdir()} >= {"conf.json", "index.html.j2", "tree.html"}
+    for f in page.iterdir():  # no address outside the machine in salesbook's own pages
+        assert not re.search(r"(src|href)=\"https?://", f.read_text(encoding="utf-8")), f
+    from voila.paths import collect_template_paths
+    found = collect_template_paths(["voila", "nbconvert"], present.TEMPLATE, root_dirs=[str(present.SHARE)]
+                                   + __import__("jupyter_core.paths").paths.jupyter_path())
+    assert str(page) == found[0]
+    cmd = present.command(tmp_path, port=9999)
+    assert f"--template={present.TEMPLATE}" in cmd and "--port=9999" in cmd
+
+
+@pytest.fixture
+def voila(tmp_path):
+    """``salesbook present`` on a free port, stopped with its kernels afterwards."""
+    port = present.free_port()
+    proc = present.start(port, tmp_path / "voila.log")
+    yield f"http://127.0.0.1:{port}/"
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_workshop_in_headless_chromium_offline_slider_redraws_the_waterfall(voila, chromium):
+    from playwright.sync_api import sync_playwright
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    problems, outside = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("request", lambda r: outside.append(r.url)
+                if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+
+        page.goto(voila, timeout=60_000)
+        links = page.locator("ul.voila-notebooks a")
+        assert links.count() == 2
+        page.get_by_text("05 whatif").click()
+        page.wait_for_selector(".sb-verdict", timeout=180_000)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
+        verdict = page.locator(".sb-verdict")
+        live = page.locator(".js-plotly-plot").last  # the explorer's waterfall
+        before_text, before_chart = verdict.inner_text(), live.text_content()  # SVG text has no innerText
+        assert re.search(r"\d", before_text)
+
+        handle = page.locator(".widget-slider .noUi-handle").first  # reactivate x % of the sleeping clients
+        handle.focus()
+        t0 = time.perf_counter()
+        for _ in range(10):
+            handle.press("ArrowRight")
+        page.wait_for_function("(old) => document.querySelector('.sb-verdict').innerText !== old", arg=before_text,
+                               timeout=20_000)
+        page.wait_for_function("(old) => { const p = document.querySelectorAll('.js-plotly-plot');"
+                               " return p[p.length - 1].textContent !== old; }", arg=before_chart, timeout=20_000)
+        seconds = time.perf_counter() - t0
+        assert before_chart and live.text_content() != before_chart
+        after_text = verdict.inner_text()
+        numbers = lambda s: [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", s)]  # noqa: E731
+        # "... the next 12 months bring <result> instead of <baseline> (<change>)"
+        assert numbers(after_text)[1] > numbers(before_text)[1], (before_text, after_text)  # more reactivation
+        assert numbers(after_text)[2] == numbers(before_text)[2]  # the same baseline
+        page.screenshot(path=str(ARTEFACTS / "present_whatif.png"))
+        print(f"slider moved: sentence and waterfall redrawn within {seconds * 1000:.0f} ms (ten key presses)")
+
+        page.goto(voila + "voila/render/00_overview.ipynb", timeout=180_000)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=180_000)
+        assert page.locator("table.sb-table").count() >= 2
+        page.screenshot(path=str(ARTEFACTS / "present_overview.png"))
+        browser.close()
+    assert not problems, problems
+    assert not outside, outside
