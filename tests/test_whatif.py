@@ -86,3 +86,23 @@ def test_status_quo_reproduces_the_recent_trend_of_the_sample_within_two_points(
     last, prev = window_totals(cube, 12)
     sq = wi.project(wi.calibrate_org(cube), 0, start="2026-11-01").status_quo
     assert abs((sq.iloc[:12].sum() / last - 1) - (last / prev - 1)) < 0.02
+
+
+def test_the_sliders_waterfall_in_html_by_hand():
+    import re
+
+    from salesbook.whatif import LEVERS
+    from salesbook.whatif_views import waterfall_html
+    steps = {k: 0.0 for k in LEVERS}
+    steps.update(reactivation=20.0, retention=-10.0)
+    page = waterfall_html({"baseline": 100.0, "steps": steps, "result": 110.0}, "en", height=300)
+    bars = re.findall(r'data-value="([-\d.]+)" style="[^"]*bottom:([\d.]+)px;height:([\d.]+)px;background:(#\w+)', page)
+    assert len(bars) == len(LEVERS) + 2
+    top = 120 * 1.12  # the highest level reached (100 + 20), plus room for the labels
+    baseline, reactivate, retain, result = bars[0], bars[1], bars[len(LEVERS)], bars[-1]
+    assert float(baseline[2]) == pytest.approx(100 / top * 300, abs=0.1) and baseline[3] == "#1f4e79"
+    assert float(reactivate[1]) == pytest.approx(100 / top * 300, abs=0.1)  # starts where the baseline ends
+    assert float(reactivate[2]) == pytest.approx(20 / top * 300, abs=0.1) and reactivate[3] == "#548235"
+    assert float(retain[1]) == pytest.approx(110 / top * 300, abs=0.1) and retain[3] == "#c00000"  # 120 - 10
+    assert float(result[2]) == pytest.approx(110 / top * 300, abs=0.1)
+    assert ">120<" not in page and ">110<" in page and ">−10<" in page  # labels: the values, not the levels

@@ -83,7 +83,9 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
     return [sys.executable, "-m", "voila", str(folder), f"--port={port}", f"--Voila.ip={ip}",
             f"--template={TEMPLATE}", "--theme=light", "--show_tracebacks=True", "--classic_tree=True",
             f"--Voila.open_browser={open_browser}",
-            f"--VoilaConfiguration.file_allowlist={ALLOWED_FILES}"]
+            f"--VoilaConfiguration.file_allowlist={ALLOWED_FILES}",
+            # a closed or reloaded page leaves its kernel behind: stop those idle and disconnected for 10 minutes
+            "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60"]
 
 
 def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",

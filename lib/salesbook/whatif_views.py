@@ -9,11 +9,11 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import fmt_money, fmt_pct, fmt_short, update_chart
+from .display import fmt_money, fmt_pct, fmt_short
 from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
-__all__ = ["waterfall", "result_sentence", "calibration_table", "category_table", "levers_explorer", "projection_chart",
+__all__ = ["waterfall", "waterfall_html", "result_sentence", "calibration_table", "category_table", "levers_explorer", "projection_chart",
            "assumptions_table"]
 
 
@@ -51,13 +51,45 @@ def category_table(result: dict, lang: str = "en") -> pd.DataFrame:
                                "effect": t("wi.effect", lang), "result": t("wi.result", lang)})
 
 
+def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
+    """The levers' waterfall as plain HTML bars: what the sliders redraw.
+
+    A widget's HTML value always reaches the screen; plotly's FigureWidget edits were now
+    and then lost under Voilà (the kernel's figure changed, the chart on screen did not),
+    and a new FigureWidget per step carries plotly's 5 MB script (two seconds a step).
+    """
+    labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
+    steps = [float(result["steps"][k]) for k in LEVERS]
+    bars, level = [(0.0, float(result["baseline"]), "total")], float(result["baseline"])
+    for v in steps:
+        bars.append((level, level + v, "up" if v >= 0 else "down"))
+        level += v
+    bars.append((0.0, float(result["result"]), "total"))
+    lo = min(0.0, *(min(a, b) for a, b, _ in bars))
+    hi = max(max(a, b) for a, b, _ in bars) * 1.12 or 1.0
+    scale = lambda v: (v - lo) / (hi - lo) * height  # noqa: E731
+    colour = {"total": "#1f4e79", "up": "#548235", "down": "#c00000"}
+    cols = []
+    for label, (a, b, kind), value in zip(labels, bars, [bars[0][1], *steps, bars[-1][1]]):
+        bottom, top = scale(min(a, b)), scale(max(a, b))
+        cols.append(
+            f'<div class="sb-wf-col" style="position:relative;flex:1;height:{height}px">'
+            f'<div class="sb-wf-bar" data-value="{value:.2f}" style="position:absolute;left:12%;right:12%;'
+            f'bottom:{bottom:.1f}px;height:{max(top - bottom, 1):.1f}px;background:{colour[kind]}"></div>'
+            f'<div class="sb-wf-text" style="position:absolute;left:0;right:0;bottom:{top + 2:.1f}px;'
+            f'text-align:center;font-size:12px">{html.escape(fmt_short(value, lang))}</div></div>')
+    names = "".join(f'<div style="flex:1;text-align:center;font-size:12px">{html.escape(x)}</div>' for x in labels)
+    return (f'<div class="sb-waterfall" style="font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px">'
+            f'<div style="font-size:15px;color:#1f4e79;margin:6px 0">{html.escape(t("wi.title_chart", lang))}</div>'
+            f'<div style="display:flex;border-bottom:1px solid #999">{"".join(cols)}</div>'
+            f'<div style="display:flex">{names}</div></div>')
+
+
 def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
     """Sliders for the five levers over the waterfall; each slider shows the number it starts from."""
     import ipywidgets as w
     from IPython.display import display
 
-    from .display import Book
-    nb = Book(lang)
     style = {"description_width": "initial"}
     base_of = {"reactivate": f"{cal.sleeping_clients} / {fmt_money(cal.sleeping_yearly, lang)}",
                "frequency": fmt_money(float(cal.repeat_revenue.sum()), lang),
@@ -70,14 +102,12 @@ def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
                                  layout=w.Layout(width="420px")))
                for k in ("reactivate", "frequency", "deal_size", "categories", "retain")}
     notes = [w.HTML(f"<span style='color:#666'>{t('wi.from', lang)} {base_of[k]}</span>") for k in sliders]
-    res = simulate(cal, start)
-    chart = nb.live_chart(waterfall(res, lang))
-    verdict = w.HTML()
+    verdict, chart = w.HTML(), w.HTML()
 
     def refresh(*_):
         res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
         verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang)) + "</b>"
-        update_chart(chart, waterfall(res, lang))
+        chart.value = waterfall_html(res, lang)
 
     for s in sliders.values():
         s.observe(refresh, names="value")
