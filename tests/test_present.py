@@ -86,7 +86,12 @@ def test_workshop_in_headless_chromium_offline_slider_redraws_the_waterfall(voil
         links = page.locator("ul.voila-notebooks a")
         assert links.count() == 2
         page.get_by_text("05 whatif").click()
-        page.wait_for_selector(".sb-verdict", timeout=180_000)
+        try:
+            page.wait_for_selector(".sb-verdict", timeout=180_000)
+        except Exception:
+            page.screenshot(path=str(ARTEFACTS / "present_whatif_failed.png"), full_page=True)
+            raise AssertionError("the what-if page did not show its sliders; page text:\n"
+                                 + page.locator("body").inner_text()[-3000:] + "\nproblems: " + repr(problems))
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=60_000)
         verdict, bars = page.locator(".sb-verdict"), page.locator(".sb-waterfall .sb-wf-bar")
         assert bars.count() == 7  # baseline, five levers, result

@@ -39,13 +39,14 @@ import ibis
 import pandas as pd
 
 from . import __version__, paths
+from .engines import is_engine_source, source_path
 from .load import Sales, load_sales
 from .mapping import ColumnMapping, load_mapping
 from .validate import LoadReport
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 4
+CUBE_VERSION = 5
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
           "category_month", "clients")
 
@@ -151,17 +152,32 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: the order of each table's rows (its key)
+ORDER = {"client_month": ["client_id", "month"], "client_category_month": ["client_id", "category", "month"],
+         "client_day": ["client_id", "day"], "client_category": ["client_id", "category"],
+         "manager_month": ["manager", "month"], "category_month": ["category", "month"], "clients": ["client_id"]}
+#: money columns of the cube, kept in whole cents
+MONEY = ("revenue", "cost")
+
+
 def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
-    """As the engine returns it (rows in no particular order), timestamps as datetime64[us], keys categorical."""
-    return _typed(expr.to_pyarrow().to_pandas())
+    """As the engine returns it, timestamps as datetime64[us], keys categorical,
+    money rounded to the cent: engines add floats in different orders (DuckDB and Spark differ in the
+    ninth decimal), and rounding makes every figure built on the cube the same whatever the engine."""
+    df = _typed(expr.to_pyarrow().to_pandas())
+    for col in MONEY:
+        if col in df.columns:
+            df[col] = df[col].round(2)
+    return df
 
 
 def build_cube(sales: Sales) -> Cube:
     """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
     exprs = cube_expressions(sales.table)
-    # purchase days sorted by client and date: every reader of the purchase history wants that order
-    exprs["client_day"] = exprs["client_day"].order_by(["client_id", "day"])
     frames = {name: _to_pandas(expr, name) for name, expr in exprs.items()}
+    # rows in key order (purchase days by client and date, as every reader of the history wants):
+    # an engine returns groups in any order, and sums over them must not depend on it
+    frames = {name: df.sort_values(ORDER[name], kind="stable", ignore_index=True) for name, df in frames.items()}
     frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     return Cube(**frames, report=sales.report, meta=meta)
@@ -173,11 +189,19 @@ def build_cube(sales: Sales) -> Cube:
 def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[str, Any]) -> str | None:
     if not isinstance(source, (str, os.PathLike)):
         return None
-    path = paths.resolve_source(source)
+    engine = "duckdb"
+    if is_engine_source(source):  # spark:<file> is keyed by its file; a table has no file to watch
+        path, engine = source_path(str(source)), str(source).split(":", 1)[0]
+        if path is None:
+            return None
+    else:
+        path = paths.resolve_source(source)
     if not path.exists():
         return None
-    st = path.stat()
-    ident = {"path": str(path), "size": st.st_size, "mtime": st.st_mtime_ns,
+    # a folder of Parquet parts (as Spark writes them) counts by its parts: total size, newest change
+    parts = [f.stat() for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path.stat()]
+    size, mtime = sum(f.st_size for f in parts), max((f.st_mtime_ns for f in parts), default=0)
+    ident = {"path": str(path), "engine": engine, "size": size, "mtime": mtime,
              "mapping": {"columns": mapping.columns, "read": mapping.read}, "as_of": str(as_of),
              "options": {k: str(v) for k, v in sorted(options.items())},
              "version": __version__, "cube": CUBE_VERSION}

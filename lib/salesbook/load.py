@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .engines import is_engine_source, open_source
 from .errors import DataError, Problem
 from .mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, evaluate,
                       load_mapping, referenced_columns)
@@ -78,10 +79,14 @@ class Sales:
     con: ibis.BaseBackend
 
     def materialize(self, path: "str | os.PathLike") -> "Sales":
-        """Write the clean lines to Parquet once (streamed by the engine) and read them from there.
+        """Compute the clean lines once, so that the mapping and cleaning steps do not run once per aggregate.
 
-        The mapping and cleaning steps then run once, not once per aggregate.
+        DuckDB writes them to Parquet at ``path`` (streamed) and reads them from there; another
+        engine (Spark, a warehouse) keeps them on its side (ibis's ``cache``: Spark persists the
+        frame, a database a temporary table) and ``path`` is not written.
         """
+        if self.con.name != "duckdb":
+            return Sales(self.table.cache(), self.report, self.con)
         self.table.to_parquet(str(path))
         return Sales(self.con.read_parquet(str(path)), self.report, self.con)
 
@@ -514,7 +519,7 @@ def load_sales(
     DataError
         Naming the file, the column, the lines and the offending text.
     """
-    con = con or connect()
+    con = con or (None if is_engine_source(source) else connect())
     m = load_mapping(mapping)
     opts = {"decimal": decimal, "date_format": date_format}
     info = _TextInfo()
@@ -527,6 +532,8 @@ def load_sales(
 
     if isinstance(source, (ibis.Table, pd.DataFrame)):
         raw, where, kind = _source_table(source, con, table)
+    elif is_engine_source(source):  # spark:..., <ibis URL>#<table>: read and aggregated in that engine
+        raw, where, kind, con = open_source(source, table)
     else:
         path = paths.resolve_source(source)
         where = str(path)
