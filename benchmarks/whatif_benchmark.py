@@ -45,8 +45,7 @@ def browser_side(steps: int = 20) -> None:
     proc = present.start(port, log)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=present.BROWSER_ARGS)
             page = browser.new_page()
             t0 = time.perf_counter()
             page.goto(f"http://127.0.0.1:{port}/voila/render/05_whatif.ipynb", timeout=180_000)

@@ -73,9 +73,7 @@ def test_workshop_in_headless_chromium_offline_slider_redraws_the_waterfall(voil
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     problems, outside = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=chromium, args=present.BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)

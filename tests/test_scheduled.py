@@ -93,9 +93,9 @@ def test_summary_page_renders_offline_in_headless_chromium_with_every_chart(tmp_
     out = tmp_path / "reports"
     assert main(["run", "00", "--output", str(out), "--run-name", "r", "-q", "--lang", "ru"]) == 0
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0"]
+    from salesbook.present import BROWSER_ARGS
+    flags = ["--headless", *BROWSER_ARGS, f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=10000",
+             "--enable-logging=stderr", "--v=0"]
     for page in ("index.html", "00_overview.html"):
         url = (out / "r" / page).as_uri()
         dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)

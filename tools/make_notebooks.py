@@ -351,7 +351,6 @@ interactive: bool = True  # show the sliders in JupyterLab (never in a report)''
     code(SETUP + '''
 import pandas as pd
 from salesbook import whatif as wi, whatif_views as wv
-from salesbook.display import fmt_money, fmt_pct
 
 cal = wi.calibrate(cube)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
@@ -368,9 +367,7 @@ start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
 proj = wi.project(org, hunters, None if hunter_rate < 0 else hunter_rate, ramp_months, projection_months,
                   overflow_loss, start)
 nb.section("wi.reorg")
-nb.say("wi.reorg_text", hunters=hunters, months=projection_months, reorg=fmt_money(proj.reorganised.sum(), lang),
-       status=fmt_money(proj.status_quo.sum(), lang),
-       change=fmt_pct(proj.reorganised.sum() / proj.status_quo.sum() - 1, lang, signed=True))
+nb.say_text(wv.reorg_sentence(proj, hunters, lang))
 nb.chart(wv.projection_chart(proj, lang))
 nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
     code('''if interactive and not sb.in_report():
@@ -383,6 +380,8 @@ def main() -> None:
     for name, cells in NOTEBOOKS.items():
         book = nbf.v4.new_notebook()
         book.cells = cells
+        for i, cell in enumerate(book.cells):  # stable ids: regenerating changes only what changed
+            cell.id = f"{name[:2]}-cell-{i:02d}"
         book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         book.metadata["language_info"] = {"name": "python"}
         nbf.validate(book)

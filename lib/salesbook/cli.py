@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -32,14 +32,23 @@ def _read_config(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _options(args: argparse.Namespace) -> tuple[dict[str, Any], Callable[[str, Any], Any]]:
+    """The run config (``--config``) and a ``pick(key, default)``: the command line first, then the config."""
+    cfg = _read_config(Path(args.config)) if args.config else {}
+
+    def pick(key: str, default: Any) -> Any:
+        value = getattr(args, key)
+        return value if value is not None else cfg.get(key, default)
+    return cfg, pick
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunError, run
     try:
-        cfg = _read_config(Path(args.config)) if args.config else {}
+        cfg, pick = _options(args)
     except ParameterError as exc:
         print(f"salesbook run: {exc}", file=sys.stderr)
         return 2
-    pick = lambda key, default: getattr(args, key) if getattr(args, key) is not None else cfg.get(key, default)  # noqa: E731
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
         result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
@@ -82,8 +91,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_present(args: argparse.Namespace) -> int:
     from .present import serve
     try:
-        cfg = _read_config(Path(args.config)) if args.config else {}
-        pick = lambda key, default: getattr(args, key) if getattr(args, key) is not None else cfg.get(key, default)  # noqa: E731
+        cfg, pick = _options(args)
         return serve(args.notebooks or cfg.get("notebooks"), port=args.port, ip=args.ip, open_browser=args.open,
                      source=str(pick("source", "sample")), mapping=str(pick("mapping", "") or ""),
                      as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"), parameters=cfg.get("parameters"))

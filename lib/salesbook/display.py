@@ -6,10 +6,11 @@ table is HTML-escaped here, and charts carry names only inside plotly's JSON.
 Charts are shown with a renderer that sends two representations: plotly's own
 mime type (interactive in JupyterLab) and an HTML ``<div>`` without plotly.js,
 which the report template completes by embedding plotly.js once per file, so
-that the HTML report draws every chart offline. When presenting (Voilà), and in
-the sliders' explorers, charts are plotly's ``FigureWidget`` instead: Voilà
-draws widgets without JupyterLab's plotly extension, and a slider redraws the
-widget in place.
+that the HTML report draws every chart offline. When presenting (Voilà) charts
+are plotly's ``FigureWidget`` instead (Voilà has no JupyterLab plotly extension),
+and the segmentation explorer redraws one in place (:func:`update_chart`). The
+what-if sliders draw HTML bars (``whatif_views.waterfall_html``): under Voilà,
+plotly's in-place edits were now and then lost on the way to the screen.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 from .i18n import t
 
 __all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "fmt_short", "register_renderer", "presenting",
-           "update_chart", "PALETTE"]
+           "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
 _HOUSE = dict(colorway=PALETTE, font=dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13),
@@ -70,6 +71,23 @@ def fmt_short(x: float, lang: str = "en") -> str:
     if lang == "ru":
         text = text.replace(".", ",")
     return ("−" if x < 0 else "") + text + suffix
+
+
+#: bar colours of every waterfall: totals, rises, falls
+WATERFALL_COLOURS = {"total": "#1f4e79", "up": "#548235", "down": "#c00000"}
+
+
+def waterfall_chart(labels: list[str], values: list[float], title: str, lang: str = "en",
+                    connector: str | None = None) -> go.Figure:
+    """A start total, relative steps and an end total, labelled like the axis (1.29B)."""
+    extra = {"connector": dict(line=dict(color=connector))} if connector else {}
+    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * (len(values) - 2) + ["total"],
+                                 text=[fmt_short(v, lang) for v in values],
+                                 increasing=dict(marker=dict(color=WATERFALL_COLOURS["up"])),
+                                 decreasing=dict(marker=dict(color=WATERFALL_COLOURS["down"])),
+                                 totals=dict(marker=dict(color=WATERFALL_COLOURS["total"])), **extra))
+    fig.update_layout(title=title, showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
+    return fig
 
 
 def fmt_int(x: float, lang: str = "en") -> str:

@@ -41,19 +41,22 @@ def is_engine_source(source: Any) -> bool:
     return isinstance(source, str) and (source.startswith(SPARK) or bool(_URL.match(source)))
 
 
+def _spark_location(target: str) -> "str | os.PathLike | None":
+    """Where ``spark:<target>`` reads: a storage URL as it is, a local path resolved; None for a catalog table."""
+    if _URL.match(target):
+        return target
+    is_path = "/" in target or "\\" in target or target == "sample" or \
+        os.path.splitext(target)[1].lower() in _FILE_SUFFIXES
+    return paths.resolve_source(target) if is_path else None
+
+
 def source_path(source: str) -> "os.PathLike | None":
-    """The local file behind an engine source (``spark:<file>``), for the cache key; else None."""
+    """The local file or folder behind an engine source (``spark:<file>``), for the cache key; else None."""
     if source.startswith(SPARK):
-        target = source[len(SPARK):]
-        if _looks_like_path(target) and not _URL.match(target):
-            path = paths.resolve_source(target)
-            return path if path.exists() else None
+        where = _spark_location(source[len(SPARK):])
+        if where is not None and not isinstance(where, str) and where.exists():
+            return where
     return None
-
-
-def _looks_like_path(target: str) -> bool:
-    return "/" in target or "\\" in target or os.path.splitext(target)[1].lower() in _FILE_SUFFIXES or \
-        target == "sample"
 
 
 def spark_session():
@@ -80,17 +83,14 @@ def open_source(source: str, table: str | None = None) -> tuple[ibis.Table, str,
     """The raw table of an engine source, its name for messages, its kind and the connection."""
     if source.startswith(SPARK):
         target = source[len(SPARK):]
+        where = _spark_location(target)
+        if where is not None and not isinstance(where, str) and not where.exists():
+            raise DataError(f"spark:{where}", "file not found")  # before a Spark session is started for nothing
         con = ibis.pyspark.connect(spark_session())
-        if _URL.match(target):  # hdfs://, s3a://, abfss://: the cluster's storage, read as it is
-            reader = con.read_csv if target.lower().endswith(".csv") else con.read_parquet
-            return reader(target), f"spark:{target}", "spark", con
-        if _looks_like_path(target):
-            path = paths.resolve_source(target)
-            if not path.exists():
-                raise DataError(f"spark:{path}", "file not found")
-            suffix = path.suffix.lower() if path.is_file() else ".parquet"
-            raw = con.read_csv(str(path)) if suffix == ".csv" else con.read_parquet(str(path))
-            return raw, f"spark:{path}", "spark", con
+        if where is not None:  # a file, a folder of parts, or the cluster's storage (hdfs://, s3a://, abfss://)
+            is_csv = str(where).lower().endswith(".csv")
+            raw = con.read_csv(str(where)) if is_csv else con.read_parquet(str(where))
+            return raw, f"spark:{where}", "spark", con
         try:
             return con.table(target), f"spark:{target}", "spark", con
         except Exception as exc:  # noqa: BLE001 - the engine's own error says which table is missing

@@ -27,13 +27,16 @@ import nbformat
 
 from . import paths
 
-__all__ = ["PRESENTED", "prepare", "environment", "command", "serve", "start", "free_port"]
+__all__ = ["PRESENTED", "prepare", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
 
 #: the workbooks a workshop shows unless told otherwise
 PRESENTED = ("00_overview", "05_whatif")
 #: a Jupyter data root holding ``voila/templates/salesbook``
 SHARE = Path(__file__).resolve().parent / "share"
 TEMPLATE = "salesbook"
+#: Chromium flags for driving the workshop headless on a machine without network (tests, benchmarks)
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
 #: files Voilà may serve from the presenting folder (pictures, and the workbooks' exports)
 ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
 

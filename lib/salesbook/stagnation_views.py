@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import fmt_short, month_ticks
+from .display import month_ticks, waterfall_chart
 from .i18n import t
 from .stagnation import BRIDGE_PARTS
 
@@ -30,13 +30,7 @@ def rolling_chart(flat: dict, lang: str = "en") -> go.Figure:
 def bridge_chart(parts: pd.Series, before: float, after: float, lang: str = "en") -> go.Figure:
     labels = [t("stag.before", lang)] + [t(f"stag.part.{p}", lang) for p in BRIDGE_PARTS] + [t("stag.after", lang)]
     values = [before] + [float(parts[p]) for p in BRIDGE_PARTS] + [after]
-    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * 5 + ["total"],
-                                 text=[fmt_short(v, lang) for v in values], connector=dict(line=dict(color="#bbb")),
-                                 increasing=dict(marker=dict(color="#548235")),
-                                 decreasing=dict(marker=dict(color="#c00000")),
-                                 totals=dict(marker=dict(color="#1f4e79"))))
-    fig.update_layout(title=t("stag.bridge", lang), yaxis=dict(title=t("col.revenue", lang)), showlegend=False)
-    return fig
+    return waterfall_chart(labels, values, t("stag.bridge", lang), lang, connector="#bbb")
 
 
 def bridges_chart(bridges: pd.DataFrame, lang: str = "en") -> go.Figure:

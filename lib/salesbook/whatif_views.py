@@ -9,29 +9,36 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import fmt_money, fmt_pct, fmt_short
+from .display import WATERFALL_COLOURS, fmt_money, fmt_pct, fmt_short, waterfall_chart
 from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
-__all__ = ["waterfall", "waterfall_html", "result_sentence", "calibration_table", "category_table", "levers_explorer", "projection_chart",
-           "assumptions_table"]
+__all__ = ["waterfall", "waterfall_html", "result_sentence", "reorg_sentence", "calibration_table", "category_table",
+           "levers_explorer", "projection_chart", "assumptions_table"]
+
+
+def _points(result: dict, lang: str) -> tuple[list[str], list[float]]:
+    """The waterfall's labels and values: the baseline, each lever's step, the result."""
+    labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
+    values = [float(result["baseline"])] + [float(result["steps"][k]) for k in LEVERS] + [float(result["result"])]
+    return labels, values
 
 
 def waterfall(result: dict, lang: str = "en") -> go.Figure:
-    labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
-    values = [result["baseline"]] + [result["steps"][k] for k in LEVERS] + [result["result"]]
-    fig = go.Figure(go.Waterfall(x=labels, y=values, measure=["absolute"] + ["relative"] * len(LEVERS) + ["total"],
-                                 text=[fmt_short(v, lang) for v in values], increasing=dict(marker=dict(color="#548235")),
-                                 decreasing=dict(marker=dict(color="#c00000")),
-                                 totals=dict(marker=dict(color="#1f4e79"))))
-    fig.update_layout(title=t("wi.title_chart", lang), showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
-    return fig
+    return waterfall_chart(*_points(result, lang), t("wi.title_chart", lang), lang)
 
 
 def result_sentence(result: dict, lang: str = "en") -> str:
     """"12-month revenue with these levers: X against Y without them (+z %)" in the report language."""
     return t("wi.text", lang, result=fmt_money(result["result"], lang), baseline=fmt_money(result["baseline"], lang),
              change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
+
+
+def reorg_sentence(proj: pd.DataFrame, hunters: int, lang: str = "en") -> str:
+    """"With N hunters the next M months bring X instead of Y (+z %)" in the report language."""
+    reorg, status = float(proj.reorganised.sum()), float(proj.status_quo.sum())
+    return t("wi.reorg_text", lang, hunters=hunters, months=len(proj), reorg=fmt_money(reorg, lang),
+             status=fmt_money(status, lang), change=fmt_pct(reorg / status - 1, lang, signed=True))
 
 
 def calibration_table(cal: Calibration, lang: str = "en") -> pd.DataFrame:
@@ -58,24 +65,22 @@ def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
     and then lost under Voilà (the kernel's figure changed, the chart on screen did not),
     and a new FigureWidget per step carries plotly's 5 MB script (two seconds a step).
     """
-    labels = [t("wi.baseline", lang)] + [t(f"wi.lever.{k}", lang) for k in LEVERS] + [t("wi.result", lang)]
-    steps = [float(result["steps"][k]) for k in LEVERS]
-    bars, level = [(0.0, float(result["baseline"]), "total")], float(result["baseline"])
-    for v in steps:
+    labels, values = _points(result, lang)
+    bars, level = [(0.0, values[0], "total")], values[0]
+    for v in values[1:-1]:
         bars.append((level, level + v, "up" if v >= 0 else "down"))
         level += v
-    bars.append((0.0, float(result["result"]), "total"))
+    bars.append((0.0, values[-1], "total"))
     lo = min(0.0, *(min(a, b) for a, b, _ in bars))
     hi = max(max(a, b) for a, b, _ in bars) * 1.12 or 1.0
     scale = lambda v: (v - lo) / (hi - lo) * height  # noqa: E731
-    colour = {"total": "#1f4e79", "up": "#548235", "down": "#c00000"}
     cols = []
-    for label, (a, b, kind), value in zip(labels, bars, [bars[0][1], *steps, bars[-1][1]]):
+    for (a, b, kind), value in zip(bars, values):
         bottom, top = scale(min(a, b)), scale(max(a, b))
         cols.append(
             f'<div class="sb-wf-col" style="position:relative;flex:1;height:{height}px">'
             f'<div class="sb-wf-bar" data-value="{value:.2f}" style="position:absolute;left:12%;right:12%;'
-            f'bottom:{bottom:.1f}px;height:{max(top - bottom, 1):.1f}px;background:{colour[kind]}"></div>'
+            f'bottom:{bottom:.1f}px;height:{max(top - bottom, 1):.1f}px;background:{WATERFALL_COLOURS[kind]}"></div>'
             f'<div class="sb-wf-text" style="position:absolute;left:0;right:0;bottom:{top + 2:.1f}px;'
             f'text-align:center;font-size:12px">{html.escape(fmt_short(value, lang))}</div></div>')
     names = "".join(f'<div style="flex:1;text-align:center;font-size:12px">{html.escape(x)}</div>' for x in labels)
