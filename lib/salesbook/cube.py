@@ -223,13 +223,14 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     root = Path(cache_dir or paths.CACHE_DIR) / "cubes"
     if key and (root / key / "meta.json").exists():
         return Cube.load(root / key)
-    sales = load_sales(source, m, as_of=as_of, **load_options)
     if not key:
-        return build_cube(sales)
+        return build_cube(load_sales(source, m, as_of=as_of, **load_options))
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
-        # clean lines kept beside the cube: later drill-downs read them, never the raw source
+        # clean lines kept beside the cube: later drill-downs read them, never the raw source;
+        # the load writes them there once and the cube is aggregated from that file
+        sales = load_sales(source, m, as_of=as_of, stage=tmp / "lines.parquet", **load_options)
         cube = build_cube(sales.materialize(tmp / "lines.parquet"))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -77,18 +77,29 @@ class Sales:
     table: ibis.Table
     report: LoadReport
     con: ibis.BaseBackend
+    #: ``table`` is already computed: held in the engine's cache, or read from ``file``
+    computed: bool = False
+    file: Path | None = None
 
     def materialize(self, path: "str | os.PathLike") -> "Sales":
         """Compute the clean lines once, so that the mapping and cleaning steps do not run once per aggregate.
 
         DuckDB writes them to Parquet at ``path`` (streamed) and reads them from there; another
         engine (Spark, a warehouse) keeps them on its side (ibis's ``cache``: Spark persists the
-        frame, a database a temporary table) and ``path`` is not written.
+        frame, a database a temporary table) and ``path`` is not written. Lines already computed
+        (``load_sales(stage=path)``) are not computed again.
         """
         if self.con.name != "duckdb":
-            return Sales(self.table.cache(), self.report, self.con)
-        self.table.to_parquet(str(path))
-        return Sales(self.con.read_parquet(str(path)), self.report, self.con)
+            return self if self.computed else Sales(self.table.cache(), self.report, self.con, True)
+        if self.computed and self.file is not None and Path(self.file).resolve() == Path(path).resolve():
+            return self
+        if Path(path).exists():  # the staged lines, filtered: written beside, then in their place
+            tmp = Path(path).with_suffix(".clean.parquet")
+            self.table.to_parquet(str(tmp))
+            os.replace(tmp, path)
+        else:
+            self.table.to_parquet(str(path))
+        return Sales(self.con.read_parquet(str(path)), self.report, self.con, True, Path(path))
 
 
 # --------------------------------------------------------------------------- detection
@@ -478,6 +489,7 @@ def load_sales(
     zero_amounts: Literal["drop", "keep"] = "drop",
     bad_values: Literal["raise", "drop"] = "raise",
     future: Literal["drop", "raise"] = "drop",
+    stage: "str | os.PathLike | None" = None,
 ) -> Sales:
     """Load sales lines, map them to canonical columns, validate and clean them.
 
@@ -507,6 +519,12 @@ def load_sales(
     bad_values
         ``"raise"`` (default): unreadable dates or amounts in a text file are a
         :class:`DataError` naming every line; ``"drop"``: they are dropped and counted.
+    stage
+        A Parquet path where DuckDB writes the lines that pass the checks (deduplicated), once:
+        the later counts, the schema check and every aggregate read that file instead of mapping
+        and deduplicating the source again (at 10M lines, the load takes a third of the time).
+        Other engines keep those lines in their own cache (ibis ``Table.cache``) whatever ``stage``
+        says. ``None`` with DuckDB: one lazy expression (small data, or a single use).
 
     Returns
     -------
@@ -577,7 +595,24 @@ def load_sales(
                         date_format=detected.get("date_format"), line_word=info.line_word,
                         columns_present=present)
     report.rows_read = sum(len(v) for v in parse_drops.values()) + len(total_rows)
+    staged: dict[str, ibis.Table] = {}
+
+    def keep(lines: ibis.Table) -> ibis.Table:
+        """The lines that passed the checks, computed once: in the engine's cache, or in a Parquet file."""
+        if con.name != "duckdb":
+            staged["table"] = lines.cache()
+        elif stage is not None:
+            lines.to_parquet(str(stage))
+            back = con.read_parquet(str(stage))  # Parquet gives timestamp(6): the canonical type again
+            staged["table"] = back.mutate(date=back.date.cast("timestamp"))
+        else:
+            return lines
+        return staged["table"]
+
     clean = clean_lines(canon, report, as_of=as_of, returns=returns, duplicates=duplicates,
                         zero_amounts=zero_amounts, future=future, total_rows=total_rows,
-                        parse_drops=parse_drops)
-    return Sales(clean, report, con)
+                        parse_drops=parse_drops, stage=keep)
+    # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
+    held = staged.get("table")
+    return Sales(clean, report, con, held is not None and clean.equals(held),
+                 Path(stage) if stage is not None and held is not None and con.name == "duckdb" else None)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -223,8 +223,16 @@ def clean_lines(
     future: str = "drop",
     total_rows: list[int] | None = None,
     parse_drops: dict[str, list[int]] | None = None,
+    stage: "Callable[[ibis.Table], ibis.Table] | None" = None,
 ) -> ibis.Table:
-    """Apply the cleaning steps in order, fill ``report`` and return the clean lines."""
+    """Apply the cleaning steps in order, fill ``report`` and return the clean lines.
+
+    ``stage`` receives the lines that passed every check up to the duplicates (deduplicated when
+    they are dropped) and returns the table the later steps read: a file or cache the engine
+    computed once (see :func:`salesbook.load.load_sales`), so that the source is not mapped and
+    deduplicated again by each count. ``None``: the steps stay one lazy expression.
+    """
+    stage = stage or (lambda table: table)
     for name, value, allowed in (("returns", returns, ("net", "drop")),
                                  ("duplicates", duplicates, ("drop", "keep")),
                                  ("zero_amounts", zero_amounts, ("drop", "keep")),
@@ -245,26 +253,31 @@ def clean_lines(
             report.lines.append(ReportLine("bad_value", len(rows), "dropped", rows=rows[:EXAMPLES],
                                            values=[col]))
 
+    # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
+    # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
+    first = _stage1(t, None if as_of is None else _end_of(as_of))
+    passed = first["valid"] if as_of is None else first["valid"] & (t.date < _end_of(as_of))
+    aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
+    for reason, cond in first.items():
+        if reason != "valid":
+            aggs[f"{reason}_n"] = cond.sum()
+            aggs[f"{reason}_amt"] = ibis.ifelse(cond, t.amount.fill_null(0), 0).sum()
     if as_of is None:
-        valid0 = _stage1(t, None)["valid"]
-        last = t.filter(valid0).date.max().to_pyarrow().as_py()
+        aggs["last"] = t.date.max(where=first["valid"])
+    row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    if as_of is None:
+        last = row["last"]
         if last is None:
             raise DataError(report.source, "no sales lines with a client, a date and an amount "
-                            f"({report.rows_read + t.count().execute()} lines read)", report.line_word)
+                            f"({report.rows_read + int(row['n'])} lines read)", report.line_word)
         as_of = last.date() if isinstance(last, datetime) else last
     cutoff = _end_of(as_of)
     exclusive = _stage1(t, cutoff)
     valid = exclusive.pop("valid")
     report.as_of = str(pd.Timestamp(as_of).date())
-
-    aggs = {"n": t.count()}
-    for reason, cond in exclusive.items():
-        aggs[f"{reason}_n"] = cond.sum()
-        aggs[f"{reason}_amt"] = ibis.ifelse(cond, t.amount.fill_null(0), 0).sum()
-    row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     report.rows_read += int(row["n"])  # plus what the reader set aside before
     for reason in exclusive:
-        n = int(row[f"{reason}_n"] or 0)
+        n = int(row.get(f"{reason}_n") or 0)
         if n:
             col = {"no_client": "client_id", "bad_date": "date", "bad_amount": "amount",
                    "after_as_of": "date"}[reason]
@@ -276,6 +289,7 @@ def clean_lines(
                     report.line_word)
             report.lines.append(ReportLine(reason, n, "dropped", float(row[f"{reason}_amt"] or 0), rows, values))
     t = t.filter(valid & (t.date < cutoff))
+    passed_n, passed_amt = int(row["valid_n"] or 0), float(row["valid_amt"] or 0)
 
     def kept_before(x: ibis.Table) -> ibis.Value:
         """On the numbered original table: lines that passed the first checks."""
@@ -294,20 +308,22 @@ def clean_lines(
             rows, values = _examples(marked, lambda x: x._copy > 0, "client_id")
             report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
                                            float(st["amt"] or 0), rows, values))
-        if duplicates == "drop":
-            t = marked.filter(~dup_cond).drop("_copy")
-        else:
-            t = marked.drop("_copy")
+        t = stage((marked.filter(~dup_cond) if duplicates == "drop" else marked).drop("_copy"))
+    elif duplicates == "drop":
+        # the distinct lines are staged once; what they lack against the lines that passed is the duplicates
+        t = stage(t.select(*keys).distinct())
+        st = t.aggregate(n=t.count(), amt=t.amount.sum()).to_pyarrow().to_pylist()[0]
+        n_dup = passed_n - int(st["n"] or 0)
+        if n_dup:
+            report.lines.append(ReportLine("duplicate", n_dup, "dropped", round(passed_amt - float(st["amt"] or 0), 2)))
     else:
+        t = stage(t)
         counted = t.group_by(keys).aggregate(_n=t.count(), _amt=t.amount.sum())
         st = counted.aggregate(n=(counted._n - 1).sum(),
                                amt=(counted._amt - counted._amt / counted._n).sum()).to_pyarrow().to_pylist()[0]
         n_dup = int(st["n"] or 0)
         if n_dup:
-            report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
-                                           float(st["amt"] or 0)))
-            if duplicates == "drop":
-                t = t.distinct()
+            report.lines.append(ReportLine("duplicate", n_dup, "kept", float(st["amt"] or 0)))
 
     zero = t.amount == 0
     neg = t.amount < 0
@@ -327,7 +343,8 @@ def clean_lines(
 
     if "_row" in t.columns:
         t = t.drop("_row")
-    t = t.select(*CANONICAL)
+    if list(t.columns) != keys:
+        t = t.select(*keys)
     summary = t.aggregate(n=t.count(), rev=t.amount.sum(), first=t.date.min(), last=t.date.max(),
                           clients=t.client_id.nunique()).to_pyarrow().to_pylist()[0]
     report.rows_kept = int(summary["n"] or 0)
