@@ -15,7 +15,7 @@ from .errors import DataError, ParameterError
 __all__ = ["main"]
 
 _CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "notebooks", "parameters", "output", "run_name", "pipeline",
-                "plan"}
+                "plan", "jobs"}
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
                      run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", "sample"),
-                     plan_file=pick("plan", None))
+                     plan_file=pick("plan", None), jobs=int(pick("jobs", 2)))
     except (DataError, ParameterError) as exc:
         print(f"salesbook run: {exc}", file=sys.stderr)
         return 2
@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")
     r.add_argument("--pipeline", help="pipeline file for the forecast (CSV/XLSX; default: the sample's, with the sample)")
     r.add_argument("--plan", help="plan file: month, plan")
+    r.add_argument("--jobs", type=int, help="notebooks run at the same time, each in its own kernel "
+                   "holding the cube (default 2)")
     r.add_argument("-q", "--quiet", action="store_true", help="print only the report path (for schedulers)")
     r.set_defaults(func=_cmd_run)
 

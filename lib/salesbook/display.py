@@ -116,11 +116,26 @@ class _SalesbookRenderer(MimetypeRenderer):
     """plotly mime type for JupyterLab plus an HTML div for reports (plotly.js added by the template)."""
 
     def to_mimebundle(self, fig_dict: dict) -> dict:
-        fig = go.Figure(fig_dict)
-        div = pio.to_html(fig, include_plotlyjs=False, full_html=False,
-                          config={"displaylogo": False, "responsive": True})
-        return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(fig, validate=False, remove_uids=False)),
-                "text/html": div}
+        return _bundle(go.Figure(fig_dict))
+
+
+def _bundle(fig: go.Figure) -> dict:
+    div = pio.to_html(fig, include_plotlyjs=False, full_html=False,
+                      config={"displaylogo": False, "responsive": True})
+    return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(fig, validate=False, remove_uids=False)),
+            "text/html": div}
+
+
+class _Chart:
+    """A figure shown with the salesbook bundle directly. Going through ``fig.show()`` imports plotly's
+    renderers, which import nbformat and, through jsonschema, a grammar that takes 2-4 s to build in
+    every kernel: most of a report workbook's start-up."""
+
+    def __init__(self, fig: go.Figure):
+        self.fig = fig
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        return _bundle(self.fig)
 
 
 def register_renderer() -> None:
@@ -166,7 +181,6 @@ class Book:
     def __init__(self, lang: str = "en"):
         t("col.month", lang)  # validates lang
         self.lang = lang
-        register_renderer()
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -228,8 +242,7 @@ class Book:
         if presenting():
             _display(go.FigureWidget(fig))
             return
-        register_renderer()
-        fig.show()
+        _display(_Chart(fig))
 
     def live_chart(self, fig: go.Figure) -> go.FigureWidget:
         """A chart that sliders redraw in place (see :func:`update_chart`); the caller displays it."""

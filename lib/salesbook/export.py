@@ -58,62 +58,79 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write_sheet(ws, df: pd.DataFrame, title: str | None, money: set[str]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    row0 = 1
+def _write_sheet(wb, ws, df: pd.DataFrame, title: str | None, money: set[str]) -> None:
+    """One sheet with XlsxWriter: every text a string cell (never a formula), numbers and dates typed."""
+    fmt = _formats(wb)
+    row0 = 0
     if title:
-        cell = ws.cell(row=1, column=1)
-        cell.value, cell.data_type = inert(title), "s"
-        cell.font = Font(bold=True, size=13)
-        row0 = 3
-    for j, col in enumerate(df.columns, 1):
-        cell = ws.cell(row=row0, column=j)
-        cell.value, cell.data_type = inert(str(col)), "s"
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, row in enumerate(df.itertuples(index=False), row0 + 1):
-        for j, value in enumerate(row, 1):
-            cell = ws.cell(row=i, column=j)
-            if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        ws.write_string(0, 0, inert(title), fmt["title"])
+        row0 = 2
+    for j, col in enumerate(df.columns):
+        ws.write_string(row0, j, inert(str(col)), fmt["header"])
+    kinds = []
+    for col in df.columns:
+        values = df[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            kinds.append("date")
+        elif pd.api.types.is_bool_dtype(values):
+            kinds.append("text")
+        elif pd.api.types.is_numeric_dtype(values):
+            kinds.append("money" if col in money else "number")
+        else:
+            kinds.append("text")
+    columns = [df[c].tolist() if k != "date" else list(df[c].dt.to_pydatetime()) for c, k in zip(df.columns, kinds)]
+    for i in range(len(df)):
+        r = row0 + 1 + i
+        for j, kind in enumerate(kinds):
+            value = columns[j][i]
+            if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
                 continue
-            if isinstance(value, (pd.Timestamp, datetime, date)):
-                cell.value = pd.Timestamp(value).to_pydatetime()
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.value = float(value) if isinstance(value, float) else int(value)
-                if df.columns[j - 1] in money:
-                    cell.number_format = "#,##0"
+            if isinstance(value, (str, bool)) or (kind == "text" and not isinstance(value, (int, float, date))):
+                ws.write_string(r, j, inert(str(value)))
+            elif kind == "date" or isinstance(value, date):
+                ws.write_datetime(r, j, pd.Timestamp(value).to_pydatetime(), fmt["date"])
+            elif kind == "money" or (kind == "text" and df.columns[j] in money):
+                ws.write_number(r, j, value, fmt["money"])
             else:
-                cell.value = inert(str(value))
-                cell.data_type = "s"  # text, never a formula
-    for j, col in enumerate(df.columns, 1):
-        width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, j - 1].tolist()]) + 2
-        ws.column_dimensions[get_column_letter(j)].width = min(max(width, 8), 60)
-    ws.freeze_panes = ws.cell(row=row0 + 1, column=1)
-    if len(df):
-        ws.auto_filter.ref = f"A{row0}:{get_column_letter(len(df.columns))}{row0 + len(df)}"
-    ws.print_title_rows = f"{row0}:{row0}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+                ws.write_number(r, j, value)
+    for j, col in enumerate(df.columns):
+        width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, j].tolist()]) + 2
+        ws.set_column(j, j, min(max(width, 8), 60))
+    ws.freeze_panes(row0 + 1, 0)
+    if len(df.columns):
+        ws.autofilter(row0, 0, row0 + len(df), len(df.columns) - 1)
+    ws.repeat_rows(row0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+
+
+def _formats(wb) -> dict[str, Any]:
+    if not hasattr(wb, "_salesbook_formats"):
+        wb._salesbook_formats = {
+            "title": wb.add_format({"bold": True, "font_size": 13}),
+            "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}),
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "money": wb.add_format({"num_format": "#,##0"}),
+        }
+    return wb._salesbook_formats
 
 
 def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.DataFrame | None = None,
              summary_title: str = "Summary", money: set[str] | None = None) -> Path:
-    """An .xlsx with a summary sheet first and one sheet per key of ``sheets``, formatted for printing."""
-    from openpyxl import Workbook
+    """An .xlsx with a summary sheet first and one sheet per key of ``sheets``, formatted for printing.
+
+    Written with XlsxWriter in its constant-memory mode (row by row, inline strings): a few
+    times faster than openpyxl on lists of tens of thousands of clients.
+    """
+    import xlsxwriter
 
     path = Path(path)
-    wb = Workbook()
     taken: set[str] = set()
-    ws = wb.active
-    ws.title = sheet_name(summary_title, taken)
-    _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money or set())
-    for name, df in sheets.items():
-        _write_sheet(wb.create_sheet(sheet_name(name, taken)), df, str(name), money or set())
-    wb.save(path)
+    with xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False}) as wb:
+        ws = wb.add_worksheet(sheet_name(summary_title, taken))
+        _write_sheet(wb, ws, summary if summary is not None else pd.DataFrame(), summary_title, money or set())
+        for name, df in sheets.items():
+            _write_sheet(wb, wb.add_worksheet(sheet_name(name, taken)), df, str(name), money or set())
     return path

@@ -19,6 +19,7 @@ import platform
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -200,7 +201,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
-        config: dict[str, Any] | None = None, pipeline: str | None = "sample", plan_file: str | None = None) -> RunResult:
+        config: dict[str, Any] | None = None, pipeline: str | None = "sample", plan_file: str | None = None,
+        jobs: int = 2) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -213,6 +215,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         Per-notebook extra parameters: ``{"01_segmentation": {"window_months": 12}}``.
     run_name
         Folder name of the run; default: the current date and time.
+    jobs
+        Notebooks executed at the same time, each in its own kernel (each holds the cube in memory);
+        the pages are rendered in order as they finish. ``1``: one after another.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -251,17 +256,25 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     os.environ["SALESBOOK_REPORT"] = "1"
     from tqdm.auto import tqdm
     bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
+
+    def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
+        log(f"[{i}/{len(plan)}] {nb_path.stem}")
+        t1 = time.perf_counter()
+        nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
+                                        kernel_name=kernel, progress_bar=False, cwd=str(tmp),
+                                        execution_timeout=timeout)
+        return nb, time.perf_counter() - t1
+
+    # notebooks run ``jobs`` at a time, each in its own kernel; their pages are rendered here, in order
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
     try:
-        for i, (nb_path, params) in enumerate(plan, 1):
-            log(f"[{i}/{len(plan)}] {nb_path.stem}")
+        futures = [pool.submit(execute, i, nb_path, params) for i, (nb_path, params) in enumerate(plan, 1)]
+        for (nb_path, params), future in zip(plan, futures):
             bar.set_postfix_str(nb_path.stem)
-            executed = tmp / "notebooks" / nb_path.name
-            t1 = time.perf_counter()
             try:
-                nb = papermill.execute_notebook(str(nb_path), str(executed), parameters=params,
-                                                kernel_name=kernel, progress_bar=False, cwd=str(tmp),
-                                                execution_timeout=timeout)
+                nb, seconds[nb_path.stem] = future.result()
             except PapermillExecutionError as exc:
+                pool.shutdown(wait=True, cancel_futures=True)  # the others stop before the folder moves
                 failed = out / f".failed-{run_name}"
                 shutil.rmtree(failed, ignore_errors=True)
                 os.replace(tmp, failed)
@@ -270,13 +283,15 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                                f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
                                f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
                                "the last good report is untouched.", nb_path.name, number) from None
-            seconds[nb_path.stem] = time.perf_counter() - t1
+            t1 = time.perf_counter()
             page = tmp / f"{nb_path.stem}.html"
             page.write_text(render_html(nb, lang, params), encoding="utf-8")
+            seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
             reports.append(page)
             entries.append((_title_of(nb, nb_path.stem), page.name))
             bar.update(1)
     except BaseException as exc:
+        pool.shutdown(wait=True, cancel_futures=True)
         log(f"FAILED: {exc}")
         bar.close()
         for folder in (tmp, out / f".failed-{run_name}"):
@@ -288,6 +303,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             os.replace(tmp, failed)
         raise
     finally:
+        pool.shutdown(wait=True)
         bar.close()
         if old_env is None:
             os.environ.pop("SALESBOOK_REPORT", None)

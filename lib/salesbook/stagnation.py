@@ -74,27 +74,28 @@ def revenue_bridge(cube: Cube, p1: tuple[Any, Any], p0: tuple[Any, Any]) -> tupl
     """
     (s1, e1), (s0, e0) = [(pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1)) for a, b in (p1, p0)]
     d = cube.client_day
-    cents = _cents(d.revenue)
-    key = d.client_id.astype(str)
-    after = cents[(d.date >= s1) & (d.date < e1)].groupby(key).sum()
-    before = cents[(d.date >= s0) & (d.date < e0)].groupby(key).sum()
-    active1 = set(key[(d.date >= s1) & (d.date < e1)])
-    active0 = set(key[(d.date >= s0) & (d.date < e0)])
-    earlier = set(key[d.date < min(s0, s1)])
-    clients = sorted(active1 | active0)
-    out = pd.DataFrame(index=pd.Index(clients, name="client_id"))
-    out["before"] = before.reindex(out.index).fillna(0).astype("int64")
-    out["after"] = after.reindex(out.index).fillna(0).astype("int64")
-    first_seen = d.groupby(key).date.min()
-    in1, in0 = out.index.isin(list(active1)), out.index.isin(list(active0))
-    ever_before = out.index.isin(list(earlier)) | (first_seen.reindex(out.index) < s1).to_numpy()
+    k = cube.client_rows(d)  # the client of each purchase day, as its position in cube.clients
+    n = len(cube.clients)
+    cents = _cents(d.revenue).to_numpy()
+    date = d.date.to_numpy()
+    m1, m0 = (date >= s1) & (date < e1), (date >= s0) & (date < e0)
+    # sums of whole cents in float64 are exact below 2**53 cents (about 9e13 in money)
+    after = np.rint(np.bincount(k[m1], weights=cents[m1], minlength=n)).astype("int64")
+    before = np.rint(np.bincount(k[m0], weights=cents[m0], minlength=n)).astype("int64")
+    in1, in0 = np.bincount(k[m1], minlength=n) > 0, np.bincount(k[m0], minlength=n) > 0
+    ever_before = np.bincount(k[date < s1], minlength=n) > 0  # any line before the later period
+    ids = cube.clients.client_id.astype(str).to_numpy()
+    rows = np.flatnonzero(in1 | in0)
+    rows = rows[np.argsort(ids[rows], kind="stable")]
+    out = pd.DataFrame({"before": before[rows], "after": after[rows]},
+                       index=pd.Index(ids[rows], name="client_id", dtype=object))
+    in1, in0, ever_before = in1[rows], in0[rows], ever_before[rows]
     part = np.select([in1 & ~in0 & ~ever_before, in1 & ~in0, ~in1 & in0, out.after > out.before],
                      ["new", "reactivated", "lost", "growth"], "decline")
     out["part"] = part
     out["change"] = out.after - out.before
     parts = out.groupby("part").change.sum().reindex(list(BRIDGE_PARTS)).fillna(0).astype("int64")
-    names = cube.clients.set_index(cube.clients.client_id.astype(str)).client_name
-    out["client_name"] = names.reindex(out.index)
+    out["client_name"] = cube.clients.client_name.to_numpy()[rows]
     for col in ("before", "after", "change"):
         out[col] = out[col] / 100
     return parts / 100, out
@@ -144,12 +145,13 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     """
     clients = cube.clients[cube.clients.first_date.notna()]
     cohort = clients.set_index(clients.client_id.astype(str)).first_date.dt.to_period(freq)
+    every = cube.clients.first_date.dt.to_period(freq).array  # by position in cube.clients
     cm = cube.client_month
-    key = cm.client_id.astype(str)
-    period = cm.month.dt.to_period(freq)
-    frame = pd.DataFrame({"cohort": cohort.reindex(key).to_numpy(), "period": period.to_numpy(),
-                          "revenue": cm.revenue.to_numpy(), "active": (cm.orders > 0).to_numpy(), "client": key})
-    revenue = frame.pivot_table(index="cohort", columns="period", values="revenue", aggfunc="sum").fillna(0.0)
+    k = cube.client_rows(cm)
+    frame = pd.DataFrame({"cohort": every.take(k, allow_fill=True), "period": cm.month.dt.to_period(freq).array,
+                          "revenue": cm.revenue.to_numpy(), "active": (cm.orders > 0).to_numpy(), "client": k})
+    frame = frame[frame.cohort.notna()]
+    revenue = frame.groupby(["cohort", "period"]).revenue.sum().unstack().fillna(0.0)
     active = frame[frame.active].groupby(["cohort", "period"]).client.nunique().unstack().fillna(0)
     size = cohort.value_counts().sort_index()
     retention = active.div(size.reindex(active.index), axis=0)
@@ -161,10 +163,11 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     # first-year revenue per new client: its first 12 months from the first purchase
     d = cube.client_day
     first = clients.set_index(clients.client_id.astype(str)).first_date
-    dk = d.client_id.astype(str)
-    start = first.reindex(dk).to_numpy()
+    dk = cube.client_rows(d)
+    start = cube.clients.first_date.to_numpy()[dk]  # NaT (no purchase) compares False
     in_year = (d.date.to_numpy() >= start) & (d.date.to_numpy() < start + np.timedelta64(365, "D"))
-    fy = d.revenue[in_year].groupby(dk[in_year]).sum().reindex(first.index).fillna(0.0)
+    sums = np.bincount(dk[in_year], weights=d.revenue.to_numpy()[in_year], minlength=len(cube.clients))
+    fy = pd.Series(sums, index=cube.clients.client_id.astype(str).to_numpy()).reindex(first.index).fillna(0.0)
     complete = first + pd.Timedelta(days=365) <= cube.as_of + pd.Timedelta(days=1)
     fy_tab = pd.DataFrame({"cohort": cohort, "first_year": fy, "complete": complete})
     first_year = fy_tab[fy_tab.complete].groupby("cohort").first_year.agg(["mean", "size"])
@@ -238,7 +241,7 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
 def category_breadth(cube: Cube) -> pd.Series:
     """Mean number of categories bought per active client, per calendar year."""
     ccm = cube.client_category_month[cube.client_category_month.orders > 0]
-    per = ccm.groupby([ccm.month.dt.year, ccm.client_id.astype(str)]).category.nunique()
+    per = ccm.groupby([ccm.month.dt.year, ccm.client_id], observed=True).category.nunique()
     return per.groupby(level=0).mean().rename("categories")
 
 
@@ -247,9 +250,10 @@ def penetration(cube: Cube, months: int = 12) -> pd.Series:
     start = window_start(cube.as_of, months)
     ccm = cube.client_category_month
     recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
-    active = recent.client_id.astype(str).nunique()
-    return (recent.groupby(recent.category.astype(str)).client_id.nunique() / max(active, 1)).sort_values(
-        ascending=False).rename("penetration")
+    active = recent.client_id.nunique()
+    share = recent.groupby("category", observed=True).client_id.nunique() / max(active, 1)
+    share.index = share.index.astype(str)
+    return share.sort_values(ascending=False).rename("penetration")
 
 
 def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3) -> pd.DataFrame:
@@ -264,7 +268,10 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
     start = window_start(cube.as_of, months)
     ccm = cube.client_category_month
     recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
-    owns = pd.crosstab(recent.client_id.astype(str), recent.category.astype(str)).clip(upper=1)
+    # keys stay categorical (integer codes) until the small results: ids as text only once each
+    owns = recent.groupby(["client_id", "category"], observed=True).size().unstack(fill_value=0).clip(upper=1)
+    owns.index, owns.columns = owns.index.astype(str), owns.columns.astype(str)
+    owns = owns.sort_index().sort_index(axis=1)
     if owns.empty:
         return pd.DataFrame(columns=["manager", "client_id", "client_name", "category", "score", "potential"])
     counts = owns.T @ owns  # co-occurrence A x B
@@ -275,8 +282,9 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
     long = score.stack().rename("score").reset_index()
     long.columns = ["client_id", "category", "score"]
     long = long[long.score >= min_lift]
-    rev = recent.groupby([recent.client_id.astype(str), recent.category.astype(str)]).revenue.sum()
-    potential = rev.groupby(level=1).median()
+    rev = recent.groupby(["client_id", "category"], observed=True).revenue.sum()
+    potential = rev.groupby(level=1, observed=True).median()
+    potential.index = potential.index.astype(str)
     long["potential"] = potential.reindex(long.category).to_numpy()
     long = long.sort_values(["client_id", "score", "potential"], ascending=[True, False, False])
     long = long.groupby("client_id").head(top)
@@ -293,7 +301,7 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
 def concentration(cube: Cube) -> pd.DataFrame:
     """Per calendar year: share of the top 10 clients, of the top 20 % of clients, and the HHI (0..10000)."""
     cm = cube.client_month
-    rev = cm.groupby([cm.month.dt.year, cm.client_id.astype(str)]).revenue.sum()
+    rev = cm.groupby([cm.month.dt.year, cm.client_id], observed=True).revenue.sum()
     rows = {}
     for year, s in rev.groupby(level=0):
         s = s[s > 0].sort_values(ascending=False)
