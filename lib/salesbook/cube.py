@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -111,7 +112,7 @@ class Cube:
     def load(cls, folder: Path) -> "Cube":
         frames = {name: _typed(pd.read_parquet(folder / f"{name}.parquet")) for name in TABLES}
         report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        meta = {**json.loads((folder / "meta.json").read_text(encoding="utf-8")), "cached": True}
         return cls(**frames, report=report, meta=meta)
 
 
@@ -254,8 +255,11 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     try:
         # clean lines kept beside the cube: later drill-downs read them, never the raw source;
         # the load writes them there once and the cube is aggregated from that file
+        t0 = time.perf_counter()
         sales = load_sales(source, m, as_of=as_of, stage=tmp / "lines.parquet", **load_options)
+        t1 = time.perf_counter()
         cube = build_cube(sales.materialize(tmp / "lines.parquet"))
+        cube.meta["seconds"] = {"load": round(t1 - t0, 2), "cube": round(time.perf_counter() - t1, 2)}
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,190 @@
+"""The whole suite at 1M, 10M and 50M sales lines: time and peak memory per stage, and the SQL floor.
+
+    python benchmarks/suite_benchmark.py [--lines 1000000 10000000 50000000] [--jobs 2] [--memory 2GB]
+
+For each size, in a fresh process and with an empty cube cache:
+
+1. the files are generated once (``cube_benchmark.generate``: orders of 5 lines over 5 years,
+   20,000 clients, 60 managers, 12 categories, 2 % returns) into ``benchmarks/data/``;
+2. the whole suite runs as ``salesbook run`` runs it (``runner.run``: load and validate, cube,
+   the six workbooks ``--jobs`` at a time in their own kernels, an HTML page each, the summary),
+   while a sampler reads the memory (RSS) of this process and of every kernel every 0.1 s;
+3. the cube's aggregates are computed again by hand-written DuckDB SQL (``cube_benchmark.HAND_SQL``)
+   from the same clean lines, in a separate process: the floor the cube is measured against.
+
+Prints one table per size (seconds and peak MB per stage) and the growth from size to size,
+with the machine's core count. ``--json FILE`` also writes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from cube_benchmark import DATA, generate  # noqa: E402
+
+
+class Sampler(threading.Thread):
+    """RSS of this process and of each child process (the kernels), every ``every`` seconds."""
+
+    def __init__(self, every: float = 0.1):
+        super().__init__(daemon=True)
+        import psutil
+        self.me = psutil.Process()
+        self.every = every
+        self.samples: list[tuple[float, int, dict[int, int]]] = []  # (time, own RSS, {child pid: RSS})
+        self.first_seen: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+        while not self.stop.is_set():
+            now = time.perf_counter()
+            kids = {}
+            for child in self.me.children(recursive=True):
+                try:
+                    kids[child.pid] = child.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.first_seen.setdefault(child.pid, now)
+            self.samples.append((now, self.me.memory_info().rss, kids))
+            time.sleep(self.every)
+
+    def own_peak(self, start: float, end: float) -> int:
+        return max((own for t, own, _ in self.samples if start <= t <= end), default=0)
+
+    def child_peak(self, pid: int) -> int:
+        return max((kids.get(pid, 0) for _, _, kids in self.samples), default=0)
+
+    def total_peak(self) -> int:
+        return max((own + sum(kids.values()) for _, own, kids in self.samples), default=0)
+
+
+def suite(path: Path, jobs: int) -> dict:
+    """One whole run on ``path`` in this process (call in a fresh process, with SALESBOOK_CACHE set)."""
+    from salesbook.runner import run
+    events: list[tuple[float, str]] = []
+    sampler = Sampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="salesbook-bench-") as out:
+        result = run(source=str(path), out=Path(out), run_name="bench", jobs=jobs,
+                     log=lambda msg: events.append((time.perf_counter(), msg)))
+        wall = time.perf_counter() - t0
+        info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
+        load_report = json.loads((result.folder / "load_report.json").read_text(encoding="utf-8"))
+    sampler.stop.set()
+    sampler.join()
+    sec = result.seconds
+    MB = 1024 * 1024
+    rows = [{"stage": "load and validate", "seconds": sec["load"], "peak_mb": sampler.own_peak(t0, t0 + sec["load"]) / MB},
+            {"stage": "cube", "seconds": sec["cube"],
+             "peak_mb": sampler.own_peak(t0 + sec["load"], t0 + sec["load"] + sec["cube"]) / MB}]
+    # kernels start in the order the notebooks are given to the pool: the n-th child process is the n-th notebook
+    notebooks = list(info["notebooks"])
+    kernels = sorted(sampler.first_seen, key=sampler.first_seen.get)
+    for name, pid in zip(notebooks, kernels):
+        rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": sampler.child_peak(pid) / MB})
+        rows.append({"stage": f"{name} HTML page", "seconds": sec[f"{name} html"], "peak_mb": None})
+    summary_at = next(t for t, msg in events if msg == "summary")
+    rows.append({"stage": "summary and index", "seconds": t0 + wall - summary_at,
+                 "peak_mb": sampler.own_peak(summary_at, t0 + wall) / MB})
+    rows.append({"stage": "notebooks phase (wall, {} at a time)".format(jobs),
+                 "seconds": summary_at - (t0 + sec["load"] + sec["cube"]), "peak_mb": None})
+    return {"rows": rows, "wall": wall, "peak_total_mb": sampler.total_peak() / MB,
+            "peak_runner_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "lines_read": load_report["rows_read"], "lines_kept": load_report["rows_kept"]}
+
+
+def sql_floor(clean: Path) -> dict:
+    """The cube's aggregates by hand-written DuckDB SQL from the clean lines (call in a fresh process)."""
+    import duckdb
+    from cube_benchmark import HAND_SQL, _T
+    limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
+    con = duckdb.connect(config={"memory_limit": limit} if limit else {})
+    t = _T.format(path=clean)
+    t0 = time.perf_counter()
+    for sql in HAND_SQL.values():
+        con.execute(sql.format(t=t)).fetch_df()
+    return {"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child(args: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark step {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(lines: int, clients: int, jobs: int) -> dict:
+    path = DATA / f"orders3_{lines}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        DATA.mkdir(exist_ok=True)
+        generate(path, lines, clients)
+        print(f"generated {path.name} in {time.perf_counter() - t0:.0f} s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="salesbook-cache-") as cache:
+        env = {**os.environ, "SALESBOOK_CACHE": cache}
+        res = _child(["--suite", str(path), "--jobs", str(jobs)], env)
+        clean = next(Path(cache).glob("cubes/*/lines.parquet"))
+        res["sql"] = _child(["--sql", str(clean)], env)
+    return res
+
+
+def show(lines: int, res: dict) -> None:
+    print(f"\n{lines:,} lines ({res['lines_kept']:,} kept); {os.cpu_count()} cores")
+    print(f"| stage | seconds | peak MB |\n|---|---:|---:|")
+    for row in res["rows"]:
+        mb = "" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f}"
+        print(f"| {row['stage']} | {row['seconds']:.1f} | {mb} |")
+    print(f"| hand-written DuckDB SQL, same aggregates (floor) | {res['sql']['seconds']:.1f} | {res['sql']['peak_mb']:,.0f} |")
+    cube = next(r["seconds"] for r in res["rows"] if r["stage"] == "cube")
+    print(f"| **whole suite** (wall) | **{res['wall']:.1f}** | **{res['peak_total_mb']:,.0f}** (all processes at once) |")
+    print(f"cube / SQL floor: {cube / res['sql']['seconds']:.2f}x; the runner's own peak (getrusage): "
+          f"{res['peak_runner_mb']:,.0f} MB", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
+    ap.add_argument("--clients", type=int, default=20_000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--memory", help="DuckDB memory limit (SALESBOOK_DUCKDB_MEMORY), e.g. 2GB")
+    ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--suite", help=argparse.SUPPRESS)
+    ap.add_argument("--sql", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.memory:
+        os.environ["SALESBOOK_DUCKDB_MEMORY"] = args.memory
+    if args.suite:
+        print(json.dumps(suite(Path(args.suite), args.jobs)))
+        return
+    if args.sql:
+        print(json.dumps(sql_floor(Path(args.sql))))
+        return
+    print(f"salesbook suite benchmark; {os.cpu_count()} cores; jobs {args.jobs}; "
+          f"DuckDB memory limit: {args.memory or 'default (80 % of RAM)'}", flush=True)
+    results = {}
+    for n in args.lines:
+        results[n] = measure(n, args.clients, args.jobs)
+        show(n, results[n])
+    sizes = sorted(results)
+    for a, b in zip(sizes, sizes[1:]):
+        print(f"{a:,} -> {b:,} lines (x{b / a:.0f}): whole suite x{results[b]['wall'] / results[a]['wall']:.1f}, "
+              f"peak memory x{results[b]['peak_total_mb'] / results[a]['peak_total_mb']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
