@@ -37,8 +37,9 @@ test-fast: install ## unit tests only (no notebook runs)
 sample: install ## regenerate data/sample with the deterministic generator
 	$(BIN)/salesbook sample
 
-bench: install ## benchmarks: 10M-line cube against hand-written DuckDB SQL (writes benchmarks/data/)
-	$(BIN)/python benchmarks/cube_benchmark.py
+LINES ?= 1000000 10000000 50000000
+bench: install ## the whole suite at 1M, 10M, 50M lines: time and memory per stage, SQL floor (writes benchmarks/data/)
+	$(BIN)/python benchmarks/suite_benchmark.py --lines $(LINES)
 
 lab: install ## open the workbooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
