@@ -143,7 +143,7 @@ def measure(lines: int, clients: int, jobs: int) -> dict:
 
 def show(lines: int, res: dict) -> None:
     print(f"\n{lines:,} lines ({res['lines_kept']:,} kept); {os.cpu_count()} cores")
-    print(f"| stage | seconds | peak MB |\n|---|---:|---:|")
+    print("| stage | seconds | peak MB |\n|---|---:|---:|")
     for row in res["rows"]:
         mb = "" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f}"
         print(f"| {row['stage']} | {row['seconds']:.1f} | {mb} |")

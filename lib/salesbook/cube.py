@@ -46,7 +46,7 @@ from .load import Sales, load_sales
 from .mapping import ColumnMapping, load_mapping
 from .validate import LoadReport
 
-__all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "TABLES", "CUBE_VERSION"]
+__all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
 CUBE_VERSION = 6
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
@@ -112,7 +112,7 @@ class Cube:
     def load(cls, folder: Path) -> "Cube":
         frames = {name: _typed(pd.read_parquet(folder / f"{name}.parquet")) for name in TABLES}
         report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
-        meta = {**json.loads((folder / "meta.json").read_text(encoding="utf-8")), "cached": True}
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         return cls(**frames, report=report, meta=meta)
 
 
@@ -181,18 +181,13 @@ def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
     return df
 
 
-def _median_gaps(client_day: pd.DataFrame, clients: pd.Series) -> np.ndarray:
-    """Median days between consecutive purchase days of each client (NaN with one purchase day),
-    from client_day in key order: computed here rather than in the engine, which would aggregate
-    the lines into purchase days a second time."""
-    days = client_day[client_day.orders > 0]
-    key = days.client_id.astype("category")
-    codes = key.cat.codes.to_numpy()
-    same = codes[1:] == codes[:-1]
-    gaps = (np.diff(days.day.to_numpy()) / np.timedelta64(1, "D"))[same]
-    median = pd.Series(gaps).groupby(codes[1:][same]).median()
-    median.index = key.cat.categories.astype(str)[median.index]
-    return median.reindex(clients.astype(str).to_numpy()).to_numpy(dtype="float64")
+def median_gaps(days: pd.DataFrame) -> pd.Series:
+    """Median days between consecutive purchase days, per client (NaN with one purchase day).
+
+    ``days``: purchase days (``client_id``, ``date``) by client, then date, as client_day keeps them.
+    """
+    gaps = days.date.diff().dt.days.where(days.client_id.eq(days.client_id.shift()))
+    return gaps.groupby(days.client_id, observed=True).median()
 
 
 def build_cube(sales: Sales) -> Cube:
@@ -202,8 +197,11 @@ def build_cube(sales: Sales) -> Cube:
     # rows in key order (purchase days by client and date, as every reader of the history wants):
     # an engine returns groups in any order, and sums over them must not depend on it
     frames = {name: df.sort_values(ORDER[name], kind="stable", ignore_index=True) for name, df in frames.items()}
-    frames["clients"]["median_gap_days"] = _median_gaps(frames["client_day"], frames["clients"].client_id)
-    frames["client_day"] = frames["client_day"].rename(columns={"day": "date"})
+    frames["client_day"] = days = frames["client_day"].rename(columns={"day": "date"})
+    # from client_day here rather than in the engine, which would aggregate the lines into days a second time
+    gap = median_gaps(days[days.orders > 0])
+    frames["clients"]["median_gap_days"] = gap.set_axis(gap.index.astype(str)).reindex(
+        frames["clients"].client_id.astype(str)).to_numpy(dtype="float64")
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     return Cube(**frames, report=sales.report, meta=meta)
 
@@ -259,7 +257,7 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
         sales = load_sales(source, m, as_of=as_of, stage=tmp / "lines.parquet", **load_options)
         t1 = time.perf_counter()
         cube = build_cube(sales.materialize(tmp / "lines.parquet"))
-        cube.meta["seconds"] = {"load": round(t1 - t0, 2), "cube": round(time.perf_counter() - t1, 2)}
+        seconds = {"load": round(t1 - t0, 2), "cube": round(time.perf_counter() - t1, 2)}
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -271,4 +269,5 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
         os.replace(tmp, target)
     except OSError:  # a cache that cannot be written only costs time
         shutil.rmtree(tmp, ignore_errors=True)
+    cube.meta["seconds"] = seconds  # of this build; not in the cache, so a cached cube carries none
     return cube

@@ -25,11 +25,10 @@ from typing import Any, Iterable
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.io._base_renderers import MimetypeRenderer
 
 from .i18n import t
 
-__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "fmt_short", "register_renderer", "presenting",
+__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "fmt_short", "presenting",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
@@ -112,14 +111,8 @@ def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en"
     return fig
 
 
-class _SalesbookRenderer(MimetypeRenderer):
-    """plotly mime type for JupyterLab plus an HTML div for reports (plotly.js added by the template)."""
-
-    def to_mimebundle(self, fig_dict: dict) -> dict:
-        return _bundle(go.Figure(fig_dict))
-
-
 def _bundle(fig: go.Figure) -> dict:
+    """plotly's mime type for JupyterLab plus an HTML div for reports (plotly.js added by the template)."""
     div = pio.to_html(fig, include_plotlyjs=False, full_html=False,
                       config={"displaylogo": False, "responsive": True})
     return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(fig, validate=False, remove_uids=False)),
@@ -127,22 +120,14 @@ def _bundle(fig: go.Figure) -> dict:
 
 
 class _Chart:
-    """A figure shown with the salesbook bundle directly. Going through ``fig.show()`` imports plotly's
-    renderers, which import nbformat and, through jsonschema, a grammar that takes 2-4 s to build in
-    every kernel: most of a report workbook's start-up."""
+    """A figure shown with the salesbook bundle directly, not through ``fig.show()``: plotly's renderers
+    import nbformat and, through jsonschema, a grammar that takes 2-4 s to build in every kernel."""
 
     def __init__(self, fig: go.Figure):
         self.fig = fig
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         return _bundle(self.fig)
-
-
-def register_renderer() -> None:
-    """Make the salesbook renderer plotly's default for this kernel."""
-    if "salesbook" not in pio.renderers:
-        pio.renderers["salesbook"] = _SalesbookRenderer()
-    pio.renderers.default = "salesbook"
 
 
 def presenting() -> bool:

@@ -10,7 +10,7 @@ that a copy-paste out of the sheet stays inert too.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,41 +58,25 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _write_sheet(wb, ws, df: pd.DataFrame, title: str | None, money: set[str]) -> None:
+def _write_sheet(ws, df: pd.DataFrame, title: str | None, money: set[str], fmt: dict[str, Any]) -> None:
     """One sheet with XlsxWriter: every text a string cell (never a formula), numbers and dates typed."""
-    fmt = _formats(wb)
     row0 = 0
     if title:
         ws.write_string(0, 0, inert(title), fmt["title"])
         row0 = 2
     for j, col in enumerate(df.columns):
         ws.write_string(row0, j, inert(str(col)), fmt["header"])
-    kinds = []
-    for col in df.columns:
-        values = df[col]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            kinds.append("date")
-        elif pd.api.types.is_bool_dtype(values):
-            kinds.append("text")
-        elif pd.api.types.is_numeric_dtype(values):
-            kinds.append("money" if col in money else "number")
-        else:
-            kinds.append("text")
-    columns = [df[c].tolist() if k != "date" else list(df[c].dt.to_pydatetime()) for c, k in zip(df.columns, kinds)]
-    for i in range(len(df)):
-        r = row0 + 1 + i
-        for j, kind in enumerate(kinds):
-            value = columns[j][i]
+    number_format = [fmt["money"] if col in money else None for col in df.columns]
+    for i, row in enumerate(zip(*(df[c].tolist() for c in df.columns)), row0 + 1):
+        for j, value in enumerate(row):
             if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
                 continue
-            if isinstance(value, (str, bool)) or (kind == "text" and not isinstance(value, (int, float, date))):
-                ws.write_string(r, j, inert(str(value)))
-            elif kind == "date" or isinstance(value, date):
-                ws.write_datetime(r, j, pd.Timestamp(value).to_pydatetime(), fmt["date"])
-            elif kind == "money" or (kind == "text" and df.columns[j] in money):
-                ws.write_number(r, j, value, fmt["money"])
+            if isinstance(value, bool) or not isinstance(value, (int, float, date)):
+                ws.write_string(i, j, inert(str(value)))
+            elif isinstance(value, date):  # datetime and pandas Timestamp too
+                ws.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), fmt["date"])
             else:
-                ws.write_number(r, j, value)
+                ws.write_number(i, j, value, number_format[j])
     for j, col in enumerate(df.columns):
         width = max([len(str(col))] + [len(str(v)) for v in df.iloc[:200, j].tolist()]) + 2
         ws.set_column(j, j, min(max(width, 8), 60))
@@ -103,17 +87,6 @@ def _write_sheet(wb, ws, df: pd.DataFrame, title: str | None, money: set[str]) -
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-
-
-def _formats(wb) -> dict[str, Any]:
-    if not hasattr(wb, "_salesbook_formats"):
-        wb._salesbook_formats = {
-            "title": wb.add_format({"bold": True, "font_size": 13}),
-            "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}),
-            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-            "money": wb.add_format({"num_format": "#,##0"}),
-        }
-    return wb._salesbook_formats
 
 
 def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.DataFrame | None = None,
@@ -129,8 +102,12 @@ def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.Da
     taken: set[str] = set()
     with xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False}) as wb:
+        fmt = {"title": wb.add_format({"bold": True, "font_size": 13}),
+               "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}),
+               "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+               "money": wb.add_format({"num_format": "#,##0"})}
         ws = wb.add_worksheet(sheet_name(summary_title, taken))
-        _write_sheet(wb, ws, summary if summary is not None else pd.DataFrame(), summary_title, money or set())
+        _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money or set(), fmt)
         for name, df in sheets.items():
-            _write_sheet(wb, wb.add_worksheet(sheet_name(name, taken)), df, str(name), money or set())
+            _write_sheet(wb.add_worksheet(sheet_name(name, taken)), df, str(name), money or set(), fmt)
     return path

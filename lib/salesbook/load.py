@@ -77,7 +77,7 @@ class Sales:
     table: ibis.Table
     report: LoadReport
     con: ibis.BaseBackend
-    #: ``table`` is already computed: held in the engine's cache, or read from ``file``
+    #: ``table`` is already computed: held in the engine's cache, or (DuckDB) read as it is from ``file``
     computed: bool = False
     file: Path | None = None
 
@@ -91,7 +91,7 @@ class Sales:
         """
         if self.con.name != "duckdb":
             return self if self.computed else Sales(self.table.cache(), self.report, self.con, True)
-        if self.computed and self.file is not None and Path(self.file).resolve() == Path(path).resolve():
+        if self.file is not None and self.file.resolve() == Path(path).resolve():
             return self
         if Path(path).exists():  # the staged lines, filtered: written beside, then in their place
             tmp = Path(path).with_suffix(".clean.parquet")
@@ -595,7 +595,7 @@ def load_sales(
                         date_format=detected.get("date_format"), line_word=info.line_word,
                         columns_present=present)
     report.rows_read = sum(len(v) for v in parse_drops.values()) + len(total_rows)
-    staged: dict[str, ibis.Table] = {}
+    staged: dict[str, Any] = {}
 
     def keep(lines: ibis.Table) -> ibis.Table:
         """The lines that passed the checks, computed once: in the engine's cache, or in a Parquet file."""
@@ -604,7 +604,7 @@ def load_sales(
         elif stage is not None:
             lines.to_parquet(str(stage))
             back = con.read_parquet(str(stage))  # Parquet gives timestamp(6): the canonical type again
-            staged["table"] = back.mutate(date=back.date.cast("timestamp"))
+            staged["table"], staged["file"] = back.mutate(date=back.date.cast("timestamp")), Path(stage)
         else:
             return lines
         return staged["table"]
@@ -613,6 +613,5 @@ def load_sales(
                         zero_amounts=zero_amounts, future=future, total_rows=total_rows,
                         parse_drops=parse_drops, stage=keep)
     # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
-    held = staged.get("table")
-    return Sales(clean, report, con, held is not None and clean.equals(held),
-                 Path(stage) if stage is not None and held is not None and con.name == "duckdb" else None)
+    done = "table" in staged and clean.equals(staged["table"])
+    return Sales(clean, report, con, done, staged.get("file") if done else None)

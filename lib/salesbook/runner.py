@@ -243,8 +243,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     t0 = time.perf_counter()
     log(f"loading {source}")
     cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
-    built = cube.meta.get("seconds") if not cube.meta.get("cached") else None
-    seconds = dict(built) if built else {"cube (cached)": time.perf_counter() - t0}
+    seconds = dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
 
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".tmp-{run_name}"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cube import Cube
+from .cube import Cube, median_gaps
 from .i18n import t
 
 __all__ = ["window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
@@ -93,8 +93,7 @@ def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int
         return pd.DataFrame(columns=["client_id"]), buys
     g = buys.groupby("client_id", sort=False, observed=True)
     feat = pd.DataFrame({"first_date": g.date.min(), "last_date": g.date.max(), "orders": g.orders.sum()})
-    gaps = buys.date.diff().dt.days.where(buys.client_id.eq(buys.client_id.shift()))
-    feat["median_gap_days"] = gaps.groupby(buys.client_id, observed=True).median()
+    feat["median_gap_days"] = median_gaps(buys)
 
     win_start = window_start(as_of, window_months)
     prev_start = window_start(win_start - pd.Timedelta(days=1), window_months)

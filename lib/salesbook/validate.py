@@ -256,7 +256,7 @@ def clean_lines(
     # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
     # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
     first = _stage1(t, None if as_of is None else _end_of(as_of))
-    passed = first["valid"] if as_of is None else first["valid"] & (t.date < _end_of(as_of))
+    passed = first["valid"] & ~first["after_as_of"] if "after_as_of" in first else first["valid"]
     aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
     for reason, cond in first.items():
         if reason != "valid":
