@@ -79,3 +79,20 @@ def test_the_same_code_runs_on_another_ibis_connection(lines):
     table = con.create_table("sales", ibis.memtable(lines))
     c = sb.build_cube(sb.load_sales(table))
     assert c.client_month.revenue.sum() == pytest.approx(720.0)
+
+
+def test_reading_a_cached_cube_imports_neither_the_engine_nor_the_validator(tmp_path, lines):
+    """Every workbook kernel reads the cube the run built: ibis, DuckDB and pandera (about a second
+    of imports per kernel) are for building it, and a reader that pulls them in again fails here."""
+    import subprocess
+    import sys
+    path = tmp_path / "s.parquet"
+    lines.to_parquet(path)
+    built = sb.get_cube(str(path), cache_dir=tmp_path / "c")
+    probe = (f"import sys, salesbook as sb\n"
+             f"c = sb.get_cube({str(path)!r}, cache_dir={str(tmp_path / 'c')!r})\n"
+             f"print(c.report.rows_kept, round(float(c.client_month.revenue.sum()), 2))\n"
+             f"print(sorted(m for m in ('ibis', 'duckdb', 'pandera') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == f"{built.report.rows_kept} 720.0"
+    assert out[1] == "[]"

@@ -8,9 +8,8 @@ charts and tables -> notebooks -> HTML reports (:mod:`salesbook.runner`).
 __version__ = "0.1.0"
 
 from .errors import DataError, ParameterError, Problem  # noqa: E402
-from .load import Sales, load_sales  # noqa: E402
 from .mapping import CANONICAL, REQUIRED, load_mapping  # noqa: E402
-from .validate import LoadReport  # noqa: E402
+from .load_report import LoadReport  # noqa: E402
 from .cube import Cube, build_cube, get_cube  # noqa: E402
 from .i18n import t  # noqa: E402
 from .display import Book  # noqa: E402
@@ -21,3 +20,12 @@ from .explore import in_report  # noqa: E402
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
            "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
            "paths", "explore", "in_report"]
+
+
+def __getattr__(name: str):
+    """The loader (ibis, pandera, the engine) is imported on first use: a workbook that reads a cached
+    cube never needs it, and importing it costs about a second in every kernel."""
+    if name in ("Sales", "load_sales"):
+        from . import load
+        return getattr(load, name)
+    raise AttributeError(f"module 'salesbook' has no attribute {name!r}")

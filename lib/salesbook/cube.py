@@ -34,17 +34,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from . import __version__, paths
-from .engines import is_engine_source, source_path
-from .load import Sales, load_sales
+from .load_report import LoadReport
 from .mapping import ColumnMapping, load_mapping
-from .validate import LoadReport
+
+if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is built, not when one is read
+    import ibis
+
+    from .load import Sales
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
@@ -212,6 +214,7 @@ def build_cube(sales: Sales) -> Cube:
 def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[str, Any]) -> str | None:
     if not isinstance(source, (str, os.PathLike)):
         return None
+    from .engines import is_engine_source, source_path
     engine = "duckdb"
     if is_engine_source(source):  # spark:<file> is keyed by its file; a table has no file to watch
         path, engine = source_path(str(source)), str(source).split(":", 1)[0]
@@ -246,6 +249,7 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     root = Path(cache_dir or paths.CACHE_DIR) / "cubes"
     if key and (root / key / "meta.json").exists():
         return Cube.load(root / key)
+    from .load import load_sales
     if not key:
         return build_cube(load_sales(source, m, as_of=as_of, **load_options))
     root.mkdir(parents=True, exist_ok=True)

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
-
-import ibis
+from typing import TYPE_CHECKING, Any
 
 from . import paths
 from .errors import DataError
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = ["is_engine_source", "open_source", "spark_session", "source_path"]
 
@@ -81,6 +82,7 @@ def _redact(url: str) -> str:
 
 def open_source(source: str, table: str | None = None) -> tuple[ibis.Table, str, str, ibis.BaseBackend]:
     """The raw table of an engine source, its name for messages, its kind and the connection."""
+    import ibis  # here, not at import: the cache key checks sources without the engine
     if source.startswith(SPARK):
         target = source[len(SPARK):]
         where = _spark_location(target)

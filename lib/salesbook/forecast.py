@@ -18,7 +18,7 @@ import pandas as pd
 
 from .cube import Cube
 from .errors import DataError, Problem
-from .load import parse_numbers
+from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
 __all__ = ["STAGE_PROBABILITIES", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
