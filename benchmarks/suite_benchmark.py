@@ -109,13 +109,11 @@ def suite(path: Path, jobs: int) -> dict:
 def sql_floor(clean: Path) -> dict:
     """The cube's aggregates by hand-written DuckDB SQL from the clean lines (call in a fresh process)."""
     import duckdb
-    from cube_benchmark import HAND_SQL, _T
+    from cube_benchmark import hand_sql
     limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
     con = duckdb.connect(config={"memory_limit": limit} if limit else {})
-    t = _T.format(path=clean)
     t0 = time.perf_counter()
-    for sql in HAND_SQL.values():
-        con.execute(sql.format(t=t)).fetch_df()
+    hand_sql(con, clean)
     return {"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -118,8 +118,17 @@ class Cube:
         return cls(**frames, report=report, meta=meta)
 
 
-def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
-    """The ibis expressions of every cube table over clean canonical lines (any backend)."""
+def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table] | None" = None
+                     ) -> dict[str, ibis.Table]:
+    """The ibis expressions of every cube table over clean canonical lines (any backend).
+
+    ``client_category`` and ``category_month`` are sums over ``client_category_month`` (with its
+    lines and first and last purchase dates), not passes over the lines: a client bought in a
+    category in a month exactly when that row has orders, so their distinct counts are row counts.
+    ``keep`` receives that table and returns what the two read (``build_cube`` has the engine compute
+    it once); ``None`` leaves it an expression, which each of them then recomputes.
+    """
+    keep = keep or (lambda table: table)
     t = lines.mutate(month=lines.date.truncate("M"), day=lines.date.truncate("D"))
     order_key = t.order_id.fill_null(t.day.cast("string"))
     t = t.mutate(_order=order_key)
@@ -127,18 +136,21 @@ def cube_expressions(lines: ibis.Table) -> dict[str, ibis.Table]:
     client_month = t.group_by(["client_id", "month"]).aggregate(
         revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
         quantity=t.quantity.sum(), products=t.product_id.nunique(), categories=t.category.nunique(where=buy))
-    client_category_month = t.group_by(["client_id", "category", "month"]).aggregate(
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy))
+    ccm = keep(t.group_by(["client_id", "category", "month"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        first_date=t.date.min(where=buy), last_date=t.date.max(where=buy)))
+    bought = ccm.orders > 0
+    client_category_month = ccm.select("client_id", "category", "month", "revenue", "orders")
     client_day = t.group_by(["client_id", "day"]).aggregate(
         revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count())
-    client_category = t.group_by(["client_id", "category"]).aggregate(
-        revenue=t.amount.sum(), lines=t.count(), first_date=t.date.min(where=buy),
-        last_date=t.date.max(where=buy), months=t.month.nunique(where=buy))
+    client_category = ccm.group_by(["client_id", "category"]).aggregate(
+        revenue=ccm.revenue.sum(), lines=ccm.lines.sum(), first_date=ccm.first_date.min(),
+        last_date=ccm.last_date.max(), months=bought.sum())
     manager_month = t.group_by(["manager", "month"]).aggregate(
         revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
         lines=t.count())
-    category_month = t.group_by(["category", "month"]).aggregate(
-        revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), lines=t.count())
+    category_month = ccm.group_by(["category", "month"]).aggregate(
+        revenue=ccm.revenue.sum(), clients=bought.sum(), lines=ccm.lines.sum())
     clients = t.group_by("client_id").aggregate(
         client_name=t.client_name.argmax(t.date), region=t.region.argmax(t.date),
         first_date=t.date.min(where=buy), last_date=t.date.max(where=buy),
@@ -194,8 +206,17 @@ def median_gaps(days: pd.DataFrame) -> pd.Series:
 
 def build_cube(sales: Sales) -> Cube:
     """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
-    exprs = cube_expressions(sales.table)
-    frames = {name: _to_pandas(expr, name) for name, expr in exprs.items()}
+    held: list[ibis.Table] = []
+
+    def keep(table: ibis.Table) -> ibis.Table:  # computed once in the engine (DuckDB: a temporary table)
+        held.append(table.cache())
+        return held[-1]
+
+    try:
+        frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(sales.table, keep).items()}
+    finally:
+        for table in held:
+            table.release()
     # rows in key order (purchase days by client and date, as every reader of the history wants):
     # an engine returns groups in any order, and sums over them must not depend on it
     frames = {name: df.sort_values(ORDER[name], kind="stable", ignore_index=True) for name, df in frames.items()}
