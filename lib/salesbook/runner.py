@@ -265,10 +265,20 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                                         execution_timeout=timeout)
         return nb, time.perf_counter() - t1
 
-    # notebooks run ``jobs`` at a time, each in its own kernel; their pages are rendered here, in order
+    from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
+
+    def summary() -> tuple[dict[str, Any], pd.DataFrame]:
+        t1 = time.perf_counter()
+        result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
+        seconds["summary"] = time.perf_counter() - t1
+        return result
+
+    # notebooks run ``jobs`` at a time, each in its own kernel; their pages are rendered here, in order.
+    # The summary (from the cube, in this process) is queued after them: it runs while the last ones finish
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
     try:
         futures = [pool.submit(execute, i, nb_path, params) for i, (nb_path, params) in enumerate(plan, 1)]
+        summarised = pool.submit(summary)
         for (nb_path, params), future in zip(plan, futures):
             bar.set_postfix_str(nb_path.stem)
             try:
@@ -290,6 +300,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             reports.append(page)
             entries.append((_title_of(nb, nb_path.stem), page.name))
             bar.update(1)
+        log("summary")
+        figures, categories = summarised.result()
     except BaseException as exc:
         pool.shutdown(wait=True, cancel_futures=True)
         log(f"FAILED: {exc}")
@@ -310,9 +322,6 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         else:
             os.environ["SALESBOOK_REPORT"] = old_env
 
-    from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
-    log("summary")
-    figures, categories = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
     prev = previous_run(out, run_name)
     changes = None
     if prev is not None:
