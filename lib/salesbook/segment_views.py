@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -38,20 +39,25 @@ def category_chart(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 
 def pareto_chart(abc: pd.DataFrame, lang: str = "en") -> go.Figure:
-    """Clients ranked by value (bars) and cumulative share (line) with the A/B cut-offs."""
+    """Clients ranked by value (bars, one trace per class) and cumulative share (line) with the A/B cut-offs.
+
+    Arrays, not lists, and one colour per trace: plotly checks a list item by item, which took most of
+    a second for 20,000 clients."""
     live = abc[abc.abc != "D"].reset_index()
-    rank = list(range(1, len(live) + 1))
-    names = [html.escape(str(n)) for n in live.client_name.fillna(live.client_id)]
-    colors = live.abc.map({"A": "#1f4e79", "B": "#2e75b6", "C": "#9dc3e6"})
+    rank = np.arange(1, len(live) + 1)
+    names = np.array([html.escape(str(n)) for n in live.client_name.fillna(live.client_id)], dtype=object)
+    value = live.value.to_numpy(dtype="float64")
     fig = go.Figure()
-    fig.add_bar(x=rank, y=live.value, marker_color=colors, name=t("col.revenue", lang), customdata=names,
-                hovertemplate="%{customdata}<br>%{y:,.0f}<extra></extra>")
-    fig.add_scatter(x=rank, y=live.cum_share * 100, yaxis="y2", mode="lines", name=t("seg.cum_share", lang),
-                    line=dict(color="#c55a11", width=2))
+    for cls, color in (("A", "#1f4e79"), ("B", "#2e75b6"), ("C", "#9dc3e6")):
+        mine = (live.abc == cls).to_numpy()
+        fig.add_bar(x=rank[mine], y=value[mine], marker_color=color, name=f"{t('col.revenue', lang)}: {cls}",
+                    customdata=names[mine], hovertemplate="%{customdata}<br>%{y:,.0f}<extra></extra>")
+    fig.add_scatter(x=rank, y=live.cum_share.to_numpy(dtype="float64") * 100, yaxis="y2", mode="lines",
+                    name=t("seg.cum_share", lang), line=dict(color="#c55a11", width=2))
     fig.update_layout(title=t("seg.pareto", lang), xaxis=dict(title=t("seg.rank", lang)),
                       yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(title="%", overlaying="y", side="right", range=[0, 101], showgrid=False),
-                      bargap=0)
+                      bargap=0, barmode="overlay")
     return fig
 
 

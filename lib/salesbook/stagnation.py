@@ -195,10 +195,12 @@ def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
     the manager built and services).
     """
     c = cube.clients[cube.clients.first_date.notna()]
-    owner = c.set_index(c.client_id.astype(str)).first_manager
     new = c.groupby([c.first_manager.astype(str), c.first_date.dt.to_period(freq)]).size().rename("new_clients")
     cm = cube.client_month[cube.client_month.orders > 0]
-    mgr = owner.reindex(cm.client_id.astype(str)).to_numpy()
+    # each month's client -> its first manager through the cube's positions (no id turned into text per row)
+    owner = cube.clients.first_manager.astype(object).where(cube.clients.first_date.notna()).to_numpy()
+    rows = cube.client_rows(cm)
+    mgr = np.where(rows >= 0, owner[rows], None)
     monthly = pd.DataFrame({"manager": mgr, "month": cm.month.to_numpy()}).groupby(["manager", "month"]).size()
     monthly = monthly.rename("active").reset_index()
     monthly["period"] = monthly.month.dt.to_period(freq)
@@ -219,12 +221,10 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
     """
     start = cube.as_of.normalize() - pd.DateOffset(months=months) + pd.Timedelta(days=1)
     c = cube.clients
-    recent_new = set(c.loc[c.first_date >= start, "client_id"].astype(str))
     d = cube.client_day[cube.client_day.date >= start]
-    owner = c.set_index(c.client_id.astype(str)).manager
-    key = d.client_id.astype(str)
-    frame = pd.DataFrame({"manager": owner.reindex(key).to_numpy(), "revenue": d.revenue.to_numpy(),
-                          "new": key.isin(recent_new).to_numpy(), "client": key.to_numpy()})
+    rows = cube.client_rows(d)  # positions in cube.clients: every client of client_day is there
+    frame = pd.DataFrame({"manager": c.manager.astype(object).to_numpy()[rows], "revenue": d.revenue.to_numpy(),
+                          "new": (c.first_date >= start).to_numpy()[rows], "client": rows})
     g = frame.groupby("manager")
     out = pd.DataFrame({"revenue": g.revenue.sum(),
                         "revenue_new": frame[frame.new].groupby("manager").revenue.sum(),
