@@ -56,16 +56,18 @@ _T = """(select *, date_trunc('month', date) as month, date_trunc('day', date) a
          coalesce(order_id, cast(date_trunc('day', date) as varchar)) as ord, amount > 0 as buy
          from read_parquet('{path}')) t"""
 #: the same seven result tables as salesbook's cube, each fetched whole (as the cube does). Like the cube,
-#: client_category and category_month are sums over client_category_month (kept in a temporary table,
-#: with its lines and purchase dates) rather than passes over the lines; a statement list runs in order
+#: client_category, category_month and client_month's categories are sums over client_category_month (kept
+#: in a temporary table, with its lines and purchase dates) rather than passes over the lines; a statement
+#: list runs in order
 HAND_SQL = {
-    "client_month": """select client_id, month, sum(amount), sum(cost), count(distinct ord) filter (where buy),
-        count(*), sum(quantity), count(distinct product_id), count(distinct category) filter (where buy)
-        from {t} group by 1, 2""",
     "client_category_month": ["""create or replace temp table ccm as select client_id, category, month,
         sum(amount) as revenue, count(distinct ord) filter (where buy) as orders, count(*) as lines,
         min(date) filter (where buy) as first_date, max(date) filter (where buy) as last_date
         from {t} group by 1, 2, 3""", "select client_id, category, month, revenue, orders from ccm"],
+    "client_month": """select * from (select client_id, month, sum(amount), sum(cost),
+        count(distinct ord) filter (where buy), count(*), sum(quantity) from {t} group by 1, 2)
+        join (select client_id, month, count(*) filter (where orders > 0 and category is not null) from ccm
+        group by 1, 2) using (client_id, month)""",
     "client_day": """select client_id, day, sum(amount), count(distinct ord) filter (where buy), count(*)
         from {t} group by 1, 2""",
     "client_category": """select client_id, category, sum(revenue), sum(lines), min(first_date), max(last_date),

@@ -8,7 +8,7 @@ Parquet so that notebooks never re-aggregate raw lines.
 table                  one row per ... and its columns
 =====================  ==========================================================
 ``client_month``       client x month: revenue, cost (null without a cost column),
-                       orders, lines, quantity, products, categories (distinct counts)
+                       orders, lines, quantity, categories bought (distinct counts)
 ``client_day``         client x day with purchases: revenue, orders, lines
 ``client_category``    client x category: revenue, lines, first_date, last_date, months
 ``client_category_month``  client x category x month: revenue, orders
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is 
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 6
+CUBE_VERSION = 7
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
           "category_month", "clients")
 
@@ -122,9 +122,10 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
                      ) -> dict[str, ibis.Table]:
     """The ibis expressions of every cube table over clean canonical lines (any backend).
 
-    ``client_category`` and ``category_month`` are sums over ``client_category_month`` (with its
-    lines and first and last purchase dates), not passes over the lines: a client bought in a
-    category in a month exactly when that row has orders, so their distinct counts are row counts.
+    ``client_category``, ``category_month`` and ``client_month.categories`` are sums over
+    ``client_category_month`` (with its lines and first and last purchase dates), not passes over the
+    lines: a client bought in a category in a month exactly when that row has orders, so their
+    distinct counts are row counts.
     ``keep`` receives that table and returns what the two read (``build_cube`` has the engine compute
     it once); ``None`` leaves it an expression, which each of them then recomputes.
     """
@@ -133,13 +134,14 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     order_key = t.order_id.fill_null(t.day.cast("string"))
     t = t.mutate(_order=order_key)
     buy = t.amount > 0  # a purchase; returns net revenue but are not orders or purchase dates
-    client_month = t.group_by(["client_id", "month"]).aggregate(
-        revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        quantity=t.quantity.sum(), products=t.product_id.nunique(), categories=t.category.nunique(where=buy))
     ccm = keep(t.group_by(["client_id", "category", "month"]).aggregate(
         revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
         first_date=t.date.min(where=buy), last_date=t.date.max(where=buy)))
     bought = ccm.orders > 0
+    cats = ccm.group_by(["client_id", "month"]).aggregate(categories=(bought & ccm.category.notnull()).sum())
+    client_month = t.group_by(["client_id", "month"]).aggregate(
+        revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        quantity=t.quantity.sum()).join(cats, ["client_id", "month"])
     client_category_month = ccm.select("client_id", "category", "month", "revenue", "orders")
     client_day = t.group_by(["client_id", "day"]).aggregate(
         revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count())

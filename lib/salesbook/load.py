@@ -58,10 +58,13 @@ def connect() -> ibis.BaseBackend:
     """
     limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
     if not limit:
-        return ibis.duckdb.connect()
-    spill = paths.CACHE_DIR / "duckdb-spill"
-    spill.mkdir(parents=True, exist_ok=True)
-    return ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
+        con = ibis.duckdb.connect()
+    else:
+        spill = paths.CACHE_DIR / "duckdb-spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        con = ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
+    con.raw_sql("SET enable_progress_bar = false")  # DuckDB's bar would fill the logs of scheduled runs
+    return con
 
 
 @dataclass
