@@ -77,6 +77,21 @@ def test_a_failing_notebook_names_the_cell_and_keeps_the_last_good_report(good_r
     assert (good_run / ".failed-good" / "notebooks" / "90_failing.ipynb").exists()
 
 
+def test_a_failing_summary_fails_the_run_and_keeps_the_last_good_report(good_run, monkeypatch):
+    """The summary runs beside the last notebooks; its failure still stops the run before the folder moves."""
+    import salesbook.summary
+
+    def broken(*args, **kwargs):
+        raise ValueError("planted summary failure")
+
+    monkeypatch.setattr(salesbook.summary, "summarise", broken)
+    before = (good_run / "good" / "index.html").read_bytes()
+    with pytest.raises(ValueError, match="planted summary failure"):
+        run(["00"], out=good_run, run_name="good")
+    assert (good_run / "good" / "index.html").read_bytes() == before
+    assert "FAILED: planted summary failure" in (good_run / ".failed-good" / "run.log").read_text(encoding="utf-8")
+
+
 def test_cli_exits_non_zero_and_names_notebook_and_cell(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "salesbook.cli", "run", str(FAILING), "--output", str(tmp_path),
                            "--run-name", "x"], capture_output=True, text=True)
