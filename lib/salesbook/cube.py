@@ -126,7 +126,7 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     ``client_category_month`` (with its lines and first and last purchase dates), not passes over the
     lines: a client bought in a category in a month exactly when that row has orders, so their
     distinct counts are row counts.
-    ``keep`` receives that table and returns what the two read (``build_cube`` has the engine compute
+    ``keep`` receives that table and returns what they read (``build_cube`` has the engine compute
     it once); ``None`` leaves it an expression, which each of them then recomputes.
     """
     keep = keep or (lambda table: table)

@@ -92,17 +92,26 @@ class Sales:
         frame, a database a temporary table) and ``path`` is not written. Lines already computed
         (``load_sales(stage=path)``) are not computed again.
         """
-        if self.con.name != "duckdb":
-            return self if self.computed else Sales(self.table.cache(), self.report, self.con, True)
-        if self.file is not None and self.file.resolve() == Path(path).resolve():
+        if self.computed and (self.con.name != "duckdb" or (
+                self.file is not None and self.file.resolve() == Path(path).resolve())):
             return self
-        if Path(path).exists():  # the staged lines, filtered: written beside, then in their place
-            tmp = Path(path).with_suffix(".clean.parquet")
-            self.table.to_parquet(str(tmp))
-            os.replace(tmp, path)
-        else:
-            self.table.to_parquet(str(path))
-        return Sales(self.con.read_parquet(str(path)), self.report, self.con, True, Path(path))
+        table, file = _compute_once(self.table, self.con, path)
+        return Sales(table, self.report, self.con, True, file)
+
+
+def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.PathLike") -> tuple[ibis.Table, Path | None]:
+    """``table`` computed by the engine once: DuckDB writes it to Parquet at ``path`` (streamed; beside, then in
+    place, when ``path`` is what it reads) and reads it back; another engine keeps it in its cache (ibis
+    ``Table.cache``: Spark persists the frame, a database a temporary table) and ``path`` is not written."""
+    if con.name != "duckdb":
+        return table.cache(), None
+    path = Path(path)
+    tmp = path.with_suffix(".clean.parquet") if path.exists() else path
+    table.to_parquet(str(tmp))
+    if tmp != path:
+        os.replace(tmp, path)
+    back = con.read_parquet(str(path))
+    return back.mutate(date=back.date.cast("timestamp")), path  # Parquet gives timestamp(6): the canonical type
 
 
 # --------------------------------------------------------------------------- detection
@@ -566,14 +575,9 @@ def load_sales(
 
     def keep(lines: ibis.Table) -> ibis.Table:
         """The lines that passed the checks, computed once: in the engine's cache, or in a Parquet file."""
-        if con.name != "duckdb":
-            staged["table"] = lines.cache()
-        elif stage is not None:
-            lines.to_parquet(str(stage))
-            back = con.read_parquet(str(stage))  # Parquet gives timestamp(6): the canonical type again
-            staged["table"], staged["file"] = back.mutate(date=back.date.cast("timestamp")), Path(stage)
-        else:
+        if con.name == "duckdb" and stage is None:
             return lines
+        staged["table"], staged["file"] = _compute_once(lines, con, stage)
         return staged["table"]
 
     clean = clean_lines(canon, report, as_of=as_of, returns=returns, duplicates=duplicates,

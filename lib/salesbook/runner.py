@@ -283,12 +283,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             bar.set_postfix_str(nb_path.stem)
             try:
                 nb, seconds[nb_path.stem] = future.result()
-            except PapermillExecutionError as exc:
-                pool.shutdown(wait=True, cancel_futures=True)  # the others stop before the folder moves
+            except PapermillExecutionError as exc:  # named here; the handler below moves the folder
                 failed = out / f".failed-{run_name}"
-                shutil.rmtree(failed, ignore_errors=True)
-                os.replace(tmp, failed)
-                number, first_line = _source_cell(failed / "notebooks" / nb_path.name, exc.cell_index)
+                number, first_line = _source_cell(tmp / "notebooks" / nb_path.name, exc.cell_index)
                 raise RunError(f"{nb_path.name} failed at cell {number} (counting from 1, "
                                f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
                                f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
@@ -303,13 +300,11 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log("summary")
         figures, categories = summarised.result()
     except BaseException as exc:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
         log(f"FAILED: {exc}")
         bar.close()
-        for folder in (tmp, out / f".failed-{run_name}"):
-            if folder.exists():
-                (folder / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if tmp.exists():
+        if tmp.exists():  # the partial output, with its log, kept aside; the last good report untouched
+            (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
             failed = out / f".failed-{run_name}"
             shutil.rmtree(failed, ignore_errors=True)
             os.replace(tmp, failed)

@@ -144,7 +144,8 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     with the number of clients. Periods are calendar years or quarters.
     """
     clients = cube.clients[cube.clients.first_date.notna()]
-    cohort = clients.set_index(clients.client_id.astype(str)).first_date.dt.to_period(freq)
+    first = clients.set_index(clients.client_id.astype(str)).first_date
+    cohort = first.dt.to_period(freq)
     every = cube.clients.first_date.dt.to_period(freq).array  # by position in cube.clients
     cm = cube.client_month
     k = cube.client_rows(cm)
@@ -162,7 +163,6 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     nrr = revenue / revenue.shift(1, axis=1).where(lambda r: r > 0)
     # first-year revenue per new client: its first 12 months from the first purchase
     d = cube.client_day
-    first = clients.set_index(clients.client_id.astype(str)).first_date
     dk = cube.client_rows(d)
     start = cube.clients.first_date.to_numpy()[dk]  # NaT (no purchase) compares False
     in_year = (d.date.to_numpy() >= start) & (d.date.to_numpy() < start + np.timedelta64(365, "D"))
@@ -197,10 +197,9 @@ def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
     c = cube.clients[cube.clients.first_date.notna()]
     new = c.groupby([c.first_manager.astype(str), c.first_date.dt.to_period(freq)]).size().rename("new_clients")
     cm = cube.client_month[cube.client_month.orders > 0]
-    # each month's client -> its first manager through the cube's positions (no id turned into text per row)
-    owner = cube.clients.first_manager.astype(object).where(cube.clients.first_date.notna()).to_numpy()
-    rows = cube.client_rows(cm)
-    mgr = np.where(rows >= 0, owner[rows], None)
+    # each month's client -> its first manager through the cube's positions (no id turned into text per row);
+    # a month with orders is a client with purchases, so with a first manager
+    mgr = cube.clients.first_manager.astype(object).to_numpy()[cube.client_rows(cm)]
     monthly = pd.DataFrame({"manager": mgr, "month": cm.month.to_numpy()}).groupby(["manager", "month"]).size()
     monthly = monthly.rename("active").reset_index()
     monthly["period"] = monthly.month.dt.to_period(freq)
