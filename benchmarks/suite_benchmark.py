@@ -70,19 +70,19 @@ class Sampler(threading.Thread):
         return max((own + sum(kids.values()) for _, own, kids in self.samples), default=0)
 
 
-def suite(path: Path, jobs: int) -> dict:
-    """One whole run on ``path`` in this process (call in a fresh process, with SALESBOOK_CACHE set)."""
+def suite(path: Path, jobs: int, reports: Path) -> dict:
+    """One whole run on ``path`` in this process, its report in ``reports`` (call in a fresh process, with
+    SALESBOOK_CACHE set)."""
     from salesbook.runner import run
     events: list[tuple[float, str]] = []
     sampler = Sampler()
     sampler.start()
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="salesbook-bench-") as out:
-        result = run(source=str(path), out=Path(out), run_name="bench", jobs=jobs,
-                     log=lambda msg: events.append((time.perf_counter(), msg)))
-        wall = time.perf_counter() - t0
-        info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
-        load_report = json.loads((result.folder / "load_report.json").read_text(encoding="utf-8"))
+    result = run(source=str(path), out=reports, run_name=path.stem, jobs=jobs,
+                 log=lambda msg: events.append((time.perf_counter(), msg)))
+    wall = time.perf_counter() - t0
+    info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
+    load_report = json.loads((result.folder / "load_report.json").read_text(encoding="utf-8"))
     sampler.stop.set()
     sampler.join()
     sec = result.seconds
@@ -90,8 +90,9 @@ def suite(path: Path, jobs: int) -> dict:
     rows = [{"stage": "load and validate", "seconds": sec["load"], "peak_mb": sampler.own_peak(t0, t0 + sec["load"]) / MB},
             {"stage": "cube", "seconds": sec["cube"],
              "peak_mb": sampler.own_peak(t0 + sec["load"], t0 + sec["load"] + sec["cube"]) / MB}]
-    # kernels start in the order the notebooks are given to the pool: the n-th child process is the n-th notebook
-    notebooks = list(info["notebooks"])
+    # kernels start in the order the runner gives the notebooks to its pool (run.json "started", longest
+    # first by the previous run): the n-th child process is the n-th notebook of that order
+    notebooks = [name for name in info["started"] if name in info["notebooks"]]
     kernels = sorted(sampler.first_seen, key=sampler.first_seen.get)
     for name, pid in zip(notebooks, kernels):
         rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": sampler.child_peak(pid) / MB})
@@ -109,14 +110,25 @@ def suite(path: Path, jobs: int) -> dict:
             "lines_read": load_report["rows_read"], "lines_kept": load_report["rows_kept"]}
 
 
+def clean_lines(source: Path, clean: Path) -> dict:
+    """The clean lines as salesbook's load computes them (with the cube's columns), written to ``clean``
+    for the floor (call in a fresh process: the floor's memory is then its own)."""
+    import salesbook as sb
+    from salesbook.cube import COLUMNS
+    sb.load_sales(source, stage=True, columns=COLUMNS).table.to_parquet(str(clean))
+    return {"clean": str(clean)}
+
+
 def sql_floor(clean: Path) -> dict:
-    """The cube's aggregates by hand-written DuckDB SQL from the clean lines (call in a fresh process)."""
+    """The cube's aggregates by hand-written DuckDB SQL from the clean lines held in memory, as the cube
+    reads them (call in a fresh process). Copying them into memory is the load's work: not timed."""
     import duckdb
-    from cube_benchmark import hand_sql
+    from cube_benchmark import clean_lines_table, hand_sql
     limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
     con = duckdb.connect(config={"memory_limit": limit} if limit else {})
+    table = clean_lines_table(con, str(clean))
     t0 = time.perf_counter()
-    hand_sql(con, clean)
+    hand_sql(con, table)
     return {"seconds": time.perf_counter() - t0, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -127,7 +139,7 @@ def _child(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(lines: int, clients: int, jobs: int) -> dict:
+def measure(lines: int, clients: int, jobs: int, reports: Path) -> dict:
     path = DATA / f"orders3_{lines}.parquet"
     if not path.exists():
         t0 = time.perf_counter()
@@ -136,8 +148,9 @@ def measure(lines: int, clients: int, jobs: int) -> dict:
         print(f"generated {path.name} in {time.perf_counter() - t0:.0f} s", flush=True)
     with tempfile.TemporaryDirectory(prefix="salesbook-cache-") as cache:
         env = {**os.environ, "SALESBOOK_CACHE": cache}
-        res = _child(["--suite", str(path), "--jobs", str(jobs)], env)
-        clean = next(Path(cache).glob("cubes/*/lines.parquet"))
+        res = _child(["--suite", str(path), "--jobs", str(jobs), "--reports", str(reports)], env)
+        clean = Path(cache) / "lines.parquet"
+        _child(["--clean", str(path), str(clean)], env)
         res["sql"] = _child(["--sql", str(clean)], env)
     return res
 
@@ -164,11 +177,16 @@ def main() -> None:
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--suite", help=argparse.SUPPRESS)
     ap.add_argument("--sql", help=argparse.SUPPRESS)
+    ap.add_argument("--clean", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--reports", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.memory:
         os.environ["SALESBOOK_DUCKDB_MEMORY"] = args.memory
     if args.suite:
-        print(json.dumps(suite(Path(args.suite), args.jobs)))
+        print(json.dumps(suite(Path(args.suite), args.jobs, Path(args.reports))))
+        return
+    if args.clean:
+        print(json.dumps(clean_lines(Path(args.clean[0]), Path(args.clean[1]))))
         return
     if args.sql:
         print(json.dumps(sql_floor(Path(args.sql))))
@@ -176,9 +194,10 @@ def main() -> None:
     print(f"salesbook suite benchmark; {os.cpu_count()} cores; jobs {args.jobs}; "
           f"DuckDB memory limit: {args.memory or 'default (80 % of RAM)'}", flush=True)
     results = {}
-    for n in args.lines:
-        results[n] = measure(n, args.clients, args.jobs)
-        show(n, results[n])
+    with tempfile.TemporaryDirectory(prefix="salesbook-bench-") as reports:
+        for n in args.lines:  # one reports folder: each run has the previous size's run before it, as scheduled
+            results[n] = measure(n, args.clients, args.jobs, Path(reports))  # runs have theirs (longest first)
+            show(n, results[n])
     sizes = sorted(results)
     for a, b in zip(sizes, sizes[1:]):
         print(f"{a:,} -> {b:,} lines (x{b / a:.0f}): whole suite x{results[b]['wall'] / results[a]['wall']:.1f}, "

@@ -120,3 +120,45 @@ def test_hostile_client_name_is_escaped_in_tables(tmp_path):
     Book("en").table(pd.DataFrame({"client": [HOSTILE_NAME], "revenue": [1.0]}))
     html = shown[0].data
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(tmp_path):
+    """The runner starts kernels while the cube is built and has them import ahead (salesbook.warm): the
+    modules and their DEFERRED libraries are loaded, yet the notebook's namespace and counter are untouched."""
+    from jupyter_client import BlockingKernelClient
+
+    from salesbook.runner import _ask_to_stop, _stop_kernel, _warm_kernel
+    km = _warm_kernel("python3", tmp_path, ["salesbook.seasonality", "salesbook.display.fmt_pct", "no_such_module"])
+    try:
+        kc = BlockingKernelClient()
+        kc.load_connection_info(km.get_connection_info())
+        kc.start_channels()
+        out: list[str] = []
+        reply = kc.execute_interactive(
+            "import os, sys; print(sorted(m for m in ('salesbook.seasonality', 'statsmodels.tsa.seasonal', "
+            "'statsmodels.regression.linear_model') if m in sys.modules), "
+            "[k for k in ('salesbook', 'warm', 'importlib', '_m') if k in globals()], os.getcwd(), "
+            "os.environ.get('SALESBOOK_REPORT'))",
+            output_hook=lambda msg: out.append(msg["content"].get("text", "")), timeout=60)
+        kc.stop_channels()
+    finally:
+        _ask_to_stop(km)
+        _stop_kernel(km)
+    assert reply["content"]["status"] == "ok" and reply["content"]["execution_count"] == 1
+    assert "".join(out).strip() == (f"['salesbook.seasonality', 'statsmodels.regression.linear_model', "
+                                    f"'statsmodels.tsa.seasonal'] [] {tmp_path} 1")
+    assert not km.has_kernel  # stopped
+
+
+def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
+    from salesbook.runner import _longest_first
+    from salesbook.summary import SUMMARY_FILE
+    names = ["00_a", "01_b", "02_c", "summary"]
+    assert _longest_first(names, tmp_path, "now") == names  # no previous run: as given
+    prev = tmp_path / "before"
+    prev.mkdir()
+    (prev / SUMMARY_FILE).write_text("{}")
+    (prev / "run.json").write_text(json.dumps({"finished": "2026-01-01T00:00:00",
+                                               "seconds": {"00_a": 1.0, "01_b": 9.0, "summary": 4.0}}))
+    # 02_c was not timed (a new notebook): first; then the longest
+    assert _longest_first(names, tmp_path, "now") == ["02_c", "01_b", "summary", "00_a"]

@@ -18,6 +18,9 @@ import pandas as pd
 
 __all__ = ["inert", "to_csv", "to_excel", "sheet_name"]
 
+#: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
+DEFERRED = ("xlsxwriter",)
+
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 

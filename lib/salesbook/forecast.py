@@ -23,6 +23,9 @@ from .segments import TARGET_CATEGORIES
 
 __all__ = ["STAGE_PROBABILITIES", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
 
+#: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
+DEFERRED = ("statsmodels.tsa.holtwinters",)
+
 #: stage (percent) -> probability; the criteria are in DOMAIN.md
 STAGE_PROBABILITIES = {30: 0.30, 50: 0.50, 70: 0.70, 90: 0.90, 100: 1.00}
 _REQUIRED = ("client_id", "manager", "amount", "expected_month", "stage")

@@ -19,7 +19,8 @@ import platform
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -30,6 +31,7 @@ import pandas as pd
 from . import __version__, paths
 from .errors import ParameterError
 from .i18n import t
+from .warm import imported_modules
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
            "check_parameters", "plan_parameters", "resolve_as_of"]
@@ -197,6 +199,75 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _warm_kernel(kernel: str, cwd: Path, modules: list[str], timeout: int = 120) -> Any:
+    """A kernel for one notebook, started now in ``cwd``, that has imported ``modules`` (:mod:`salesbook.warm`).
+
+    Started in the calling thread's event loop, where papermill (nbclient) then runs the notebook
+    on it; the caller shuts it down. ``SALESBOOK_REPORT`` is set in its environment.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    async def start() -> AsyncKernelManager:
+        km = AsyncKernelManager(kernel_name=kernel)
+        # as nbclient starts its kernels: no history database shared by the kernels running side by side
+        await km.start_kernel(cwd=str(cwd), env={**os.environ, "SALESBOOK_REPORT": "1"},
+                              extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=timeout)
+            # silent: no output, no history, no execution count; binds no name in the notebook's namespace
+            msg_id = kc.execute(f"__import__('salesbook.warm', fromlist=['warm']).warm({modules!r})",
+                                silent=True, store_history=False, allow_stdin=False)
+            while (await kc.get_shell_msg(timeout=timeout))["parent_header"].get("msg_id") != msg_id:
+                pass
+        except BaseException:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+            raise
+        kc.stop_channels()
+        return km
+
+    return run_sync(start)()
+
+
+def _ask_to_stop(km: Any) -> None:
+    """Ask the kernel to shut down without waiting for it: its thread moves on to the next notebook."""
+    from jupyter_core.utils import run_sync
+    try:
+        run_sync(km.request_shutdown)()
+    except Exception:  # noqa: BLE001 - already gone; _stop_kernel makes sure
+        pass
+
+
+def _stop_kernel(km: Any) -> None:
+    """Wait for a kernel asked to stop (killed if it has not after ``shutdown_wait_time``), remove its files."""
+    from jupyter_core.utils import run_sync
+    try:
+        run_sync(km.finish_shutdown)()
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _longest_first(names: list[str], out: Path, run_name: str) -> list[str]:
+    """The order to start the tasks in: longest first, by the previous run's times (fewer idle cores at the
+    end); the given order without one. Tasks the previous run did not time come first."""
+    from .summary import previous_run
+    prev = previous_run(out, run_name)
+    took: dict[str, float] = {}
+    if prev is not None:
+        try:
+            took = json.loads((prev / "run.json").read_text(encoding="utf-8")).get("seconds") or {}
+        except (OSError, ValueError):
+            took = {}
+    return sorted(names, key=lambda name: -float(took.get(name, float("inf"))))
+
+
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
@@ -216,8 +287,10 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     run_name
         Folder name of the run; default: the current date and time.
     jobs
-        Notebooks executed at the same time, each in its own kernel (each holds the cube in memory);
-        the pages are rendered in order as they finish. ``1``: one after another.
+        Notebooks executed at the same time, each in its own kernel (each holds the cube in memory),
+        longest first by the previous run's times; the first kernels start, and import what their
+        notebooks import, while the cube is built. Pages are rendered as notebooks finish and listed in
+        the plan's order. ``1``: one after another.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -240,46 +313,75 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     plan = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
                                     "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}, parameters)
 
-    t0 = time.perf_counter()
-    log(f"loading {source}")
-    cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
-    seconds = dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
-
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".tmp-{run_name}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     (tmp / "notebooks").mkdir()
-    entries: list[tuple[str, str]] = []
-    reports: list[Path] = []
+    pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
     old_env = os.environ.get("SALESBOOK_REPORT")
     os.environ["SALESBOOK_REPORT"] = "1"
     from tqdm.auto import tqdm
     bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
+    seconds: dict[str, float] = {}
+    cube_ready, cube_failed = threading.Event(), threading.Event()
+    kernels: list[Any] = []
 
     def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
-        log(f"[{i}/{len(plan)}] {nb_path.stem}")
-        t1 = time.perf_counter()
-        nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
-                                        kernel_name=kernel, progress_bar=False, cwd=str(tmp),
-                                        execution_timeout=timeout)
-        return nb, time.perf_counter() - t1
+        # the kernel starts and imports what the notebook imports while the cube is still being built
+        source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
+        km = _warm_kernel(kernel, tmp, imported_modules(source_cells))
+        kernels.append(km)
+        try:
+            cube_ready.wait()
+            if cube_failed.is_set():
+                raise RunError("the cube was not built")
+            log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
+            t1 = time.perf_counter()
+            nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
+                                            kernel_name=kernel, progress_bar=False, cwd=str(tmp),
+                                            execution_timeout=timeout, km=km)
+            return nb, time.perf_counter() - t1
+        finally:
+            _ask_to_stop(km)  # waited for once every notebook ran
 
     from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
 
     def summary() -> tuple[dict[str, Any], pd.DataFrame]:
+        cube_ready.wait()
+        if cube_failed.is_set():
+            raise RunError("the cube was not built")
         t1 = time.perf_counter()
         result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
         seconds["summary"] = time.perf_counter() - t1
         return result
 
-    # notebooks run ``jobs`` at a time, each in its own kernel; their pages are rendered here, in order.
-    # The summary (from the cube, in this process) is queued after them: it runs while the last ones finish
+    # notebooks run ``jobs`` at a time, each in its own kernel, and the summary (from the cube, in this
+    # process) among them, longest first; the first kernels start (and import) while this thread builds the
+    # cube. Pages are rendered here as notebooks finish
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
     try:
-        futures = [pool.submit(execute, i, nb_path, params) for i, (nb_path, params) in enumerate(plan, 1)]
-        summarised = pool.submit(summary)
-        for (nb_path, params), future in zip(plan, futures):
+        position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
+        futures = {}
+        started = _longest_first(list(position) + ["summary"], out, run_name)
+        for name in started:
+            if name == "summary":
+                summarised = pool.submit(summary)
+            else:
+                futures[pool.submit(execute, position[name], *plan[position[name]])] = position[name]
+        t0 = time.perf_counter()
+        log(f"loading {source}")
+        try:
+            cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
+        except BaseException:
+            cube_failed.set()
+            raise
+        finally:
+            cube_ready.set()
+        seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
+        for future in as_completed(futures):
+            i = futures[future]
+            nb_path, params = plan[i]
             bar.set_postfix_str(nb_path.stem)
             try:
                 nb, seconds[nb_path.stem] = future.result()
@@ -294,8 +396,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             page = tmp / f"{nb_path.stem}.html"
             page.write_text(render_html(nb, lang, params), encoding="utf-8")
             seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
-            reports.append(page)
-            entries.append((_title_of(nb, nb_path.stem), page.name))
+            pages[i] = (_title_of(nb, nb_path.stem), page.name)
             bar.update(1)
         log("summary")
         figures, categories = summarised.result()
@@ -303,7 +404,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
         log(f"FAILED: {exc}")
         bar.close()
-        if tmp.exists():  # the partial output, with its log, kept aside; the last good report untouched
+        if not cube_ready.is_set() or cube_failed.is_set():  # nothing ran: no partial output to keep
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():  # the partial output, with its log, kept aside; the last good report untouched
             (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
             failed = out / f".failed-{run_name}"
             shutil.rmtree(failed, ignore_errors=True)
@@ -311,11 +414,15 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         raise
     finally:
         pool.shutdown(wait=True)
+        for km in kernels:
+            _stop_kernel(km)
         bar.close()
         if old_env is None:
             os.environ.pop("SALESBOOK_REPORT", None)
         else:
             os.environ["SALESBOOK_REPORT"] = old_env
+    entries = [pages[i] for i in sorted(pages)]
+    reports = [tmp / page for _, page in entries]
 
     prev = previous_run(out, run_name)
     changes = None
@@ -326,7 +433,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         changes["previous_run"] = prev.name
     finished = _dt.datetime.now()
     info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
-            "notebooks": {p.stem: prm for p, prm in plan}, "seconds": {k: round(v, 2) for k, v in seconds.items()},
+            "notebooks": {p.stem: prm for p, prm in plan}, "started": started,
+            "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
             "argv": sys.argv, "config": config or {}}
     (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")

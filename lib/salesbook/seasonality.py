@@ -28,6 +28,9 @@ __all__ = ["SeasonalProfile", "seasonal_profile", "centred_moving_average", "adj
            "working_days", "weekday_profile", "is_daily", "company_series", "category_series", "workday_adjusted",
            "date_list", "complete_series", "MIN_MONTHS"]
 
+#: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
+DEFERRED = ("statsmodels.tsa.seasonal", "statsmodels.regression.linear_model")
+
 MIN_MONTHS = 24  #: two full years: fewer and indices are not estimated
 
 
@@ -133,13 +136,14 @@ def trend_fit(sa: pd.Series, months: int = 36) -> dict[str, float]:
     Returns ``slope_per_year`` as a share of the mean level, its 95 % confidence
     interval (``low``, ``high``), ``p_value`` and the fitted ``start`` and ``end`` values.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # statsmodels.api would import all of statsmodels
+    from statsmodels.tools.tools import add_constant
     tail = sa.dropna().iloc[-months:]
     if len(tail) < 6:
         return {"slope_per_year": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan,
                 "start": np.nan, "end": np.nan, "months": len(tail)}
     x = np.arange(len(tail), dtype=float)
-    fit = sm.OLS(tail.to_numpy(), sm.add_constant(x)).fit()
+    fit = OLS(tail.to_numpy(), add_constant(x)).fit()
     level = tail.mean()
     lo, hi = fit.conf_int(0.05)[1]
     return {"slope_per_year": fit.params[1] * 12 / level, "low": lo * 12 / level, "high": hi * 12 / level,

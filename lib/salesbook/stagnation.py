@@ -22,6 +22,9 @@ __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "y
            "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
            "productivity", "Symptom", "diagnose", "memo"]
 
+#: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
+DEFERRED = ("scipy.stats",)
+
 BRIDGE_PARTS = ("new", "reactivated", "growth", "decline", "lost")
 
 

@@ -32,7 +32,7 @@ import pandera.ibis as pa
 
 from .errors import DataError, Problem
 from .load_report import EXAMPLES, REASONS, LoadReport, ReportLine
-from .mapping import CANONICAL, NUMERIC
+from .mapping import CANONICAL, NUMERIC, REQUIRED
 
 __all__ = ["LoadReport", "ReportLine", "clean_lines", "SALES_SCHEMA", "check_schema", "REASONS"]
 
@@ -53,9 +53,12 @@ SALES_SCHEMA = pa.DataFrameSchema(
 
 
 def check_schema(table: ibis.Table, where: str) -> ibis.Table:
-    """Check the clean table against :data:`SALES_SCHEMA` (pandera, in the engine)."""
+    """Check the clean table against :data:`SALES_SCHEMA` (pandera, in the engine): every canonical column,
+    or those it keeps (``load_sales(columns=...)``), each of its type."""
+    schema = SALES_SCHEMA if set(table.columns) >= set(SALES_SCHEMA.columns) else \
+        SALES_SCHEMA.select_columns([c for c in SALES_SCHEMA.columns if c in table.columns or c in REQUIRED])
     try:
-        return SALES_SCHEMA.validate(table, lazy=True)
+        return schema.validate(table, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:  # type: ignore[attr-defined]
         cases = getattr(exc, "failure_cases", None)
         problems = []
@@ -204,8 +207,10 @@ def clean_lines(
         if n_dup:
             report.lines.append(ReportLine("duplicate", n_dup, "dropped", round(passed_amt - float(st["amt"] or 0), 2)))
     else:
-        t = stage(t)
-        counted = t.group_by(keys).aggregate(_n=t.count(), _amt=t.amount.sum())
+        every, t = t, stage(t)
+        # over every canonical column: the staged lines when they keep them all, else the lines before staging
+        src = t if set(keys) <= set(t.columns) else every
+        counted = src.group_by(keys).aggregate(_n=src.count(), _amt=src.amount.sum())
         st = counted.aggregate(n=(counted._n - 1).sum(),
                                amt=(counted._amt - counted._amt / counted._n).sum()).to_pyarrow().to_pylist()[0]
         n_dup = int(st["n"] or 0)
@@ -230,8 +235,9 @@ def clean_lines(
 
     if "_row" in t.columns:
         t = t.drop("_row")
-    if list(t.columns) != keys:
-        t = t.select(*keys)
+    kept = [k for k in keys if k in t.columns]  # the staged lines may keep fewer columns (load_sales(columns=))
+    if list(t.columns) != kept:
+        t = t.select(*kept)
     summary = t.aggregate(n=t.count(), rev=t.amount.sum(), first=t.date.min(), last=t.date.max(),
                           clients=t.client_id.nunique()).to_pyarrow().to_pylist()[0]
     report.rows_kept = int(summary["n"] or 0)
