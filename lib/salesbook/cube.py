@@ -68,6 +68,8 @@ class Cube:
     clients: pd.DataFrame
     report: LoadReport
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the cache folder it was read from or saved to (None: built in memory); analyses keep results there
+    folder: Path | None = None
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -115,7 +117,7 @@ class Cube:
         frames = {name: _typed(pd.read_parquet(folder / f"{name}.parquet")) for name in TABLES}
         report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(**frames, report=report, meta=meta)
+        return cls(**frames, report=report, meta=meta, folder=folder)
 
 
 #: the canonical columns the cube reads (cube_expressions); get_cube's staged clean lines keep only these
@@ -301,6 +303,7 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
+        cube.folder = target
     except OSError:  # a cache that cannot be written only costs time
         shutil.rmtree(tmp, ignore_errors=True)
     cube.meta["seconds"] = seconds  # of this build; not in the cache, so a cached cube carries none

@@ -12,6 +12,7 @@ raises :class:`RunError` naming the notebook and the cell.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import json
 import os
@@ -31,12 +32,14 @@ import pandas as pd
 from . import __version__, paths
 from .errors import ParameterError
 from .i18n import t
-from .warm import imported_modules
+from .warm import imported_modules, warm
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
            "check_parameters", "plan_parameters", "resolve_as_of"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: the modules the run's summary (this process) imports; their DEFERRED libraries are imported ahead too
+SUMMARY_IMPORTS = ("salesbook.segments", "salesbook.stagnation", "salesbook.overview", "salesbook.forecast")
 #: parameters every workbook takes; the runner passes them to each notebook that declares them
 COMMON = ("source", "mapping", "as_of", "lang")
 
@@ -132,10 +135,31 @@ def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_markdown_cell(body)
 
 
-def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None) -> str:
-    """HTML of an executed notebook: no code, no prompts, plotly.js once, offline."""
+@functools.lru_cache(maxsize=4)
+def _exporter(lang: str) -> Any:
+    """The HTML exporter of a language, made once: it compiles its templates on first use (0.26 s a page)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
+                                 remove_input_tags={"remove_input"}, enabled=True)
+    exporter.register_preprocessor(tags, enabled=True)
+    return exporter
+
+
+_RENDERING = threading.Lock()  # one page at a time through the shared exporter
+
+
+def _warm_runner(lang: str) -> None:
+    """Import what the summary imports and compile the exporter's templates (an empty page)."""
+    warm(SUMMARY_IMPORTS)
+    render_html(nbformat.v4.new_notebook(), lang)
+
+
+def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None) -> str:
+    """HTML of an executed notebook: no code, no prompts, plotly.js once, offline."""
     from plotly.offline import get_plotlyjs
 
     nb = nbformat.from_dict(nb)
@@ -143,17 +167,13 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
         at = next((i + 1 for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
                    if o.get("data", {}).get("text/markdown", "").startswith("# ")), 0)
         nb.cells.insert(at, _params_cell(parameters, lang))
-    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
-                                 remove_input_tags={"remove_input"}, enabled=True)
-    exporter.register_preprocessor(tags, enabled=True)
     uses_plotly = any("application/vnd.plotly.v1+json" in out.get("data", {})
                       for cell in nb.cells for out in cell.get("outputs", []))
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     resources = {"plotly_js": get_plotlyjs() if uses_plotly else "",
                  "footer": t("run.generated", lang, when=when, version=__version__)}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    with _RENDERING:
+        body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -360,6 +380,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     # process) among them, longest first; the first kernels start (and import) while this thread builds the
     # cube. Pages are rendered here as notebooks finish
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
+    # what the summary imports (statsmodels, scipy: 3 s) and the HTML exporter's templates, made ready while
+    # the engine builds the cube
+    threading.Thread(target=_warm_runner, args=(lang,), name="salesbook-warm", daemon=True).start()
     try:
         position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
         futures = {}

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .cube import Cube, median_gaps
 from .i18n import t
+from .memo import per_cube
 
 __all__ = ["window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
@@ -233,6 +234,7 @@ def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: in
     return out
 
 
+@per_cube
 def classify_clients(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rules: Rules = Rules(),
                      lang: str = "en", features: "tuple[pd.DataFrame, pd.DataFrame] | None" = None) -> pd.DataFrame:
     """The nine categories at ``as_of``, first matching rule wins, each with its reason.
@@ -442,6 +444,7 @@ class Segmentation:
     rfm: pd.DataFrame
 
 
+@per_cube
 def segment(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rules: Rules = Rules(), lang: str = "en",
             x: float = 0.5, y: float = 1.0, measure: str = "revenue", rfm_window_months: int = 24) -> Segmentation:
     """Everything the segmentation workbook shows at ``as_of``; the window's figures are computed once.

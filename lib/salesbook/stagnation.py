@@ -15,6 +15,7 @@ import pandas as pd
 
 from .cube import Cube
 from .i18n import t
+from .memo import per_cube
 from .seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
 from .segments import window_start
 
@@ -258,6 +259,7 @@ def penetration(cube: Cube, months: int = 12) -> pd.Series:
     return share.sort_values(ascending=False).rename("penetration")
 
 
+@per_cube
 def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3) -> pd.DataFrame:
     """Clients that lack a category similar clients buy, per manager.
 
@@ -361,6 +363,7 @@ def _slope(y: pd.Series) -> float:
     return float(np.polyfit(x, y.to_numpy(dtype=float), 1)[0] / y.mean())
 
 
+@per_cube
 def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
     """The structured finding: the verdict and each symptom with its evidence and severity."""
     flat = flatness(cube, months)

@@ -1,0 +1,72 @@
+"""Analyses kept beside the cached cube (salesbook.memo): the same result, computed once, never stale."""
+
+import functools
+
+import pandas as pd
+import pytest
+
+import salesbook as sb
+from salesbook import memo, segments as sg, stagnation as st
+
+
+@pytest.fixture
+def cached(tmp_path):
+    cube = sb.get_cube("sample", cache_dir=tmp_path)
+    assert cube.folder is not None and cube.folder.parent == tmp_path / "cubes"
+    return cube
+
+
+def _calls(monkeypatch, module, name):
+    """Count the calls that reach the function's body (the memo wraps it as __wrapped__)."""
+    counted = {"n": 0}
+    inner = getattr(module, name).__wrapped__
+
+    @functools.wraps(inner)  # the same signature, so the same key
+    def body(*args, **kwargs):
+        counted["n"] += 1
+        return inner(*args, **kwargs)
+    monkeypatch.setattr(module, name, memo.per_cube(body))
+    return counted
+
+
+def test_a_second_call_and_another_process_read_the_result_kept_beside_the_cube(cached, monkeypatch):
+    first = sg.segment(cached, cached.as_of, lang="ru")
+    again = sg.segment(sb.get_cube("sample", cache_dir=cached.folder.parents[1]), cached.as_of, lang="ru")
+    pd.testing.assert_frame_equal(again.classes, first.classes)
+    pd.testing.assert_frame_equal(again.rfm, first.rfm)
+    assert again.classes is not first.classes  # a copy each: callers may change it
+    assert len(list((cached.folder / "memo").glob("segment-*.pkl"))) == 1
+    n = _calls(monkeypatch, st, "diagnose")
+    a = st.diagnose(cached, 24)
+    b = st.diagnose(cached, 24)
+    assert n["n"] == 1 and a["verdict"] == b["verdict"]
+    assert [s.severity for s in a["symptoms"]] == [s.severity for s in b["symptoms"]]
+
+
+def test_another_argument_or_another_code_is_computed_again(cached, monkeypatch):
+    n = _calls(monkeypatch, st, "whitespace")
+    st.whitespace(cached, 12)
+    st.whitespace(cached, 12, 0.25)  # the default, named: the same call
+    assert n["n"] == 1
+    st.whitespace(cached, 6)
+    assert n["n"] == 2
+    monkeypatch.setattr(memo, "code_digest", lambda: "another salesbook")
+    st.whitespace(cached, 12)
+    assert n["n"] == 3
+
+
+def test_a_cube_in_memory_or_an_argument_without_a_stable_form_is_not_kept(cached, monkeypatch):
+    n = _calls(monkeypatch, sg, "classify_clients")
+    uncached = sb.get_cube("sample", cache=False)
+    assert uncached.folder is None
+    sg.classify_clients(uncached)
+    sg.classify_clients(uncached)
+    assert n["n"] == 2
+    features = sg.features_at(cached, cached.as_of)
+    sg.classify_clients(cached, cached.as_of, features=features)
+    sg.classify_clients(cached, cached.as_of, features=features)
+    assert n["n"] == 4 and not (cached.folder / "memo").exists()
+    with pytest.raises(TypeError):
+        memo._stable(pd.DataFrame())
+    assert memo._stable(sg.Rules()) == memo._stable(sg.Rules())
+    assert memo._stable(sg.Rules(new_months=3)) != memo._stable(sg.Rules())
