@@ -8,9 +8,12 @@ For each size, in a fresh process and with an empty cube cache:
    20,000 clients, 60 managers, 12 categories, 2 % returns) into ``benchmarks/data/``;
 2. the whole suite runs as ``salesbook run`` runs it (``runner.run``: load and validate, cube,
    the six workbooks ``--jobs`` at a time in their own kernels, an HTML page each, the summary),
-   while a sampler reads the memory (RSS) of this process and of every kernel every 0.1 s;
+   while a sampler reads the memory (RSS) of this process and of every kernel every 0.1 s. The
+   sizes' runs share one reports folder, as a scheduled run's do: each run starts its workbooks
+   longest first by the previous run's times (the first size's run, with none, in their order);
 3. the cube's aggregates are computed again by hand-written DuckDB SQL (``cube_benchmark.HAND_SQL``)
-   from the same clean lines, in a separate process: the floor the cube is measured against.
+   from the same clean lines held in DuckDB's memory, as the cube reads them, in a separate
+   process: the floor the cube is measured against.
 
 Prints one table per size (seconds and peak MB per stage) and the growth from size to size,
 with the machine's core count. ``--json FILE`` also writes the figures.
