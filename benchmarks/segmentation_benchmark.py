@@ -33,6 +33,7 @@ def best(fn, n: int = 3) -> float:
 
 
 def report(name: str, cube: sb.Cube) -> None:
+    cube = replace(cube, folder=None)  # the computations themselves, not the results kept beside the cache
     print(f"{name}: {cube.clients.shape[0]:,} clients, {cube.client_month.month.nunique()} months, "
           f"{len(cube.client_day):,} client-days; {os.cpu_count()} cores")
     classes = sg.classify_clients(cube)
