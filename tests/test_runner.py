@@ -128,8 +128,12 @@ def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(
     from jupyter_client import BlockingKernelClient
 
     from salesbook.runner import _ask_to_stop, _stop_kernel, _warm_kernel
-    km = _warm_kernel("python3", tmp_path, ["salesbook.seasonality", "salesbook.display.fmt_pct", "no_such_module"])
+    import tempfile
+    sockets = Path(tempfile.mkdtemp(prefix="sb-"))  # as the runner does: Unix sockets, no TCP port
+    km = _warm_kernel("python3", tmp_path, ["salesbook.seasonality", "salesbook.display.fmt_pct", "no_such_module"],
+                      sockets=sockets)
     try:
+        assert km.get_connection_info()["transport"] == "ipc"
         kc = BlockingKernelClient()
         kc.load_connection_info(km.get_connection_info())
         kc.start_channels()
@@ -144,6 +148,8 @@ def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(
     finally:
         _ask_to_stop(km)
         _stop_kernel(km)
+        assert not list(sockets.iterdir())  # its socket files removed
+        sockets.rmdir()
     assert reply["content"]["status"] == "ok" and reply["content"]["execution_count"] == 1
     assert "".join(out).strip() == (f"['salesbook.seasonality', 'statsmodels.regression.linear_model', "
                                     f"'statsmodels.tsa.seasonal'] [] {tmp_path} 1")
