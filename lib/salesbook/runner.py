@@ -154,10 +154,12 @@ def _exporter(lang: str) -> Any:
 _RENDERING = threading.Lock()  # one page at a time through the shared exporter
 
 
-def _warm_runner(lang: str) -> None:
-    """Import what the summary imports and compile the exporter's templates (an empty page)."""
-    warm(SUMMARY_IMPORTS)
+def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
+    """Compile the exporter's templates (an empty page), then, once the cube is built and the engine's
+    memory released (at 10M lines the peak is the engine's), import what the summary imports."""
     render_html(nbformat.v4.new_notebook(), lang)
+    cube_ready.wait()
+    warm(SUMMARY_IMPORTS)
 
 
 def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None) -> str:
@@ -390,9 +392,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     # process) among them, longest first; the first kernels start (and import) while this thread builds the
     # cube. Pages are rendered here as notebooks finish
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
-    # what the summary imports (statsmodels, scipy: 3 s) and the HTML exporter's templates, made ready while
-    # the engine builds the cube
-    threading.Thread(target=_warm_runner, args=(lang,), name="salesbook-warm", daemon=True).start()
+    # the HTML exporter's templates, and what the summary imports (statsmodels, scipy: 3 s), made ready aside
+    threading.Thread(target=_warm_runner, args=(lang, cube_ready), name="salesbook-warm", daemon=True).start()
     try:
         position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
         futures = {}
