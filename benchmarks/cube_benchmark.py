@@ -87,6 +87,18 @@ HAND_SQL = {
 }
 
 
+def write_clean_lines(source: str, clean: str):
+    """The clean lines as get_cube loads them (in memory, with the cube's columns), then written to the Parquet
+    file ``clean`` to hand them to another process; returns the Sales and the seconds of the load alone."""
+    import salesbook as sb
+    from salesbook.cube import COLUMNS
+    t0 = time.perf_counter()
+    sales = sb.load_sales(source, stage=True, columns=COLUMNS)
+    seconds = time.perf_counter() - t0
+    sales.table.to_parquet(clean)
+    return sales, seconds
+
+
 def clean_lines_table(con, clean: str, name: str = "lines") -> str:
     """The clean lines at ``clean`` (Parquet) as a DuckDB table in memory, as get_cube holds them before it
     aggregates (not timed: the load's work); returns its name."""
@@ -111,16 +123,12 @@ def stage(name: str, path: str) -> dict:
     """One stage, timed on its work only (imports and the hand-over between processes are not counted)."""
     import duckdb
     import salesbook as sb
-    from salesbook.cube import COLUMNS
     from salesbook.load import Sales, connect
     from salesbook.load_report import LoadReport
     clean = path.replace(".parquet", ".clean.parquet")
     extra: dict = {}
-    if name == "load":  # as get_cube loads: the clean lines computed once, in memory, with the cube's columns
-        t0 = time.perf_counter()
-        s = sb.load_sales(path, stage=True, columns=COLUMNS)
-        seconds = time.perf_counter() - t0
-        s.table.to_parquet(clean)  # handed to the next stages (not timed)
+    if name == "load":  # timed as get_cube loads; the Parquet file for the next stages is not
+        s, seconds = write_clean_lines(path, clean)
         (Path(path).parent / "report.json").write_text(s.report.to_json(), encoding="utf-8")
         extra = {"kept": s.report.rows_kept, "read": s.report.rows_read}
     elif name == "cube":  # what get_cube does after loading: the cube from the clean lines held in memory

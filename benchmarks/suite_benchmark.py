@@ -100,10 +100,10 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
     for name, pid in zip(notebooks, kernels):
         rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": sampler.child_peak(pid) / MB})
         rows.append({"stage": f"{name} HTML page", "seconds": sec[f"{name} html"], "peak_mb": None})
-    # the summary runs in the runner while the last notebooks finish; "summary" is logged once every page is
+    # the summary runs in the runner, a task among the notebooks; "summary" is logged once every page is
     # written, when the runner waits for it: what follows is the wait, the index and the files
     summary_at = next(t for t, msg in events if msg == "summary")
-    rows.append({"stage": "summary (beside the last notebooks)", "seconds": sec["summary"], "peak_mb": None})
+    rows.append({"stage": "summary (in the runner, among the notebooks)", "seconds": sec["summary"], "peak_mb": None})
     rows.append({"stage": "rest of the summary, index, files", "seconds": t0 + wall - summary_at,
                  "peak_mb": sampler.own_peak(summary_at, t0 + wall) / MB})
     rows.append({"stage": "notebooks phase (wall, {} at a time)".format(jobs),
@@ -114,11 +114,10 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
 
 
 def clean_lines(source: Path, clean: Path) -> dict:
-    """The clean lines as salesbook's load computes them (with the cube's columns), written to ``clean``
-    for the floor (call in a fresh process: the floor's memory is then its own)."""
-    import salesbook as sb
-    from salesbook.cube import COLUMNS
-    sb.load_sales(source, stage=True, columns=COLUMNS).table.to_parquet(str(clean))
+    """The clean lines for the floor, written to ``clean`` (call in a fresh process: the floor's memory is
+    then its own)."""
+    from cube_benchmark import write_clean_lines
+    write_clean_lines(str(source), str(clean))
     return {"clean": str(clean)}
 
 

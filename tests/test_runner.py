@@ -158,13 +158,13 @@ def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(
 
 def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
     from salesbook.runner import _longest_first
-    from salesbook.summary import SUMMARY_FILE
+    from salesbook.summary import SUMMARY_FILE, previous_run
     names = ["00_a", "01_b", "02_c", "summary"]
-    assert _longest_first(names, tmp_path, "now") == names  # no previous run: as given
+    assert _longest_first(names, previous_run(tmp_path, "now")) == names  # no previous run: as given
     prev = tmp_path / "before"
     prev.mkdir()
     (prev / SUMMARY_FILE).write_text("{}")
     (prev / "run.json").write_text(json.dumps({"finished": "2026-01-01T00:00:00",
                                                "seconds": {"00_a": 1.0, "01_b": 9.0, "summary": 4.0}}))
     # 02_c was not timed (a new notebook): first; then the longest
-    assert _longest_first(names, tmp_path, "now") == ["02_c", "01_b", "summary", "00_a"]
+    assert _longest_first(names, previous_run(tmp_path, "now")) == ["02_c", "01_b", "summary", "00_a"]

@@ -585,7 +585,8 @@ def load_sales(
     report.rows_read = sum(len(v) for v in parse_drops.values()) + len(total_rows)
     staged: dict[str, Any] = {}
 
-    dropped = [] if columns is None else [c for c in CANONICAL if c not in set(columns) | set(REQUIRED)]
+    wanted = set(CANONICAL) if columns is None else set(columns) | set(REQUIRED)
+    dropped = [c for c in CANONICAL if c not in wanted]
 
     def keep(lines: ibis.Table) -> ibis.Table:
         """The lines that passed the checks, computed once: in the engine's cache, or in a Parquet file."""

@@ -285,11 +285,9 @@ def _stop_kernel(km: Any) -> None:
         pass
 
 
-def _longest_first(names: list[str], out: Path, run_name: str) -> list[str]:
-    """The order to start the tasks in: longest first, by the previous run's times (fewer idle cores at the
-    end); the given order without one. Tasks the previous run did not time come first."""
-    from .summary import previous_run
-    prev = previous_run(out, run_name)
+def _longest_first(names: list[str], prev: Path | None) -> list[str]:
+    """The order to start the tasks in: longest first, by the times of the previous run ``prev`` (fewer idle
+    cores at the end); the given order without one. Tasks the previous run did not time come first."""
     took: dict[str, float] = {}
     if prev is not None:
         try:
@@ -359,15 +357,18 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     kernels: list[Any] = []
     sockets = Path(tempfile.mkdtemp(prefix="salesbook-kernels-"))  # short: a Unix socket path has 107 bytes
 
+    def wait_for_cube() -> None:
+        cube_ready.wait()
+        if cube_failed.is_set():
+            raise RunError("the cube was not built")
+
     def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
         # the kernel starts and imports what the notebook imports while the cube is still being built
         source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
         km = _warm_kernel(kernel, tmp, imported_modules(source_cells), sockets=sockets)
         kernels.append(km)
         try:
-            cube_ready.wait()
-            if cube_failed.is_set():
-                raise RunError("the cube was not built")
+            wait_for_cube()
             log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
             t1 = time.perf_counter()
             nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
@@ -378,11 +379,10 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             _ask_to_stop(km)  # waited for once every notebook ran
 
     from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
+    prev = previous_run(out, run_name)  # its times order this run's tasks; its figures are compared at the end
 
     def summary() -> tuple[dict[str, Any], pd.DataFrame]:
-        cube_ready.wait()
-        if cube_failed.is_set():
-            raise RunError("the cube was not built")
+        wait_for_cube()
         t1 = time.perf_counter()
         result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
         seconds["summary"] = time.perf_counter() - t1
@@ -397,7 +397,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     try:
         position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
         futures = {}
-        started = _longest_first(list(position) + ["summary"], out, run_name)
+        started = _longest_first(list(position) + ["summary"], prev)
         for name in started:
             if name == "summary":
                 summarised = pool.submit(summary)
@@ -405,13 +405,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                 futures[pool.submit(execute, position[name], *plan[position[name]])] = position[name]
         t0 = time.perf_counter()
         log(f"loading {source}")
-        try:
-            cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
-        except BaseException:
-            cube_failed.set()
-            raise
-        finally:
-            cube_ready.set()
+        cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
+        cube_ready.set()
         seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
         for future in as_completed(futures):
             i = futures[future]
@@ -435,10 +430,13 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log("summary")
         figures, categories = summarised.result()
     except BaseException as exc:
+        if not cube_ready.is_set():  # the tasks waiting for the cube give up
+            cube_failed.set()
+            cube_ready.set()
         pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
         log(f"FAILED: {exc}")
         bar.close()
-        if not cube_ready.is_set() or cube_failed.is_set():  # nothing ran: no partial output to keep
+        if cube_failed.is_set():  # nothing ran: no partial output to keep
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():  # the partial output, with its log, kept aside; the last good report untouched
             (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -459,7 +457,6 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     entries = [pages[i] for i in sorted(pages)]
     reports = [tmp / page for _, page in entries]
 
-    prev = previous_run(out, run_name)
     changes = None
     if prev is not None:
         prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
