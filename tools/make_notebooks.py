@@ -44,10 +44,14 @@ examples: int = 5  # example line numbers shown per reason a line was set aside 
 from salesbook import overview as ov
 
 nb.title("nb.00.title")'''),
+        code('''profile = cube.profile
+nb.section("profile.title")
+for sentence in profile.sentences(lang):
+    nb.say_text(sentence)'''),
         code('''r = cube.report
 nb.section("overview.loaded")
-nb.say("overview.loaded_text", read=f"{r.rows_read:,}", source=r.source, kept=f"{r.rows_kept:,}",
-       dropped=f"{r.rows_dropped:,}")
+nb.say("overview.loaded_text", read=nb.int(r.rows_read), source=r.source, kept=nb.int(r.rows_kept),
+       dropped=nb.int(r.rows_dropped))
 if r.lines:
     nb.table(r.to_frame(lang, examples))
 else:
@@ -57,16 +61,15 @@ nb.table(ov.key_figures(cube, lang))'''),
         code('''monthly = ov.monthly_turnover(cube)
 last12, prev12 = ov.window_totals(cube)
 nb.section("overview.monthly")
-nb.say("overview.monthly_text", last12=sb.display.fmt_money(last12, lang), prev12=sb.display.fmt_money(prev12, lang),
-       change=sb.display.fmt_pct(last12 / prev12 - 1, lang, signed=True) if prev12 else "–")
-partial = ov.partial_last_month(cube)
-if partial:
-    nb.say("overview.partial_month", month=nb.months([partial[0]])[0], day=partial[1])
+if prev12:
+    nb.say("overview.monthly_text", last12=nb.money(last12), prev12=nb.money(prev12),
+           change=nb.pct(last12 / prev12 - 1, signed=True))
+else:
+    nb.say("overview.no_comparison", last12=nb.money(last12))
+    nb.say_text(profile.lacks("bridge", lang) or "")
 nb.chart(ov.monthly_chart(monthly, lang))'''),
-        code('''yearly = ov.yearly_turnover(cube).rename(columns={"year": nb.t("col.year"), "revenue": nb.t("col.revenue"),
-                                                    "clients": nb.t("col.clients")})
-nb.section("overview.by_year")
-nb.table(yearly.drop(columns="months"), formats={nb.t("col.year"): str})'''),
+        code('''nb.section("overview.by_year")
+nb.table(ov.yearly_view(ov.yearly_turnover(cube), lang))'''),
     ],
 }
 
@@ -119,6 +122,7 @@ classes, abc, scores = seg.classes, seg.abc, seg.rfm
 summary = sg.category_summary(classes)
 target = classes[classes.target]
 nb.section("seg.categories")
+nb.say_text(sg.history_note(cube, rules, lang))
 nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
        target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
        sleeping=int(summary.loc["sleeping", "clients"]))
@@ -126,7 +130,10 @@ nb.table(sv.category_table(summary, lang), formats={nb.t("seg.col.clients_share"
                                                     nb.t("seg.col.revenue_share"): lambda v: fmt_pct(v, lang)})
 nb.chart(sv.category_chart(summary, lang))'''),
     code('''nb.section("seg.by_manager")
-nb.table(sv.category_by_manager(classes, lang))
+if cube.profile.has_manager:
+    nb.table(sv.category_by_manager(classes, lang))
+else:
+    nb.say_text(cube.profile.lacks("manager", lang))
 nb.section("seg.examples")
 nb.table(sg.explained(classes.sort_values("revenue", ascending=False).head(15), lang))'''),
     code('''counts, shares = sg.abc_matrix(abc)
@@ -141,24 +148,33 @@ nb.chart(sv.pareto_chart(abc, lang))'''),
 nb.say("seg.rfm_text", window=rfm_window_months)
 nb.chart(sv.rfm_chart(scores, lang))'''),
     code('''from_date = pd.Timestamp(compare_to) if compare_to else as_of_date - pd.DateOffset(months=12)
-matrix, moves = sg.migration(cube, from_date, as_of_date, rules)
-changed = moves[moves["from"] != moves["to"]]
 nb.section("seg.migration")
-nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
-       to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
-nb.chart(sv.migration_chart(matrix, lang))
-nb.links([sg.export_migration(matrix, moves, exports, lang)])
-nb.section("seg.moves_to_sleep")
-nb.table(sg.moves_view(changed[changed["to"] == "sleeping"].sort_values("revenue", ascending=False).head(20), lang))'''),
+why = sg.migration_lacks(cube, from_date, rules, lang)
+if why:
+    nb.say_text(why)
+else:
+    matrix, moves = sg.migration(cube, from_date, as_of_date, rules)
+    changed = moves[moves["from"] != moves["to"]]
+    nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
+           to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
+    nb.chart(sv.migration_chart(matrix, lang))
+    nb.links([sg.export_migration(matrix, moves, exports, lang)])
+    to_sleep = changed[changed["to"] == "sleeping"]
+    if len(to_sleep):
+        nb.section("seg.moves_to_sleep")
+        nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False).head(20), lang))'''),
     code('''sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
 files = sg.export_reactivation(sleepers, exports, lang)
 nb.section("seg.reactivation")
-nb.say("seg.reactivation_text", n=len(sleepers), months=max_months_asleep,
-       revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
-nb.links(files)
-nb.table(sg.reactivation_summary(sleepers, lang))
-nb.section("seg.reactivation_top")
-nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False).head(20), lang))'''),
+if len(sleepers):
+    nb.say("seg.reactivation_text", n=nb.int(len(sleepers)), months=max_months_asleep,
+           revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
+    nb.links(files)
+    nb.table(sg.reactivation_summary(sleepers, lang))
+    nb.section("seg.reactivation_top")
+    nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False).head(20), lang))
+else:
+    nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)'''),
     code('''if interactive and not sb.in_report():
     nb.section("seg.explore")
     sb.explore.segmentation_explorer(cube, rules, as_of_date, lang, max_months_asleep)'''),
@@ -181,7 +197,7 @@ from salesbook import seasonality as se, season_views as sv, segments as sg
 from salesbook.display import fmt_pct
 
 y, partial = se.company_series(cube)
-profile = se.seasonal_profile(y, [partial] if partial is not None else [], stl=stl)
+profile = se.seasonal_profile(se.complete_series(cube), stl=stl, min_months=cube.profile.evidence.season_months)
 nb.title("nb.02.title")'''),
     code('''nb.section("season.profile")
 if partial is not None:
@@ -192,10 +208,12 @@ if profile.enough:
     nb.chart(sv.profile_chart(profile, lang))'''),
     code('''nb.section("season.heatmap")
 nb.chart(sv.heatmap_chart(se.year_month_table(y), lang))
-yoy = se.yoy_table(y)
-if len(yoy):
-    nb.chart(sv.yoy_chart(yoy, lang))'''),
-    code('''if profile.enough:
+yoy = se.yoy_table(se.complete_series(cube))
+if cube.profile.lacks("yoy") is None and len(yoy):
+    nb.chart(sv.yoy_chart(yoy, lang))
+else:
+    nb.say_text(cube.profile.lacks("yoy", lang))'''),
+    code('''if profile.enough and not cube.profile.lacks("trend"):
     sa = se.adjusted_series(se.complete_series(cube), profile)
     fit = se.trend_fit(sa, trend_months)
     nb.section("season.adjusted")
@@ -252,45 +270,78 @@ nb.title("nb.03.title")
 nb.section("stag.memo")
 nb.say_markdown(st.memo(diagnosis, lang))'''),
     code('''flat = diagnosis["flatness"]
+prof = cube.profile
 nb.section("stag.flat")
-nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=f"{flat['mann_kendall_tau']:.2f}",
-       p=f"{flat['mann_kendall_p']:.3f}")
-nb.chart(sv.rolling_chart(flat, lang))'''),
+if flat["verdict"] == "unknown":
+    nb.say_text(prof.lacks("trend", lang) or prof.lacks("season", lang))
+else:
+    nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=sb.display.fmt_num(flat["mann_kendall_tau"], lang),
+           p=sb.display.fmt_num(flat["mann_kendall_p"], lang, 3), months=flat["months"])
+    nb.chart(sv.rolling_chart(flat, lang))'''),
     code('''(s1, end), (s0, e0) = st.bridge_windows(bridge_end or cube.as_of, bridge_months)
-parts, detail = st.revenue_bridge(cube, (s1, end), (s0, e0))
 nb.section("stag.bridge")
-nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
-       prev_end=e0.date(), end=end.date(),
-       **{k: fmt_money(v, lang) for k, v in parts.items()})
-nb.chart(sv.bridge_chart(parts, detail.before.sum(), detail.after.sum(), lang))
-nb.links([sv.export_bridge(detail, exports, lang)])
-nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))'''),
+if prof.covers(s0, end):
+    parts, detail = st.revenue_bridge(cube, (s1, end), (s0, e0))
+    nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
+           prev_end=e0.date(), end=end.date(), months=bridge_months,
+           **{k: fmt_money(v, lang) for k, v in parts.items()})
+    nb.chart(sv.bridge_chart(parts, detail.before.sum(), detail.after.sum(), lang))
+    nb.links([sv.export_bridge(detail, exports, lang)])
+else:
+    nb.say("stag.bridge_lacks", months=bridge_months, start=s0.date(), end=end.date(), first=prof.start.date(),
+           last=prof.end.date())
+if len(diagnosis["bridges"]) > 1:
+    nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))'''),
     code('''cohorts = st.cohort_tables(cube, cohort_freq)
 nb.section("stag.cohorts")
-nb.chart(sv.retention_chart(cohorts["retention"], lang))
-nb.table(cohorts["revenue"].rename(columns=str).rename_axis(nb.t("col.year")).reset_index().astype({nb.t("col.year"): str}))
-nb.section("stag.nrr")
-nb.table(cohorts["nrr"].round(3).rename(columns=str).rename_axis(nb.t("col.year")).reset_index()
-         .astype({nb.t("col.year"): str}), formats={str(c): "{:.2f}".format for c in cohorts["nrr"].columns})
-nb.section("stag.first_year")
-nb.table(sv.first_year_table(cohorts, lang))'''),
+nb.say("stag.cohorts_text", since=cohorts["lead_in_end"].date())
+if len(cohorts["size"]):
+    nb.chart(sv.retention_chart(cohorts["retention"], lang))
+    nb.table(sv.cohort_table(cohorts["revenue"], cohorts["partial"], lang))
+    nb.section("stag.nrr")
+    if cohorts["nrr"].shape[1]:
+        nb.table(sv.cohort_table(cohorts["nrr"].round(3), [], lang), formats={
+            c: lambda v: sb.display.fmt_num(v, lang, 2) for c in sv.cohort_table(cohorts["nrr"], [], lang).columns[1:]})
+    else:
+        nb.say("stag.nrr_lacks")
+    nb.section("stag.first_year")
+    nb.table(sv.first_year_table(cohorts, lang))
+else:
+    nb.say("stag.no_cohorts")'''),
     code('''nb.section("stag.acquisition")
-nb.chart(sv.saturation_chart(st.saturation(cube, "Q"), lang))
-nb.section("stag.profiles")
-nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang),
-         formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})'''),
+if prof.has_manager:
+    sat = st.saturation(cube, "Q")
+    if len(sat):
+        nb.chart(sv.saturation_chart(sat, lang))
+    nb.section("stag.profiles")
+    nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang),
+             formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})
+else:
+    nb.say_text(prof.lacks("manager", lang))'''),
     code('''nb.section("stag.crosssell")
-nb.chart(sv.breadth_chart(st.category_breadth(cube), st.acquisition(cube, "Y").new_clients, lang))
-ws = st.whitespace(cube, 12, whitespace_min)
-files = sv.export_whitespace(ws, exports, lang)
-nb.section("stag.whitespace")
-nb.say("stag.whitespace_text", n=len(ws), clients=ws.client_id.nunique(), potential=fmt_money(ws.potential.sum(), lang),
-       files=", ".join(f.name for f in files))
-nb.links(files)
-nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False).head(15), lang))'''),
+if prof.has_category:
+    breadth = st.category_breadth(cube)
+    if len(breadth):
+        nb.chart(sv.breadth_chart(breadth, st.acquisition(cube, "Y").new_clients, lang))
+    ws = st.whitespace(cube, 12, whitespace_min)
+    nb.section("stag.whitespace")
+    if len(ws):
+        files = sv.export_whitespace(ws, exports, lang)
+        nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
+               potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
+        nb.links(files)
+        nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False).head(15), lang))
+    else:
+        nb.say("stag.no_whitespace")
+else:
+    nb.say_text(prof.lacks("category", lang))'''),
     code('''nb.section("stag.concentration")
-nb.table(sv.concentration_table(st.concentration(cube), st.productivity(cube), lang),
-         formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})'''),
+conc = st.concentration(cube)
+if len(conc):
+    nb.table(sv.concentration_table(conc, st.productivity(cube), lang),
+             formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})
+else:
+    nb.say("stag.no_full_year")'''),
 ]
 
 
@@ -298,7 +349,7 @@ NOTEBOOKS["04_forecast"] = [
     md("# Forecast / Прогноз\n\nThe weighted pipeline of target clients against a baseline from history "
        "and the plan.", tags=["report-hide"]),
     code(PARAMS_COMMON + '''
-pipeline: str = "sample"  # pipeline file (CSV/XLSX): client_id, manager, amount, expected_month, stage
+pipeline: str = ""  # pipeline file (CSV/XLSX): client_id, manager, amount, expected_month, stage; empty: none (the sample's own with the sample)
 plan: str = ""  # plan file (month, plan); empty for none
 p30: float = 0.3  # probability of stage 30: calculation sent
 p50: float = 0.5  # probability of stage 50: the offer suits the client
@@ -311,25 +362,36 @@ from salesbook import forecast as fc, forecast_views as fv, segments as sg
 from salesbook.display import fmt_money
 
 probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
+pipeline_file = fc.pipeline_for(pipeline, source)
 classes = sg.classify_clients(cube, cube.as_of, lang=lang)
-deals = fc.weighted_forecast(fc.load_pipeline(pipeline, probabilities), classes, cube.as_of, probabilities)
+deals = fc.weighted_forecast(fc.load_pipeline(pipeline_file, probabilities), classes, cube.as_of, probabilities) \
+    if pipeline_file else None
 base = fc.baseline(cube, horizon_months)
 plan_series = fc.load_plan(plan) if plan else None
 nb.title("nb.04.title")'''),
-    code('''live = deals[deals.target & ~deals.stale]
-nb.section("fc.pipeline")
-nb.say("fc.pipeline_text", deals=len(deals), target=int(deals.target.sum()), weighted=fmt_money(live.weighted.sum(), lang),
-       stale=int(deals.stale.sum()), outside=int((~deals.target).sum()))
+    code('''nb.section("fc.pipeline")
+if deals is None:
+    nb.say("fc.no_pipeline")
+    deals = fc.no_deals()
+else:
+    live = deals[deals.target & ~deals.stale]
+    nb.say("fc.pipeline_text", deals=nb.int(len(deals)), target=nb.int(deals.target.sum()),
+           weighted=fmt_money(live.weighted.sum(), lang), stale=nb.int(deals.stale.sum()),
+           outside=nb.int((~deals.target).sum()))
 nb.section("fc.by_month")
-by_month = fv.month_table(fc.forecast_table(deals, "month"), base, plan_series, lang)
-nb.table(by_month)
-nb.chart(fv.month_chart(fc.forecast_table(deals, "month"), base, plan_series, lang))'''),
-    code('''nb.section("fc.by_manager")
-nb.table(fv.group_table(fc.forecast_table(deals, "manager"), "col.manager", lang))
-nb.section("fc.by_category")
-nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
-nb.section("fc.flags")
-nb.table(fv.flags_table(deals, lang))'''),
+if base is None:
+    nb.say("fc.no_baseline", months=cube.profile.n_full)
+if base is not None or len(deals):
+    by_month = fc.forecast_table(deals, "month")
+    nb.table(fv.month_table(by_month, base, plan_series, lang))
+    nb.chart(fv.month_chart(by_month, base, plan_series, lang))'''),
+    code('''if len(deals):
+    nb.section("fc.by_manager")
+    nb.table(fv.group_table(fc.forecast_table(deals, "manager"), "col.manager", lang))
+    nb.section("fc.by_category")
+    nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
+    nb.section("fc.flags")
+    nb.table(fv.flags_table(deals, lang))'''),
 ]
 
 
@@ -362,14 +424,18 @@ nb.section("wi.by_category")
 nb.table(wv.category_table(result, lang))
 nb.section("wi.calibration")
 nb.table(wv.calibration_table(cal, lang))'''),
-    code('''org = wi.calibrate_org(cube)
-start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
-proj = wi.project(org, hunters, None if hunter_rate < 0 else hunter_rate, ramp_months, projection_months,
-                  overflow_loss, start)
-nb.section("wi.reorg")
-nb.say_text(wv.reorg_sentence(proj, hunters, lang))
-nb.chart(wv.projection_chart(proj, lang))
-nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
+    code('''nb.section("wi.reorg")
+why = wv.reorg_lacks_sentence(cube, hunters, lang)
+if why:
+    nb.say_text(why)
+else:
+    org = wi.calibrate_org(cube)
+    start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
+    proj = wi.project(org, hunters, None if hunter_rate < 0 else hunter_rate, ramp_months, projection_months,
+                      overflow_loss, start)
+    nb.say_text(wv.reorg_sentence(proj, hunters, lang))
+    nb.chart(wv.projection_chart(proj, lang))
+    nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
     code('''if interactive and not sb.in_report():
     nb.section("wi.explore")
     wv.levers_explorer(cal, levers, lang)'''),

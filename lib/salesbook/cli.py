@@ -55,7 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
                      lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
                      run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
-                     progress=not args.quiet, config=cfg, pipeline=pick("pipeline", "sample"),
+                     progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
                      plan_file=pick("plan", None), jobs=int(pick("jobs", 2)))
     except (DataError, ParameterError) as exc:
         print(f"salesbook run: {exc}", file=sys.stderr)
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["en", "ru"])
     r.add_argument("--output", help="reports folder (default: reports/)")
     r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")
-    r.add_argument("--pipeline", help="pipeline file for the forecast (CSV/XLSX; default: the sample's, with the sample)")
+    r.add_argument("--pipeline", help="pipeline file for the forecast (CSV/XLSX); default none (the sample's own with the sample)")
     r.add_argument("--plan", help="plan file: month, plan")
     r.add_argument("--jobs", type=int, help="notebooks run at the same time, each in its own kernel "
                    "holding the cube (default 2)")

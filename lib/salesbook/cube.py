@@ -25,6 +25,7 @@ Rows come in no particular order, except ``client_day``: by client, then date. `
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is 
     import ibis
 
     from .load import Sales
+    from .profile import DataProfile
 
 __all__ = ["Cube", "build_cube", "get_cube", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
@@ -75,6 +77,12 @@ class Cube:
     def as_of(self) -> pd.Timestamp:
         return pd.Timestamp(self.report.as_of)
 
+    @functools.cached_property
+    def profile(self) -> "DataProfile":
+        """What the data cover and can support (:mod:`salesbook.profile`), computed once per cube."""
+        from .profile import data_profile
+        return data_profile(self)
+
     @property
     def has(self) -> set[str]:
         """Canonical columns the source had (``cost``, ``category``, ...)."""
@@ -95,11 +103,12 @@ class Cube:
         return ids.get_indexer(col.astype(str))
 
     def monthly(self) -> pd.DataFrame:
-        """Company turnover per month, every month of the period (zeros, not gaps)."""
+        """Company turnover per month, every month from the first to the data's last (zeros, not gaps)."""
         m = self.client_month.groupby("month", as_index=False).agg(
             revenue=("revenue", "sum"), clients=("client_id", "nunique"), orders=("orders", "sum"))
         first = self.client_month["month"].min()
-        last = self.as_of.to_period("M").to_timestamp()
+        # up to the data's last month: months after it up to as_of have no data, not zero sales (profile)
+        last = min(self.as_of, pd.Timestamp(self.report.last_date)).to_period("M").to_timestamp()
         full = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").astype("datetime64[us]")})
         out = full.merge(m, on="month", how="left").fillna({"revenue": 0.0, "clients": 0, "orders": 0})
         return out.astype({"clients": "int64", "orders": "int64"})

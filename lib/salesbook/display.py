@@ -28,7 +28,7 @@ import plotly.io as pio
 
 from .i18n import t
 
-__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_pct", "fmt_short", "presenting",
+__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
@@ -91,6 +91,11 @@ def waterfall_chart(labels: list[str], values: list[float], title: str, lang: st
 
 def fmt_int(x: float, lang: str = "en") -> str:
     return fmt_money(x, lang, 0)
+
+
+def fmt_num(x: float, lang: str = "en", decimals: int = 2) -> str:
+    """A plain number (a statistic, a ratio) in the language's style: 0.57 / 0,57."""
+    return fmt_money(x, lang, decimals)
 
 
 def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False) -> str:
@@ -184,9 +189,22 @@ class Book:
         """A sentence from the catalogue; every value is escaped (client names are data)."""
         self._md(self.t(key, **{k: escape(v) for k, v in values.items()}))
 
-    def say_text(self, text: str) -> None:
-        """A sentence already in the report language (from a library function); escaped."""
-        self._md(escape(text))
+    def say_text(self, text: str | None) -> None:
+        """A sentence already in the report language (from a library function); escaped. Nothing for none."""
+        if text:
+            self._md(escape(text))
+
+    def money(self, x: float) -> str:
+        """An amount in the book's number style."""
+        return fmt_money(x, self.lang)
+
+    def int(self, x: float) -> str:
+        """A count in the book's number style (1 286 082 in Russian, 1,286,082 in English)."""
+        return fmt_int(x, self.lang)
+
+    def pct(self, x: float, signed: bool = False) -> str:
+        """A share as a percentage in the book's number style."""
+        return fmt_pct(x, self.lang, signed=signed)
 
     def say_markdown(self, text: str) -> None:
         """Markdown built by a library function that escaped its own values (e.g. a memo)."""

@@ -21,7 +21,7 @@ from .errors import DataError, Problem
 from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
-__all__ = ["STAGE_PROBABILITIES", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
+__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("statsmodels.tsa.holtwinters",)
@@ -91,6 +91,23 @@ def load_pipeline(source: "str | os.PathLike", probabilities: dict[int, float] |
     return out
 
 
+def pipeline_for(pipeline: str, source: str) -> str:
+    """The pipeline a run uses: the one it was given, else none; the sample's own only with the sample."""
+    if pipeline:
+        return pipeline
+    return "sample" if str(source) == "sample" else ""
+
+
+def no_deals() -> pd.DataFrame:
+    """An empty deal table with every column :func:`weighted_forecast` gives (a run without a pipeline)."""
+    return pd.DataFrame({"deal_id": pd.Series(dtype=str), "client_id": pd.Series(dtype=str),
+                         "manager": pd.Series(dtype=str), "amount": pd.Series(dtype=float),
+                         "stage": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[us]"),
+                         "probability": pd.Series(dtype=float), "weighted": pd.Series(dtype=float),
+                         "category": pd.Series(dtype=str), "target": pd.Series(dtype=bool),
+                         "stale": pd.Series(dtype=bool)})
+
+
 def weighted_forecast(pipeline: pd.DataFrame, classes: pd.DataFrame, as_of: Any,
                       probabilities: dict[int, float] | None = None,
                       targets: tuple[str, ...] = TARGET_CATEGORIES) -> pd.DataFrame:
@@ -120,20 +137,27 @@ def forecast_table(deals: pd.DataFrame, by: str = "month") -> pd.DataFrame:
                                 weighted=("weighted", "sum")).sort_index()
 
 
-def baseline(cube: Cube, horizon: int = 6) -> pd.Series:
+def baseline(cube: Cube, horizon: int = 6, min_months: int = 12) -> pd.Series | None:
     """Revenue of the next ``horizon`` months from history: Holt-Winters (statsmodels).
+
+    ``None`` with fewer than ``min_months`` full months of data: too short a history to extrapolate.
 
     Additive damped trend and multiplicative season of 12 months where there
     are two full years of positive months; a damped trend alone otherwise.
     """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
     from .seasonality import complete_series
-    y = complete_series(cube).asfreq("MS")  # a partial last month would read as a drop
+    y = complete_series(cube).asfreq("MS")  # full months only: a partial month would read as a drop
+    if len(y) < min_months or y.isna().any():
+        return None
     seasonal = "mul" if len(y) >= 24 and (y > 0).all() else None
     model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
                                  seasonal_periods=12 if seasonal else None, initialization_method="estimated")
     fit = model.fit()
-    return fit.forecast(horizon).rename("baseline")
+    start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
+    # from the month after the data (``y`` stops at the last full month), kept to the months after as_of
+    steps = (start.year - y.index[-1].year) * 12 + start.month - y.index[-1].month - 1 + horizon
+    return fit.forecast(steps).iloc[-horizon:].rename("baseline")
 
 
 def load_plan(source: "str | os.PathLike") -> pd.Series:

@@ -11,12 +11,14 @@ from .i18n import t
 __all__ = ["month_table", "month_chart", "group_table", "flags_table"]
 
 
-def month_table(by_month: pd.DataFrame, base: pd.Series, plan: pd.Series | None, lang: str = "en") -> pd.DataFrame:
+def month_table(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series | None, lang: str = "en") -> pd.DataFrame:
+    base = base if base is not None else pd.Series(dtype=float)
     months = by_month.index.union(base.index)
     out = pd.DataFrame(index=months)
     out[t("fc.deals", lang)] = by_month.deals.reindex(months).fillna(0).astype("int64")
     out[t("fc.weighted", lang)] = by_month.weighted.reindex(months).fillna(0.0)
-    out[t("fc.baseline", lang)] = base.reindex(months)
+    if len(base):
+        out[t("fc.baseline", lang)] = base.reindex(months)
     if plan is not None:
         out[t("fc.plan", lang)] = plan.reindex(months)
         out[t("fc.coverage", lang)] = (out[t("fc.weighted", lang)] / out[t("fc.plan", lang)]).round(3)
@@ -24,10 +26,12 @@ def month_table(by_month: pd.DataFrame, base: pd.Series, plan: pd.Series | None,
     return out.rename_axis(t("col.month", lang)).reset_index()
 
 
-def month_chart(by_month: pd.DataFrame, base: pd.Series, plan: pd.Series | None, lang: str = "en") -> go.Figure:
+def month_chart(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series | None, lang: str = "en") -> go.Figure:
+    base = base if base is not None else pd.Series(dtype=float)
     fig = go.Figure()
     fig.add_bar(x=by_month.index, y=by_month.weighted, name=t("fc.weighted", lang))
-    fig.add_scatter(x=base.index, y=base, name=t("fc.baseline", lang), mode="lines+markers", yaxis="y2")
+    if len(base):
+        fig.add_scatter(x=base.index, y=base, name=t("fc.baseline", lang), mode="lines+markers", yaxis="y2")
     if plan is not None:
         fig.add_scatter(x=plan.index, y=plan, name=t("fc.plan", lang), mode="lines+markers", yaxis="y2")
     fig.update_layout(title=t("fc.by_month", lang), yaxis=dict(title=t("fc.weighted", lang)),

@@ -9,8 +9,8 @@ from .cube import Cube
 from .display import fmt_int, fmt_money, fmt_pct, month_ticks
 from .i18n import month_names, t
 
-__all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "key_figures", "monthly_chart",
-           "partial_last_month"]
+__all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "change_12m", "key_figures", "monthly_chart",
+           "partial_last_month", "new_clients", "yearly_view"]
 
 
 def monthly_turnover(cube: Cube) -> pd.DataFrame:
@@ -25,67 +25,105 @@ def monthly_turnover(cube: Cube) -> pd.DataFrame:
 
 
 def yearly_turnover(cube: Cube) -> pd.DataFrame:
-    """Revenue and active clients per calendar year, with the number of months of data in each."""
+    """Revenue and active clients per calendar year, with the number of full months of data in each."""
     m = cube.monthly()
     cm = cube.client_month[cube.client_month.orders > 0]
     clients = cm.groupby(cm.month.dt.year).client_id.nunique()
     y = m.groupby(m.month.dt.year).agg(revenue=("revenue", "sum"), months=("month", "size"))
     y["clients"] = clients.reindex(y.index).fillna(0).astype("int64")
+    full = cube.profile.year_months()
+    y["months"] = [full.get(int(year), 0) for year in y.index]  # full months of data in the year
     y.index.name = "year"
     return y.reset_index()
 
 
-def window_totals(cube: Cube, months: int = 12) -> tuple[float, float]:
-    """Revenue of the last ``months`` months up to ``as_of`` and of the ``months`` before."""
-    end = cube.as_of.normalize() + pd.Timedelta(days=1)
-    start = end - pd.DateOffset(months=months)
-    before = start - pd.DateOffset(months=months)
+def yearly_view(yearly: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The yearly table for a reader: a partial year says so in its label ("2021, 2 months: partial")."""
+    label = [str(y) if m == 12 else t("overview.partial_year", lang, year=y, months=m)
+             for y, m in zip(yearly.year, yearly.months)]
+    return pd.DataFrame({t("col.year", lang): label, t("col.revenue", lang): yearly.revenue.to_numpy(),
+                         t("col.clients", lang): yearly.clients.to_numpy()})
+
+
+def window_totals(cube: Cube, months: int = 12) -> tuple[float, float | None]:
+    """Revenue of the last ``months`` months up to ``as_of`` and of the ``months`` before.
+
+    The earlier figure is ``None`` when the data do not fully cover both windows (a short history, data
+    that stop before ``as_of``): a change against a window with part of its days missing means nothing.
+    """
+    (s1, e1), (s0, e0) = _windows(cube.as_of, months)
     d = cube.client_day
-    last = float(d.loc[(d.date >= start) & (d.date < end), "revenue"].sum())
-    prev = float(d.loc[(d.date >= before) & (d.date < start), "revenue"].sum())
+    last = float(d.loc[(d.date >= s1) & (d.date <= e1), "revenue"].sum())
+    if not cube.profile.covers(s0, e1):
+        return last, None
+    prev = float(d.loc[(d.date >= s0) & (d.date <= e0), "revenue"].sum())
     return last, prev
 
 
+def change_12m(cube: Cube, months: int = 12) -> float | None:
+    """The change of the last ``months`` against the ``months`` before, when both are covered and positive."""
+    last, prev = window_totals(cube, months)
+    return last / prev - 1 if prev else None
+
+
 def partial_last_month(cube: Cube) -> tuple[pd.Timestamp, int] | None:
-    """(month, last day with data) when the data stop before the end of the last month."""
-    last = pd.Timestamp(cube.report.last_date)
-    month_end = last + pd.offsets.MonthEnd(0)
-    if last.normalize() < month_end.normalize() and cube.as_of < month_end:
-        return last.to_period("M").to_timestamp(), last.day
-    return None
+    """(month, last day with data) when the data stop before the end of the last month (the profile's)."""
+    month = cube.profile.partial_last
+    return (month, pd.Timestamp(cube.report.last_date).day) if month is not None else None
+
+
+def new_clients(cube: Cube, start: pd.Timestamp, end: pd.Timestamp) -> int:
+    """Clients whose first purchase falls from ``start`` to ``end`` and after the profile's lead-in (clients first
+    seen earlier were probably buying before the data began)."""
+    first = cube.clients.first_date
+    return int(((first >= max(start, cube.profile.lead_in_end)) & (first <= end)).sum())
 
 
 def key_figures(cube: Cube, lang: str = "en", months: int = 12) -> pd.DataFrame:
-    """Indicator / value table of the headline figures, formatted in ``lang``."""
-    end = cube.as_of.normalize() + pd.Timedelta(days=1)
-    start = end - pd.DateOffset(months=months)
+    """Indicator / value table of the headline figures, formatted in ``lang``.
+
+    A figure the data cannot support shows "–" and the row says why in its label (a comparison with a
+    window the data do not cover; managers without a manager column; new clients inside the lead-in).
+    """
+    prof = cube.profile
+    (start, end), _ = _windows(cube.as_of, months)
     last12, prev12 = window_totals(cube, months)
     d = cube.client_day
-    recent = d[(d.date >= start) & (d.date < end)]
+    recent = d[(d.date >= start) & (d.date <= end)]
     buyers = recent.loc[recent.orders > 0, "client_id"].nunique()
     orders = int(recent.orders.sum())
-    new = int(((cube.clients.first_date >= start) & (cube.clients.first_date < end)).sum())
+    new = new_clients(cube, start, end) if prof.lead_in_end <= end else None
     mm = cube.manager_month
-    managers = mm.loc[(mm.month >= start.to_period("M").to_timestamp()) & (mm.revenue > 0), "manager"].nunique()
+    managers = mm.loc[(mm.month >= start.to_period("M").to_timestamp()) & (mm.revenue > 0), "manager"].nunique() \
+        if prof.has_manager else None
     returns = next((ln.amount for ln in cube.report.lines if ln.reason == "return"), 0.0)
     gross = cube.report.revenue - returns
     r = cube.report
+    covered = prof.covers(start, end)
+    dash = "–"
     rows = [
         ("kpi.period", f"{r.first_date} – {r.last_date}"),
         ("kpi.revenue_total", fmt_money(r.revenue, lang)),
-        ("kpi.revenue_12m", fmt_money(last12, lang)),
-        ("kpi.revenue_prev12m", fmt_money(prev12, lang)),
-        ("kpi.growth_12m", fmt_pct(last12 / prev12 - 1, lang, signed=True) if prev12 > 0 else "–"),
+        ("kpi.revenue_12m" if covered else "kpi.revenue_12m_partial", fmt_money(last12, lang)),
+        ("kpi.revenue_prev12m", fmt_money(prev12, lang) if prev12 is not None else dash),
+        ("kpi.growth_12m", fmt_pct(last12 / prev12 - 1, lang, signed=True) if prev12 else dash),
         ("kpi.clients_total", fmt_int(r.clients, lang)),
         ("kpi.clients_12m", fmt_int(buyers, lang)),
-        ("kpi.new_12m", fmt_int(new, lang)),
+        ("kpi.new_12m" if prof.lead_in_end <= start else "kpi.new_since", dash if new is None else fmt_int(new, lang)),
         ("kpi.orders_12m", fmt_int(orders, lang)),
-        ("kpi.avg_order_12m", fmt_money(last12 / orders, lang) if orders else "–"),
-        ("kpi.managers_12m", fmt_int(managers, lang)),
-        ("kpi.returns_share", fmt_pct(-returns / gross, lang) if gross > 0 else "–"),
+        ("kpi.avg_order_12m", fmt_money(last12 / orders, lang) if orders else dash),
+        ("kpi.managers_12m", fmt_int(managers, lang) if managers is not None else dash),
+        ("kpi.returns_share", fmt_pct(-returns / gross, lang) if gross > 0 else dash),
     ]
-    return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows],
+    since = {"since": prof.lead_in_end.date()}
+    return pd.DataFrame({t("col.metric", lang): [t(k, lang, **since) if k == "kpi.new_since" else t(k, lang)
+                                                 for k, _ in rows],
                          t("col.value", lang): [v for _, v in rows]})
+
+
+def _windows(end, months):
+    from .stagnation import bridge_windows
+    return bridge_windows(end, months)
 
 
 def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:

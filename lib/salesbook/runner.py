@@ -182,11 +182,25 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
 
 
 def resolve_as_of(as_of: str | None, today: _dt.date | None = None) -> str:
-    """``"last-full-month"`` -> the last day of the previous calendar month; other values unchanged."""
-    if str(as_of or "").strip().lower() in ("last-full-month", "last_full_month"):
+    """``"last-full-month"`` -> the last day of the previous calendar month; an ISO date unchanged.
+
+    Anything else (``01.10.2026``: day or month first?, ``2026-13-01``) is a :class:`ParameterError`
+    before anything runs, naming the accepted formats.
+    """
+    text = str(as_of or "").strip()
+    if text.lower() in ("last-full-month", "last_full_month"):
         first = (today or _dt.date.today()).replace(day=1)
         return str(first - _dt.timedelta(days=1))
-    return as_of or ""
+    if not text:
+        return ""
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return str(_dt.date.fromisoformat(text))
+    except ValueError:
+        raise ParameterError(f"as_of {text!r} is not a date this run can read: write it as yyyy-mm-dd "
+                             "(e.g. 2026-10-31), or last-full-month, or leave it empty for the last date "
+                             "in the data") from None
 
 
 def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -301,7 +315,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
-        config: dict[str, Any] | None = None, pipeline: str | None = "sample", plan_file: str | None = None,
+        config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
         jobs: int = 2) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
@@ -335,6 +349,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     out = Path(out or paths.REPORTS_DIR)
     as_of = resolve_as_of(as_of)
+    if not pipeline and str(source) == "sample":
+        pipeline = "sample"  # the sample's own invented deals, with the sample only: never a real company's
     run_name = run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     chosen = list_notebooks(notebooks)
     if not chosen:
@@ -363,7 +379,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             raise RunError("the cube was not built")
 
     def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
-        # the kernel starts and imports what the notebook imports while the cube is still being built
+        # the kernel starts in tmp, and imports what the notebook imports, while the cube is still being built
+        # (papermill is given no cwd: it would os.chdir the whole process from this thread)
         source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
         km = _warm_kernel(kernel, tmp, imported_modules(source_cells), sockets=sockets)
         kernels.append(km)
@@ -372,7 +389,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
             t1 = time.perf_counter()
             nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
-                                            kernel_name=kernel, progress_bar=False, cwd=str(tmp),
+                                            kernel_name=kernel, progress_bar=False, cwd=None,
                                             execution_timeout=timeout, km=km)
             return nb, time.perf_counter() - t1
         finally:
@@ -407,6 +424,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log(f"loading {source}")
         cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
         cube_ready.set()
+        if cube.profile.no_data_months:
+            log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
+                f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
         seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
         for future in as_completed(futures):
             i = futures[future]

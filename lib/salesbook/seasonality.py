@@ -69,18 +69,17 @@ class SeasonalProfile:
 
 
 def company_series(cube: Cube) -> tuple[pd.Series, pd.Timestamp | None]:
-    """Monthly company revenue (zeros for empty months) and the partial last month, if any."""
+    """Monthly company revenue (zeros for empty months) and the partial last month, if any (the profile's)."""
     m = cube.monthly().set_index("month").revenue
-    last = pd.Timestamp(cube.report.last_date)
-    month_end = (last + pd.offsets.MonthEnd(0)).normalize()
-    partial = last.to_period("M").to_timestamp() if last.normalize() < month_end else None
-    return m, partial
+    return m, cube.profile.partial_last
 
 
 def complete_series(cube: Cube) -> pd.Series:
-    """Monthly company revenue without a partial last month (for trends, profiles and forecasts)."""
-    y, partial = company_series(cube)
-    return y.drop(partial) if partial is not None else y
+    """Monthly company revenue over the full months only (no partial first or last month), for trends,
+    profiles and forecasts."""
+    y, _ = company_series(cube)
+    full = pd.DatetimeIndex(cube.profile.full_months)
+    return y[y.index.isin(full)]
 
 
 def seasonal_profile(y: pd.Series, exclude: Iterable[pd.Timestamp] = (), stl: bool = True,

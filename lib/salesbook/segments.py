@@ -19,14 +19,16 @@ from .cube import Cube, median_gaps
 from .i18n import t
 from .memo import per_cube
 
-__all__ = ["window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
+__all__ = ["NO_MANAGER", "window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
            "reactivation_view", "reactivation_summary", "export_reactivation", "Segmentation", "segment",
-           "export_migration", "explained", "moves_view"]
+           "export_migration", "explained", "moves_view", "history_note", "migration_lacks"]
 
 #: the nine categories in the order their rules are tried (first match wins)
 CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "regular", "prospective", "periodic")
 TARGET_CATEGORIES = ("periodic", "prospective", "regular", "partner", "vip")
+#: the manager of a client in lists grouped by manager when the data have none (a sheet needs a name)
+NO_MANAGER = "—"
 
 
 @dataclass(frozen=True)
@@ -90,27 +92,40 @@ def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int
     end = _end(as_of)
     days = cube.client_day
     buys = days[(days.orders > 0) & (days.date < end)]  # the cube keeps client_day by client, then date
-    if buys.empty:
-        return pd.DataFrame(columns=["client_id"]), buys
+    if buys.empty:  # no purchase yet at as_of: no client, with every column the rules read
+        empty = pd.DataFrame({c: pd.Series(dtype="datetime64[us]") for c in ("first_date", "last_date")}
+                             | {c: pd.Series(dtype="int64") for c in ("orders", "active_months", "categories",
+                                                                      "tenure_months")}
+                             | {c: pd.Series(dtype="float64") for c in ("median_gap_days", "revenue", "revenue_prev")}
+                             | {c: pd.Series(dtype="object") for c in ("manager", "client_name")})
+        empty.index.name = "client_id"
+        return empty, buys.assign(prev_date=buys.date)[["client_id", "date", "prev_date"]]
     g = buys.groupby("client_id", sort=False, observed=True)
     feat = pd.DataFrame({"first_date": g.date.min(), "last_date": g.date.max(), "orders": g.orders.sum()})
-    feat["median_gap_days"] = median_gaps(buys)
+    ids = feat.index.astype(str)
+
+    def own(values: pd.Series) -> pd.Series:
+        """A per-client group result on ``feat``'s rows: it may be empty (an empty window) or keyed by a
+        categorical of other categories, so it is matched on the ids as text (one per client)."""
+        return pd.Series(values.to_numpy(), index=values.index.astype(str)).reindex(ids).set_axis(feat.index)
+
+    feat["median_gap_days"] = own(median_gaps(buys))
 
     win_start = window_start(as_of, window_months)
     prev_start = window_start(win_start - pd.Timedelta(days=1), window_months)
     cm = cube.client_month
     in_win = cm[(cm.month >= win_start) & (cm.month <= as_of)]
-    feat["active_months"] = in_win[in_win.orders > 0].groupby("client_id", observed=True).size()
+    feat["active_months"] = own(in_win[in_win.orders > 0].groupby("client_id", observed=True).size())
     # revenue by day so that a mid-month as_of cuts exactly
     rev_days = days[days.date < end]
-    feat["revenue"] = rev_days[rev_days.date >= win_start].groupby("client_id", observed=True).revenue.sum()
+    feat["revenue"] = own(rev_days[rev_days.date >= win_start].groupby("client_id", observed=True).revenue.sum())
     prev = rev_days[(rev_days.date >= prev_start) & (rev_days.date < win_start)]
-    feat["revenue_prev"] = prev.groupby("client_id", observed=True).revenue.sum()
+    feat["revenue_prev"] = own(prev.groupby("client_id", observed=True).revenue.sum())
     ccm = cube.client_category_month
     cats = ccm[(ccm.month >= win_start) & (ccm.month <= as_of) & (ccm.orders > 0)]
-    feat["categories"] = cats.groupby("client_id", observed=True).category.nunique()
+    feat["categories"] = own(cats.groupby("client_id", observed=True).category.nunique())
     if "cost" in cm and cm.cost.notna().any():
-        feat["margin"] = (in_win.revenue - in_win.cost.fillna(0)).groupby(in_win.client_id, observed=True).sum()
+        feat["margin"] = own((in_win.revenue - in_win.cost.fillna(0)).groupby(in_win.client_id, observed=True).sum())
     feat = feat.fillna({"active_months": 0, "revenue": 0.0, "revenue_prev": 0.0, "categories": 0})
     feat = feat.astype({"active_months": "int64", "categories": "int64", "orders": "int64"})
     feat["tenure_months"] = ((as_of.year - feat.first_date.dt.year) * 12
@@ -252,7 +267,8 @@ def classify_clients(cube: Cube, as_of: "str | pd.Timestamp | None" = None, rule
     f = f.copy()
     # --- New
     new_since = as_of - pd.DateOffset(months=r.new_months)
-    is_new = f.first_date > new_since
+    # first seen in the data's lead-in: probably a client from before the data began, not a new one
+    is_new = (f.first_date > new_since) & (f.first_date >= cube.profile.lead_in_end)
     # --- Reactivated: the first purchase in the recent window came after a long gap
     recent_since = as_of - pd.DateOffset(months=r.reactivated_recent_months)
     recent = buys[buys.date > recent_since].groupby("client_id").first()
@@ -332,6 +348,25 @@ def _reasons(f: pd.DataFrame, r: Rules, as_of: pd.Timestamp, lang: str) -> pd.Se
     return out
 
 
+def history_note(cube: Cube, rules: Rules = Rules(), lang: str = "en") -> str | None:
+    """A sentence when the data are shorter than the window the categories read (``None`` otherwise)."""
+    months = cube.profile.n_full
+    if months >= rules.window_months:
+        return None
+    return t("seg.short_history", lang, months=months, window=rules.window_months, tenure=rules.partner_tenure_months)
+
+
+def migration_lacks(cube: Cube, from_date: "str | pd.Timestamp", rules: Rules = Rules(), lang: str = "en") -> str | None:
+    """Why a migration from ``from_date`` cannot be shown (its categories would read months before the data),
+    or ``None``."""
+    from_date = pd.Timestamp(from_date).normalize()
+    start = window_start(from_date, rules.window_months)
+    if cube.profile.covers(start, from_date):
+        return None
+    return t("seg.migration_lacks", lang, from_date=from_date.date(), window=rules.window_months,
+             start=cube.profile.start.date())
+
+
 def category_summary(classes: pd.DataFrame) -> pd.DataFrame:
     """Clients and window revenue per category, in rule order, with shares."""
     g = classes.groupby("category").agg(clients=("label", "size"), revenue=("revenue", "sum"))
@@ -360,13 +395,13 @@ def migration(cube: Cube, from_date: "str | pd.Timestamp", to_date: "str | pd.Ti
 
 
 def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int | None = 24) -> pd.DataFrame:
-    """Sleeping clients per manager, ranked by what they bought a year before they stopped.
+    """Sleeping clients per manager, ranked by what they bought in their last 12 months of activity.
 
     ``max_months_asleep`` leaves out clients gone longer than that (``None``: all).
 
     Columns: ``manager``, ``client_id``, ``client_name``, ``last_order``,
-    ``months_asleep``, ``usual_gap_days``, ``yearly_revenue`` (revenue of the 12
-    months up to the last purchase, annualised when the client was younger),
+    ``months_asleep``, ``usual_gap_days``, ``yearly_revenue`` (what the client bought in the 12
+    months up to its last purchase, not annualised: a client with a shorter history shows what it bought),
     ``categories`` (what it bought, by revenue), ranked within each manager.
     """
     sleeping = classes[classes.category == "sleeping"]
@@ -375,11 +410,10 @@ def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int 
                                      "usual_gap_days", "yearly_revenue", "categories"])
     days = cube.client_day[cube.client_day.client_id.isin(sleeping.index)]
     last = sleeping.last_date.reindex(days.client_id).to_numpy()
+    # what it actually bought in its last 12 months of activity: never annualised (a short span stays short)
     year_before = days[(days.date > last - np.timedelta64(365, "D")) & (days.date <= last)]
-    rev = year_before.groupby("client_id").revenue.sum()
-    first = sleeping.first_date
-    span_days = (sleeping.last_date - first).dt.days.clip(lower=30, upper=365)
-    yearly = (rev.reindex(sleeping.index).fillna(0) * 365 / span_days)
+    rev = year_before.groupby("client_id", observed=True).revenue.sum()
+    yearly = rev.reindex(sleeping.index).fillna(0)
     cc = cube.client_category[cube.client_category.client_id.isin(sleeping.index)]
     cc = cc[(cc.revenue > 0) & cc.category.notna()].sort_values(["client_id", "revenue"], ascending=[True, False])
     bought: dict[str, list[str]] = {}
@@ -388,7 +422,7 @@ def reactivation_list(cube: Cube, classes: pd.DataFrame, max_months_asleep: int 
     cats = pd.Series({cid: ", ".join(v) for cid, v in bought.items()}, dtype="str")
     as_of = pd.Timestamp(cube.as_of)
     out = pd.DataFrame({
-        "manager": sleeping.manager, "client_id": sleeping.index, "client_name": sleeping.client_name,
+        "manager": sleeping.manager.astype(object).fillna(NO_MANAGER), "client_id": sleeping.index, "client_name": sleeping.client_name,
         "last_order": sleeping.last_date.dt.date,
         "months_asleep": (as_of.year - sleeping.last_date.dt.year) * 12 + (as_of.month - sleeping.last_date.dt.month),
         "usual_gap_days": sleeping.median_gap_days.round(0),

@@ -17,11 +17,11 @@ from .cube import Cube
 from .i18n import t
 from .memo import per_cube
 from .seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
-from .segments import window_start
+from .segments import NO_MANAGER, window_start
 
 __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
            "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
-           "productivity", "Symptom", "diagnose", "memo"]
+           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("scipy.stats",)
@@ -41,6 +41,12 @@ def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str,
     """
     from scipy.stats import kendalltau
     full = complete_series(cube)
+    prof = cube.profile
+    if prof.lacks("trend") or prof.lacks("season"):  # below the minimum: no verdict, no figure
+        r12 = full.rolling(12).sum().dropna()
+        return {"verdict": "unknown", "slope_per_year": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan,
+                "months": int(len(full)), "mann_kendall_tau": np.nan, "mann_kendall_p": np.nan, "cagr": np.nan,
+                "rolling_12m": r12, "adjusted": full * np.nan, "seasonal": False}
     profile = seasonal_profile(full, stl=False)
     sa = adjusted_series(full, profile) if profile.enough else full
     fit = trend_fit(sa, months)
@@ -122,17 +128,16 @@ def yearly_bridges(cube: Cube, months: int = 12) -> pd.DataFrame:
 
     One row per window (``end`` date): the revenue before and after and the five parts.
     """
-    end = cube.as_of.normalize()
-    first = pd.Timestamp(cube.report.first_date)
+    end = min(cube.as_of.normalize(), cube.profile.end)  # data that stop before as_of: bridges up to their end
     rows = []
     while True:
         later, earlier = bridge_windows(end, months)
-        if earlier[0] < first:
+        if not cube.profile.covers(earlier[0], later[1]):  # both windows fully covered, or no bridge
             break
         parts, detail = revenue_bridge(cube, later, earlier)
         rows.append({"end": end, "before": detail.before.sum(), "after": detail.after.sum(), **parts.to_dict()})
         end = earlier[1]
-    return pd.DataFrame(rows[::-1])
+    return pd.DataFrame(rows[::-1], columns=["end", "before", "after", *BRIDGE_PARTS])
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -147,15 +152,20 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     ``first_year``: mean revenue of a new client in its first 12 months, by cohort,
     with the number of clients. Periods are calendar years or quarters.
     """
-    clients = cube.clients[cube.clients.first_date.notna()]
+    lead_in_end = cube.profile.lead_in_end  # clients first seen before it were there before the data began
+    clients = cube.clients[cube.clients.first_date >= lead_in_end]
     first = clients.set_index(clients.client_id.astype(str)).first_date
     cohort = first.dt.to_period(freq)
-    every = cube.clients.first_date.dt.to_period(freq).array  # by position in cube.clients
+    every = cube.clients.first_date.where(cube.clients.first_date >= lead_in_end).dt.to_period(freq).array
     cm = cube.client_month
     k = cube.client_rows(cm)
     frame = pd.DataFrame({"cohort": every.take(k, allow_fill=True), "period": cm.month.dt.to_period(freq).array,
                           "revenue": cm.revenue.to_numpy(), "active": (cm.orders > 0).to_numpy(), "client": k})
     frame = frame[frame.cohort.notna()]
+    if frame.empty:  # no client won after the lead-in yet
+        none = pd.DataFrame()
+        return {"revenue": none, "retention": none, "nrr": none, "size": pd.Series(dtype="int64"),
+                "first_year": pd.DataFrame(columns=["mean", "size"]), "partial": [], "lead_in_end": lead_in_end}
     revenue = frame.groupby(["cohort", "period"]).revenue.sum().unstack().fillna(0.0)
     active = frame[frame.active].groupby(["cohort", "period"]).client.nunique().unstack().fillna(0)
     size = cohort.value_counts().sort_index()
@@ -164,7 +174,11 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     before = lambda tab: np.array([[p < c for p in tab.columns] for c in tab.index], dtype=bool)  # noqa: E731
     revenue = revenue.mask(before(revenue))
     retention = retention.reindex(columns=revenue.columns).mask(before(retention.reindex(columns=revenue.columns)))
+    partial = [p for p in revenue.columns if not full_period(cube, p)]
     nrr = revenue / revenue.shift(1, axis=1).where(lambda r: r > 0)
+    # a rate between two periods only when both are fully covered by the data
+    gaps = [p for i, p in enumerate(revenue.columns) if p in partial or (i > 0 and revenue.columns[i - 1] in partial)]
+    nrr = nrr.drop(columns=[revenue.columns[0], *gaps], errors="ignore") if len(revenue.columns) else nrr
     # first-year revenue per new client: its first 12 months from the first purchase
     d = cube.client_day
     dk = cube.client_rows(d)
@@ -175,7 +189,13 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
     complete = first + pd.Timedelta(days=365) <= cube.as_of + pd.Timedelta(days=1)
     fy_tab = pd.DataFrame({"cohort": cohort, "first_year": fy, "complete": complete})
     first_year = fy_tab[fy_tab.complete].groupby("cohort").first_year.agg(["mean", "size"])
-    return {"revenue": revenue, "retention": retention, "nrr": nrr, "first_year": first_year, "size": size}
+    return {"revenue": revenue, "retention": retention, "nrr": nrr, "first_year": first_year, "size": size,
+            "partial": partial, "lead_in_end": lead_in_end}
+
+
+def full_period(cube: Cube, period: pd.Period) -> bool:
+    """True when the data fully cover the calendar ``period`` (a year or a quarter)."""
+    return cube.profile.covers(period.start_time, period.end_time)
 
 
 # --------------------------------------------------------------------------- acquisition and servicing
@@ -183,11 +203,15 @@ def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
 
 def acquisition(cube: Cube, freq: str = "Q") -> pd.DataFrame:
     """New clients per period (company), their number and first-year revenue (see cohort_tables)."""
-    c = cube.clients[cube.clients.first_date.notna()]
+    lead_in_end = cube.profile.lead_in_end
+    c = cube.clients[cube.clients.first_date >= lead_in_end]  # before it, "first seen" is not "won"
     per = c.first_date.dt.to_period(freq)
     out = per.value_counts().sort_index().rename("new_clients").to_frame()
-    full = pd.period_range(per.min(), cube.as_of.to_period(freq), freq=freq)
-    return out.reindex(full, fill_value=0)
+    last = min(cube.as_of, cube.profile.end).to_period(freq)
+    first = lead_in_end.to_period(freq)
+    if first > last:
+        return out.iloc[:0]
+    return out.reindex(pd.period_range(first, last, freq=freq), fill_value=0)
 
 
 def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
@@ -198,7 +222,7 @@ def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
     period of clients with an order, by the client's first manager: the portfolio
     the manager built and services).
     """
-    c = cube.clients[cube.clients.first_date.notna()]
+    c = cube.clients[cube.clients.first_date >= cube.profile.lead_in_end]  # won, not there before the data
     new = c.groupby([c.first_manager.astype(str), c.first_date.dt.to_period(freq)]).size().rename("new_clients")
     cm = cube.client_month[cube.client_month.orders > 0]
     # each month's client -> its first manager through the cube's positions (no id turned into text per row);
@@ -212,7 +236,9 @@ def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
     out.index.names = ["manager", "period"]
     out = out.reset_index()
     last = cube.as_of.to_period(freq)
-    return out[out.period <= last].sort_values(["manager", "period"]).reset_index(drop=True)
+    first = cube.profile.lead_in_end.to_period(freq)
+    keep = (out.period <= last) & (out.period >= first) & out.manager.ne("nan")
+    return out[keep].sort_values(["manager", "period"]).reset_index(drop=True)
 
 
 def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer: float = 0.10) -> pd.DataFrame:
@@ -224,10 +250,12 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
     """
     start = cube.as_of.normalize() - pd.DateOffset(months=months) + pd.Timedelta(days=1)
     c = cube.clients
+    won_since = max(start, cube.profile.lead_in_end)
     d = cube.client_day[cube.client_day.date >= start]
     rows = cube.client_rows(d)  # positions in cube.clients: every client of client_day is there
     frame = pd.DataFrame({"manager": c.manager.astype(object).to_numpy()[rows], "revenue": d.revenue.to_numpy(),
-                          "new": (c.first_date >= start).to_numpy()[rows], "client": rows})
+                          "new": (c.first_date >= won_since).to_numpy()[rows], "client": rows})
+    frame = frame[frame.manager.notna()]
     g = frame.groupby("manager")
     out = pd.DataFrame({"revenue": g.revenue.sum(),
                         "revenue_new": frame[frame.new].groupby("manager").revenue.sum(),
@@ -242,8 +270,10 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
 
 
 def category_breadth(cube: Cube) -> pd.Series:
-    """Mean number of categories bought per active client, per calendar year."""
-    ccm = cube.client_category_month[cube.client_category_month.orders > 0]
+    """Mean number of categories bought per active client, per full calendar year (empty without categories)."""
+    years = cube.profile.full_years() if cube.profile.has_category else []
+    ccm = cube.client_category_month
+    ccm = ccm[(ccm.orders > 0) & ccm.month.dt.year.isin(years) & ccm.category.notna()]
     per = ccm.groupby([ccm.month.dt.year, ccm.client_id], observed=True).category.nunique()
     return per.groupby(level=0).mean().rename("categories")
 
@@ -265,13 +295,16 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
 
     For each pair of categories A -> B, the share of the active clients buying A
     that also buy B. A client buying A but not B is a candidate for B with that
-    share as its score (at least ``min_lift``); ``potential`` is the median
-    yearly revenue of B among the clients who buy it. Up to ``top`` suggestions
-    per client, best first.
+    share as its score (at least ``min_lift``). ``potential`` is this client's own: B's share of
+    the window's revenue of the clients who buy A and B, applied to this client's revenue in the
+    window (a small client gets a small potential). Up to ``top`` suggestions per client, best first.
+    Empty without a category column.
     """
     start = window_start(cube.as_of, months)
     ccm = cube.client_category_month
-    recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
+    recent = ccm[(ccm.month >= start) & (ccm.orders > 0) & ccm.category.notna()]
+    if not cube.profile.has_category:
+        recent = recent.iloc[:0]
     # keys stay categorical (integer codes) until the small results: ids as text only once each
     owns = recent.groupby(["client_id", "category"], observed=True).size().unstack(fill_value=0).clip(upper=1)
     owns.index, owns.columns = owns.index.astype(str), owns.columns.astype(str)
@@ -281,19 +314,29 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
     counts = owns.T @ owns  # co-occurrence A x B
     cond = counts.div(np.diag(counts), axis=0).to_numpy(copy=True)  # P(B | A)
     np.fill_diagonal(cond, 0.0)
-    score = (owns.to_numpy()[:, :, None] * cond[None, :, :]).max(axis=1)  # best A for each B
-    score = pd.DataFrame(score, index=owns.index, columns=owns.columns).where(owns == 0)
+    o = owns.to_numpy(dtype=float)
+    via = o[:, :, None] * cond[None, :, :]  # client x A x B
+    best = via.argmax(axis=1)  # for each client and B, the category A it is most similar through
+    score = pd.DataFrame(via.max(axis=1), index=owns.index, columns=owns.columns).where(owns == 0)
+    # potential per client: B's share of the revenue of similar clients (those buying A and B), applied to
+    # this client's own revenue in the window
+    rev = recent.groupby(["client_id", "category"], observed=True).revenue.sum().unstack(fill_value=0.0)
+    rev.index, rev.columns = rev.index.astype(str), rev.columns.astype(str)
+    rev = rev.reindex(index=owns.index, columns=owns.columns, fill_value=0.0).clip(lower=0).to_numpy()
+    size = rev.sum(axis=1)
+    num = o.T @ (rev * o)  # A x B: revenue in B of the clients buying A and B
+    den = o.T @ (o * size[:, None])  # A x B: their whole revenue
+    share = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    potential = share[best, np.arange(o.shape[1])[None, :]] * size[:, None]
     long = score.stack().rename("score").reset_index()
     long.columns = ["client_id", "category", "score"]
-    long = long[long.score >= min_lift]
-    rev = recent.groupby(["client_id", "category"], observed=True).revenue.sum()
-    potential = rev.groupby(level=1, observed=True).median()
-    potential.index = potential.index.astype(str)
-    long["potential"] = potential.reindex(long.category).to_numpy()
+    pot = pd.DataFrame(potential, index=owns.index, columns=owns.columns).stack()
+    long["potential"] = pot.reindex(pd.MultiIndex.from_frame(long[["client_id", "category"]])).to_numpy()
+    long = long[(long.score >= min_lift) & (long.potential > 0)]
     long = long.sort_values(["client_id", "score", "potential"], ascending=[True, False, False])
     long = long.groupby("client_id").head(top)
     info = cube.clients.set_index(cube.clients.client_id.astype(str))
-    long["manager"] = info.manager.reindex(long.client_id).astype(str).to_numpy()
+    long["manager"] = info.manager.reindex(long.client_id).astype(object).fillna(NO_MANAGER).astype(str).to_numpy()
     long["client_name"] = info.client_name.reindex(long.client_id).to_numpy()
     return long[["manager", "client_id", "client_name", "category", "score", "potential"]].sort_values(
         ["manager", "potential"], ascending=[True, False]).reset_index(drop=True)
@@ -305,6 +348,8 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
 def concentration(cube: Cube) -> pd.DataFrame:
     """Per calendar year: share of the top 10 clients, of the top 20 % of clients, and the HHI (0..10000)."""
     cm = cube.client_month
+    years = set(cube.profile.full_years())  # a partial year's shares are not comparable with a full one's
+    cm = cm[cm.month.dt.year.isin(years)]
     rev = cm.groupby([cm.month.dt.year, cm.client_id], observed=True).revenue.sum()
     rows = {}
     for year, s in rev.groupby(level=0):
@@ -316,15 +361,19 @@ def concentration(cube: Cube) -> pd.DataFrame:
         rows[year] = {"clients": len(s), "top10": share.iloc[:10].sum(),
                       "top20pct": share.iloc[:max(1, int(np.ceil(len(s) * 0.2)))].sum(),
                       "hhi": float((share ** 2).sum() * 10_000)}
-    return pd.DataFrame(rows).T.rename_axis("year")
+    return pd.DataFrame(rows, index=["clients", "top10", "top20pct", "hhi"]).T.rename_axis("year")
 
 
 def productivity(cube: Cube) -> pd.DataFrame:
-    """Per calendar year: revenue, active managers (any sale that year) and revenue per manager."""
-    mm = cube.manager_month[cube.manager_month.revenue > 0]
+    """Per full calendar year: revenue, active managers (any sale that year) and revenue per manager.
+
+    Empty without a manager column; partial years are left out (their revenue is not a year's)."""
+    years = cube.profile.full_years() if cube.profile.has_manager else []
+    mm_all = cube.manager_month[cube.manager_month.month.dt.year.isin(years) & cube.manager_month.manager.notna()]
+    mm = mm_all[mm_all.revenue > 0]
     g = mm.groupby(mm.month.dt.year)
-    out = pd.DataFrame({"revenue": cube.manager_month.groupby(cube.manager_month.month.dt.year).revenue.sum(),
-                        "managers": g.manager.nunique()})
+    out = pd.DataFrame({"revenue": mm_all.groupby(mm_all.month.dt.year).revenue.sum(),
+                        "managers": g.manager.nunique()}, columns=["revenue", "managers"])
     out["per_manager"] = out.revenue / out.managers
     return out.rename_axis("year")
 
@@ -334,23 +383,31 @@ def productivity(cube: Cube) -> pd.DataFrame:
 
 @dataclass
 class Symptom:
-    """One symptom of DOMAIN.md: whether the data show it, how strongly, on what figures, and the remedy."""
+    """One symptom of DOMAIN.md: whether the data show it, how strongly, on what figures, and the remedy.
+
+    ``unknown``: the data cannot tell (a sentence in the report language says why); such a symptom is
+    neither present nor absent, and carries no remedy.
+    """
 
     key: str
     present: bool
     severity: str  # "none", "mild", "strong"
     evidence: dict[str, Any] = field(default_factory=dict)
+    unknown: str | None = None  #: the message key of what is missing, with ``evidence`` as its values
 
     def text(self, lang: str = "en") -> str:
-        return t(f"diag.{self.key}", lang, **{k: _fmt(v) for k, v in self.evidence.items()})
+        if self.unknown:
+            return t(self.unknown, lang, **self.evidence)
+        return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
 
     def remedy(self, lang: str = "en") -> str:
         return t(f"remedy.{self.key}", lang)
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, lang: str = "en") -> str:
+    from .display import fmt_int, fmt_pct
     if isinstance(v, float):
-        return f"{v:+.1%}" if abs(v) < 5 else f"{v:,.0f}"
+        return fmt_pct(v, lang, signed=True) if abs(v) < 5 else fmt_int(v, lang)
     return str(v)
 
 
@@ -363,33 +420,29 @@ def _slope(y: pd.Series) -> float:
     return float(np.polyfit(x, y.to_numpy(dtype=float), 1)[0] / y.mean())
 
 
+def _cannot(key: str, why: str, **values: Any) -> Symptom:
+    return Symptom(key, False, "none", {k: str(v) for k, v in values.items()}, unknown=why)
+
+
 @per_cube
 def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
-    """The structured finding: the verdict and each symptom with its evidence and severity."""
+    """The structured finding: the verdict and each symptom with its evidence and severity.
+
+    Each symptom is judged only on the evidence :attr:`Cube.profile` says the data hold (full years,
+    the columns it needs, enough managers and quarters); otherwise it is ``unknown``, with the reason.
+    """
+    prof = cube.profile
+    ev = prof.evidence
     flat = flatness(cube, months)
-    acq = acquisition(cube, "Y")["new_clients"]
-    full_years = acq.iloc[1:] if len(acq) > 2 else acq  # the first year counts the clients already there
-    per_year = full_years.astype(float)
-    last_months = cube.as_of.month
-    if last_months < 12:  # a partial last year: annualise
-        per_year.iloc[-1] = per_year.iloc[-1] * 12 / last_months
-    acq_change = per_year.iloc[-1] / per_year.iloc[0] - 1 if len(per_year) > 1 and per_year.iloc[0] > 0 else np.nan
-    sat = saturation(cube, "Q")
-    corr = sat[["new_clients", "active_clients"]].corr().iloc[0, 1] if len(sat) > 8 else np.nan
-    breadth = category_breadth(cube)
-    b_recent = breadth.iloc[-1] - breadth.iloc[-2] if len(breadth) > 1 else np.nan
-    b_early = breadth.iloc[1] - breadth.iloc[0] if len(breadth) > 2 else np.nan
-    bridges = yearly_bridges(cube)
-    last = bridges.iloc[-1] if len(bridges) else None
-    growth_existing = (last["growth"] + last["decline"]) / last["before"] if last is not None and last["before"] else np.nan
-    new_share = (last["new"] / last["before"]) if last is not None and last["before"] else np.nan
-    conc = concentration(cube)
-    top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0] if len(conc) > 1 else np.nan
-    prod = productivity(cube)
-    prod_full = prod.iloc[1:] if len(prod) > 2 else prod
-    prod_change = _slope(prod_full.per_manager)
-    profiles = manager_profiles(cube)
-    hunters = int((profiles.profile == "hunter").sum())
+    symptoms: list[Symptom] = []
+    need = {"need": ev.trend_months, "months": prof.n_full}
+    if flat["verdict"] == "unknown":
+        symptoms.append(_cannot("flat", "diag.unknown.trend", **need))
+    else:
+        symptoms.append(Symptom("flat", flat["verdict"] != "growing", "strong" if flat["verdict"] == "declining" else
+                                ("mild" if flat["verdict"] == "flat" else "none"),
+                                {"slope": flat["slope_per_year"], "low": flat["low"], "high": flat["high"],
+                                 "months": flat["months"]}))
 
     def sev(value: float, mild: float, strong: float, lower_is_worse: bool = True) -> str:
         if value is None or np.isnan(value):
@@ -397,35 +450,85 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         v = -value if lower_is_worse else value
         return "strong" if v >= strong else "mild" if v >= mild else "none"
 
-    symptoms = [
-        Symptom("flat", flat["verdict"] != "growing", "strong" if flat["verdict"] == "declining" else
-                ("mild" if flat["verdict"] == "flat" else "none"),
-                {"slope": flat["slope_per_year"], "low": flat["low"], "high": flat["high"], "months": flat["months"]}),
-        Symptom("acquisition", False, sev(acq_change, 0.25, 0.5),
-                {"first": int(round(per_year.iloc[0])) if len(per_year) else 0,
-                 "last": int(round(per_year.iloc[-1])) if len(per_year) else 0, "change": acq_change,
-                 "first_year": str(per_year.index[0]) if len(per_year) else "", "last_year": str(per_year.index[-1])
-                 if len(per_year) else ""}),
-        Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
-                {"corr": f"{corr:.2f}" if not np.isnan(corr) else "–"}),
-        Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
-                else "mild" if b_recent < 0.05 else "none",
-                {"early": f"{b_early:+.2f}" if not np.isnan(b_early) else "–",
-                 "recent": f"{b_recent:+.2f}" if not np.isnan(b_recent) else "–",
-                 "breadth": f"{breadth.iloc[-1]:.2f}" if len(breadth) else "–"}),
-        Symptom("existing", False, sev(growth_existing, 0.0, 0.03),
-                {"change": growth_existing, "new_share": new_share}),
-        Symptom("concentration", False, "strong" if top10_change >= 0.05 else "mild" if top10_change >= 0.02 else "none",
-                {"top10": float(conc.top10.iloc[-1]) if len(conc) else float("nan"), "change": top10_change}),
-        Symptom("productivity", False, "mild" if abs(prod_change) < 0.03 and flat["verdict"] != "growing"
-                else "strong" if prod_change <= -0.03 else "none",
-                {"change": prod_change, "per_manager": float(prod_full.per_manager.iloc[-1]) if len(prod_full) else 0.0}),
-        Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= 2 else "none",
-                {"hunters": hunters, "managers": len(profiles)}),
-    ]
+    # acquisition: new clients in full years after the lead-in, at least two of them
+    acq = acquisition(cube, "Y")["new_clients"]
+    years = set(prof.full_years())
+    per_year = acq[[p.year in years and p.start_time >= prof.lead_in_end for p in acq.index]].astype(float)
+    acq_change = per_year.iloc[-1] / per_year.iloc[0] - 1 if len(per_year) > 1 and per_year.iloc[0] > 0 else np.nan
+    if len(per_year) < 2:
+        symptoms.append(_cannot("acquisition", "diag.unknown.years_acquisition", years=len(per_year),
+                                since=prof.lead_in_end.date()))
+    else:
+        symptoms.append(Symptom("acquisition", False, sev(acq_change, 0.25, 0.5),
+                                {"first": int(round(per_year.iloc[0])), "last": int(round(per_year.iloc[-1])),
+                                 "change": acq_change, "first_year": str(per_year.index[0]),
+                                 "last_year": str(per_year.index[-1])}))
+    # capacity: needs managers and enough manager-quarters
+    sat = saturation(cube, "Q") if prof.has_manager else pd.DataFrame(columns=["manager", "new_clients", "active_clients"])
+    enough = len(sat) >= ev.correlation_points and sat.manager.nunique() >= ev.correlation_managers
+    corr = sat[["new_clients", "active_clients"]].astype(float).corr().iloc[0, 1] if enough else np.nan
+    if not prof.has_manager:
+        symptoms.append(_cannot("capacity", "diag.unknown.no_manager"))
+    elif not enough or np.isnan(corr):
+        symptoms.append(_cannot("capacity", "diag.unknown.points", points=len(sat), need=ev.correlation_points,
+                                managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
+    else:
+        symptoms.append(Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
+                                {"corr": f"{corr:.2f}"}))
+    # cross-sell: categories and at least three full years (an early and a recent change)
+    breadth = category_breadth(cube)
+    if not prof.has_category:
+        symptoms.append(_cannot("crosssell", "diag.unknown.no_category"))
+    elif len(breadth) < 3:
+        symptoms.append(_cannot("crosssell", "diag.unknown.years_crosssell", years=len(breadth)))
+    else:
+        b_recent, b_early = breadth.iloc[-1] - breadth.iloc[-2], breadth.iloc[1] - breadth.iloc[0]
+        symptoms.append(Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
+                                else "mild" if b_recent < 0.05 else "none",
+                                {"early": f"{b_early:+.2f}", "recent": f"{b_recent:+.2f}",
+                                 "breadth": f"{breadth.iloc[-1]:.2f}"}))
+    # existing clients: the last covered bridge
+    bridges = yearly_bridges(cube)
+    last = bridges.iloc[-1] if len(bridges) else None
+    if last is None or not last["before"]:
+        symptoms.append(_cannot("existing", "diag.unknown.bridge", window=12, need=24, months=prof.n_full))
+    else:
+        growth_existing = (last["growth"] + last["decline"]) / last["before"]
+        symptoms.append(Symptom("existing", False, sev(growth_existing, 0.0, 0.03),
+                                {"change": growth_existing, "new_share": last["new"] / last["before"],
+                                 "end": str(pd.Timestamp(last["end"]).date())}))
+    conc = concentration(cube)
+    if len(conc) < 2:
+        symptoms.append(_cannot("concentration", "diag.unknown.years_concentration", years=len(conc)))
+    else:
+        top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0]
+        symptoms.append(Symptom("concentration", False, "strong" if top10_change >= 0.05 else "mild"
+                                if top10_change >= 0.02 else "none",
+                                {"top10": float(conc.top10.iloc[-1]), "change": top10_change,
+                                 "first_year": str(conc.index[0]), "last_year": str(conc.index[-1])}))
+    prod = productivity(cube)
+    if not prof.has_manager:
+        symptoms.append(_cannot("productivity", "diag.unknown.no_manager"))
+    elif len(prod) < 3:
+        symptoms.append(_cannot("productivity", "diag.unknown.years_productivity", years=len(prod)))
+    else:
+        prod_change = _slope(prod.per_manager)
+        symptoms.append(Symptom("productivity", False, "mild" if abs(prod_change) < 0.03 and flat["verdict"] == "flat"
+                                else "strong" if prod_change <= -0.03 else "none",
+                                {"change": prod_change, "per_manager": float(prod.per_manager.iloc[-1]),
+                                 "year": str(prod.index[-1])}))
+    if not prof.has_manager:
+        symptoms.append(_cannot("no_hunters", "diag.unknown.no_manager"))
+    elif prof.lead_in_end > cube.as_of - pd.DateOffset(months=12):
+        symptoms.append(_cannot("no_hunters", "diag.unknown.won", until=prof.lead_in_end.date()))
+    else:
+        profiles = manager_profiles(cube)
+        hunters = int((profiles.profile == "hunter").sum())
+        symptoms.append(Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= 2 else "none",
+                                {"hunters": hunters, "managers": len(profiles)}))
     by_key = {s.key: s for s in symptoms}
-    if by_key["acquisition"].severity == "none":  # few hunters only matters when acquisition falls
-        by_key["no_hunters"].severity = "none"
+    if by_key["acquisition"].severity == "none" and not by_key["no_hunters"].unknown:
+        by_key["no_hunters"].severity = "none"  # few hunters only matters when acquisition falls
     for s in symptoms:
         s.present = s.severity != "none"
     causes = [s.key for s in symptoms if s.present and s.key in ("acquisition", "capacity", "crosssell", "no_hunters")]
@@ -433,16 +536,37 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
             "bridges": bridges, "acquisition_per_year": per_year}
 
 
-def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
-    """A one-page finding in Markdown: the verdict, the symptoms with their figures, the remedies."""
+def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
+    """The one headline sentence: the verdict with its period and interval, or why there is none yet."""
     flat = diagnosis["flatness"]
-    lines = [f"**{t('memo.verdict.' + diagnosis['verdict'], lang, slope=_fmt(flat['slope_per_year']), low=_fmt(flat['low']), high=_fmt(flat['high']), months=flat['months'])}**", ""]
+    if diagnosis["verdict"] == "unknown":
+        return diagnosis["symptoms"][0].text(lang)
+    f = lambda v: _fmt(v, lang)  # noqa: E731
+    return t("memo.verdict." + diagnosis["verdict"], lang, slope=f(flat["slope_per_year"]), low=f(flat["low"]),
+             high=f(flat["high"]), months=flat["months"])
+
+
+def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
+    """A one-page finding in Markdown: the verdict, the symptoms with their figures and remedies, and what
+    the data cannot tell yet (once each, with the reason)."""
+    from .display import escape
+    lines = [f"**{escape(verdict_text(diagnosis, lang))}**", ""]
     present = [s for s in diagnosis["symptoms"] if s.present]
-    if diagnosis["verdict"] != "growing" and diagnosis["causes"]:
+    if diagnosis["verdict"] not in ("growing", "unknown") and diagnosis["causes"]:
         lines.append(t("memo.mechanism", lang))
         lines.append("")
     for s in present:
-        lines.append(f"- **{t('sev.' + s.severity, lang)}** — {s.text(lang)} {t('memo.remedy', lang)}: {s.remedy(lang)}")
+        lines.append(f"- **{t('sev.' + s.severity, lang)}** — {escape(s.text(lang))} "
+                     f"{t('memo.remedy', lang)}: {escape(s.remedy(lang))}")
     if not present:
         lines.append(t("memo.no_symptoms", lang))
+    unknown = [s for s in diagnosis["symptoms"][1:] if s.unknown]
+    if unknown:
+        lines += ["", t("memo.cannot_tell", lang)]
+        seen: set[str] = set()
+        for s in unknown:
+            text = s.text(lang)
+            if text not in seen:
+                seen.add(text)
+                lines.append(f"- {escape(text)}")
     return "\n".join(lines)

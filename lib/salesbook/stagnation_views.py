@@ -12,7 +12,7 @@ from .display import month_ticks, waterfall_chart
 from .i18n import t
 from .stagnation import BRIDGE_PARTS
 
-__all__ = ["rolling_chart", "bridge_chart", "bridges_chart", "retention_chart", "saturation_chart",
+__all__ = ["cohort_table", "rolling_chart", "bridge_chart", "bridges_chart", "retention_chart", "saturation_chart",
            "breadth_chart", "concentration_table", "profiles_table", "export_whitespace", "whitespace_view",
            "export_bridge", "first_year_table"]
 
@@ -80,11 +80,21 @@ def breadth_chart(breadth: pd.Series, acq: pd.Series, lang: str = "en") -> go.Fi
 
 
 def concentration_table(conc: pd.DataFrame, prod: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Full calendar years only (see stagnation.concentration); revenue per manager where there are managers."""
     out = pd.DataFrame({t("col.year", lang): conc.index.astype(str),
                         t("stag.top10", lang): conc.top10.to_numpy(), t("stag.top20", lang): conc.top20pct.to_numpy(),
-                        "HHI": conc.hhi.round(0).astype("int64").to_numpy(),
-                        t("stag.per_manager", lang): prod.per_manager.reindex(conc.index).to_numpy()})
+                        "HHI": conc.hhi.round(0).astype("int64").to_numpy()})
+    if len(prod):
+        out[t("stag.per_manager", lang)] = prod.per_manager.reindex(conc.index).to_numpy()
     return out
+
+
+def cohort_table(table: pd.DataFrame, partial: list, lang: str = "en") -> pd.DataFrame:
+    """A cohort x period table for a reader: cohorts as rows, a partial period labelled as partial."""
+    out = table.copy()
+    out.columns = [t("stag.partial_period", lang, period=c) if c in partial else str(c) for c in out.columns]
+    out = out.rename_axis(t("stag.cohort", lang)).reset_index()
+    return out.astype({t("stag.cohort", lang): str})
 
 
 def profiles_table(profiles: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

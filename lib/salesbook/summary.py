@@ -24,20 +24,22 @@ SUMMARY_FILE = "summary.json"
 CATEGORIES_FILE = "categories.csv"
 
 
-def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = "sample",
+def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
               plan: Any = None, horizon: int = 3) -> tuple[dict[str, Any], pd.DataFrame]:
     """Key figures of a run and the per-client category snapshot.
 
     Returns (figures, categories): figures is JSON-ready (turnover of the last
-    12 months and the 12 before, the stagnation verdict with its slope and
-    interval, clients, the top reactivation and cross-sell opportunities with
-    their money); categories has one row per client: ``client_id``, ``category``,
-    ``revenue`` (last 12 months).
+    12 months and, when the data cover them, the 12 before; the stagnation verdict or why there is
+    none yet; clients; the top reactivation and cross-sell opportunities with their money and how
+    much they overlap; what the data can tell); categories has one row per client: ``client_id``,
+    ``category``, ``revenue`` (last 12 months). ``pipeline``: the run's own pipeline file, or none
+    (``"sample"`` only with the sample source).
     """
     from . import segments as sg
     from . import stagnation as st
     from .overview import window_totals
 
+    prof = cube.profile
     last12, prev12 = window_totals(cube, 12)
     diagnosis = st.diagnose(cube)
     flat = diagnosis["flatness"]
@@ -47,44 +49,63 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = "samp
     ws = st.whitespace(cube)
     ws = ws.assign(expected=ws.score * ws.potential).sort_values("expected", ascending=False)
     present = [sym for sym in diagnosis["symptoms"] if sym.present]
+    unknown = list(dict.fromkeys(sym.text(lang) for sym in diagnosis["symptoms"] if sym.unknown))
     monthly = cube.monthly()
+    both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
     figures = {
         "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang,
-        "verdict_text": st.memo(diagnosis, lang).split("\n")[0].strip("*"),
+        "profile": prof.to_dict(), "can_tell": prof.sentences(lang),
+        "verdict_text": st.verdict_text(diagnosis, lang),
         "findings": [{"severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
+        "cannot_tell": unknown,
         "monthly": {"month": [str(m.date()) for m in monthly.month], "revenue": [round(float(v), 2) for v in monthly.revenue]},
-        "turnover_12m": round(last12, 2), "turnover_prev_12m": round(prev12, 2),
+        "turnover_12m": round(last12, 2), "turnover_prev_12m": None if prev12 is None else round(prev12, 2),
         "turnover_change": (last12 / prev12 - 1) if prev12 else None,
-        "verdict": diagnosis["verdict"], "trend_per_year": flat["slope_per_year"],
-        "trend_low": flat["low"], "trend_high": flat["high"], "causes": diagnosis["causes"],
+        "verdict": diagnosis["verdict"], "trend_per_year": _number(flat["slope_per_year"]),
+        "trend_low": _number(flat["low"]), "trend_high": _number(flat["high"]), "causes": diagnosis["causes"],
         "clients_active_12m": int((classes.active_months > 0).sum()),
         "categories": classes.category.value_counts().to_dict(),
         "reactivation": {"clients": int(len(sleepers)), "yearly_revenue": round(float(sleepers.yearly_revenue.sum()), 2),
                          "top": sleepers.head(top)[["client_id", "client_name", "manager", "yearly_revenue"]]
                          .astype({"client_id": str, "manager": str}).to_dict("records")},
-        "crosssell": {"suggestions": int(len(ws)), "potential": round(float(ws.potential.sum()), 2),
+        "crosssell": {"suggestions": int(len(ws)), "clients": int(ws.client_id.nunique()),
+                      "potential": round(float(ws.potential.sum()), 2),
+                      "expected": round(float(ws.expected.sum()), 2),
                       "top": ws.head(top)[["client_id", "client_name", "manager", "category", "potential"]]
                       .to_dict("records")},
+        "overlap_clients": len(both),
     }
+    if pipeline is None and str(cube.report.source) == str(_sample_source()):
+        pipeline = "sample"  # the sample's own pipeline, with the sample only
     figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
 
 
+def _number(v: Any) -> float | None:
+    """A float for JSON; ``None`` for a figure the data could not give (NaN)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _sample_source() -> Path:
+    from . import paths
+    return paths.resolve_source("sample")
+
+
 def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int) -> dict[str, Any] | None:
-    """Weighted pipeline of target clients and the history baseline for the next ``horizon`` months."""
+    """Weighted pipeline of target clients and the history baseline for the next ``horizon`` months.
+
+    ``None`` without a pipeline: the run's own inputs or none, never another company's."""
     from . import forecast as fc
     if not pipeline:
         return None
-    if str(pipeline) == "sample" and "sample" not in str(cube.report.source).lower():
-        return None  # the sample pipeline belongs to the sample data only
     deals = fc.weighted_forecast(fc.load_pipeline(pipeline), classes, cube.as_of)
     months = pd.date_range(cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1), periods=horizon,
                            freq="MS")
     live = deals[deals.target & ~deals.stale & deals.month.isin(months)]
     base = fc.baseline(cube, horizon)
     out = {"months": [str(m.date()) for m in months], "weighted": round(float(live.weighted.sum()), 2),
-           "deals": int(len(live)), "baseline": round(float(base.sum()), 2),
+           "deals": int(len(live)), "baseline": None if base is None else round(float(base.sum()), 2),
            "stale_deals": int(deals.stale.sum()), "outside_target": int((~deals.target).sum()), "plan": None}
     if plan:
         p = fc.load_plan(plan).reindex(months)
@@ -173,18 +194,26 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     f = figures
     cards = [
         (t("kpi.revenue_12m", lang), fmt_money(f["turnover_12m"], lang)),
-        (t("kpi.growth_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True) if f["turnover_change"] is not None else "–"),
+        (t("sum.change_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True)
+         if f["turnover_change"] is not None else t("sum.no_change", lang)),
         (t("kpi.clients_12m", lang), fmt_int(f["clients_active_12m"], lang)),
-        (t("sum.reactivation", lang), fmt_money(f["reactivation"]["yearly_revenue"], lang)),
-        (t("sum.crosssell", lang), fmt_money(f["crosssell"]["potential"], lang)),
     ]
     fcst = f.get("forecast")
     if fcst:
         cards.append((t("sum.forecast", lang, n=len(fcst["months"])), fmt_money(fcst["weighted"], lang)))
-        cards.append((t("sum.baseline", lang, n=len(fcst["months"])), fmt_money(fcst["baseline"], lang)))
+        if fcst.get("baseline") is not None:
+            cards.append((t("sum.baseline", lang, n=len(fcst["months"])), fmt_money(fcst["baseline"], lang)))
         if fcst.get("plan"):
             cards.append((t("sum.plan", lang, n=len(fcst["months"])), fmt_money(fcst["plan"], lang)))
     cards_html = "".join(f'<div class="card"><div class="v">{e(v)}</div><div class="l">{e(k)}</div></div>' for k, v in cards)
+    r, c = f["reactivation"], f["crosssell"]
+    # two estimates of different actions on partly the same clients: in one sentence, never as a sum
+    opportunities = t("sum.opportunities_text", lang, sleepers=fmt_int(r["clients"], lang),
+                      bought=fmt_money(r["yearly_revenue"], lang), clients=fmt_int(c.get("clients", 0), lang),
+                      potential=fmt_money(c["potential"], lang), expected=fmt_money(c.get("expected", 0), lang),
+                      overlap=fmt_int(f.get("overlap_clients", 0), lang))
+    can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
+    cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
     findings = "".join(f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {e(x["text"])} '
                        f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>' for x in f["findings"])
     from .display import month_ticks
@@ -222,7 +251,10 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
 <div class="cards">{cards_html}</div>
 <p class="verdict">{e(f["verdict_text"])}</p><ul class="findings">{findings}</ul>
+{f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
+<h2>{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
 {chart}
+<h2>{e(t("sum.opportunities", lang))}</h2><p>{e(opportunities)}</p>
 <h2>{e(t("sum.changes", lang))}</h2>{changed_html}
 <h2>{e(t("sum.reactivation_top", lang))}</h2>{react}
 <h2>{e(t("sum.crosssell_top", lang))}</h2>{cross}

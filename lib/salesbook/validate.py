@@ -11,6 +11,7 @@ reason             what                                        default action
 ``no_client``      no client id                                dropped
 ``bad_date``       no date (typed sources)                     dropped
 ``bad_amount``     no amount, or not finite (typed sources)    dropped
+``suspicious_date``  a few isolated dates far after the rest     dropped (a typo such as 2031)
 ``after_as_of``    dated after the analysis date               dropped
 ``duplicate``      an exact copy of an earlier line            dropped
 ``zero_amount``    amount exactly 0                            dropped
@@ -84,13 +85,48 @@ def _examples(table: ibis.Table, cond, column: str) -> tuple[list[int], list[str
     return [int(r["_row"]) for r in got], [str(r[column]) for r in got]
 
 
-def _stage1(t: ibis.Table, cutoff: datetime | None) -> dict[str, ibis.Value]:
+#: a date is suspicious when it lies more than this many days after the next earlier date with lines ...
+SUSPICIOUS_GAP_DAYS = 90
+#: ... and the lines at or after it are at most this share of the lines (and at most SUSPICIOUS_MAX_LINES)
+SUSPICIOUS_SHARE = 0.001
+SUSPICIOUS_MAX_LINES = 1000
+
+
+def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: float = SUSPICIOUS_SHARE,
+                    max_lines: int = SUSPICIOUS_MAX_LINES) -> datetime | None:
+    """The first day of isolated dates far beyond the rest of the data (a typo year), or ``None``.
+
+    Rule: among the latest 20 days with lines, the first gap of more than ``gap_days`` between two
+    consecutive days, scanning from the latest, whose later side holds at most ``share`` of the lines
+    (at least 10 lines allowed, at most ``max_lines``). Such lines are set aside as ``suspicious_date``
+    and never move the analysis date.
+    """
+    f = t.filter(t.client_id.notnull() & t.date.notnull())
+    days = (f.group_by(day=f.date.truncate("D")).aggregate(n=f.count())
+            .order_by(ibis.desc("day")).limit(20).to_pyarrow().to_pylist())
+    if len(days) < 2:
+        return None
+    total = int(f.count().to_pyarrow().as_py())
+    allowed = min(max(10, int(total * share)), max_lines)
+    after = 0
+    for later, earlier in zip(days, days[1:]):
+        after += int(later["n"])
+        if after > allowed:
+            return None
+        if (later["day"] - earlier["day"]).days > gap_days:
+            return later["day"]
+    return None
+
+
+def _stage1(t: ibis.Table, cutoff: datetime | None, odd: datetime | None = None) -> dict[str, ibis.Value]:
     """Exclusive conditions of the first checks: each line under its first reason."""
     conds = {
         "no_client": t.client_id.isnull(),
         "bad_date": t.date.isnull(),
         "bad_amount": t.amount.isnull() | t.amount.isnan() | t.amount.isinf(),
     }
+    if odd is not None:
+        conds["suspicious_date"] = t.date >= odd
     seen = ibis.literal(False)
     out = {}
     for reason, cond in conds.items():
@@ -145,7 +181,8 @@ def clean_lines(
 
     # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
     # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
-    first = _stage1(t, None if as_of is None else _end_of(as_of))
+    odd = suspicious_from(t)
+    first = _stage1(t, None if as_of is None else _end_of(as_of), odd)
     passed = first["valid"] & ~first["after_as_of"] if "after_as_of" in first else first["valid"]
     aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
     for reason, cond in first.items():
@@ -162,7 +199,7 @@ def clean_lines(
                             f"({report.rows_read + int(row['n'])} lines read)", report.line_word)
         as_of = last.date() if isinstance(last, datetime) else last
     cutoff = _end_of(as_of)
-    exclusive = _stage1(t, cutoff)
+    exclusive = _stage1(t, cutoff, odd)
     valid = exclusive.pop("valid")
     report.as_of = str(pd.Timestamp(as_of).date())
     report.rows_read += int(row["n"])  # plus what the reader set aside before
@@ -170,8 +207,8 @@ def clean_lines(
         n = int(row.get(f"{reason}_n") or 0)
         if n:
             col = {"no_client": "client_id", "bad_date": "date", "bad_amount": "amount",
-                   "after_as_of": "date"}[reason]
-            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff)[r], col)
+                   "after_as_of": "date", "suspicious_date": "date"}[reason]
+            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff, odd)[r], col)
             if reason == "after_as_of" and future == "raise":
                 raise DataError(report.source, [Problem(
                     "{n} lines are dated after the analysis date " + report.as_of, column="date",
@@ -183,7 +220,7 @@ def clean_lines(
 
     def kept_before(x: ibis.Table) -> ibis.Value:
         """On the numbered original table: lines that passed the first checks."""
-        return ibis.literal(True) if has_row else (_stage1(x, None)["valid"] & (x.date < cutoff))
+        return ibis.literal(True) if has_row else (_stage1(x, None, odd)["valid"] & (x.date < cutoff))
 
     # exact duplicates: every canonical column equal; the first occurrence is kept
     keys = list(CANONICAL)
@@ -245,6 +282,11 @@ def clean_lines(
     report.clients = int(summary["clients"] or 0)
     report.first_date = str(summary["first"].date()) if summary["first"] else None
     report.last_date = str(summary["last"].date()) if summary["last"] else None
+    late = next((ln for ln in report.lines if ln.reason == "after_as_of"), None)
+    if report.rows_kept == 0 and late is not None:
+        raise DataError(report.source, f"the analysis date {report.as_of} is before the data start: all "
+                        f"{late.count} lines with a client, a date and an amount are dated after it "
+                        f"(first example: {late.values[0] if late.values else '?'})", report.line_word)
     if report.rows_kept == 0:
         raise DataError(report.source, "no sales lines left to analyse: " + "; ".join(
             f"{ln.reason} {ln.count}" for ln in report.lines) if report.lines else

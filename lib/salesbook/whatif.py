@@ -27,7 +27,8 @@ import pandas as pd
 from .cube import Cube
 from .segments import TARGET_CATEGORIES, classify_clients, reactivation_list
 
-__all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS", "OrgCalibration", "calibrate_org", "project"]
+__all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS", "OrgCalibration", "calibrate_org", "project",
+           "reorg_lacks"]
 
 LEVERS = ("reactivation", "frequency", "deal_size", "categories", "retention")
 
@@ -58,14 +59,16 @@ def calibrate(cube: Cube, max_months_asleep: int = 24) -> Calibration:
     sleepers = reactivation_list(cube, classes, max_months_asleep)
     target = classes[classes.category.isin(TARGET_CATEGORIES)]
     active = classes[classes.active_months > 0]
-    cat_slots = float(active.categories.sum())
-    parts, _ = last_bridge(cube)
+    cat_slots = float(active.categories.sum()) if cube.profile.has_category else 0.0
+    # the loss of the last 12 months, only when the data cover them and the 12 before (else no retention lever)
+    covered = cube.profile.lacks("bridge") is None
+    parts = last_bridge(cube)[0] if covered else pd.Series({"lost": 0.0})
     return Calibration(
         baseline=base, sleeping_clients=int(len(sleepers)), sleeping_yearly=float(sleepers.yearly_revenue.sum()),
         repeat_revenue=target.groupby("category").revenue.sum(),
         active_clients=active.groupby("category").size(),
         revenue_per_category=float(active.revenue.clip(lower=0).sum() / cat_slots) if cat_slots else 0.0,
-        lost_revenue=float(-parts["lost"]))
+        lost_revenue=float(-parts["lost"]), extras={"bridge_covered": float(covered)})
 
 
 @dataclass(frozen=True)
@@ -208,3 +211,22 @@ def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = N
     per_manager = cal.new_per_month / max(cal.managers, 1)
     reorg = run([am * per_manager + hunters * rate_h * r for r in ramp], overflow * overflow_loss if hunters else 0.0)
     return pd.DataFrame({"status_quo": status, "reorganised": reorg}, index=idx)
+
+
+def reorg_lacks(cube: Cube, hunters: int) -> tuple[str, dict[str, Any]] | None:
+    """Why the reorganisation cannot be simulated on these data (a message key and its values), or ``None``.
+
+    It needs managers (a manager column, at least two active), fewer hunters than managers, and the last
+    12 months with the 12 before fully covered (the existing clients' change comes from that bridge).
+    """
+    prof = cube.profile
+    if not prof.has_manager:
+        return "wi.lacks.no_manager", {}
+    managers = calibrate_org(cube).managers
+    if managers < 2:
+        return "wi.lacks.managers", {"managers": managers}
+    if hunters >= managers:
+        return "wi.lacks.hunters", {"hunters": hunters, "managers": managers}
+    if prof.lacks("bridge") is not None:
+        return "wi.lacks.bridge", {"months": prof.n_full}
+    return None

@@ -9,7 +9,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import WATERFALL_COLOURS, fmt_money, fmt_pct, fmt_short, waterfall_chart
+from .display import WATERFALL_COLOURS, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_short, waterfall_chart
 from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
@@ -34,6 +34,13 @@ def result_sentence(result: dict, lang: str = "en") -> str:
              change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
 
 
+def reorg_lacks_sentence(cube, hunters: int, lang: str = "en") -> str | None:
+    """Why the reorganisation is not simulated on these data, in ``lang`` (``None``: it is)."""
+    from .whatif import reorg_lacks
+    why = reorg_lacks(cube, hunters)
+    return t(why[0], lang, **why[1]) if why else None
+
+
 def reorg_sentence(proj: pd.DataFrame, hunters: int, lang: str = "en") -> str:
     """"With N hunters the next M months bring X instead of Y (+z %)" in the report language."""
     reorg, status = float(proj.reorganised.sum()), float(proj.status_quo.sum())
@@ -46,8 +53,9 @@ def calibration_table(cal: Calibration, lang: str = "en") -> pd.DataFrame:
             ("wi.cal.sleeping", f"{cal.sleeping_clients}: {fmt_money(cal.sleeping_yearly, lang)}"),
             ("wi.cal.repeat", fmt_money(float(cal.repeat_revenue.sum()), lang)),
             ("wi.cal.per_category", fmt_money(cal.revenue_per_category, lang)),
-            ("wi.cal.active", str(int(cal.active_clients.sum()))),
-            ("wi.cal.lost", fmt_money(cal.lost_revenue, lang))]
+            ("wi.cal.active", fmt_int(int(cal.active_clients.sum()), lang)),
+            ("wi.cal.lost", fmt_money(cal.lost_revenue, lang) if cal.extras.get("bridge_covered", 1.0)
+             else t("wi.cal.not_covered", lang))]
     return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})
 
 
@@ -135,10 +143,11 @@ def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
 def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, overflow_loss: float,
                       lang: str = "en") -> pd.DataFrame:
     rate = org.hunter_rate if hunter_rate < 0 else hunter_rate
+    num = lambda v, d=1: fmt_num(v, lang, d)  # noqa: E731
     rows = [("wi.a.managers", f"{org.managers} → {org.managers - hunters} + {hunters}"),
-            ("wi.a.new", f"{org.new_per_month:.1f}"), ("wi.a.hunter_rate", f"{rate:.2f}"),
+            ("wi.a.new", num(org.new_per_month)), ("wi.a.hunter_rate", num(rate, 2)),
             ("wi.a.ramp", str(ramp_months)), ("wi.a.first_year", fmt_money(org.first_year_revenue, lang)),
-            ("wi.a.retention", f"{org.retention:.2f}"),
+            ("wi.a.retention", fmt_pct(org.retention, lang)),
             ("wi.a.existing", fmt_pct(org.existing_change, lang, signed=True)),
-            ("wi.a.capacity", f"{org.load:.1f} / {org.capacity:.1f}"), ("wi.a.overflow", fmt_pct(overflow_loss, lang, 0))]
+            ("wi.a.capacity", f"{num(org.load)} / {num(org.capacity)}"), ("wi.a.overflow", fmt_pct(overflow_loss, lang, 0))]
     return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})

@@ -1,0 +1,145 @@
+"""The data-shape matrix: awkward shapes a real export has, cut or altered from the committed sample.
+
+Each shape is a source file (Parquet, canonical columns unless said) plus the run settings it needs.
+``make_shape(name, folder)`` writes it and returns a :class:`Shape`; the real Online Retail II file
+is used as it is, from ``../shared/data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "sales.parquet"
+REAL = ROOT.parent / "shared" / "data" / "online_retail_ii_2009_2010.parquet"
+REAL_MAPPING = ROOT / "data" / "mappings" / "online_retail_ii.yml"
+
+
+@dataclass
+class Shape:
+    name: str
+    source: Path
+    mapping: str = ""
+    as_of: str = ""
+    #: what the shape is, for the closing table
+    what: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _sample() -> pd.DataFrame:
+    return pd.read_parquet(SAMPLE)
+
+
+def _last(months: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The last ``months`` calendar months of the sample."""
+    def cut(d: pd.DataFrame) -> pd.DataFrame:
+        return d[d.date >= (d.date.max().to_period("M") - (months - 1)).to_timestamp()]
+    return cut
+
+
+def _last_busy_day(d: pd.DataFrame) -> pd.DataFrame:
+    """One day of history: the sample's last day with at least 10 buying clients."""
+    buyers = d[d.amount > 0].groupby(d.date.dt.normalize()).client_id.nunique()
+    day = buyers[buyers >= 10].index.max()
+    return d[d.date.dt.normalize() == day]
+
+
+def _only_returns(d: pd.DataFrame) -> pd.DataFrame:
+    extra = d[d.client_id == d.client_id.iloc[0]].head(3).copy()
+    extra["client_id"], extra["client_name"] = "RET-ONLY", "Returns only Ltd"
+    extra["amount"] = -extra["amount"].abs()
+    extra["order_id"] = "RET-" + extra["order_id"].astype(str)
+    return pd.concat([d, extra], ignore_index=True)
+
+
+def _typo_2031(d: pd.DataFrame) -> pd.DataFrame:
+    extra = d.iloc[[len(d) // 2]].copy()
+    extra["date"] = pd.Timestamp("2031-01-01")
+    extra["order_id"] = "TYPO-1"
+    return pd.concat([d, extra], ignore_index=True)
+
+
+#: name -> (what it is, how it is made from the sample, run settings)
+SHAPES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], dict]] = {
+    "one_day": ("1 day of history", _last_busy_day, {}),
+    "one_month": ("1 month of history", _last(1), {}),
+    "three_months": ("3 months of history", _last(3), {}),
+    "months_23": ("23 months of history", _last(23), {}),
+    "months_25": ("25 months of history", _last(25), {}),
+    "no_manager": ("no manager column", lambda d: d.drop(columns="manager"), {}),
+    "one_manager": ("exactly one manager", lambda d: d.assign(manager="Иванов"), {}),
+    "no_category": ("no category column", lambda d: d.drop(columns="category"), {}),
+    "no_order_id": ("no order id column", lambda d: d.drop(columns="order_id"), {}),
+    "returns_only_client": ("a client with only returns", _only_returns, {}),
+    "typo_2031": ("one line dated 2031-01-01", _typo_2031, {}),
+    "ends_early": ("data end two months before as_of", lambda d: d[d.date < "2026-09-01"],
+                   {"as_of": "2026-10-31"}),
+}
+
+
+def shape_names(real: bool = True) -> list[str]:
+    return (["real_online_retail"] if real else []) + list(SHAPES)
+
+
+def make_shape(name: str, folder: Path) -> Shape:
+    """Write shape ``name`` under ``folder`` and return how to run it."""
+    if name == "real_online_retail":
+        return Shape(name, REAL, str(REAL_MAPPING), what="the real file: 13 months, no manager, no category")
+    what, make, settings = SHAPES[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.parquet"
+    make(_sample()).reset_index(drop=True).to_parquet(path, index=False)
+    return Shape(name, path, what=what, **settings)
+
+
+class _Text:
+    """The visible text of an HTML page (no script, no style)."""
+
+    def __init__(self, page: str):
+        from html.parser import HTMLParser
+
+        parts: list[str] = []
+
+        class Parser(HTMLParser):
+            skip = 0
+
+            def handle_starttag(self, tag, attrs):
+                if tag in ("script", "style"):
+                    self.skip += 1
+
+            def handle_endtag(self, tag):
+                if tag in ("script", "style") and self.skip:
+                    self.skip -= 1
+
+            def handle_data(self, data):
+                if not self.skip and data.strip():
+                    parts.append(data.strip())
+
+        Parser().feed(page)
+        self.parts = parts
+
+
+def visible_text(page: str) -> list[str]:
+    """The text pieces a reader sees on an HTML page."""
+    return _Text(page).parts
+
+
+#: what must never reach a reader: a missing number, an infinity, a raw message key, a Python repr
+import re  # noqa: E402
+
+BAD_TEXT = re.compile(r"\b(nan|NaN|NaT|inf|-inf|None|<NA>)\b|\b(?:diag|profile|stag|seg|kpi|fc|wi|sum)\.[a-z_]+\.?[a-z_]*\b"
+                      r"|<[a-zA-Z_.]+ object at 0x|\bTimestamp\(|\bPeriod\(|dtype[:=]")
+
+
+def bad_text(folder: Path) -> list[tuple[str, str]]:
+    """(page, text) for every piece of visible text on the run's pages that a reader must never see."""
+    out = []
+    for page in sorted(folder.glob("*.html")):
+        for text in visible_text(page.read_text(encoding="utf-8")):
+            if BAD_TEXT.search(text.replace("None of the symptoms", "")):
+                out.append((page.name, text[:160]))
+    return out
