@@ -76,7 +76,8 @@ def new_clients(cube: Cube, start: pd.Timestamp, end: pd.Timestamp) -> int:
     """Clients whose first purchase falls from ``start`` to ``end`` and after the profile's lead-in (clients first
     seen earlier were probably buying before the data began)."""
     first = cube.clients.first_date
-    return int(((first >= max(start, cube.profile.lead_in_end)) & (first <= end)).sum())
+    # first purchases carry their time of day: the end day counts whole
+    return int(((first >= max(start, cube.profile.lead_in_end)) & (first < end + pd.Timedelta(days=1))).sum())
 
 
 def key_figures(cube: Cube, lang: str = "en", months: int = 12) -> pd.DataFrame:

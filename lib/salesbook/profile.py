@@ -141,8 +141,11 @@ class DataProfile:
                 "left_censored": self.left_censored, "lead_in_end": day(self.lead_in_end),
                 "evidence": asdict(self.evidence)}
 
-    def sentences(self, lang: str = "en") -> list[str]:
-        """The overview's "what this data can tell", one sentence each, in ``lang``."""
+    def sentences(self, lang: str = "en", claims: bool = True) -> list[str]:
+        """The overview's "what this data can tell", one sentence each, in ``lang``.
+
+        ``claims=False``: the facts only (span, partial months, months without data, managers, the
+        lead-in), for a page that says what cannot be told elsewhere (the summary's diagnosis)."""
         e = self.evidence
         out = [t("profile.span", lang, first=self.first_date.date(), last=self.last_date.date(),
                  as_of=self.as_of.date(), full=self.n_full)]
@@ -155,14 +158,14 @@ class DataProfile:
             out.append(t("profile.no_data", lang, last=self.last_date.date(), as_of=self.as_of.date(),
                          months=", ".join(_month(m, lang) for m in self.no_data_months)))
         missing = [c for c in ("manager", "category", "cost") if self.lacks(c) is not None]
-        if missing:
+        if missing and claims:
             out.append(t("profile.missing", lang, columns=", ".join(t(f"profile.col.{c}", lang) for c in missing)))
         if self.has_manager:
             out.append(t("profile.managers", lang, n=self.managers))
         if self.left_censored:
             out.append(t("profile.censored", lang, first=self.first_date.date(), lead=e.lead_in_months,
                          until=self.lead_in_end.date()))
-        for claim in ("trend", "season", "bridge"):
+        for claim in ("trend", "season", "bridge") if claims else ():
             why = self.lacks(claim, lang)
             if why:
                 out.append(why)

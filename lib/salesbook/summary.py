@@ -49,12 +49,13 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     ws = st.whitespace(cube)
     ws = ws.assign(expected=ws.score * ws.potential).sort_values("expected", ascending=False)
     present = [sym for sym in diagnosis["symptoms"] if sym.present]
-    unknown = list(dict.fromkeys(sym.text(lang) for sym in diagnosis["symptoms"] if sym.unknown))
+    # the verdict (the first symptom) is the headline; what else cannot be told is listed once each
+    unknown = list(dict.fromkeys(sym.text(lang) for sym in diagnosis["symptoms"][1:] if sym.unknown))
     monthly = cube.monthly()
     both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
     figures = {
         "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang,
-        "profile": prof.to_dict(), "can_tell": prof.sentences(lang),
+        "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
         "verdict_text": st.verdict_text(diagnosis, lang),
         "findings": [{"severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
         "cannot_tell": unknown,
@@ -180,7 +181,10 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lan
         cells = []
         for key, _, money in columns:
             v = r.get(key)
-            cells.append(f'<td class="n">{e(fmt_money(v, lang))}</td>' if money else f"<td>{e(str(v))}</td>")
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                cells.append("<td>–</td>")
+            else:
+                cells.append(f'<td class="n">{e(fmt_money(v, lang))}</td>' if money else f"<td>{e(str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -208,7 +212,9 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     cards_html = "".join(f'<div class="card"><div class="v">{e(v)}</div><div class="l">{e(k)}</div></div>' for k, v in cards)
     r, c = f["reactivation"], f["crosssell"]
     # two estimates of different actions on partly the same clients: in one sentence, never as a sum
-    opportunities = t("sum.opportunities_text", lang, sleepers=fmt_int(r["clients"], lang),
+    no_category = "category" not in f.get("profile", {}).get("columns", ["category"])
+    opportunities = t("sum.opportunities_no_category", lang, sleepers=fmt_int(r["clients"], lang),
+                      bought=fmt_money(r["yearly_revenue"], lang)) if no_category else t("sum.opportunities_text", lang, sleepers=fmt_int(r["clients"], lang),
                       bought=fmt_money(r["yearly_revenue"], lang), clients=fmt_int(c.get("clients", 0), lang),
                       potential=fmt_money(c["potential"], lang), expected=fmt_money(c.get("expected", 0), lang),
                       overlap=fmt_int(f.get("overlap_clients", 0), lang))

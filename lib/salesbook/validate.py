@@ -96,9 +96,10 @@ def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: f
                     max_lines: int = SUSPICIOUS_MAX_LINES) -> datetime | None:
     """The first day of isolated dates far beyond the rest of the data (a typo year), or ``None``.
 
-    Rule: among the latest 20 days with lines, the first gap of more than ``gap_days`` between two
-    consecutive days, scanning from the latest, whose later side holds at most ``share`` of the lines
-    (at least 10 lines allowed, at most ``max_lines``). Such lines are set aside as ``suspicious_date``
+    Rule: among the latest 20 days with lines, scanning from the latest, the first gap between two
+    consecutive days of more than ``gap_days`` and more than 10 times the median gap of the days before
+    it, whose later side holds at most ``share`` of the lines (at least 10 lines allowed, at most
+    ``max_lines``). Such lines are set aside as ``suspicious_date``
     and never move the analysis date.
     """
     f = t.filter(t.client_id.notnull() & t.date.notnull())
@@ -108,12 +109,14 @@ def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: f
         return None
     total = int(f.count().to_pyarrow().as_py())
     allowed = min(max(10, int(total * share)), max_lines)
+    gaps = [(later["day"] - earlier["day"]).days for later, earlier in zip(days, days[1:])]
     after = 0
-    for later, earlier in zip(days, days[1:]):
+    for i, (later, gap) in enumerate(zip(days, gaps)):
         after += int(later["n"])
         if after > allowed:
             return None
-        if (later["day"] - earlier["day"]).days > gap_days:
+        usual = sorted(gaps[i + 1:])[len(gaps[i + 1:]) // 2] if gaps[i + 1:] else gap
+        if gap > max(gap_days, 10 * usual):  # far beyond the rhythm of the dates before it
             return later["day"]
     return None
 
