@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesbook as sb
+from salesbook.profile import Evidence, data_profile
 from salesbook import paths
 from salesbook import segments as sg
 from salesbook.export import inert, to_csv, to_excel
@@ -25,7 +26,10 @@ def cube_of(purchases, as_of=AS_OF):
         client, day, amount = p[:3]
         rows.append({"date": pd.Timestamp(day), "client_id": client, "amount": float(amount),
                      "category": p[3] if len(p) > 3 else "x", "manager": "M", "order_id": f"o{i}"})
-    return sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of=as_of))
+    cube = sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of=as_of))
+    # hand-typed histories of a few clients: every first purchase is a first purchase (no lead-in)
+    cube.profile = data_profile(cube, Evidence(lead_in_months=0))
+    return cube
 
 
 def monthly(client, start, end, amount=100.0, day=15, category="x"):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st_
 
 import salesbook as sb
+from salesbook.profile import Evidence, data_profile
 from salesbook import stagnation as st
 from salesbook.sample import SampleSpec, generate
 
@@ -17,7 +18,10 @@ P1 = ("2024-01-01", "2024-12-31")
 def cube_of(rows, as_of="2024-12-31"):
     df = pd.DataFrame([{"date": pd.Timestamp(d), "client_id": c, "amount": float(a), "order_id": f"o{i}"}
                        for i, (c, d, a) in enumerate(rows)])
-    return sb.build_cube(sb.load_sales(df, as_of=as_of))
+    cube = sb.build_cube(sb.load_sales(df, as_of=as_of))
+    # hand-typed histories of a few clients: every first purchase is a first purchase (no lead-in)
+    cube.profile = data_profile(cube, Evidence(lead_in_months=0))
+    return cube
 
 
 def test_each_bridge_part_by_hand():
@@ -61,7 +65,9 @@ def test_cohorts_by_hand():
     assert np.isnan(ret.loc[pd.Period("2023"), pd.Period("2022")])  # before the cohort: blank
     rev = co["revenue"]
     assert rev.loc[pd.Period("2022"), pd.Period("2024")] == 30 and rev.loc[pd.Period("2023"), pd.Period("2024")] == 14
-    assert co["nrr"].loc[pd.Period("2022"), pd.Period("2024")] == pytest.approx(30 / 20)
+    # a rate only between two periods the data fully cover (issue 15): 2022 starts in March and 2024 ends in
+    # May, so no NRR is given; the revenue behind it is still in the table above
+    assert co["nrr"].shape[1] == 0 and co["partial"] == [pd.Period("2022"), pd.Period("2024")]
     assert co["first_year"].loc[pd.Period("2022"), "mean"] == pytest.approx((10 + 5) / 2)
 
 
@@ -74,7 +80,9 @@ def test_whitespace_suggests_what_similar_clients_buy():
     cube = sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of="2024-12-31"))
     ws = st.whitespace(cube, min_lift=0.5)
     assert ws[["client_id", "category"]].values.tolist() == [["z", "B"]]
-    assert ws.score.iloc[0] == pytest.approx(2 / 3) and ws.potential.iloc[0] == 100.0
+    # potential per client (issue 15): B's share of the revenue of the clients buying A and B (x, y: 200 of
+    # 400) applied to z's own revenue (100), not the category's median for everyone
+    assert ws.score.iloc[0] == pytest.approx(2 / 3) and ws.potential.iloc[0] == 50.0
 
 
 def test_concentration_by_hand():
@@ -86,10 +94,14 @@ def test_concentration_by_hand():
 def test_sample_is_diagnosed_flat_with_falling_acquisition_and_saturated_portfolios():
     d = st.diagnose(sb.get_cube("sample"))
     assert d["verdict"] == "flat"
-    assert {"acquisition", "capacity", "crosssell"} <= set(d["causes"])
+    # with the first six months a lead-in (issue 15), the capacity correlation is read on the quarters after it
+    # only: -0.08 on the sample, a known figure, not a cause
+    assert {"acquisition", "crosssell"} <= set(d["causes"])
+    capacity = next(s for s in d["symptoms"] if s.key == "capacity")
+    assert capacity.unknown is None and float(capacity.evidence["corr"]) < 0
     text = st.memo(d, "en")
     assert text.startswith("**Turnover is flat") and "New clients fell from" in text
-    assert "client-service department" in text  # the remedy of the sources
+    assert "whitespace lists" in text  # the remedy of the sources, beside the finding it answers
 
 
 def test_growing_company_is_said_to_grow_and_acquisition_is_not_blamed():

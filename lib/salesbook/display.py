@@ -39,7 +39,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 def escape(value: Any) -> str:
     """A value as inert text inside Markdown or HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True))
+    # quotes stay as they are: this is text, never an attribute (an escaped apostrophe showed as &#x27;)
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
 def fmt_money(x: float, lang: str = "en", decimals: int = 0) -> str:

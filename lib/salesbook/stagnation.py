@@ -270,12 +270,25 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
 
 
 def category_breadth(cube: Cube) -> pd.Series:
-    """Mean number of categories bought per active client, per full calendar year (empty without categories)."""
-    years = cube.profile.full_years() if cube.profile.has_category else []
+    """Mean number of categories bought per active client in consecutive 12-month windows ending at the
+    data's last full month, each window fully covered by the data (a partial year would read as fewer
+    categories). Indexed by the year the window ends in; empty without a category column."""
+    prof = cube.profile
+    if not prof.has_category or not prof.full_months:
+        return pd.Series(dtype=float, name="categories")
     ccm = cube.client_category_month
-    ccm = ccm[(ccm.orders > 0) & ccm.month.dt.year.isin(years) & ccm.category.notna()]
-    per = ccm.groupby([ccm.month.dt.year, ccm.client_id], observed=True).category.nunique()
-    return per.groupby(level=0).mean().rename("categories")
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()]
+    out = {}
+    end = prof.full_months[-1]
+    first = prof.full_months[0]
+    while end - pd.DateOffset(months=11) >= first:
+        start = end - pd.DateOffset(months=11)
+        win = ccm[(ccm.month >= start) & (ccm.month <= end)]
+        per = win.groupby("client_id", observed=True).category.nunique()
+        if len(per):
+            out[end.year] = float(per[per > 0].mean())
+        end = end - pd.DateOffset(months=12)
+    return pd.Series(out, name="categories", dtype=float).sort_index()
 
 
 def penetration(cube: Cube, months: int = 12) -> pd.Series:
@@ -346,10 +359,10 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
 
 
 def concentration(cube: Cube) -> pd.DataFrame:
-    """Per calendar year: share of the top 10 clients, of the top 20 % of clients, and the HHI (0..10000)."""
+    """Per calendar year: share of the top 10 clients, of the top 20 % of clients, the HHI (0..10000), and
+    ``partial`` (the data do not cover the whole year: not comparable with a full one)."""
     cm = cube.client_month
-    years = set(cube.profile.full_years())  # a partial year's shares are not comparable with a full one's
-    cm = cm[cm.month.dt.year.isin(years)]
+    full = set(cube.profile.full_years())  # a partial year's shares are flagged: the diagnosis compares full ones
     rev = cm.groupby([cm.month.dt.year, cm.client_id], observed=True).revenue.sum()
     rows = {}
     for year, s in rev.groupby(level=0):
@@ -360,8 +373,8 @@ def concentration(cube: Cube) -> pd.DataFrame:
         share = s / total
         rows[year] = {"clients": len(s), "top10": share.iloc[:10].sum(),
                       "top20pct": share.iloc[:max(1, int(np.ceil(len(s) * 0.2)))].sum(),
-                      "hhi": float((share ** 2).sum() * 10_000)}
-    return pd.DataFrame(rows, index=["clients", "top10", "top20pct", "hhi"]).T.rename_axis("year")
+                      "hhi": float((share ** 2).sum() * 10_000), "partial": year not in full}
+    return pd.DataFrame(rows, index=["clients", "top10", "top20pct", "hhi", "partial"]).T.rename_axis("year")
 
 
 def productivity(cube: Cube) -> pd.DataFrame:
@@ -498,6 +511,7 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
                                 {"change": growth_existing, "new_share": last["new"] / last["before"],
                                  "end": str(pd.Timestamp(last["end"]).date())}))
     conc = concentration(cube)
+    conc = conc[~conc.partial.astype(bool)] if len(conc) else conc
     if len(conc) < 2:
         symptoms.append(_cannot("concentration", "diag.unknown.years_concentration", years=len(conc)))
     else:

@@ -81,9 +81,11 @@ def breadth_chart(breadth: pd.Series, acq: pd.Series, lang: str = "en") -> go.Fi
 
 def concentration_table(conc: pd.DataFrame, prod: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Full calendar years only (see stagnation.concentration); revenue per manager where there are managers."""
-    out = pd.DataFrame({t("col.year", lang): conc.index.astype(str),
-                        t("stag.top10", lang): conc.top10.to_numpy(), t("stag.top20", lang): conc.top20pct.to_numpy(),
-                        "HHI": conc.hhi.round(0).astype("int64").to_numpy()})
+    years = [t("stag.partial_period", lang, period=y) if p else str(y) for y, p in zip(conc.index, conc.partial)]
+    out = pd.DataFrame({t("col.year", lang): years,
+                        t("stag.top10", lang): conc.top10.astype(float).to_numpy(),
+                        t("stag.top20", lang): conc.top20pct.astype(float).to_numpy(),
+                        "HHI": conc.hhi.astype(float).round(0).astype("int64").to_numpy()})
     if len(prod):
         out[t("stag.per_manager", lang)] = prod.per_manager.reindex(conc.index).to_numpy()
     return out

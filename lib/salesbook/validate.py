@@ -115,8 +115,10 @@ def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: f
         after += int(later["n"])
         if after > allowed:
             return None
-        usual = sorted(gaps[i + 1:])[len(gaps[i + 1:]) // 2] if gaps[i + 1:] else gap
-        if gap > max(gap_days, 10 * usual):  # far beyond the rhythm of the dates before it
+        before = sorted(gaps[i + 1:])
+        if len(before) < 10:  # too few days before it to know their rhythm
+            return None
+        if gap > max(gap_days, 10 * before[len(before) // 2]):  # far beyond the rhythm of the days before it
             return later["day"]
     return None
 
@@ -128,8 +130,8 @@ def _stage1(t: ibis.Table, cutoff: datetime | None, odd: datetime | None = None)
         "bad_date": t.date.isnull(),
         "bad_amount": t.amount.isnull() | t.amount.isnan() | t.amount.isinf(),
     }
-    if odd is not None:
-        conds["suspicious_date"] = t.date >= odd
+    if odd is not None:  # lines after the analysis date are counted as such, not as suspicious
+        conds["suspicious_date"] = (t.date >= odd) & (t.date < cutoff) if cutoff is not None else t.date >= odd
     seen = ibis.literal(False)
     out = {}
     for reason, cond in conds.items():
@@ -184,7 +186,7 @@ def clean_lines(
 
     # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
     # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
-    odd = suspicious_from(t)
+    odd = suspicious_from(t if as_of is None else t.filter(t.date < _end_of(as_of)))
     first = _stage1(t, None if as_of is None else _end_of(as_of), odd)
     passed = first["valid"] & ~first["after_as_of"] if "after_as_of" in first else first["valid"]
     aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
@@ -287,7 +289,8 @@ def clean_lines(
     report.last_date = str(summary["last"].date()) if summary["last"] else None
     late = next((ln for ln in report.lines if ln.reason == "after_as_of"), None)
     if report.rows_kept == 0 and late is not None:
-        raise DataError(report.source, f"the analysis date {report.as_of} is before the data start: all "
+        raise DataError(report.source, f"no sales lines left to analyse: the analysis date {report.as_of} is "
+                        "before the data start: all "
                         f"{late.count} lines with a client, a date and an amount are dated after it "
                         f"(first example: {late.values[0] if late.values else '?'})", report.line_word)
     if report.rows_kept == 0:
