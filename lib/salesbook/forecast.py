@@ -95,7 +95,13 @@ def pipeline_for(pipeline: str, source: str) -> str:
     """The pipeline a run uses: the one it was given, else none; the sample's own only with the sample."""
     if pipeline:
         return pipeline
-    return "sample" if str(source) == "sample" else ""
+    return "sample" if is_sample(source) else ""
+
+
+def is_sample(source: Any) -> bool:
+    """True for the committed sample, read by any engine (``sample``, ``spark:sample``)."""
+    text = str(source)
+    return text == "sample" or (text.split(":", 1)[0] == "spark" and text.split(":", 1)[-1] == "sample")
 
 
 def no_deals() -> pd.DataFrame:

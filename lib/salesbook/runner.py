@@ -349,8 +349,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     out = Path(out or paths.REPORTS_DIR)
     as_of = resolve_as_of(as_of)
-    if not pipeline and str(source) == "sample":
-        pipeline = "sample"  # the sample's own invented deals, with the sample only: never a real company's
+    from .forecast import pipeline_for
+    pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
     run_name = run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     chosen = list_notebooks(notebooks)
     if not chosen:
