@@ -7,6 +7,7 @@ is used as it is, from ``../shared/data``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -129,8 +130,6 @@ def visible_text(page: str) -> list[str]:
 
 
 #: what must never reach a reader: a missing number, an infinity, a raw message key, a Python repr
-import re  # noqa: E402
-
 BAD_TEXT = re.compile(r"\b(nan|NaN|NaT|inf|-inf|None|<NA>)\b|\b(?:diag|profile|stag|seg|kpi|fc|wi|sum)\.[a-z_]+\.?[a-z_]*\b"
                       r"|<[a-zA-Z_.]+ object at 0x|\bTimestamp\(|\bPeriod\(|dtype[:=]")
 

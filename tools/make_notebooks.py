@@ -300,8 +300,8 @@ if len(cohorts["size"]):
     nb.table(sv.cohort_table(cohorts["revenue"], cohorts["partial"], lang))
     nb.section("stag.nrr")
     if cohorts["nrr"].shape[1]:
-        nb.table(sv.cohort_table(cohorts["nrr"].round(3), [], lang), formats={
-            c: lambda v: sb.display.fmt_num(v, lang, 2) for c in sv.cohort_table(cohorts["nrr"], [], lang).columns[1:]})
+        nrr = sv.cohort_table(cohorts["nrr"].round(3), [], lang)
+        nb.table(nrr, formats={c: lambda v: sb.display.fmt_num(v, lang, 2) for c in nrr.columns[1:]})
     else:
         nb.say("stag.nrr_lacks")
     nb.section("stag.first_year")
@@ -362,10 +362,8 @@ from salesbook import forecast as fc, forecast_views as fv, segments as sg
 from salesbook.display import fmt_money
 
 probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
-pipeline_file = fc.pipeline_for(pipeline, source)
 classes = sg.classify_clients(cube, cube.as_of, lang=lang)
-deals = fc.weighted_forecast(fc.load_pipeline(pipeline_file, probabilities), classes, cube.as_of, probabilities) \
-    if pipeline_file else None
+deals = fc.run_deals(pipeline, source, classes, cube.as_of, probabilities)  # None: the run has no pipeline
 base = fc.baseline(cube, horizon_months)
 plan_series = fc.load_plan(plan) if plan else None
 nb.title("nb.04.title")'''),

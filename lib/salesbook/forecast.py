@@ -21,7 +21,7 @@ from .errors import DataError, Problem
 from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
-__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
+__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("statsmodels.tsa.holtwinters",)
@@ -99,9 +99,21 @@ def pipeline_for(pipeline: str, source: str) -> str:
 
 
 def is_sample(source: Any) -> bool:
-    """True for the committed sample, read by any engine (``sample``, ``spark:sample``)."""
+    """True for the committed sample, read by any engine (``sample``, ``spark:sample``, or its file)."""
+    from . import paths
     text = str(source)
-    return text == "sample" or (text.split(":", 1)[0] == "spark" and text.split(":", 1)[-1] == "sample")
+    if text.startswith("spark:"):
+        text = text[len("spark:"):]
+    return text == "sample" or text == str(paths.resolve_source("sample"))
+
+
+def run_deals(pipeline: str, source: str, classes: pd.DataFrame, as_of: Any,
+              probabilities: dict[int, float] | None = None) -> pd.DataFrame | None:
+    """The weighted deals of the run's own pipeline (:func:`pipeline_for`), or ``None`` when it has none."""
+    chosen = pipeline_for(pipeline, source)
+    if not chosen:
+        return None
+    return weighted_forecast(load_pipeline(chosen, probabilities), classes, as_of, probabilities)
 
 
 def no_deals() -> pd.DataFrame:

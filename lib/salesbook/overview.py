@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 from .cube import Cube
 from .display import fmt_int, fmt_money, fmt_pct, month_ticks
 from .i18n import month_names, t
+from .profile import windows
 
-__all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "change_12m", "key_figures", "monthly_chart",
+__all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "key_figures", "monthly_chart",
            "partial_last_month", "new_clients", "yearly_view"]
 
 
@@ -51,19 +52,13 @@ def window_totals(cube: Cube, months: int = 12) -> tuple[float, float | None]:
     The earlier figure is ``None`` when the data do not fully cover both windows (a short history, data
     that stop before ``as_of``): a change against a window with part of its days missing means nothing.
     """
-    (s1, e1), (s0, e0) = _windows(cube.as_of, months)
+    (s1, e1), (s0, e0) = windows(cube.as_of, months)
     d = cube.client_day
     last = float(d.loc[(d.date >= s1) & (d.date <= e1), "revenue"].sum())
     if not cube.profile.covers(s0, e1):
         return last, None
     prev = float(d.loc[(d.date >= s0) & (d.date <= e0), "revenue"].sum())
     return last, prev
-
-
-def change_12m(cube: Cube, months: int = 12) -> float | None:
-    """The change of the last ``months`` against the ``months`` before, when both are covered and positive."""
-    last, prev = window_totals(cube, months)
-    return last / prev - 1 if prev else None
 
 
 def partial_last_month(cube: Cube) -> tuple[pd.Timestamp, int] | None:
@@ -87,7 +82,7 @@ def key_figures(cube: Cube, lang: str = "en", months: int = 12) -> pd.DataFrame:
     window the data do not cover; managers without a manager column; new clients inside the lead-in).
     """
     prof = cube.profile
-    (start, end), _ = _windows(cube.as_of, months)
+    (start, end), _ = windows(cube.as_of, months)
     last12, prev12 = window_totals(cube, months)
     d = cube.client_day
     recent = d[(d.date >= start) & (d.date <= end)]
@@ -120,11 +115,6 @@ def key_figures(cube: Cube, lang: str = "en", months: int = 12) -> pd.DataFrame:
     return pd.DataFrame({t("col.metric", lang): [t(k, lang, **since) if k == "kpi.new_since" else t(k, lang)
                                                  for k, _ in rows],
                          t("col.value", lang): [v for _, v in rows]})
-
-
-def _windows(end, months):
-    from .stagnation import bridge_windows
-    return bridge_windows(end, months)
 
 
 def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:

@@ -21,7 +21,7 @@ from .i18n import t
 if TYPE_CHECKING:
     from .cube import Cube
 
-__all__ = ["Evidence", "DataProfile", "data_profile", "EVIDENCE"]
+__all__ = ["Evidence", "DataProfile", "data_profile", "EVIDENCE", "windows"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class DataProfile:
                        "bridge": 2 * e.bridge_months}
         if claim in need_months:
             if claim == "bridge":
-                (s1, e1), (s0, _) = _windows(self.as_of, e.bridge_months)
+                (s1, e1), (s0, _) = windows(self.as_of, e.bridge_months)
                 if self.covers(s0, e1):
                     return None
                 return t("profile.lacks.bridge", lang, window=e.bridge_months, need=need_months[claim],
@@ -177,7 +177,8 @@ def _month(m: pd.Timestamp, lang: str) -> str:
     return f"{month_names(lang)[m.month - 1]} {m.year}"
 
 
-def _windows(end: Any, months: int) -> tuple[tuple[pd.Timestamp, pd.Timestamp], tuple[pd.Timestamp, pd.Timestamp]]:
+def windows(end: Any, months: int = 12) -> tuple[tuple[pd.Timestamp, pd.Timestamp], tuple[pd.Timestamp, pd.Timestamp]]:
+    """(later, earlier) windows of ``months`` each, the later one ending on ``end``; days inclusive."""
     end = pd.Timestamp(end).normalize()
     s1 = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
     return (s1, end), (s1 - pd.DateOffset(months=months), s1 - pd.Timedelta(days=1))
@@ -205,7 +206,7 @@ def data_profile(cube: "Cube", evidence: Evidence = EVIDENCE) -> DataProfile:
     lead_in_end = (start + pd.DateOffset(months=evidence.lead_in_months)).normalize()
     censored = _looks_left_censored(cube, start, lead_in_end)
     return DataProfile(first, last, as_of, start, end, months, full, partial_first, partial_last, no_data,
-                       set(r.columns_present), managers, categories, int(r.clients), censored, lead_in_end,
+                       cube.has, managers, categories, int(r.clients), censored, lead_in_end,
                        evidence)
 
 

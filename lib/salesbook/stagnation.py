@@ -16,6 +16,7 @@ import pandas as pd
 from .cube import Cube
 from .i18n import t
 from .memo import per_cube
+from .profile import windows as bridge_windows  # (later, earlier) windows of n months
 from .seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
 from .segments import NO_MANAGER, window_start
 
@@ -109,13 +110,6 @@ def revenue_bridge(cube: Cube, p1: tuple[Any, Any], p0: tuple[Any, Any]) -> tupl
     for col in ("before", "after", "change"):
         out[col] = out[col] / 100
     return parts / 100, out
-
-
-def bridge_windows(end: Any, months: int = 12) -> tuple[tuple[pd.Timestamp, pd.Timestamp], tuple[pd.Timestamp, pd.Timestamp]]:
-    """(later, earlier) windows of ``months`` each, the later one ending on ``end`` (inclusive)."""
-    end = pd.Timestamp(end).normalize()
-    s1 = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
-    return (s1, end), (s1 - pd.DateOffset(months=months), s1 - pd.Timedelta(days=1))
 
 
 def last_bridge(cube: Cube, months: int = 12, end: Any = None) -> tuple[pd.Series, pd.DataFrame]:

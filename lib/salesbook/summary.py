@@ -76,8 +76,8 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
                       .to_dict("records")},
         "overlap_clients": len(both),
     }
-    if pipeline is None and str(cube.report.source) == str(_sample_source()):
-        pipeline = "sample"  # the sample's own pipeline, with the sample only
+    from .forecast import pipeline_for
+    pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
     figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
@@ -86,11 +86,6 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
 def _number(v: Any) -> float | None:
     """A float for JSON; ``None`` for a figure the data could not give (NaN)."""
     return None if v is None or pd.isna(v) else float(v)
-
-
-def _sample_source() -> Path:
-    from . import paths
-    return paths.resolve_source("sample")
 
 
 def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int) -> dict[str, Any] | None:

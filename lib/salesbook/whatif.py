@@ -28,7 +28,7 @@ from .cube import Cube
 from .segments import TARGET_CATEGORIES, classify_clients, reactivation_list
 
 __all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS", "OrgCalibration", "calibrate_org", "project",
-           "reorg_lacks"]
+           "reorg_lacks", "active_managers"]
 
 LEVERS = ("reactivation", "frequency", "deal_size", "categories", "retention")
 
@@ -136,6 +136,14 @@ class OrgCalibration:
     season: list[float]  #: seasonal index by calendar month (1 = average)
 
 
+def active_managers(cube: Cube) -> int:
+    """Managers with sales in the 12 months up to ``as_of`` (from the first day of that window's month)."""
+    from .stagnation import bridge_windows
+    since = bridge_windows(cube.as_of.normalize())[0][0].to_period("M").to_timestamp()
+    mm = cube.manager_month
+    return int(mm.loc[(mm.month >= since) & (mm.revenue > 0), "manager"].nunique())
+
+
 def calibrate_org(cube: Cube) -> OrgCalibration:
     from .seasonality import complete_series, seasonal_profile
     from .stagnation import bridge_windows, cohort_tables, last_bridge, saturation
@@ -158,9 +166,8 @@ def calibrate_org(cube: Cube) -> OrgCalibration:
     prof = seasonal_profile(complete_series(cube), stl=False)
     season = prof.index.fillna(1.0).tolist() if prof.enough else [1.0] * 12
     new_12 = int(((cube.clients.first_date >= s1) & (cube.clients.first_date <= end + pd.Timedelta(days=1))).sum())
-    mm = cube.manager_month
     return OrgCalibration(
-        managers=int(mm.loc[(mm.month >= s1.to_period("M").to_timestamp()) & (mm.revenue > 0), "manager"].nunique()),
+        managers=active_managers(cube),
         active_clients=int(cube.client_day.loc[(cube.client_day.date >= s1) & (cube.client_day.orders > 0),
                                                "client_id"].nunique()),
         capacity=float(recent.active_clients.quantile(0.9)) if len(recent) else 0.0,
@@ -222,7 +229,7 @@ def reorg_lacks(cube: Cube, hunters: int) -> tuple[str, dict[str, Any]] | None:
     prof = cube.profile
     if not prof.has_manager:
         return "wi.lacks.no_manager", {}
-    managers = calibrate_org(cube).managers
+    managers = active_managers(cube)
     if managers < 2:
         return "wi.lacks.managers", {"managers": managers}
     if hunters >= managers:
