@@ -55,9 +55,14 @@ def test_run_writes_index_report_and_run_record(good_run):
 def test_report_is_offline_without_code_and_with_plotly_once(good_run):
     page = (good_run / "good" / "00_overview.html").read_text(encoding="utf-8")
     assert page.count("Plotly.newPlot") >= 1
-    # plotly.js is embedded once, no script is fetched from anywhere
-    assert len(re.findall(r"plotly\.js v\d", page)) == 1
-    assert not re.search(r"<script[^>]+src=", page)
+    # plotly.js once per run, beside the pages (issue 17: a run folder light enough to send); no other script
+    # is fetched, and nothing from the network
+    assert re.findall(r"<script[^>]+src=\"([^\"]+)\"", page) == ["plotly.min.js"]
+    assert "plotly.js v" not in page
+    bundle = (good_run / "good" / "plotly.min.js").read_text(encoding="utf-8")
+    assert len(re.findall(r"plotly\.js v\d", bundle)) == 1
+    index = (good_run / "good" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r"<script[^>]+src=\"([^\"]+)\"", index) == ["plotly.min.js"]
     assert "get_cube(" not in page and "import salesbook" not in page  # no code cells
     assert "Параметры запуска" in page  # the parameters it ran with
     assert "Ключевые показатели" in page and "Key figures" not in page

@@ -36,7 +36,8 @@ from .errors import ParameterError
 from .i18n import t
 from .warm import imported_modules, warm
 
-__all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html",
+__all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html", "write_plotly",
+           "PLOTLY_FILE",
            "check_parameters", "plan_parameters", "resolve_as_of"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -162,8 +163,25 @@ def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
     warm(SUMMARY_IMPORTS)
 
 
-def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None) -> str:
-    """HTML of an executed notebook: no code, no prompts, plotly.js once, offline."""
+#: the one copy of plotly.js in a run folder, which every page of the run loads (offline, beside the pages)
+PLOTLY_FILE = "plotly.min.js"
+
+
+def write_plotly(folder: Path) -> Path:
+    """Write plotly.js (the installed plotly's own bundle) into ``folder`` once, for every page there."""
+    from plotly.offline import get_plotlyjs
+    path = folder / PLOTLY_FILE
+    path.write_text(get_plotlyjs(), encoding="utf-8")
+    return path
+
+
+def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None,
+                plotly: str | None = PLOTLY_FILE) -> str:
+    """HTML of an executed notebook: no code, no prompts, offline.
+
+    ``plotly``: the file beside the page that holds plotly.js (:func:`write_plotly`; one copy per run
+    instead of 4.6 MB in every page), or ``None`` to embed plotly.js in the page itself.
+    """
     from plotly.offline import get_plotlyjs
 
     nb = nbformat.from_dict(nb)
@@ -174,7 +192,8 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
     uses_plotly = any("application/vnd.plotly.v1+json" in out.get("data", {})
                       for cell in nb.cells for out in cell.get("outputs", []))
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    resources = {"plotly_js": get_plotlyjs() if uses_plotly else "",
+    resources = {"plotly_src": plotly if uses_plotly and plotly else "",
+                 "plotly_js": get_plotlyjs() if uses_plotly and not plotly else "",
                  "footer": t("run.generated", lang, when=when, version=__version__)}
     with _RENDERING:
         body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
@@ -363,6 +382,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     (tmp / "notebooks").mkdir()
+    write_plotly(tmp)  # once for the summary and every page
     pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
     old_env = os.environ.get("SALESBOOK_REPORT")
     os.environ["SALESBOOK_REPORT"] = "1"

@@ -185,10 +185,12 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lan
 
 
 def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
-               changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "") -> str:
-    """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable."""
+               changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
+               plotly: str = "plotly.min.js") -> str:
+    """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
+
+    ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly)."""
     import plotly.graph_objects as go
-    from plotly.offline import get_plotlyjs
     e = html.escape
     f = figures
     cards = [
@@ -247,7 +249,7 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     return f"""<!DOCTYPE html>
 <html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(t("run.index_title", lang))}</title><style>{_CSS}</style>
-<script type="text/javascript">{get_plotlyjs()}</script></head>
+<script type="text/javascript" src="{e(plotly, quote=True)}"></script></head>
 <body><h1>{e(t("run.index_title", lang))}</h1>
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
 <div class="cards">{cards_html}</div>
