@@ -32,39 +32,92 @@ def _read_config(path: Path) -> dict[str, Any]:
     return raw
 
 
+#: options that name a file or folder: relative ones are taken from where they were written (below)
+_PATHS = ("source", "mapping", "output", "pipeline", "plan")
+#: words that name something of salesbook's own, never a path
+_KEYWORDS = {"sample", "1c"}
+
+
+def _absolute(value: Any, base: Path) -> Any:
+    """``value`` as an absolute path from ``base``; keywords (``sample``, ``1c``), engine sources
+    (``spark:...``, ``postgres://...#t``) and empty values unchanged."""
+    if value in (None, "") or not isinstance(value, (str, Path)):
+        return value
+    text = str(value)
+    from .engines import is_engine_source
+    if text in _KEYWORDS:
+        return text
+    if is_engine_source(text):
+        rest = text.split(":", 1)[1] if text.startswith("spark:") else ""
+        local = base / rest if rest and not rest.startswith("/") and "://" not in rest and rest != "sample" else None
+        # spark:<file or folder> is a path like any other; spark:<catalog table> and URLs stay as written
+        return "spark:" + str(local.resolve()) if local is not None and local.exists() else text
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
 def _options(args: argparse.Namespace) -> tuple[dict[str, Any], Callable[[str, Any], Any]]:
-    """The run config (``--config``) and a ``pick(key, default)``: the command line first, then the config."""
+    """The run config (``--config``) and a ``pick(key, default)``: the command line first, then the config.
+
+    Paths mean one thing wherever they are written: on the command line, relative to the current folder;
+    in a run config, relative to the config file's folder. The notebooks receive them absolute.
+    """
     cfg = _read_config(Path(args.config)) if args.config else {}
+    cfg_base = Path(args.config).resolve().parent if args.config else Path.cwd()
+    here = Path.cwd()
 
     def pick(key: str, default: Any) -> Any:
-        value = getattr(args, key)
-        return value if value is not None else cfg.get(key, default)
+        value = getattr(args, key, None)
+        if value is not None:
+            return _absolute(value, here) if key in _PATHS else value
+        value = cfg.get(key, default)
+        return _absolute(value, cfg_base) if key in _PATHS and key in cfg else value
     return cfg, pick
 
 
+#: exit codes (README): 0 ok; 1 a notebook (or the run itself) failed; 2 bad data, parameters or paths,
+#: or another run holds the output folder; 3 the environment: disk full, no permission, out of memory
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_ENVIRONMENT = 0, 1, 2, 3
+
+
+def _fail(command: str, exc: BaseException, debug: bool) -> int:
+    """One line on stderr naming the cause, and the exit code of its kind; the traceback only with --debug
+    (a failed run also keeps it in its ``.failed-<run>/run.log``)."""
+    import traceback
+    from .runner import RunError
+    if isinstance(exc, (DataError, ParameterError)):
+        code, text = EXIT_INPUT, str(exc)
+    elif isinstance(exc, RunError):
+        code, text = EXIT_FAILED, f"FAILED: {exc}"
+    elif isinstance(exc, MemoryError):
+        code, text = EXIT_ENVIRONMENT, "out of memory (SALESBOOK_DUCKDB_MEMORY caps DuckDB's share)"
+    elif isinstance(exc, OSError):
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        code, text = EXIT_ENVIRONMENT, f"cannot write or read{where}: {exc.strerror or exc}"
+    else:
+        code, text = EXIT_FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
+    print(f"salesbook {command}: " + " ".join(text.split()), file=sys.stderr)
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    return code
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .runner import RunError, run
-    try:
-        cfg, pick = _options(args)
-    except ParameterError as exc:
-        print(f"salesbook run: {exc}", file=sys.stderr)
-        return 2
+    from .runner import run
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
+        cfg, pick = _options(args)
         result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
                      mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
                      lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
                      run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
-                     plan_file=pick("plan", None), jobs=int(pick("jobs", 2)))
-    except (DataError, ParameterError) as exc:
-        print(f"salesbook run: {exc}", file=sys.stderr)
-        return 2
-    except RunError as exc:
-        print(f"salesbook run: FAILED: {exc}", file=sys.stderr)
-        return 1
+                     plan_file=pick("plan", None), jobs=int(pick("jobs", 2)), wait=float(args.wait or 0),
+                     cache=not args.no_cache)
+    except (Exception, MemoryError) as exc:  # noqa: BLE001 - every failure ends in one line and its exit code
+        return _fail("run", exc, args.debug)
     print(result.index)
-    return 0
+    return EXIT_OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -119,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--plan", help="plan file: month, plan")
     r.add_argument("--jobs", type=int, help="notebooks run at the same time, each in its own kernel "
                    "holding the cube (default 2)")
+    r.add_argument("--wait", type=float, help="seconds to wait for another run writing to the same output "
+                   "folder (default: stop at once, exit 2)")
+    r.add_argument("--no-cache", dest="no_cache", action="store_true",
+                   help="build the cube for this run only (neither read nor keep the cache)")
+    r.add_argument("--debug", action="store_true", help="print the traceback of a failure")
     r.add_argument("-q", "--quiet", action="store_true", help="print only the report path (for schedulers)")
     r.set_defaults(func=_cmd_run)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["inert", "to_csv", "to_excel", "sheet_name"]
+__all__ = ["inert", "restored", "to_csv", "to_excel", "sheet_name", "write_plain_csv"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("xlsxwriter",)
@@ -28,6 +28,13 @@ def inert(value: Any) -> Any:
     """A text that a spreadsheet will not execute; other values unchanged."""
     if isinstance(value, str) and value.startswith(_DANGEROUS):
         return "'" + value
+    return value
+
+
+def restored(value: Any) -> Any:
+    """The text :func:`inert` neutralised, as it was (for salesbook reading back its own files)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_DANGEROUS):
+        return value[1:]
     return value
 
 
@@ -45,6 +52,14 @@ def to_csv(df: pd.DataFrame, path: "str | Path", lang: str = "en") -> Path:
     path = Path(path)
     sep, dec = (";", ",") if lang == "ru" else (",", ".")
     _inert_frame(df).to_csv(path, index=False, sep=sep, decimal=dec, encoding="utf-8-sig")
+    return path
+
+
+def write_plain_csv(df: pd.DataFrame, path: "str | Path") -> Path:
+    """A CSV for salesbook itself (a run's ``categories.csv``): plain UTF-8 and commas, but every text
+    neutralised like the other exports, since a spreadsheet may open it; :func:`restored` reads it back."""
+    path = Path(path)
+    _inert_frame(df).to_csv(path, index=False)
     return path
 
 

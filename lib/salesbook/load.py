@@ -27,8 +27,8 @@ import pandas as pd
 
 from . import paths
 from .engines import is_engine_source, open_source
-from .errors import DataError, Problem
-from .mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, evaluate,
+from .errors import DataError, ParameterError, Problem
+from .mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, UnsafeExpression, evaluate,
                       load_mapping, referenced_columns)
 from .parse import parse_dates, parse_numbers
 from .validate import LoadReport, clean_lines
@@ -57,6 +57,9 @@ def connect() -> ibis.BaseBackend:
     spills to a temporary folder under the cache instead of growing (slower, smaller).
     """
     limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
+    if limit and not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", limit, re.IGNORECASE):
+        raise ParameterError(f"SALESBOOK_DUCKDB_MEMORY={limit!r}: expected an amount of memory such as 2GB or "
+                             "512MB (or unset it for no cap)")
     if not limit:
         con = ibis.duckdb.connect()
     else:
@@ -368,7 +371,12 @@ def _canonical(table: ibis.Table, mapping: ColumnMapping, where: str,
     problems: list[Problem] = []
     for canon in CANONICAL:
         spec = mapping.target(canon)
-        refs = referenced_columns(spec, available)
+        try:
+            refs = referenced_columns(spec, available)
+        except UnsafeExpression as exc:  # a mapping that could build a terabyte string, or run code
+            problems.append(Problem(str(exc), column=canon))
+            out[canon] = ibis.null(_TYPES[canon])
+            continue
         missing = [r for r in refs if r not in available]
         if missing:
             explicit = canon in mapping.columns
@@ -444,16 +452,46 @@ def _source_table(source: Any, con: ibis.BaseBackend, table: str | None) -> tupl
     if suffix in PARQUET_SUFFIXES:
         return con.read_parquet(str(path)), str(path), "parquet"
     if suffix in DUCKDB_SUFFIXES:
+        db = ibis.duckdb.connect(str(path), read_only=True)  # the user's file: never written
+        tables = db.list_tables()
+        if not table and len(tables) == 1:
+            table = tables[0]
         if not table:
-            raise DataError(str(path), "a DuckDB file holds tables: name one with table=")
-        db = ibis.duckdb.connect(str(path), read_only=True)
-        if table not in db.list_tables():
+            raise DataError(str(path), "a DuckDB file holds tables: name one as file.duckdb#table "
+                            f"(tables: {', '.join(tables) or 'none'})")
+        if table not in tables:
             raise DataError(str(path), f"no table {table!r}; tables: {', '.join(db.list_tables())}")
         return db.table(table), f"{path}:{table}", "duckdb"
     raise DataError(str(path), f"unknown file type {suffix!r}: expected CSV, Excel (.xlsx), Parquet or DuckDB")
 
 
-def load_sales(
+def load_sales(source: "str | os.PathLike | ibis.Table | pd.DataFrame", mapping: Any = None, **options: Any) -> Sales:
+    """Load sales lines, map them to canonical columns, validate and clean them (see :func:`_load_sales`).
+
+    A file that cannot be read as what it claims to be (a corrupt Parquet file, a truncated XLSX) is a
+    :class:`DataError` naming it, not an engine's traceback.
+    """
+    import zipfile
+
+    import duckdb
+    try:
+        return _load_sales(source, mapping, **options)
+    except (duckdb.Error, zipfile.BadZipFile, EOFError) as exc:
+        if isinstance(source, (ibis.Table, pd.DataFrame)):
+            raise
+        where = str(source) if is_engine_source(source) else str(paths.resolve_source(source))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(where, f"cannot read the file ({_kind_of(where)}): {first}") from None
+
+
+def _kind_of(where: str) -> str:
+    suffix = Path(where).suffix.lower()
+    return {".parquet": "not a readable Parquet file", ".pq": "not a readable Parquet file",
+            ".xlsx": "not a readable Excel workbook", ".xlsm": "not a readable Excel workbook"}.get(
+        suffix, "not readable as sales lines")
+
+
+def _load_sales(
     source: "str | os.PathLike | ibis.Table | pd.DataFrame",
     mapping: Any = None,
     *,
@@ -525,6 +563,9 @@ def load_sales(
     DataError
         Naming the file, the column, the lines and the offending text.
     """
+    if isinstance(source, (str, os.PathLike)) and "#" in str(source) and not is_engine_source(source) \
+            and table is None:  # file.duckdb#table
+        source, table = str(source).rsplit("#", 1)
     con = con or (None if is_engine_source(source) else connect())
     m = load_mapping(mapping)
     opts = {"decimal": decimal, "date_format": date_format}

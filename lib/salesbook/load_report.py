@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = ["LoadReport", "ReportLine", "REASONS", "EXAMPLES"]
 
-REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_date", "after_as_of",
+REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
            "duplicate", "zero_amount", "return")
 EXAMPLES = 5
 

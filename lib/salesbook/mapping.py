@@ -122,6 +122,10 @@ _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Cons
             ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd)
 
 
+class UnsafeExpression(ValueError):
+    """An expression that parses but uses more than + - * /, numbers and column names."""
+
+
 def _parse_expression(expr: str) -> tuple[ast.Expression, dict[str, str]]:
     names: dict[str, str] = {}
 
@@ -137,7 +141,11 @@ def _parse_expression(expr: str) -> tuple[ast.Expression, dict[str, str]]:
         raise ValueError(f"'{expr}' is neither a source column nor an expression of + - * /") from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
-            raise ValueError(f"'{expr}': only + - * /, numbers and column names are allowed")
+            raise UnsafeExpression(f"'{expr}': only + - * /, numbers and column names are allowed")
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))
+                                               or abs(node.value) > 1e12):
+            # a text constant would make '...' * 10**12 a terabyte string; numbers are all an amount needs
+            raise UnsafeExpression(f"'{expr}': only + - * /, numbers (up to 1e12) and column names are allowed")
         if isinstance(node, ast.Name) and node.id not in names:
             names[node.id] = node.id
     return tree, names
@@ -152,6 +160,8 @@ def referenced_columns(spec: Any, available: set[str]) -> list[str]:
         return [spec]
     try:
         _, names = _parse_expression(spec)
+    except UnsafeExpression:
+        raise
     except ValueError:
         return [spec]
     return list(dict.fromkeys(names.values()))

@@ -17,11 +17,13 @@ import html
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
 import time
 import threading
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -32,7 +34,8 @@ import nbformat
 import pandas as pd
 
 from . import __version__, paths
-from .errors import ParameterError
+from .errors import DataError, ParameterError
+from .export import restored, write_plain_csv
 from .i18n import t
 from .warm import imported_modules, warm
 
@@ -269,11 +272,14 @@ def _warm_kernel(kernel: str, cwd: Path, modules: list[str], timeout: int = 120,
     from jupyter_core.utils import run_sync
 
     async def start() -> AsyncKernelManager:
+        own = uuid.uuid4().hex[:8]  # kernels starting together would otherwise pick the same files
+        # the connection file (it holds the kernel's key) beside the sockets, not in Jupyter's runtime folder:
+        # removed with them, or by the next run when this one dies
+        where = {"connection_file": str(sockets / f"kernel-{own}.json")} if sockets is not None else {}
         if sockets is not None and os.name == "posix":
-            # a prefix of its own: kernels starting together would otherwise pick the same socket files
-            km = AsyncKernelManager(kernel_name=kernel, transport="ipc", ip=str(sockets / uuid.uuid4().hex[:8]))
+            km = AsyncKernelManager(kernel_name=kernel, transport="ipc", ip=str(sockets / own), **where)
         else:
-            km = AsyncKernelManager(kernel_name=kernel)
+            km = AsyncKernelManager(kernel_name=kernel, **where)
         # as nbclient starts its kernels: no history database shared by the kernels running side by side
         await km.start_kernel(cwd=str(cwd), env={**os.environ, "SALESBOOK_REPORT": "1"},
                               extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -330,12 +336,105 @@ def _longest_first(names: list[str], prev: Path | None) -> list[str]:
     return sorted(names, key=lambda name: -float(took.get(name, float("inf"))))
 
 
+
+#: kernel socket folders are named by the process that made them: ``salesbook-kernels-<pid>-...``
+SOCKETS_PREFIX = "salesbook-kernels-"
+LOCK_FILE = ".salesbook.lock"
+_RUN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def check_run_name(name: str) -> str:
+    """A run name is a plain folder name: letters, digits, ``_``, ``-``, ``.``; no separator, not hidden."""
+    if not _RUN_NAME.match(name) or ".." in name:
+        raise ParameterError(f"run name {name!r}: use letters, digits, '_', '-' and '.', with no '/' and no "
+                             "leading dot (it names a folder inside the output folder)")
+    return name
+
+
+class RunBusy(ParameterError):
+    """Another run is writing to the same output folder."""
+
+
+def _lock_output(out: Path, wait: float = 0.0) -> Any:
+    """Hold ``out``'s lock for this run (an open file, flock). Another run holding it: wait up to ``wait``
+    seconds, then :class:`RunBusy` naming its pid and start. A process that dies releases its lock."""
+    handle = open(out / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory lock; runs are not serialised there
+        return handle
+    deadline = time.monotonic() + max(0.0, wait)
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise RunBusy(f"another run ({holder}) is writing to {out}; try again later, or give --wait "
+                              "SECONDS to wait for it") from None
+            time.sleep(0.5)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}")
+    handle.flush()
+    return handle
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_leftovers(out: Path) -> list[str]:
+    """Remove what dead runs left (called under the output folder's lock, so no live run owns them): their
+    temporary folders in ``out``, and kernel socket folders (sockets and connection files, which hold the
+    kernels' keys) whose process is gone. Returns what was removed."""
+    removed = []
+    for folder in sorted(out.glob(".tmp-*")) + sorted(out.glob(".old-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(str(folder))
+    for folder in Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}*"):
+        pid = folder.name[len(SOCKETS_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
+
+
+def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) -> None:
+    """After a failure: keep only what diagnoses it (the executed notebooks and ``run.log``, with the
+    traceback) in ``failed``; nothing when nothing ran (bad data or parameters say it all in one line);
+    and never a half-written folder, even when the disk is full."""
+    if not tmp.exists():
+        return
+    try:
+        if isinstance(exc, (ParameterError, DataError)) and not any((tmp / "notebooks").glob("*.ipynb")):
+            raise OSError("nothing ran: nothing to keep")
+        for item in tmp.iterdir():
+            if item.name != "notebooks":
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        (tmp / "run.log").write_text("\n".join(lines) + "\n" + trace, encoding="utf-8")
+        shutil.rmtree(failed, ignore_errors=True)
+        os.replace(tmp, failed)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
         as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
-        jobs: int = 2) -> RunResult:
+        jobs: int = 2, wait: float = 0.0, cache: bool = True) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -347,7 +446,12 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     parameters
         Per-notebook extra parameters: ``{"01_segmentation": {"window_months": 12}}``.
     run_name
-        Folder name of the run; default: the current date and time.
+        Folder name of the run (a plain name); default: the current date and time.
+    wait
+        Seconds to wait for another run writing to the same output folder (default 0: stop at once with
+        :class:`RunBusy`). One run at a time per output folder.
+    cache
+        ``False``: build the cube for this run only, neither reading nor keeping the cache.
     jobs
         Notebooks executed at the same time, each in its own kernel (each holds the cube in memory),
         longest first by the previous run's times; the first kernels start, and import what their
@@ -370,7 +474,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     as_of = resolve_as_of(as_of)
     from .forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
-    run_name = run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
     chosen = list_notebooks(notebooks)
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
@@ -378,162 +482,172 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                                     "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}, parameters)
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".tmp-{run_name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "notebooks").mkdir()
-    write_plotly(tmp)  # once for the summary and every page
-    pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
-    old_env = os.environ.get("SALESBOOK_REPORT")
-    os.environ["SALESBOOK_REPORT"] = "1"
-    from tqdm.auto import tqdm
-    bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
-    seconds: dict[str, float] = {}
-    cube_ready, cube_failed = threading.Event(), threading.Event()
-    kernels: list[Any] = []
-    sockets = Path(tempfile.mkdtemp(prefix="salesbook-kernels-"))  # short: a Unix socket path has 107 bytes
-
-    def wait_for_cube() -> None:
-        cube_ready.wait()
-        if cube_failed.is_set():
-            raise RunError("the cube was not built")
-
-    def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
-        # the kernel starts in tmp, and imports what the notebook imports, while the cube is still being built
-        # (papermill is given no cwd: it would os.chdir the whole process from this thread)
-        source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
-        km = _warm_kernel(kernel, tmp, imported_modules(source_cells), sockets=sockets)
-        kernels.append(km)
-        try:
-            wait_for_cube()
-            log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
-            t1 = time.perf_counter()
-            nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
-                                            kernel_name=kernel, progress_bar=False, cwd=None,
-                                            execution_timeout=timeout, km=km)
-            return nb, time.perf_counter() - t1
-        finally:
-            _ask_to_stop(km)  # waited for once every notebook ran
-
-    from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
-    prev = previous_run(out, run_name)  # its times order this run's tasks; its figures are compared at the end
-
-    def summary() -> tuple[dict[str, Any], pd.DataFrame]:
-        wait_for_cube()
-        t1 = time.perf_counter()
-        result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
-        seconds["summary"] = time.perf_counter() - t1
-        return result
-
-    # notebooks run ``jobs`` at a time, each in its own kernel, and the summary (from the cube, in this
-    # process) among them, longest first; the first kernels start (and import) while this thread builds the
-    # cube. Pages are rendered here as notebooks finish
-    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
-    # the HTML exporter's templates, and what the summary imports (statsmodels, scipy: 3 s), made ready aside
-    threading.Thread(target=_warm_runner, args=(lang, cube_ready), name="salesbook-warm", daemon=True).start()
+    lock = _lock_output(out, wait)  # one run at a time per output folder
+    tmp = out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # unique: two runs never share it
     try:
-        position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
-        futures = {}
-        started = _longest_first(list(position) + ["summary"], prev)
-        for name in started:
-            if name == "summary":
-                summarised = pool.submit(summary)
-            else:
-                futures[pool.submit(execute, position[name], *plan[position[name]])] = position[name]
-        t0 = time.perf_counter()
-        log(f"loading {source}")
-        cube = get_cube(source, mapping or None, as_of or None)  # built once; notebooks read the cache
-        cube_ready.set()
-        if cube.profile.no_data_months:
-            log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
-                f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
-        seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
-        for future in as_completed(futures):
-            i = futures[future]
-            nb_path, params = plan[i]
-            bar.set_postfix_str(nb_path.stem)
+        for swept in _sweep_leftovers(out):
+            log(f"removed the leftovers of a run that died: {swept}")
+        tmp.mkdir(parents=True)
+        (tmp / "notebooks").mkdir()
+        write_plotly(tmp)  # once for the summary and every page
+        pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
+        old_env = {k: os.environ.get(k) for k in ("SALESBOOK_REPORT", "SALESBOOK_CACHE")}
+        os.environ["SALESBOOK_REPORT"] = "1"
+        cache_dir = None if cache else tmp / ".cube-cache"  # cache=False: a cube of this run's own, then gone
+        if cache_dir is not None:
+            os.environ["SALESBOOK_CACHE"] = str(cache_dir)  # the kernels read the cube the runner builds
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
+        seconds: dict[str, float] = {}
+        cube_ready, cube_failed = threading.Event(), threading.Event()
+        kernels: list[Any] = []
+        # the kernels' sockets and connection files (their keys), in a folder named by this process: a later run
+        # removes it if this one dies (kill -9); short, as a Unix socket path has 107 bytes
+        sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-"))
+
+        def wait_for_cube() -> None:
+            cube_ready.wait()
+            if cube_failed.is_set():
+                raise RunError("the cube was not built")
+
+        def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
+            # the kernel starts in tmp, and imports what the notebook imports, while the cube is still being built
+            # (papermill is given no cwd: it would os.chdir the whole process from this thread)
+            source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
+            km = _warm_kernel(kernel, tmp, imported_modules(source_cells), sockets=sockets)
+            kernels.append(km)
             try:
-                nb, seconds[nb_path.stem] = future.result()
-            except PapermillExecutionError as exc:  # named here; the handler below moves the folder
-                failed = out / f".failed-{run_name}"
-                number, first_line = _source_cell(tmp / "notebooks" / nb_path.name, exc.cell_index)
-                raise RunError(f"{nb_path.name} failed at cell {number} (counting from 1, "
-                               f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
-                               f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
-                               "the last good report is untouched.", nb_path.name, number) from None
+                wait_for_cube()
+                log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
+                t1 = time.perf_counter()
+                nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
+                                                kernel_name=kernel, progress_bar=False, cwd=None,
+                                                execution_timeout=timeout, km=km)
+                return nb, time.perf_counter() - t1
+            finally:
+                _ask_to_stop(km)  # waited for once every notebook ran
+
+        from .summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
+        prev = previous_run(out, run_name)  # its times order this run's tasks; its figures are compared at the end
+
+        def summary() -> tuple[dict[str, Any], pd.DataFrame]:
+            wait_for_cube()
             t1 = time.perf_counter()
-            page = tmp / f"{nb_path.stem}.html"
-            page.write_text(render_html(nb, lang, params), encoding="utf-8")
-            seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
-            pages[i] = (_title_of(nb, nb_path.stem), page.name)
-            bar.update(1)
-        log("summary")
-        figures, categories = summarised.result()
-    except BaseException as exc:
-        if not cube_ready.is_set():  # the tasks waiting for the cube give up
-            cube_failed.set()
+            result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
+            seconds["summary"] = time.perf_counter() - t1
+            return result
+
+        # notebooks run ``jobs`` at a time, each in its own kernel, and the summary (from the cube, in this
+        # process) among them, longest first; the first kernels start (and import) while this thread builds the
+        # cube. Pages are rendered here as notebooks finish
+        pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
+        # the HTML exporter's templates, and what the summary imports (statsmodels, scipy: 3 s), made ready aside
+        threading.Thread(target=_warm_runner, args=(lang, cube_ready), name="salesbook-warm", daemon=True).start()
+        try:
+            position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
+            futures = {}
+            started = _longest_first(list(position) + ["summary"], prev)
+            for name in started:
+                if name == "summary":
+                    summarised = pool.submit(summary)
+                else:
+                    futures[pool.submit(execute, position[name], *plan[position[name]])] = position[name]
+            t0 = time.perf_counter()
+            log(f"loading {source}")
+            cube = get_cube(source, mapping or None, as_of or None, cache_dir=cache_dir)  # once; notebooks read it
             cube_ready.set()
-        pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
-        log(f"FAILED: {exc}")
-        bar.close()
-        if cube_failed.is_set():  # nothing ran: no partial output to keep
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():  # the partial output, with its log, kept aside; the last good report untouched
-            (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-            failed = out / f".failed-{run_name}"
-            shutil.rmtree(failed, ignore_errors=True)
-            os.replace(tmp, failed)
+            if cube.profile.no_data_months:
+                log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
+                    f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
+            seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
+            for future in as_completed(futures):
+                i = futures[future]
+                nb_path, params = plan[i]
+                bar.set_postfix_str(nb_path.stem)
+                try:
+                    nb, seconds[nb_path.stem] = future.result()
+                except PapermillExecutionError as exc:  # named here; the handler below moves the folder
+                    failed = out / f".failed-{run_name}"
+                    number, first_line = _source_cell(tmp / "notebooks" / nb_path.name, exc.cell_index)
+                    raise RunError(f"{nb_path.name} failed at cell {number} (counting from 1, "
+                                   f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
+                                   f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
+                                   "the last good report is untouched.", nb_path.name, number) from None
+                t1 = time.perf_counter()
+                page = tmp / f"{nb_path.stem}.html"
+                page.write_text(render_html(nb, lang, params), encoding="utf-8")
+                seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
+                pages[i] = (_title_of(nb, nb_path.stem), page.name)
+                bar.update(1)
+            log("summary")
+            figures, categories = summarised.result()
+        except BaseException as exc:
+            if not cube_ready.is_set():  # the tasks waiting for the cube give up
+                cube_failed.set()
+                cube_ready.set()
+            pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
+            log(f"FAILED: {exc}")
+            bar.close()
+            raise  # the folder is kept aside (or removed) below
+        finally:
+            pool.shutdown(wait=True)
+            for km in kernels:
+                _stop_kernel(km)
+            shutil.rmtree(sockets, ignore_errors=True)
+            bar.close()
+            for k, v in old_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            if cache_dir is not None:
+                shutil.rmtree(cache_dir, ignore_errors=True)
+        entries = [pages[i] for i in sorted(pages)]
+        reports = [tmp / page for _, page in entries]
+
+        changes = None
+        if prev is not None:
+            prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
+            prev_cats = pd.read_csv(prev / CATEGORIES_FILE, dtype={"client_id": str})
+            prev_cats["client_id"] = prev_cats.client_id.map(restored)
+            changes = what_changed(prev_figures, figures, prev_cats, categories)
+            changes["previous_run"] = prev.name
+        finished = _dt.datetime.now()
+        info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
+                "notebooks": {p.stem: prm for p, prm in plan}, "started": started,
+                "seconds": {k: round(v, 2) for k, v in seconds.items()},
+                "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
+                "argv": sys.argv, "config": config or {}}
+        (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
+        (tmp / SUMMARY_FILE).write_text(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
+                                                   default=str), encoding="utf-8")
+        write_plain_csv(categories, tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
+        (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
+                                                   finished.strftime("%Y-%m-%d %H:%M"), __version__), encoding="utf-8")
+
+        log(f"finished: {run_name}")
+        (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        final = out / run_name
+        if final.exists():  # same run name again: swap, so a reader never sees half a folder
+            old = out / f".old-{run_name}"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        latest = out / "latest"
+        try:
+            if latest.is_symlink() or latest.exists():
+                latest.unlink()
+            latest.symlink_to(final.name, target_is_directory=True)
+        except OSError:
+            (out / "LATEST").write_text(final.name, encoding="utf-8")
+        user_log(f"done: {final / 'index.html'}")
+        return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)
+    except BaseException as exc:
+        _set_aside(tmp, out / f".failed-{run_name}", lines, exc)
         raise
     finally:
-        pool.shutdown(wait=True)
-        for km in kernels:
-            _stop_kernel(km)
-        shutil.rmtree(sockets, ignore_errors=True)
-        bar.close()
-        if old_env is None:
-            os.environ.pop("SALESBOOK_REPORT", None)
-        else:
-            os.environ["SALESBOOK_REPORT"] = old_env
-    entries = [pages[i] for i in sorted(pages)]
-    reports = [tmp / page for _, page in entries]
-
-    changes = None
-    if prev is not None:
-        prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
-        prev_cats = pd.read_csv(prev / CATEGORIES_FILE, dtype={"client_id": str})
-        changes = what_changed(prev_figures, figures, prev_cats, categories)
-        changes["previous_run"] = prev.name
-    finished = _dt.datetime.now()
-    info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
-            "notebooks": {p.stem: prm for p, prm in plan}, "started": started,
-            "seconds": {k: round(v, 2) for k, v in seconds.items()},
-            "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
-            "argv": sys.argv, "config": config or {}}
-    (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
-    (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
-    (tmp / SUMMARY_FILE).write_text(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
-                                               default=str), encoding="utf-8")
-    categories.to_csv(tmp / CATEGORIES_FILE, index=False)
-    (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
-                                               finished.strftime("%Y-%m-%d %H:%M"), __version__), encoding="utf-8")
-
-    log(f"finished: {run_name}")
-    (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    final = out / run_name
-    if final.exists():  # same run name again: swap, so a reader never sees half a folder
-        old = out / f".old-{run_name}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    latest = out / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(final.name, target_is_directory=True)
-    except OSError:
-        (out / "LATEST").write_text(final.name, encoding="utf-8")
-    user_log(f"done: {final / 'index.html'}")
-    return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)
+        lock.close()  # releases the lock (a dead process releases it too)

@@ -11,6 +11,7 @@ reason             what                                        default action
 ``no_client``      no client id                                dropped
 ``bad_date``       no date (typed sources)                     dropped
 ``bad_amount``     no amount, or not finite (typed sources)    dropped
+``suspicious_amount``  beyond 1000 x the 99.9th percentile, or 1e12  dropped (a typo, an overflow)
 ``suspicious_date``  a few isolated dates far after the rest     dropped (a typo such as 2031)
 ``after_as_of``    dated after the analysis date               dropped
 ``duplicate``      an exact copy of an earlier line            dropped
@@ -123,13 +124,31 @@ def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: f
     return None
 
 
-def _stage1(t: ibis.Table, cutoff: datetime | None, odd: datetime | None = None) -> dict[str, ibis.Value]:
+#: an amount is suspicious beyond this many times the 99.9th percentile of the absolute amounts ...
+SUSPICIOUS_AMOUNT_FACTOR = 1000
+#: ... or beyond this, whatever the data (1e300 is a typo or an overflow, never a sale)
+MAX_AMOUNT = 1e12
+
+
+def amount_bound(t: ibis.Table, factor: float = SUSPICIOUS_AMOUNT_FACTOR, cap: float = MAX_AMOUNT) -> float:
+    """The largest plausible absolute amount of a line: ``factor`` times the 99.9th percentile of the lines'
+    absolute amounts, at most ``cap``. Lines beyond it are set aside as ``suspicious_amount``, never summed."""
+    ok = t.filter(t.client_id.notnull() & t.amount.notnull() & ~t.amount.isnan() & ~t.amount.isinf()
+                  & (t.amount.abs() <= cap))
+    q = ok.aggregate(q=ok.amount.abs().quantile(0.999)).to_pyarrow().to_pylist()[0]["q"]
+    return min(cap, factor * float(q)) if q else cap
+
+
+def _stage1(t: ibis.Table, cutoff: datetime | None, odd: datetime | None = None,
+            bound: float | None = None) -> dict[str, ibis.Value]:
     """Exclusive conditions of the first checks: each line under its first reason."""
     conds = {
         "no_client": t.client_id.isnull(),
         "bad_date": t.date.isnull(),
         "bad_amount": t.amount.isnull() | t.amount.isnan() | t.amount.isinf(),
     }
+    if bound is not None:
+        conds["suspicious_amount"] = t.amount.abs() > bound
     if odd is not None:  # lines after the analysis date are counted as such, not as suspicious
         conds["suspicious_date"] = (t.date >= odd) & (t.date < cutoff) if cutoff is not None else t.date >= odd
     seen = ibis.literal(False)
@@ -186,8 +205,9 @@ def clean_lines(
 
     # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
     # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
+    bound = amount_bound(t)
     odd = suspicious_from(t if as_of is None else t.filter(t.date < _end_of(as_of)))
-    first = _stage1(t, None if as_of is None else _end_of(as_of), odd)
+    first = _stage1(t, None if as_of is None else _end_of(as_of), odd, bound)
     passed = first["valid"] & ~first["after_as_of"] if "after_as_of" in first else first["valid"]
     aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
     for reason, cond in first.items():
@@ -204,7 +224,7 @@ def clean_lines(
                             f"({report.rows_read + int(row['n'])} lines read)", report.line_word)
         as_of = last.date() if isinstance(last, datetime) else last
     cutoff = _end_of(as_of)
-    exclusive = _stage1(t, cutoff, odd)
+    exclusive = _stage1(t, cutoff, odd, bound)
     valid = exclusive.pop("valid")
     report.as_of = str(pd.Timestamp(as_of).date())
     report.rows_read += int(row["n"])  # plus what the reader set aside before
@@ -212,20 +232,22 @@ def clean_lines(
         n = int(row.get(f"{reason}_n") or 0)
         if n:
             col = {"no_client": "client_id", "bad_date": "date", "bad_amount": "amount",
-                   "after_as_of": "date", "suspicious_date": "date"}[reason]
-            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff, odd)[r], col)
+                   "after_as_of": "date", "suspicious_date": "date", "suspicious_amount": "amount"}[reason]
+            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff, odd, bound)[r], col)
             if reason == "after_as_of" and future == "raise":
                 raise DataError(report.source, [Problem(
                     "{n} lines are dated after the analysis date " + report.as_of, column="date",
                     rows=rows, values=values, count=n, expected=f"dates up to {report.as_of}")],
                     report.line_word)
-            report.lines.append(ReportLine(reason, n, "dropped", float(row[f"{reason}_amt"] or 0), rows, values))
+            # an implausible amount is not summed even here (1e300 would be the report's largest figure)
+            amount = 0.0 if reason == "suspicious_amount" else float(row[f"{reason}_amt"] or 0)
+            report.lines.append(ReportLine(reason, n, "dropped", amount, rows, values))
     t = t.filter(valid & (t.date < cutoff))
     passed_n, passed_amt = int(row["valid_n"] or 0), float(row["valid_amt"] or 0)
 
     def kept_before(x: ibis.Table) -> ibis.Value:
         """On the numbered original table: lines that passed the first checks."""
-        return ibis.literal(True) if has_row else (_stage1(x, None, odd)["valid"] & (x.date < cutoff))
+        return ibis.literal(True) if has_row else (_stage1(x, None, odd, bound)["valid"] & (x.date < cutoff))
 
     # exact duplicates: every canonical column equal; the first occurrence is kept
     keys = list(CANONICAL)
