@@ -18,7 +18,8 @@ P1 = ("2024-01-01", "2024-12-31")
 def cube_of(rows, as_of="2024-12-31"):
     df = pd.DataFrame([{"date": pd.Timestamp(d), "client_id": c, "amount": float(a), "order_id": f"o{i}"}
                        for i, (c, d, a) in enumerate(rows)])
-    cube = sb.build_cube(sb.load_sales(df, as_of=as_of))
+    # random and hand-typed sparse histories: every date is real, none a typo to set aside
+    cube = sb.build_cube(sb.load_sales(df, as_of=as_of, odd_dates="keep"))
     # hand-typed histories of a few clients: every first purchase is a first purchase (no lead-in)
     cube.profile = data_profile(cube, Evidence(lead_in_months=0))
     return cube

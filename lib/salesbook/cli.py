@@ -123,7 +123,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .load import load_sales
     try:
-        sales = load_sales(args.file, args.mapping or None, as_of=args.as_of or None,
+        here = Path.cwd()  # relative paths on the command line: from the current folder
+        sales = load_sales(_absolute(args.file, here), _absolute(args.mapping, here) or None,
+                           as_of=args.as_of or None,
                            bad_values="drop" if args.drop_bad else "raise")
     except DataError as exc:
         print(str(exc))

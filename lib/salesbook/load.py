@@ -508,6 +508,7 @@ def _load_sales(
     zero_amounts: Literal["drop", "keep"] = "drop",
     bad_values: Literal["raise", "drop"] = "raise",
     future: Literal["drop", "raise"] = "drop",
+    odd_dates: Literal["drop", "keep"] = "drop",
     stage: "str | os.PathLike | bool | None" = None,
     columns: "Iterable[str] | None" = None,
 ) -> Sales:
@@ -536,6 +537,9 @@ def _load_sales(
     zero_amounts
         ``"drop"`` (default) removes lines of amount 0 (free samples, price
         adjustments), counted.
+    odd_dates
+        ``"drop"`` (default): a few isolated dates far after the rest (a typo year, see
+        :func:`salesbook.validate.suspicious_from`) are set aside and counted; ``"keep"``: every date is real.
     bad_values
         ``"raise"`` (default): unreadable dates or amounts in a text file are a
         :class:`DataError` naming every line; ``"drop"``: they are dropped and counted.
@@ -638,7 +642,7 @@ def _load_sales(
         return staged["table"]
 
     clean = clean_lines(canon, report, as_of=as_of, returns=returns, duplicates=duplicates,
-                        zero_amounts=zero_amounts, future=future, total_rows=total_rows,
+                        zero_amounts=zero_amounts, future=future, odd_dates=odd_dates, total_rows=total_rows,
                         parse_drops=parse_drops, stage=keep)
     # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
     done = "table" in staged and clean.equals(staged["table"])

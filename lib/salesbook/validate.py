@@ -171,6 +171,7 @@ def clean_lines(
     duplicates: str = "drop",
     zero_amounts: str = "drop",
     future: str = "drop",
+    odd_dates: str = "drop",
     total_rows: list[int] | None = None,
     parse_drops: dict[str, list[int]] | None = None,
     stage: "Callable[[ibis.Table], ibis.Table] | None" = None,
@@ -186,7 +187,8 @@ def clean_lines(
     for name, value, allowed in (("returns", returns, ("net", "drop")),
                                  ("duplicates", duplicates, ("drop", "keep")),
                                  ("zero_amounts", zero_amounts, ("drop", "keep")),
-                                 ("future", future, ("drop", "raise"))):
+                                 ("future", future, ("drop", "raise")),
+                                 ("odd_dates", odd_dates, ("drop", "keep"))):
         if value not in allowed:
             raise ValueError(f"{name}={value!r}: expected one of {allowed}")
     t = canon
@@ -206,7 +208,7 @@ def clean_lines(
     # one pass over the source: every reason's count and amount, and the last valid date when as_of is not given
     # (then nothing is after it); the lines that pass these checks are counted for the duplicate account
     bound = amount_bound(t)
-    odd = suspicious_from(t if as_of is None else t.filter(t.date < _end_of(as_of)))
+    odd = suspicious_from(t if as_of is None else t.filter(t.date < _end_of(as_of))) if odd_dates == "drop" else None
     first = _stage1(t, None if as_of is None else _end_of(as_of), odd, bound)
     passed = first["valid"] & ~first["after_as_of"] if "after_as_of" in first else first["valid"]
     aggs = {"n": t.count(), "valid_n": passed.sum(), "valid_amt": ibis.ifelse(passed, t.amount, 0).sum()}
