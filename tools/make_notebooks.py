@@ -27,11 +27,12 @@ def code(text, tags=()):
 PARAMS_COMMON = '''source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
 mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
-lang: str = "en"  # report language: en or ru'''
+lang: str = "en"  # report language: en or ru
+currency: str = "RUB"  # ISO 4217 code of the amounts: RUB, USD, EUR, ...'''
 
 SETUP = '''import salesbook as sb
 
-nb = sb.Book(lang)
+nb = sb.Book(lang, currency)
 cube = sb.get_cube(source, mapping or None, as_of or None)'''
 
 NOTEBOOKS = {
@@ -142,7 +143,7 @@ nb.section("seg.abc")
 nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max((abc.abc != "D").sum(), 1), lang),
        a_rev=fmt_pct(a_rows.share.sum(), lang), window=window_months, d_clients=int((abc.abc == "D").sum()))
 nb.table(sv.matrix_table(counts), formats={c: str for c in "XYZ"})
-nb.table(sv.matrix_table(shares, pct=True), formats={c: "{:.1f}".format for c in "XYZ"})
+nb.table(sv.matrix_table(shares), shares=list("XYZ"))
 nb.chart(sv.pareto_chart(abc, lang))'''),
     code('''nb.section("seg.rfm")
 nb.say("seg.rfm_text", window=rfm_window_months)
@@ -301,7 +302,7 @@ if len(cohorts["size"]):
     nb.section("stag.nrr")
     if cohorts["nrr"].shape[1]:
         nrr = sv.cohort_table(cohorts["nrr"].round(3), [], lang)
-        nb.table(nrr, formats={c: lambda v: sb.display.fmt_num(v, lang, 2) for c in nrr.columns[1:]})
+        nb.table(nrr, shares=list(nrr.columns[1:]))  # revenue of a cohort against its first full year
     else:
         nb.say("stag.nrr_lacks")
     nb.section("stag.first_year")

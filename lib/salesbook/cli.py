@@ -14,7 +14,7 @@ from .errors import DataError, ParameterError
 
 __all__ = ["main"]
 
-_CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "notebooks", "parameters", "output", "run_name", "pipeline",
+_CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "currency", "single_file", "pdf", "notebooks", "parameters", "output", "run_name", "pipeline",
                 "plan", "jobs"}
 
 
@@ -109,11 +109,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg, pick = _options(args)
         result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
                      mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
-                     lang=pick("lang", "en"), out=Path(pick("output", paths.REPORTS_DIR)),
+                     lang=pick("lang", "en"), currency=str(pick("currency", "RUB")),
+                     out=Path(pick("output", paths.REPORTS_DIR)),
                      run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
                      plan_file=pick("plan", None), jobs=int(pick("jobs", 2)), wait=float(args.wait or 0),
-                     cache=not args.no_cache)
+                     cache=not args.no_cache, single_file=bool(pick("single_file", False)),
+                     pdf=bool(pick("pdf", False)))
     except (Exception, MemoryError) as exc:  # noqa: BLE001 - every failure ends in one line and its exit code
         return _fail("run", exc, args.debug)
     print(result.index)
@@ -149,7 +151,8 @@ def _cmd_present(args: argparse.Namespace) -> int:
         cfg, pick = _options(args)
         return serve(args.notebooks or cfg.get("notebooks"), port=args.port, ip=args.ip, open_browser=args.open,
                      source=str(pick("source", "sample")), mapping=str(pick("mapping", "") or ""),
-                     as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"), parameters=cfg.get("parameters"))
+                     as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"),
+                     currency=str(pick("currency", "RUB")), parameters=cfg.get("parameters"))
     except (DataError, ParameterError) as exc:
         print(f"salesbook present: {exc}", file=sys.stderr)
         return 2
@@ -168,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", dest="as_of",
                    help="analysis date yyyy-mm-dd, or last-full-month (default: last date in the data)")
     r.add_argument("--lang", choices=["en", "ru"])
+    r.add_argument("--currency", help="ISO 4217 code of the amounts (default RUB), shown as the language writes it")
     r.add_argument("--output", help="reports folder (default: reports/)")
     r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")
     r.add_argument("--pipeline", help="pipeline file for the forecast (CSV/XLSX); default none (the sample's own with the sample)")
@@ -178,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "folder (default: stop at once, exit 2)")
     r.add_argument("--no-cache", dest="no_cache", action="store_true",
                    help="build the cube for this run only (neither read nor keep the cache)")
+    r.add_argument("--single-file", dest="single_file", action="store_true", default=None,
+                   help="also write <run>.html: the summary and every workbook in one self-contained page, for mail")
+    r.add_argument("--pdf", action="store_true", default=None, help="also write summary.pdf and each workbook's PDF (A4) "
+                   "with headless Chromium (Debian's chromium package)")
     r.add_argument("--debug", action="store_true", help="print the traceback of a failure")
     r.add_argument("-q", "--quiet", action="store_true", help="print only the report path (for schedulers)")
     r.set_defaults(func=_cmd_run)
@@ -197,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--mapping", help="mapping YAML or preset (1c)")
     pr.add_argument("--as-of", dest="as_of", help="analysis date yyyy-mm-dd, or last-full-month")
     pr.add_argument("--lang", choices=["en", "ru"])
+    pr.add_argument("--currency", help="ISO 4217 code of the amounts (default RUB)")
     pr.add_argument("--port", type=int, default=8866, help="port of the Voilà server (default 8866)")
     pr.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
     pr.add_argument("--open", action="store_true", help="open the page in the default browser")

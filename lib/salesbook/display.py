@@ -18,9 +18,11 @@ from __future__ import annotations
 import html
 import json
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -28,7 +30,8 @@ import plotly.io as pio
 
 from .i18n import t
 
-__all__ = ["Book", "month_ticks", "escape", "fmt_money", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
+__all__ = ["Book", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
+           "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
@@ -43,23 +46,85 @@ def escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
-def fmt_money(x: float, lang: str = "en", decimals: int = 0) -> str:
+#: the currency of every amount a run shows (a run parameter, ISO 4217); set by :class:`Book` and :func:`using_currency`
+CURRENCY: ContextVar[str] = ContextVar("salesbook_currency", default="RUB")
+DEFAULT_CURRENCY = "RUB"
+_SEPARATORS = {"en": (".", ","), "ru": (",", "\u00a0")}  # decimal mark, thousands separator
+_MINUS = "\u2212"
+
+
+def check_currency(code: str) -> str:
+    """An ISO 4217 code (``RUB``, ``usd``) upper-cased; anything else is a :class:`ParameterError`."""
+    from babel.numbers import list_currencies
+
+    from .errors import ParameterError
+    text = str(code or "").strip().upper()
+    if text not in list_currencies():
+        raise ParameterError(f"currency {code!r} is not an ISO 4217 code (RUB, USD, EUR, KZT, ...)")
+    return text
+
+
+@contextmanager
+def using_currency(code: str) -> Iterator[str]:
+    """Amounts formatted inside the block carry ``code`` (the summary of a run, in its thread)."""
+    token = CURRENCY.set(check_currency(code))
+    try:
+        yield CURRENCY.get()
+    finally:
+        CURRENCY.reset(token)
+
+
+def currency_symbol(lang: str = "en", code: str | None = None) -> str:
+    """The currency as ``lang`` writes it (CLDR, through Babel): ₽ in Russian, RUB in English, $ in both."""
+    from babel.numbers import get_currency_symbol
+    return get_currency_symbol(code or CURRENCY.get(), locale=lang)
+
+
+def with_currency(number: str, lang: str = "en", code: str | None = None) -> str:
+    """``1 286 082 585 ₽`` in Russian, ``RUB 1,286,082,585`` / ``$1,286,082,585`` in English."""
+    symbol = currency_symbol(lang, code)
+    if lang == "ru":
+        return f"{number}\u00a0{symbol}"
+    sign = number[:1] if number[:1] == _MINUS else ""
+    gap = "\u00a0" if symbol[-1:].isalpha() else ""
+    return f"{sign}{symbol}{gap}{number[len(sign):]}"
+
+
+def money_header(header: str, lang: str = "en") -> str:
+    """A column or axis title with the run's currency: ``Выручка, ₽``, ``Revenue, RUB``."""
+    return f"{header}, {currency_symbol(lang)}"
+
+
+def _number(x: float, lang: str, decimals: int) -> str:
+    point, sep = _SEPARATORS[lang]
+    text = f"{abs(x):,.{decimals}f}".replace(",", "\uffff").replace(".", point).replace("\uffff", sep)
+    return (_MINUS if x < 0 and text.strip("0.,\u00a0") else "") + text
+
+
+def fmt_number(x: float, lang: str = "en", decimals: int = 0) -> str:
+    """Any number in the language's one style: ``1 286 082 585`` / ``1,286,082,585``, ``0,57`` / ``0.57``."""
     if x is None or pd.isna(x):
         return "–"
-    sep = "\u00a0" if lang == "ru" else ","
-    text = f"{abs(x):,.{decimals}f}".replace(",", "\uffff")
-    text = text.replace(".", "," if lang == "ru" else ".").replace("\uffff", sep)
-    return ("−" if x < 0 else "") + text
+    return _number(float(x), lang, decimals)
 
 
-_SHORT = {"en": ((1e9, "B"), (1e6, "M"), (1e3, "k")), "ru": ((1e9, "\u00a0млрд"), (1e6, "\u00a0млн"), (1e3, "\u00a0тыс."))}
+def fmt_money(x: float, lang: str = "en", decimals: int = 0, currency: bool = True) -> str:
+    """An amount with the run's currency: ``1 286 082 585 ₽`` / ``RUB 1,286,082,585``.
 
-
-def fmt_short(x: float, lang: str = "en") -> str:
-    """A money amount in three significant digits for chart labels: 1.29B, 124M; 1,29 млрд in Russian.
-
-    The same letters as plotly's axis ticks (B, not d3's G).
+    ``currency=False`` for a cell under a header that names the currency (:func:`money_header`).
     """
+    if x is None or pd.isna(x):
+        return "–"
+    text = _number(float(x), lang, decimals)
+    return with_currency(text, lang) if currency else text
+
+
+_SHORT = {"en": ((1e9, "\u00a0bn"), (1e6, "\u00a0m"), (1e3, "\u00a0k")),
+          "ru": ((1e9, "\u00a0млрд"), (1e6, "\u00a0млн"), (1e3, "\u00a0тыс."))}
+
+
+def fmt_short(x: float, lang: str = "en", currency: bool = False) -> str:
+    """An amount in three significant digits for chart ticks and labels: ``1.29 bn``, ``124 m``; ``1,29 млрд``."""
     if x is None or pd.isna(x):
         return "–"
     for size, suffix in _SHORT[lang]:
@@ -70,7 +135,8 @@ def fmt_short(x: float, lang: str = "en") -> str:
         text, suffix = f"{abs(x):.3g}", ""
     if lang == "ru":
         text = text.replace(".", ",")
-    return ("−" if x < 0 else "") + text + suffix
+    text = (_MINUS if x < 0 else "") + text + suffix
+    return with_currency(text, lang) if currency else text
 
 
 #: bar colours of every waterfall: totals, rises, falls
@@ -87,25 +153,27 @@ def waterfall_chart(labels: list[str], values: list[float], title: str, lang: st
                                  decreasing=dict(marker=dict(color=WATERFALL_COLOURS["down"])),
                                  totals=dict(marker=dict(color=WATERFALL_COLOURS["total"])), **extra))
     fig.update_layout(title=title, showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
-    return fig
+    return money_axis(fig)
 
 
 def fmt_int(x: float, lang: str = "en") -> str:
-    return fmt_money(x, lang, 0)
+    """A count: ``1 286 082`` / ``1,286,082``."""
+    return fmt_number(x, lang, 0)
 
 
 def fmt_num(x: float, lang: str = "en", decimals: int = 2) -> str:
     """A plain number (a statistic, a ratio) in the language's style: 0.57 / 0,57."""
-    return fmt_money(x, lang, decimals)
+    return fmt_number(x, lang, decimals)
 
 
 def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False) -> str:
+    """A share as a percentage: ``+1,4 %`` in Russian (a space before the sign), ``+1.4%`` in English."""
     if x is None or pd.isna(x):
         return "–"
     text = f"{x * 100:{'+' if signed else ''}.{decimals}f}"
     if lang == "ru":
         text = text.replace(".", ",")
-    return text.replace("-", "−") + "\u00a0%"
+    return text.replace("-", _MINUS) + ("\u00a0%" if lang == "ru" else "%")
 
 
 def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en", every: tuple[int, ...] = (1, 7)) -> go.Figure:
@@ -114,6 +182,111 @@ def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en"
     names = month_names(lang)
     ticks = [m for m in pd.DatetimeIndex(list(months)) if m.month in every and m.day == 1]
     fig.update_xaxes(tickvals=ticks, ticktext=[f"{names[m.month - 1]} {m.year}" for m in ticks])
+    return fig
+
+
+def money_axis(fig: go.Figure, axis: str = "y") -> go.Figure:
+    """Mark an axis (``"y"``, ``"x"``, ``"y2"``) of ``fig`` as money: :func:`localise` gives it ticks in the
+    language's short style (``1,29 млрд``), the currency in its title, and amounts with the currency in hover."""
+    meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
+    meta["money"] = sorted(set(meta.get("money", [])) | {axis})
+    return fig.update_layout(meta=meta)
+
+
+def pct_axis(fig: go.Figure, axis: str = "y") -> go.Figure:
+    """Mark an axis whose values are percentages (12.5 for 12.5 %): :func:`localise` writes its ticks and
+    hover values as the language writes a percentage (``12,5 %`` / ``12.5%``)."""
+    meta = dict(fig.layout.meta) if isinstance(fig.layout.meta, dict) else {}
+    meta["pct"] = sorted(set(meta.get("pct", [])) | {axis})
+    return fig.update_layout(meta=meta)
+
+
+def _on_axis(trace: Any, axis: str) -> bool:
+    return (getattr(trace, f"{axis[0]}axis", None) or axis[0]) == axis and trace.type != "heatmap"
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list[float]:
+    """Every value drawn on ``axis`` (a waterfall's running totals, a bar's zero base)."""
+    letter = axis[0]
+    values: list[float] = []
+    for tr in fig.data:
+        if (getattr(tr, f"{letter}axis", None) or letter) != axis:
+            continue
+        if tr.type == "bar" and (tr.orientation or "v") != ("h" if letter == "x" else "v"):
+            continue  # a bar's money is along its length
+        data = getattr(tr, letter, None)
+        if data is None or tr.type in ("heatmap",):
+            continue
+        nums = pd.to_numeric(pd.Series(list(data)), errors="coerce").dropna().astype(float)
+        if tr.type == "waterfall":
+            measure = list(tr.measure or [])
+            total = 0.0
+            for i, v in enumerate(nums):
+                total = v if (measure[i] if i < len(measure) else "relative") == "absolute" else \
+                    (total if (measure[i] if i < len(measure) else "") == "total" else total + v)
+                values.append(total)
+            values.append(0.0)
+        else:
+            values.extend(nums.tolist())
+            if tr.type == "bar":
+                values.append(0.0)
+    return values
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values covering ``[lo, hi]``, about ``count`` steps (1, 2, 2.5 or 5 times a power of ten)."""
+    import math
+    if not math.isfinite(lo) or not math.isfinite(hi):
+        return []
+    if hi == lo:
+        hi, lo = (hi, 0.0) if hi > 0 else (0.0, lo) if lo < 0 else (1.0, 0.0)
+    raw = (hi - lo) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    return [round(i * step, 10) for i in range(first, last + 1)]
+
+
+_HOVER_VALUE = "%{{{axis}:,.0f}}"
+
+
+def localise(fig: go.Figure, lang: str = "en") -> go.Figure:
+    """Numbers on a chart in the language's style: separators of axes and hover text (plotly's own
+    ``separators``), and on axes marked by :func:`money_axis` ticks such as ``1,29 млрд`` / ``1.29 bn``, the
+    currency in the axis title and in hover amounts."""
+    point, sep = _SEPARATORS[lang]
+    fig.update_layout(separators=point + sep)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    for axis in meta.get("money", []):
+        name = f"{axis[0]}axis{axis[1:]}"
+        layout_axis = fig.layout[name]
+        values = _axis_values(fig, axis)
+        if values:
+            ticks = nice_ticks(min(values), max(values))
+            layout_axis.update(tickmode="array", tickvals=ticks, ticktext=[fmt_short(v, lang) for v in ticks])
+        title = layout_axis.title.text if layout_axis.title else None
+        symbol = currency_symbol(lang)
+        if not title:
+            layout_axis.update(title_text=symbol)
+        elif not title.endswith(f", {symbol}"):
+            layout_axis.update(title_text=money_header(title, lang))
+        amount = with_currency(_HOVER_VALUE.format(axis=axis[0]), lang)
+        for tr in fig.data:
+            if not _on_axis(tr, axis):
+                continue
+            if tr.hovertemplate:
+                tr.hovertemplate = re.sub(r"%\{" + axis[0] + r"(:[^}]*)?\}", lambda m: amount, tr.hovertemplate)
+            else:
+                other = "y" if axis[0] == "x" else "x"
+                label = "%{fullData.name}<br>" if tr.name else ""
+                tr.hovertemplate = f"{label}%{{{other}}}: {amount}<extra></extra>"
+    suffix = "\u00a0%" if lang == "ru" else "%"
+    for axis in meta.get("pct", []):
+        fig.layout[f"{axis[0]}axis{axis[1:]}"].update(ticksuffix=suffix)
+        for tr in fig.data:
+            if _on_axis(tr, axis) and tr.hovertemplate:
+                tr.hovertemplate = re.sub(r"%\{" + axis[0] + r"(:[^}]*)?\}", "%{" + axis[0] + ":.1f}" + suffix,
+                                          tr.hovertemplate)
     return fig
 
 
@@ -169,9 +342,11 @@ class Book:
     >>> nb.title("nb.00.title")    # doctest: +SKIP
     """
 
-    def __init__(self, lang: str = "en"):
+    def __init__(self, lang: str = "en", currency: str = DEFAULT_CURRENCY):
         t("col.month", lang)  # validates lang
         self.lang = lang
+        self.currency = check_currency(currency)
+        CURRENCY.set(self.currency)  # the kernel's one book: every amount it formats carries this currency
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -211,18 +386,44 @@ class Book:
         """Markdown built by a library function that escaped its own values (e.g. a memo)."""
         self._md(text)
 
-    def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False) -> None:
-        """A table with escaped cells and localised numbers."""
+    def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
+              money: Iterable[str] | None = None, shares: Iterable[str] | None = None) -> None:
+        """A table with escaped cells and localised numbers.
+
+        ``money``: columns of amounts, whose header gets the currency (``Выручка, ₽``) and cells the
+        language's separators; by default ``df.attrs["money"]``, else every float column reaching 1,000.
+        ``shares``: columns of shares (0.05) shown as percentages (``5,0 %``); default ``df.attrs["shares"]``.
+        """
         from IPython.display import HTML
+        _display(HTML(self.table_html(df, formats, index, money, shares)))
+
+    def table_html(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
+                   money: Iterable[str] | None = None, shares: Iterable[str] | None = None) -> str:
+        """The HTML of :meth:`table`."""
+        lang = self.lang
         formats = dict(formats or {})
+        shares = [c for c in (shares if shares is not None else df.attrs.get("shares", [])) if c in df.columns]
+        if money is None:
+            money = df.attrs.get("money")
+        if money is None:
+            money = [c for c in df.columns if c not in formats and c not in shares and pd.api.types.is_float_dtype(df[c])
+                     and len(df) and df[c].abs().max() >= 1000]
+        money = [c for c in money if c in df.columns]
+        for col in shares:
+            formats.setdefault(col, lambda v: fmt_pct(v, lang))
+        for col in money:
+            formats.setdefault(col, lambda v: fmt_money(v, lang, currency=False))
         for col in df.columns:
             if col in formats:
                 continue
             if pd.api.types.is_integer_dtype(df[col]):
-                formats[col] = lambda v, lang=self.lang: fmt_int(v, lang)
+                formats[col] = lambda v: fmt_int(v, lang)
             elif pd.api.types.is_float_dtype(df[col]):
-                big = df[col].abs().max() >= 1000 if len(df) else False
-                formats[col] = lambda v, lang=self.lang, d=0 if big else 2: fmt_money(v, lang, d)
+                formats[col] = lambda v: fmt_num(v, lang, 2)
+        headers = {c: money_header(str(c), lang) for c in money}
+        if headers:
+            df = df.rename(columns=headers)
+            formats = {headers.get(c, c): f for c, f in formats.items()}
         styler = df.style.format(formats, escape="html", na_rep="–")
         styler = styler.format_index(escape="html", axis=1)
         if not index:
@@ -233,12 +434,11 @@ class Book:
         if text:
             styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_attributes('class="sb-table"')
-        _display(HTML(styler.to_html()))
+        return styler.to_html()
 
-    @staticmethod
-    def style(fig: go.Figure) -> go.Figure:
-        """The house style of every chart."""
-        return fig.update_layout(template="plotly_white", **_HOUSE)
+    def style(self, fig: go.Figure) -> go.Figure:
+        """The house style of every chart, its numbers in the book's language (:func:`localise`)."""
+        return localise(fig.update_layout(template="plotly_white", **_HOUSE), self.lang)
 
     def chart(self, fig: go.Figure) -> None:
         """A chart: plotly's renderer in JupyterLab and reports, a plotly widget when presenting."""

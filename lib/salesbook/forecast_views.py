@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import month_ticks
+from .display import money_axis, month_ticks
 from .i18n import t
 
 __all__ = ["month_table", "month_chart", "group_table", "flags_table"]
@@ -37,6 +37,7 @@ def month_chart(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series 
     fig.update_layout(title=t("fc.by_month", lang), yaxis=dict(title=t("fc.weighted", lang)),
                       yaxis2=dict(title=t("fc.baseline", lang), overlaying="y", side="right", showgrid=False,
                                   rangemode="tozero"))
+    money_axis(money_axis(fig, "y"), "y2")
     return month_ticks(fig, by_month.index.union(base.index), lang, every=tuple(range(1, 13)))
 
 
@@ -61,7 +62,12 @@ def flags_table(deals: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             if c in flagged]
     out = flagged[cols].copy()
     out["month"] = out.month.dt.strftime("%Y-%m")
-    return out.rename(columns={"client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
-                               "manager": t("col.manager", lang), "month": t("col.month", lang),
-                               "amount": t("fc.amount", lang), "category": t("col.category", lang),
-                               "why": t("seg.col.reason", lang)})
+    if "stage" in out:
+        out["stage"] = out.stage / 100  # a percent: shown as one
+    out = out.rename(columns={"deal_id": t("fc.col.deal", lang), "client_id": t("seg.col.client_id", lang),
+                              "client_name": t("col.client", lang), "stage": t("fc.col.stage", lang),
+                              "manager": t("col.manager", lang), "month": t("col.month", lang),
+                              "amount": t("fc.amount", lang), "category": t("col.category", lang),
+                              "why": t("seg.col.reason", lang)})
+    out.attrs.update(shares=[t("fc.col.stage", lang)], money=[t("fc.amount", lang)])
+    return out

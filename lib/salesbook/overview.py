@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .cube import Cube
-from .display import fmt_int, fmt_money, fmt_pct, month_ticks
+from .display import fmt_int, fmt_money, fmt_pct, money_axis, month_ticks
 from .i18n import month_names, t
 from .profile import windows
 
@@ -130,4 +130,4 @@ def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:
     fig.update_layout(title=t("overview.monthly", lang), yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"),
                       hovermode="x unified")
-    return fig
+    return money_axis(money_axis(fig, "y"), "y2")

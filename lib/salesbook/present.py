@@ -42,7 +42,7 @@ ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
 
 
 def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "", as_of: str = "",
-            lang: str = "en", parameters: dict[str, dict[str, Any]] | None = None,
+            lang: str = "en", currency: str = "RUB", parameters: dict[str, dict[str, Any]] | None = None,
             folder: Path | None = None) -> list[Path]:
     """Write the presenting copies of the workbooks and return their paths.
 
@@ -55,7 +55,8 @@ def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", m
     from .runner import list_notebooks, plan_parameters, resolve_as_of
 
     chosen = list_notebooks(list(notebooks or PRESENTED))
-    common = {"source": str(source), "mapping": mapping or "", "as_of": resolve_as_of(as_of) or "", "lang": lang}
+    common = {"source": str(source), "mapping": mapping or "", "as_of": resolve_as_of(as_of) or "", "lang": lang,
+              "currency": currency}
     plan = plan_parameters(chosen, common, parameters)
     folder = Path(folder or paths.CACHE_DIR / "present")
     if folder.exists():

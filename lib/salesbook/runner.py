@@ -47,7 +47,7 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: the modules the run's summary (this process) imports; their DEFERRED libraries are imported ahead too
 SUMMARY_IMPORTS = ("salesbook.segments", "salesbook.stagnation", "salesbook.overview", "salesbook.forecast")
 #: parameters every workbook takes; the runner passes them to each notebook that declares them
-COMMON = ("source", "mapping", "as_of", "lang")
+COMMON = ("source", "mapping", "as_of", "lang", "currency")
 
 
 class RunError(RuntimeError):
@@ -430,19 +430,21 @@ def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) ->
 
 
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
-        as_of: str = "", lang: str = "en", out: Path | None = None, run_name: str | None = None,
+        as_of: str = "", lang: str = "en", currency: str = "RUB", out: Path | None = None, run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
-        jobs: int = 2, wait: float = 0.0, cache: bool = True) -> RunResult:
+        jobs: int = 2, wait: float = 0.0, cache: bool = True, single_file: bool = False,
+        pdf: bool = False) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
     ----------
     notebooks
         Names (``"00"``, ``"00_overview"``) or paths; all numbered notebooks when empty.
-    source, mapping, as_of, lang
-        Passed to every notebook that declares them (``as_of`` ``""``: last date in the data).
+    source, mapping, as_of, lang, currency
+        Passed to every notebook that declares them (``as_of`` ``""``: last date in the data; ``currency``:
+        the ISO 4217 code of the amounts, shown as the language writes it).
     parameters
         Per-notebook extra parameters: ``{"01_segmentation": {"window_months": 12}}``.
     run_name
@@ -452,6 +454,10 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         :class:`RunBusy`). One run at a time per output folder.
     cache
         ``False``: build the cube for this run only, neither reading nor keeping the cache.
+    single_file
+        Also write ``<run>.html``: the summary and every workbook in one self-contained page, for mail.
+    pdf
+        Also write ``summary.pdf`` and each workbook's PDF (A4) with headless Chromium.
     jobs
         Notebooks executed at the same time, each in its own kernel (each holds the cube in memory),
         longest first by the previous run's times; the first kernels start, and import what their
@@ -472,6 +478,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     out = Path(out or paths.REPORTS_DIR)
     as_of = resolve_as_of(as_of)
+    from .display import check_currency, using_currency
+    currency = check_currency(currency)
     from .forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
     run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
@@ -479,7 +487,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
     plan = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
-                                    "lang": lang, "pipeline": pipeline or "", "plan": plan_file or ""}, parameters)
+                                    "lang": lang, "currency": currency, "pipeline": pipeline or "", "plan": plan_file or ""},
+                           parameters)
 
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock_output(out, wait)  # one run at a time per output folder
@@ -533,7 +542,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         def summary() -> tuple[dict[str, Any], pd.DataFrame]:
             wait_for_cube()
             t1 = time.perf_counter()
-            result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
+            with using_currency(currency):
+                result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
             seconds["summary"] = time.perf_counter() - t1
             return result
 

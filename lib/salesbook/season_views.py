@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import month_ticks
+from .display import money_axis, month_ticks
 from .i18n import month_names, t
 from .seasonality import SeasonalProfile
 
@@ -59,7 +59,7 @@ def adjusted_chart(y: pd.Series, sa: pd.Series, fit: dict, partial: pd.Timestamp
         fig.add_scatter(x=[partial], y=[y[partial]], name=t("season.partial_label", lang), mode="markers",
                         marker=dict(symbol="x", size=12, color="#c00000"))
     fig.update_layout(title=t("season.adjusted", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
-    return month_ticks(fig, y.index, lang)
+    return month_ticks(money_axis(fig), y.index, lang)
 
 
 def profiles_heatmap(profiles: pd.DataFrame, lang: str, title_key: str, labels: dict | None = None) -> go.Figure:
@@ -86,4 +86,4 @@ def workday_chart(y: pd.Series, adjusted: pd.Series, lang: str = "en") -> go.Fig
     fig.add_scatter(x=adjusted.index, y=adjusted, name=t("season.wd_adjusted", lang), mode="lines",
                     line=dict(color="#548235", width=3))
     fig.update_layout(title=t("season.workdays", lang), yaxis=dict(title=t("col.revenue", lang)))
-    return month_ticks(fig, y.index, lang)
+    return month_ticks(money_axis(fig), y.index, lang)

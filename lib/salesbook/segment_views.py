@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .display import money_axis, pct_axis
 from .i18n import t
 from .segments import CATEGORIES
 
@@ -31,11 +32,11 @@ def category_chart(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
     fig.add_bar(x=labels, y=summary.clients, name=t("seg.col.clients", lang), yaxis="y",
                 offsetgroup=0, hovertemplate="%{x}: %{y}<extra></extra>")
     fig.add_bar(x=labels, y=summary.revenue_share * 100, name=t("seg.col.revenue_share", lang), yaxis="y2",
-                offsetgroup=1, hovertemplate="%{x}: %{y:.1f} %<extra></extra>")
+                offsetgroup=1, hovertemplate="%{x}: %{y:.1f}<extra></extra>")
     fig.update_layout(title=t("seg.categories", lang), barmode="group",
                       yaxis=dict(title=t("seg.col.clients", lang)),
                       yaxis2=dict(title="%", overlaying="y", side="right", showgrid=False))
-    return fig
+    return pct_axis(fig, "y2")
 
 
 def pareto_chart(abc: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -58,7 +59,7 @@ def pareto_chart(abc: pd.DataFrame, lang: str = "en") -> go.Figure:
                       yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(title="%", overlaying="y", side="right", range=[0, 101], showgrid=False),
                       bargap=0, barmode="overlay")
-    return fig
+    return pct_axis(money_axis(fig), "y2")
 
 
 def rfm_chart(rfm: pd.DataFrame, lang: str = "en") -> go.Figure:

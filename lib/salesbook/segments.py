@@ -443,7 +443,10 @@ _LIST_COLUMNS = {"manager": "col.manager", "rank": "seg.col.rank", "client_id": 
 
 def reactivation_view(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The reactivation list with column names in ``lang``."""
-    return sleepers[list(_LIST_COLUMNS)].rename(columns={k: t(v, lang) for k, v in _LIST_COLUMNS.items()})
+    out = sleepers[list(_LIST_COLUMNS)].assign(usual_gap_days=sleepers.usual_gap_days.round().astype("Int64"))
+    out = out.rename(columns={k: t(v, lang) for k, v in _LIST_COLUMNS.items()})
+    out.attrs["money"] = [t("seg.col.yearly_revenue", lang)]
+    return out
 
 
 def reactivation_summary(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import month_ticks, waterfall_chart
+from .display import money_axis, month_ticks, waterfall_chart
 from .i18n import t
 from .stagnation import BRIDGE_PARTS
 
@@ -24,7 +24,7 @@ def rolling_chart(flat: dict, lang: str = "en") -> go.Figure:
     fig.add_scatter(x=sa.index, y=sa * 12, name=t("season.sa", lang) + " × 12", mode="lines",
                     line=dict(color="#9dc3e6"))
     fig.update_layout(title=t("stag.flat", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
-    return month_ticks(fig, sa.index, lang)
+    return month_ticks(money_axis(fig), sa.index, lang)
 
 
 def bridge_chart(parts: pd.Series, before: float, after: float, lang: str = "en") -> go.Figure:
@@ -42,7 +42,7 @@ def bridges_chart(bridges: pd.DataFrame, lang: str = "en") -> go.Figure:
                     marker=dict(size=10, color="black"))
     fig.update_layout(title=t("stag.bridge_years", lang), barmode="relative", yaxis=dict(title=t("col.revenue", lang)),
                       xaxis=dict(type="category"))
-    return fig
+    return money_axis(fig)
 
 
 def retention_chart(retention: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -108,9 +108,11 @@ def profiles_table(profiles: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 def whitespace_view(ws: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    return ws.rename(columns={"manager": t("col.manager", lang), "client_id": t("seg.col.client_id", lang),
-                              "client_name": t("col.client", lang), "category": t("col.category", lang),
-                              "score": t("stag.col.score", lang), "potential": t("stag.col.potential", lang)})
+    out = ws.rename(columns={"manager": t("col.manager", lang), "client_id": t("seg.col.client_id", lang),
+                             "client_name": t("col.client", lang), "category": t("col.category", lang),
+                             "score": t("stag.col.score", lang), "potential": t("stag.col.potential", lang)})
+    out.attrs.update(shares=[t("stag.col.score", lang)], money=[t("stag.col.potential", lang)])
+    return out
 
 
 def export_whitespace(ws: pd.DataFrame, folder: "str | Path", lang: str = "en") -> list[Path]:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .cube import Cube
-from .display import fmt_int, fmt_money, fmt_pct
+from .display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, using_currency
 from .i18n import t
 
 __all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
@@ -54,7 +54,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     monthly = cube.monthly()
     both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
     figures = {
-        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang,
+        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
         "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
         "verdict_text": st.verdict_text(diagnosis, lang),
         "findings": [{"severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
@@ -190,6 +190,12 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
 
     ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly)."""
+    with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
+        return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly)
+
+
+def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
+                changes: dict[str, Any] | None, lang: str, generated: str, version: str, plotly: str) -> str:
     import plotly.graph_objects as go
     e = html.escape
     f = figures

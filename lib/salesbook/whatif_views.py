@@ -131,13 +131,13 @@ def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
 
 
 def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
-    from .display import month_ticks
+    from .display import money_axis, month_ticks
     fig = go.Figure()
     fig.add_scatter(x=proj.index, y=proj.status_quo, name=t("wi.status_quo", lang), mode="lines", line=dict(width=3))
     fig.add_scatter(x=proj.index, y=proj.reorganised, name=t("wi.reorganised", lang), mode="lines",
                     line=dict(width=3, dash="dash"))
     fig.update_layout(title=t("wi.reorg", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
-    return month_ticks(fig, proj.index, lang)
+    return month_ticks(money_axis(fig), proj.index, lang)
 
 
 def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, overflow_loss: float,
