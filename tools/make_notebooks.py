@@ -243,7 +243,7 @@ if profile.enough:
     wd = se.working_days(y.index, country, se.date_list(extra_holidays), se.date_list(extra_workdays))
     adjusted = se.workday_adjusted(y, wd, exclude)
     nb.section("season.workdays")
-    nb.say("season.workdays_text", avg=f"{wd.mean():.1f}", country=country)
+    nb.say("season.workdays_text", avg=sb.display.fmt_num(wd.mean(), lang, 1), country=sb.display.country_name(country, lang))
     nb.chart(sv.workday_chart(y, adjusted, lang))'''),
 ]
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import yaml
 
 from . import __version__, paths
-from .errors import DataError, ParameterError
+from .errors import DataError, EnvironmentProblem, ParameterError
 
 __all__ = ["main"]
 
@@ -89,6 +89,8 @@ def _fail(command: str, exc: BaseException, debug: bool) -> int:
         code, text = EXIT_INPUT, str(exc)
     elif isinstance(exc, RunError):
         code, text = EXIT_FAILED, f"FAILED: {exc}"
+    elif isinstance(exc, EnvironmentProblem):
+        code, text = EXIT_ENVIRONMENT, str(exc)
     elif isinstance(exc, MemoryError):
         code, text = EXIT_ENVIRONMENT, "out of memory (SALESBOOK_DUCKDB_MEMORY caps DuckDB's share)"
     elif isinstance(exc, OSError):

@@ -90,6 +90,12 @@ def with_currency(number: str, lang: str = "en", code: str | None = None) -> str
     return f"{sign}{symbol}{gap}{number[len(sign):]}"
 
 
+def country_name(code: str, lang: str = "en") -> str:
+    """A country as ``lang`` names it (CLDR, through Babel): ``RU`` -> ``Россия`` / ``Russia``."""
+    from babel import Locale
+    return Locale.parse(lang).territories.get(str(code).upper(), str(code))
+
+
 def money_header(header: str, lang: str = "en") -> str:
     """A column or axis title with the run's currency: ``Выручка, ₽``, ``Revenue, RUB``."""
     return f"{header}, {currency_symbol(lang)}"
@@ -359,7 +365,10 @@ class Book:
         self._md(f"# {self.t(key)}")
 
     def section(self, key: str) -> None:
-        self._md(f"## {self.t(key)}")
+        """A section heading with its stable anchor (``pages.section_id``): the bar's contents and the
+        summary's links point at it."""
+        from .pages import anchor
+        self._md(f"{anchor(key)}\n\n## {self.t(key)}")
 
     def say(self, key: str, **values: Any) -> None:
         """A sentence from the catalogue; every value is escaped (client names are data)."""

@@ -69,3 +69,7 @@ class DataError(ValueError):
 
 class ParameterError(ValueError):
     """A run parameter or configuration value that is not allowed."""
+
+
+class EnvironmentProblem(RuntimeError):
+    """Something this machine lacks (a program, a package): the message names it and how to install it."""

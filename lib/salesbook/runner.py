@@ -134,7 +134,9 @@ def plan_parameters(chosen: list[Path], common: dict[str, Any],
 
 
 def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+    # names and values as typed on the command line or in a run config: code, in either language
+    rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td>"
+                   f"<td><code>{html.escape(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
                    for k, v in params.items())
     body = (f'<details class="sb-params"><summary>{html.escape(t("run.parameters", lang))}</summary>'
             f'<table class="sb-table">{rows}</table></details>')
@@ -179,15 +181,22 @@ def write_plotly(folder: Path) -> Path:
 
 
 def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None,
-                plotly: str | None = PLOTLY_FILE) -> str:
+                plotly: str | None = PLOTLY_FILE, pages: list[tuple[str, str]] | None = None,
+                current: str = "") -> str:
     """HTML of an executed notebook: no code, no prompts, offline.
 
     ``plotly``: the file beside the page that holds plotly.js (:func:`write_plotly`; one copy per run
     instead of 4.6 MB in every page), or ``None`` to embed plotly.js in the page itself.
+    ``pages``: (title, file) of the run's workbooks for the navigation bar, ``current`` this page's file.
+    The browser title is the workbook's title; the bar ends with the page's sections.
     """
     from plotly.offline import get_plotlyjs
 
+    from .pages import PAGE_CSS, PRINT_JS, nav_html, sections
+
     nb = nbformat.from_dict(nb)
+    nb.metadata["title"] = _title_of(nb, current.rsplit(".", 1)[0] or t("run.notebook", lang))
+    toc = sections(out.get("data", {}).get("text/markdown", "") for cell in nb.cells for out in cell.get("outputs", []))
     if parameters is not None:  # right under the title the notebook printed
         at = next((i + 1 for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
                    if o.get("data", {}).get("text/markdown", "").startswith("# ")), 0)
@@ -197,7 +206,9 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     resources = {"plotly_src": plotly if uses_plotly and plotly else "",
                  "plotly_js": get_plotlyjs() if uses_plotly and not plotly else "",
-                 "footer": t("run.generated", lang, when=when, version=__version__)}
+                 "footer": t("run.generated", lang, when=when, version=__version__),
+                 "page_css": PAGE_CSS, "print_js": PRINT_JS if uses_plotly else "",
+                 "nav_html": nav_html(pages or [], current, lang, toc)}
     with _RENDERING:
         body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
     return body
@@ -223,6 +234,29 @@ def resolve_as_of(as_of: str | None, today: _dt.date | None = None) -> str:
         raise ParameterError(f"as_of {text!r} is not a date this run can read: write it as yyyy-mm-dd "
                              "(e.g. 2026-10-31), or last-full-month, or leave it empty for the last date "
                              "in the data") from None
+
+
+#: the executed notebooks of a published run, compressed (every output is also in the pages: 1.3 MB -> 0.2 MB)
+NOTEBOOKS_ZIP = "notebooks.zip"
+
+
+def _pack_notebooks(folder: Path) -> Path:
+    """``folder/notebooks/*.ipynb`` -> ``folder/notebooks.zip`` (a failed run keeps them unpacked, to read)."""
+    import zipfile
+    target = folder / NOTEBOOKS_ZIP
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for nb in sorted((folder / "notebooks").glob("*.ipynb")):
+            z.write(nb, f"notebooks/{nb.name}")
+    shutil.rmtree(folder / "notebooks")
+    return target
+
+
+def planned_title(stem: str, lang: str) -> str:
+    """A workbook's title before it runs: its catalogue title (``nb.03.title``), else its file name."""
+    try:
+        return t(f"nb.{stem[:2]}.title", lang)
+    except KeyError:
+        return stem
 
 
 def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -480,6 +514,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     as_of = resolve_as_of(as_of)
     from .display import check_currency, using_currency
     currency = check_currency(currency)
+    if pdf:
+        from .pdf import find_chromium
+        find_chromium()  # before anything runs: a machine without Chromium is told at once
     from .forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
     run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
@@ -500,6 +537,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         (tmp / "notebooks").mkdir()
         write_plotly(tmp)  # once for the summary and every page
         pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
+        nav_pages = [(planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in plan]  # every page's bar
         old_env = {k: os.environ.get(k) for k in ("SALESBOOK_REPORT", "SALESBOOK_CACHE")}
         os.environ["SALESBOOK_REPORT"] = "1"
         cache_dir = None if cache else tmp / ".cube-cache"  # cache=False: a cube of this run's own, then gone
@@ -585,7 +623,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                                    "the last good report is untouched.", nb_path.name, number) from None
                 t1 = time.perf_counter()
                 page = tmp / f"{nb_path.stem}.html"
-                page.write_text(render_html(nb, lang, params), encoding="utf-8")
+                page.write_text(render_html(nb, lang, params, pages=nav_pages, current=page.name), encoding="utf-8")
                 seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
                 pages[i] = (_title_of(nb, nb_path.stem), page.name)
                 bar.update(1)
@@ -633,9 +671,27 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         (tmp / SUMMARY_FILE).write_text(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
                                                    default=str), encoding="utf-8")
         write_plain_csv(categories, tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
+        exports = sorted(p.name for p in (tmp / "exports").glob("*.xlsx")) if (tmp / "exports").is_dir() else []
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
-                                                   finished.strftime("%Y-%m-%d %H:%M"), __version__), encoding="utf-8")
+                                                   finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
+                                                   nav=nav_pages), encoding="utf-8")
 
+        if single_file:
+            from plotly.offline import get_plotlyjs
+
+            from .pages import single_file as one_page
+            bodies = [(page, title, (tmp / page).read_text(encoding="utf-8")) for title, page in entries]
+            mail = tmp / f"{run_name}.html"
+            mail.write_text(one_page((tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs()),
+                            encoding="utf-8")
+            log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
+        if pdf:
+            from .pdf import print_pdfs
+            t1 = time.perf_counter()
+            printed = print_pdfs([tmp / "index.html"] + reports, jobs=jobs)
+            seconds["pdf"] = time.perf_counter() - t1
+            log(f"PDF: {', '.join(p.name for p in printed)}")
+        _pack_notebooks(tmp)
         log(f"finished: {run_name}")
         (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
         final = out / run_name

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import money_axis, month_ticks
+from .display import currency_symbol, fmt_money, fmt_num, fmt_pct, money_axis, month_ticks
 from .i18n import month_names, t
 from .seasonality import SeasonalProfile
 
@@ -32,13 +32,16 @@ def profile_chart(p: SeasonalProfile, lang: str = "en") -> go.Figure:
 def heatmap_chart(table: pd.DataFrame, lang: str = "en", title_key: str = "season.heatmap", pct: bool = False) -> go.Figure:
     names = month_names(lang)
     z = table.to_numpy(dtype=float)
-    text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v * 100:+.0f}%" if pct else f"{v / 1e6:.1f}")(
-        np.nan_to_num(z)))
+    # cells: a change as a percentage, or revenue in millions (the title names the scale and the currency)
+    cell = (lambda v: fmt_pct(v, lang, 0, signed=True)) if pct else (lambda v: fmt_num(v / 1e6, lang, 1))
+    text = np.where(np.isnan(z), "", np.vectorize(cell, otypes=[object])(np.nan_to_num(z)))
+    hover = np.where(np.isnan(z), "", np.vectorize((lambda v: fmt_pct(v, lang, 1, signed=True)) if pct
+                                                   else (lambda v: fmt_money(v, lang)), otypes=[object])(np.nan_to_num(z)))
     fig = go.Figure(go.Heatmap(z=z, x=names, y=[str(y) for y in table.index], text=text, texttemplate="%{text}",
-                               colorscale="RdBu" if pct else "Blues", zmid=0 if pct else None,
-                               hovertemplate="%{y} %{x}: %{z:,.3f}<extra></extra>" if pct
-                               else "%{y} %{x}: %{z:,.0f}<extra></extra>"))
-    fig.update_layout(title=t(title_key, lang), yaxis=dict(autorange="reversed", type="category"))
+                               colorscale="RdBu" if pct else "Blues", zmid=0 if pct else None, customdata=hover,
+                               hovertemplate="%{y} %{x}: %{customdata}<extra></extra>"))
+    title = t(title_key, lang) if pct else f"{t(title_key, lang)}, {t('unit.millions', lang)} {currency_symbol(lang)}"
+    fig.update_layout(title=title, yaxis=dict(autorange="reversed", type="category"))
     return fig
 
 

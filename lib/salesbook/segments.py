@@ -341,7 +341,9 @@ def _reasons(f: pd.DataFrame, r: Rules, as_of: pd.Timestamp, lang: str) -> pd.Se
             v = {"active": rows.active_months, "window": r.window_months, "min": r.regular_active_months}
         elif cat == "prospective":
             ratio = (rows.revenue / rows.revenue_prev.where(rows.revenue_prev > 0)).round(2)
-            v = {"ratio": ratio.map("{:.2f}".format).where(ratio.notna(), "∞"), "min": r.prospective_growth}
+            from .display import fmt_num
+            v = {"ratio": ratio.map(lambda x: fmt_num(x, lang, 2)).where(ratio.notna(), "∞"),
+                 "min": fmt_num(r.prospective_growth, lang, 1)}
         else:
             v = {"orders": rows.orders, "active": rows.active_months, "window": r.window_months}
         out.loc[rows.index] = _fill(t(f"why.{cat}", lang), v, rows.index)

@@ -411,8 +411,21 @@ class Symptom:
         return t(f"remedy.{self.key}", lang)
 
 
+class Num(float):
+    """A figure of a finding that is a plain number (a correlation, a count of categories), not a share:
+    written in the report's style (``+0,33``) when the sentence is."""
+
+    def __new__(cls, value: float, decimals: int = 2, signed: bool = False) -> "Num":
+        obj = super().__new__(cls, value)
+        obj.decimals, obj.signed = decimals, signed
+        return obj
+
+
 def _fmt(v: Any, lang: str = "en") -> str:
-    from .display import fmt_int, fmt_pct
+    from .display import fmt_int, fmt_num, fmt_pct
+    if isinstance(v, Num):
+        text = fmt_num(v, lang, v.decimals)
+        return ("+" + text) if v.signed and v > 0 else text
     if isinstance(v, float):
         return fmt_pct(v, lang, signed=True) if abs(v) < 5 else fmt_int(v, lang)
     return str(v)
@@ -481,7 +494,7 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
                                 managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
     else:
         symptoms.append(Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
-                                {"corr": f"{corr:.2f}"}))
+                                {"corr": Num(corr)}))
     # cross-sell: categories and at least three full years (an early and a recent change)
     breadth = category_breadth(cube)
     if not prof.has_category:
@@ -492,8 +505,8 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         b_recent, b_early = breadth.iloc[-1] - breadth.iloc[-2], breadth.iloc[1] - breadth.iloc[0]
         symptoms.append(Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
                                 else "mild" if b_recent < 0.05 else "none",
-                                {"early": f"{b_early:+.2f}", "recent": f"{b_recent:+.2f}",
-                                 "breadth": f"{breadth.iloc[-1]:.2f}"}))
+                                {"early": Num(b_early, signed=True), "recent": Num(b_recent, signed=True),
+                                 "breadth": Num(breadth.iloc[-1])}))
     # existing clients: the last covered bridge
     bridges = yearly_bridges(cube)
     last = bridges.iloc[-1] if len(bridges) else None

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .cube import Cube
-from .display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, using_currency
+from .display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
 from .i18n import t
 
 __all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
@@ -57,7 +57,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
         "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
         "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
         "verdict_text": st.verdict_text(diagnosis, lang),
-        "findings": [{"severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
+        "findings": [{"key": sym.key, "severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
         "cannot_tell": unknown,
         "monthly": {"month": [str(m.date()) for m in monthly.month], "revenue": [round(float(v), 2) for v in monthly.revenue]},
         "turnover_12m": round(last12, 2), "turnover_prev_12m": None if prev12 is None else round(prev12, 2),
@@ -156,21 +156,65 @@ def what_changed(prev: dict[str, Any], cur: dict[str, Any], prev_cats: pd.DataFr
 
 
 _CSS = """
-body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:1.5rem auto;padding:0 1.2rem;color:#222}
+body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:0 auto 1.5rem;padding:0 1.2rem;color:#222}
 h1{font-size:1.7rem;margin-bottom:.2rem} h2{font-size:1.25rem;margin-top:1.8rem;border-bottom:1px solid #ddd}
 .meta{color:#666;font-size:.9rem} .cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
-.card{flex:1 1 180px;border:1px solid #ddd;border-radius:6px;padding:.7rem .9rem}
-.card .v{font-size:1.35rem;font-weight:600} .card .l{color:#555;font-size:.85rem}
+.card{flex:1 1 180px;border:1px solid #ddd;border-radius:6px;padding:.7rem .9rem;color:inherit;text-decoration:none;display:block}
+a.card:hover{border-color:#1f4e79} .card .v{font-size:1.35rem;font-weight:600} .card .l{color:#555;font-size:.85rem}
 .verdict{font-size:1.1rem;font-weight:600;margin:.6rem 0} ul.findings li{margin:.35rem 0}
+.verdict a,.findings a{color:inherit}
 table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0} td,th{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}
 td.n{text-align:right} .strong{color:#c00000;font-weight:600} .mild{color:#bf9000;font-weight:600}
-@media print{body{max-width:none;margin:0} .plotly-graph-div{break-inside:avoid} h2{break-after:avoid}}
+a.xlsx{font-size:.85rem;margin-left:.3rem}
+@media (max-width:600px){.card{flex:1 1 100%}}
 """
+
+#: the workbook section that explains each finding of the diagnosis (stagnation.diagnose's keys)
+FINDING_SECTION = {"flat": "stag.flat", "acquisition": "stag.acquisition", "capacity": "stag.profiles",
+                   "crosssell": "stag.crosssell", "existing": "stag.bridge", "concentration": "stag.concentration",
+                   "productivity": "stag.concentration", "no_hunters": "stag.profiles"}
+#: where each figure of the summary is explained: (workbook, section key)
+SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_overview", "overview.kpis"),
+              "forecast": ("04_forecast", "fc.by_month"), "verdict": ("03_stagnation", "stag.memo"),
+              "sleeping": ("01_segmentation", "seg.reactivation"), "whitespace": ("03_stagnation", "stag.whitespace"),
+              "moves": ("01_segmentation", "seg.migration"), "fell": ("01_segmentation", "seg.moves_to_sleep"),
+              "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title")}
+#: the Excel file behind each list (in the run's exports folder)
+FILE_OF = {"sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
+           "fell": "migration.xlsx", "back": "migration.xlsx"}
+
+
+def _linker(pages: set[str], files: set[str]):
+    """``href(what)``: the page and section explaining ``what``, or None when that workbook was not run;
+    ``xlsx(what)``: its Excel file in ``exports/``, or None."""
+    from .pages import section_id
+
+    def href(what: str, section: str | None = None) -> str | None:
+        page, key = SECTION_OF.get(what, ("03_stagnation", section or ""))
+        if section:
+            key = section
+        return f"{page}.html#{section_id(key)}" if f"{page}.html" in pages and key else None
+
+    def xlsx(what: str) -> str | None:
+        name = FILE_OF.get(what)
+        return f"exports/{name}" if name and name in files else None
+    return href, xlsx
+
+
+def _linked_text(key: str, lang: str, values: dict[str, str], links: dict[str, str | None]) -> str:
+    """A catalogue sentence as HTML, escaped, its values named in ``links`` turned into links."""
+    marks = {k: f"\uE000{i}\uE001" for i, k in enumerate(values)}
+    text = html.escape(t(key, lang, **marks))
+    for k, mark in marks.items():
+        value = html.escape(str(values[k]))
+        href = links.get(k)
+        text = text.replace(mark, f'<a href="{html.escape(href, quote=True)}">{value}</a>' if href else value)
+    return text
 
 
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lang: str) -> str:
     e = html.escape
-    head = "".join(f"<th>{e(label)}</th>" for _, label, _ in columns)
+    head = "".join(f"<th>{e(money_header(label, lang) if money else label)}</th>" for _, label, money in columns)
     body = []
     for r in rows:
         cells = []
@@ -179,58 +223,97 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lan
             if v is None or (isinstance(v, float) and pd.isna(v)):
                 cells.append("<td>–</td>")
             else:
-                cells.append(f'<td class="n">{e(fmt_money(v, lang))}</td>' if money else f"<td>{e(str(v))}</td>")
+                cells.append(f'<td class="n">{e(fmt_money(v, lang, currency=False))}</td>' if money else f"<td>{e(str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
                changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
-               plotly: str = "plotly.min.js") -> str:
+               plotly: str = "plotly.min.js", files: list[str] | None = None,
+               nav: list[tuple[str, str]] | None = None) -> str:
     """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
 
-    ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly)."""
+    ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly).
+    ``entries``: (title, file) of the workbooks that ran; ``files``: the Excel files in ``exports/``, which
+    the counts of clients link to; ``nav``: the bar's pages (default ``entries``)."""
     with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
-        return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly)
+        return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
+                           set(files or []), nav if nav is not None else entries)
 
 
 def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
-                changes: dict[str, Any] | None, lang: str, generated: str, version: str, plotly: str) -> str:
+                changes: dict[str, Any] | None, lang: str, generated: str, version: str, plotly: str,
+                files: set[str], nav: list[tuple[str, str]]) -> str:
     import plotly.graph_objects as go
+
+    from .display import localise, money_axis, month_ticks
+    from .pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html, section_id
+
     e = html.escape
     f = figures
+    href, xlsx = _linker({page for _, page in entries}, files)
+
+    def card(label: str, value: str, what: str) -> str:
+        target = href(what)
+        inner = f'<div class="v">{e(value)}</div><div class="l">{e(label)}</div>'
+        return f'<a class="card" href="{e(target, quote=True)}">{inner}</a>' if target else f'<div class="card">{inner}</div>'
+
     cards = [
-        (t("kpi.revenue_12m", lang), fmt_money(f["turnover_12m"], lang)),
-        (t("sum.change_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True)
-         if f["turnover_change"] is not None else t("sum.no_change", lang)),
-        (t("kpi.clients_12m", lang), fmt_int(f["clients_active_12m"], lang)),
+        card(t("kpi.revenue_12m", lang), fmt_money(f["turnover_12m"], lang), "turnover"),
+        card(t("sum.change_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True)
+             if f["turnover_change"] is not None else t("sum.no_change", lang), "turnover"),
+        card(t("kpi.clients_12m", lang), fmt_int(f["clients_active_12m"], lang), "clients"),
     ]
     fcst = f.get("forecast")
     if fcst:
-        cards.append((t("sum.forecast", lang, n=len(fcst["months"])), fmt_money(fcst["weighted"], lang)))
+        n = len(fcst["months"])
+        cards.append(card(t("sum.forecast", lang, n=n), fmt_money(fcst["weighted"], lang), "forecast"))
         if fcst.get("baseline") is not None:
-            cards.append((t("sum.baseline", lang, n=len(fcst["months"])), fmt_money(fcst["baseline"], lang)))
+            cards.append(card(t("sum.baseline", lang, n=n), fmt_money(fcst["baseline"], lang), "forecast"))
         if fcst.get("plan"):
-            cards.append((t("sum.plan", lang, n=len(fcst["months"])), fmt_money(fcst["plan"], lang)))
-    cards_html = "".join(f'<div class="card"><div class="v">{e(v)}</div><div class="l">{e(k)}</div></div>' for k, v in cards)
+            cards.append(card(t("sum.plan", lang, n=n), fmt_money(fcst["plan"], lang), "forecast"))
     r, c = f["reactivation"], f["crosssell"]
+
+    def with_file(text: str, *whats: str) -> str:
+        extra = "".join(f' <a class="xlsx" href="{e(x, quote=True)}">{e(x.rsplit("/", 1)[-1])}</a>'
+                        for x in dict.fromkeys(filter(None, (xlsx(w) for w in whats))))
+        return text + extra
+
     # two estimates of different actions on partly the same clients: in one sentence, never as a sum
     no_category = "category" not in f.get("profile", {}).get("columns", ["category"])
-    opportunities = t("sum.opportunities_no_category", lang, sleepers=fmt_int(r["clients"], lang),
-                      bought=fmt_money(r["yearly_revenue"], lang)) if no_category else t("sum.opportunities_text", lang, sleepers=fmt_int(r["clients"], lang),
-                      bought=fmt_money(r["yearly_revenue"], lang), clients=fmt_int(c.get("clients", 0), lang),
-                      potential=fmt_money(c["potential"], lang), expected=fmt_money(c.get("expected", 0), lang),
-                      overlap=fmt_int(f.get("overlap_clients", 0), lang))
+    if no_category:
+        opportunities = _linked_text("sum.opportunities_no_category", lang,
+                                     {"sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang)},
+                                     {"sleepers": href("sleeping")})
+        opportunities = with_file(opportunities, "sleeping")
+    else:
+        opportunities = _linked_text("sum.opportunities_text", lang, {
+            "sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang),
+            "clients": fmt_int(c.get("clients", 0), lang), "potential": fmt_money(c["potential"], lang),
+            "expected": fmt_money(c.get("expected", 0), lang), "overlap": fmt_int(f.get("overlap_clients", 0), lang)},
+            {"sleepers": href("sleeping"), "clients": href("whitespace")})
+        opportunities = with_file(opportunities, "sleeping", "whitespace")
     can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
     cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
-    findings = "".join(f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {e(x["text"])} '
-                       f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>' for x in f["findings"])
-    from .display import month_ticks
+
+    def finding(x: dict[str, Any]) -> str:
+        target = href("finding", FINDING_SECTION.get(x.get("key", ""), "stag.memo"))
+        text = f'<a href="{e(target, quote=True)}">{e(x["text"])}</a>' if target else e(x["text"])
+        return (f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {text} '
+                f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>')
+    findings = "".join(finding(x) for x in f["findings"])
+    verdict = e(f["verdict_text"])
+    if href("verdict"):
+        verdict = f'<a href="{e(href("verdict"), quote=True)}">{verdict}</a>'
     months = pd.to_datetime(f["monthly"]["month"])
-    fig = go.Figure(go.Bar(x=months, y=f["monthly"]["revenue"], marker_color="#1f4e79"))
+    fig = go.Figure(go.Bar(x=months, y=f["monthly"]["revenue"], marker_color="#1f4e79", name=t("col.revenue", lang),
+                           customdata=[f"{m}" for m in _month_labels(months, lang)],
+                           hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>"))
     month_ticks(fig, months, lang)
-    fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=50, r=20, t=50, b=40),
-                      template="plotly_white")
+    fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
+                      template="plotly_white", yaxis=dict(title=t("col.revenue", lang)))
+    localise(money_axis(fig), lang)
     chart = fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False, "responsive": True})
     react = _table(f["reactivation"]["top"], [("client_id", t("seg.col.client_id", lang), False),
                                               ("client_name", t("col.client", lang), False),
@@ -244,29 +327,44 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     changed_html = f"<p>{e(t('sum.first_run', lang))}</p>"
     if changes:
         c = changes
-        moves = "".join(f"<li>{e(t('cat.' + k.split('>')[0], lang))} → {e(t('cat.' + k.split('>')[1], lang))}: {v}</li>"
-                        for k, v in list(c["moves"].items())[:8])
+        moves = "".join(f"<li>{e(t('cat.' + k.split('>')[0], lang))} → {e(t('cat.' + k.split('>')[1], lang))}: "
+                        f"{e(fmt_int(v, lang))}</li>" for k, v in list(c["moves"].items())[:8])
         turnover = fmt_money(c["turnover_12m_change"], lang) if c["turnover_12m_change"] is not None else "–"
-        changed_html = (f"<p>{e(t('sum.changes_text', lang, previous=c['previous_as_of'], turnover=turnover, fell=len(c['fell_asleep']), back=len(c['came_back']), changed=c['changed']))}</p>"
-                        f"<ul>{moves}</ul>")
+        text = _linked_text("sum.changes_text", lang, {
+            "previous": c["previous_as_of"], "turnover": turnover, "fell": fmt_int(len(c["fell_asleep"]), lang),
+            "back": fmt_int(len(c["came_back"]), lang), "changed": fmt_int(c["changed"], lang)},
+            {"fell": href("fell"), "back": href("back"), "changed": href("moves"), "turnover": href("turnover")})
+        changed_html = f"<p>{with_file(text, 'moves')}</p><ul>{moves}</ul>"
         if c["fell_asleep"]:
             changed_html += f"<p>{e(t('sum.fell_list', lang))}: {e(', '.join(c['fell_asleep'][:30]))}</p>"
-    links = "".join(f'<li><a href="{e(href, quote=True)}">{e(title)}</a></li>' for title, href in entries)
+    links = "".join(f'<li><a href="{e(page, quote=True)}">{e(title)}</a></li>' for title, page in entries)
+    reactivation_head = e(t("sum.reactivation_top", lang))
+    crosssell_head = e(t("sum.crosssell_top", lang))
+    if href("sleeping"):
+        reactivation_head = f'<a href="{e(href("sleeping"), quote=True)}">{reactivation_head}</a>'
+    if href("whitespace"):
+        crosssell_head = f'<a href="{e(href("whitespace"), quote=True)}">{crosssell_head}</a>'
     return f"""<!DOCTYPE html>
 <html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(t("run.index_title", lang))}</title><style>{_CSS}</style>
-<script type="text/javascript" src="{e(plotly, quote=True)}"></script></head>
-<body><h1>{e(t("run.index_title", lang))}</h1>
+<title>{e(t("run.index_title", lang))}</title><style>{_CSS}{PAGE_CSS}</style>
+<script type="text/javascript" src="{e(plotly, quote=True)}"></script>{PRINT_JS}</head>
+<body>{nav_html(nav, SUMMARY_PAGE, lang)}<h1>{e(t("run.index_title", lang))}</h1>
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
-<div class="cards">{cards_html}</div>
-<p class="verdict">{e(f["verdict_text"])}</p><ul class="findings">{findings}</ul>
+<div class="cards">{"".join(cards)}</div>
+<p class="verdict">{verdict}</p><ul class="findings">{findings}</ul>
 {f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
-<h2>{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
+<h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
 {chart}
-<h2>{e(t("sum.opportunities", lang))}</h2><p>{e(opportunities)}</p>
-<h2>{e(t("sum.changes", lang))}</h2>{changed_html}
-<h2>{e(t("sum.reactivation_top", lang))}</h2>{react}
-<h2>{e(t("sum.crosssell_top", lang))}</h2>{cross}
-<h2>{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
+<h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
+<h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
+<h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
+<h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
+<h2 id="{section_id("sum.reports")}">{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
 <p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
 """
+
+
+def _month_labels(months: pd.DatetimeIndex, lang: str) -> list[str]:
+    from .i18n import month_names
+    names = month_names(lang)
+    return [f"{names[m.month - 1]} {m.year}" for m in months]
