@@ -163,7 +163,7 @@ else:
     to_sleep = changed[changed["to"] == "sleeping"]
     if len(to_sleep):
         nb.section("seg.moves_to_sleep")
-        nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False).head(20), lang))'''),
+        nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False), lang))'''),
     code('''sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
 files = sg.export_reactivation(sleepers, exports, lang)
 nb.section("seg.reactivation")
@@ -173,7 +173,7 @@ if len(sleepers):
     nb.links(files)
     nb.table(sg.reactivation_summary(sleepers, lang))
     nb.section("seg.reactivation_top")
-    nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False).head(20), lang))
+    nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
 else:
     nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)'''),
     code('''if interactive and not sb.in_report():
@@ -331,7 +331,7 @@ if prof.has_category:
         nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
                potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
         nb.links(files)
-        nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False).head(15), lang))
+        nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
     else:
         nb.say("stag.no_whitespace")
 else:

@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import tables
 from .i18n import t
 
 __all__ = ["Book", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
@@ -396,18 +397,33 @@ class Book:
         self._md(text)
 
     def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
-              money: Iterable[str] | None = None, shares: Iterable[str] | None = None) -> None:
+              money: Iterable[str] | None = None, shares: Iterable[str] | None = None,
+              interactive: bool | None = None) -> None:
         """A table with escaped cells and localised numbers.
 
         ``money``: columns of amounts, whose header gets the currency (``Выручка, ₽``) and cells the
         language's separators; by default ``df.attrs["money"]``, else every float column reaching 1,000.
         ``shares``: columns of shares (0.05) shown as percentages (``5,0 %``); default ``df.attrs["shares"]``.
+        ``interactive``: sortable, searchable and paged (:mod:`salesbook.tables`); by default when the table
+        is longer than a screen.
         """
         from IPython.display import HTML
-        _display(HTML(self.table_html(df, formats, index, money, shares)))
+        _display(HTML(self.table_html(df, formats, index, money, shares, interactive)))
+
+    _loader_sent = False
+
+    def _table_loader(self) -> str:
+        """In a report, nothing (the page loads the run's one copy of DataTables); elsewhere, the first
+        interactive table of the kernel carries the loader, and each one asks to be enhanced."""
+        if os.environ.get("SALESBOOK_REPORT") == "1":
+            return ""
+        first = "" if Book._loader_sent else f"<script>{tables.loader_js()}</script>"
+        Book._loader_sent = True
+        return first + "<script>window.salesbookEnhanceTables && window.salesbookEnhanceTables();</script>"
 
     def table_html(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
-                   money: Iterable[str] | None = None, shares: Iterable[str] | None = None) -> str:
+                   money: Iterable[str] | None = None, shares: Iterable[str] | None = None,
+                   interactive: bool | None = None) -> str:
         """The HTML of :meth:`table`."""
         lang = self.lang
         formats = dict(formats or {})
@@ -433,13 +449,20 @@ class Book:
         if headers:
             df = df.rename(columns=headers)
             formats = {headers.get(c, c): f for c, f in formats.items()}
+        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+        if interactive if interactive is not None else len(df) > tables.MIN_ROWS:
+            shown = df.reset_index() if index else df
+            more = ""
+            if len(shown) > tables.MAX_ROWS:  # a page stays light: the whole list is in the workbook's Excel file
+                more = f'<p class="sb-more">{html.escape(self.t("table.first_rows", shown=fmt_int(tables.MAX_ROWS, lang), total=fmt_int(len(shown), lang)))}</p>'
+                shown = shown.head(tables.MAX_ROWS)
+            return tables.interactive_html(shown, formats, lang, text) + more + self._table_loader()
         styler = df.style.format(formats, escape="html", na_rep="–")
         styler = styler.format_index(escape="html", axis=1)
         if not index:
             styler = styler.hide(axis="index")
         else:
             styler = styler.format_index(escape="html", axis=0)
-        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         if text:
             styler = styler.set_properties(subset=text, **{"text-align": "left"})
         styler = styler.set_table_attributes('class="sb-table"')

@@ -73,6 +73,9 @@ def nav_html(pages: list[tuple[str, str]], current: str, lang: str,
 #: CSS of the bar, phone widths and print, shared by the summary and the workbook pages
 PAGE_CSS = """
 .sb-nav{position:sticky;top:0;z-index:10;background:#fff;border-bottom:1px solid #ddd;margin:0 0 .6rem;padding:.35rem 0}
+.sb-nav,.sb-toc{font-family:Segoe UI,Helvetica,Arial,sans-serif}
+table.sb-table td.sb-text,table.sb-table th.sb-text{text-align:left !important}
+.sb-more{font-size:13px;color:#555}
 .sb-nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem .9rem;font-size:14px}
 .sb-nav a{color:#1f4e79;text-decoration:none} .sb-nav a:hover{text-decoration:underline}
 .sb-nav a[aria-current=page]{font-weight:600;color:#222}
@@ -132,12 +135,13 @@ PRINT_JS = """
 """
 
 
-def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str) -> str:
+def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str, css: str = "",
+                tables_js: str = "") -> str:
     """One self-contained page for mail: the summary, then every workbook (``pages``: (file, title, html)).
 
     Each page's body is taken between its ``<main>`` tags; links between pages become links inside this one
-    (``03_stagnation.html#s-stag-bridge`` -> ``#s-stag-bridge``), plotly.js is inlined once, and the CSS of
-    the workbook pages is kept once.
+    (``03_stagnation.html#s-stag-bridge`` -> ``#s-stag-bridge``), plotly.js, the pages' stylesheet ``css``
+    and the DataTables loader ``tables_js`` are inlined once each.
     """
     files = {name for name, _, _ in pages} | {SUMMARY_PAGE}
 
@@ -150,14 +154,15 @@ def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str)
             return f'{m.group(1)}"#{frag[1:] if frag else page}"'
         return re.sub(r'(href=)"([^"#/]+\.html)(#[^"]*)?"', sub, text)
 
-    head_css = ""
+    head_css = f"<style>{css}</style>" if css else ""
+    own_css = ""
     bodies = []
     for name, title, page in pages:
-        if not head_css:
-            head_css = "\n".join(re.findall(r"<style[^>]*>.*?</style>", page, re.S))
+        if not own_css:
+            own_css = "\n".join(re.findall(r"<style[^>]*>.*?</style>", page, re.S))
         body = re.search(r"<main>(.*)</main>", page, re.S)
         content = body.group(1) if body else page
-        content = re.sub(r'<nav class="sb-nav".*?</nav>', "", content, count=1, flags=re.S)
+        content = re.sub(r'<nav [^>]*class="sb-nav".*?</nav>', "", content, count=1, flags=re.S)
         bodies.append(f'<section class="sb-page" id="page-{html.escape(name.rsplit(".", 1)[0], quote=True)}">'
                       f"{relink(content)}</section>")
     summary_style = "\n".join(re.findall(r"<style[^>]*>.*?</style>", summary, re.S))
@@ -167,9 +172,10 @@ def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str)
     main_summary = relink(summary_body.group(1) if summary_body else summary)
     return (f'<!DOCTYPE html>\n<html lang="{lang.group(1) if lang else "en"}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{summary_title.group(1) if summary_title else ''}</title>{head_css}\n{summary_style}\n"
+            f"<title>{summary_title.group(1) if summary_title else ''}</title>{head_css}\n{own_css}\n{summary_style}\n"
             '<style>.sb-page{border-top:3px solid #1f4e79;margin-top:2.5rem;padding-top:1rem}'
             '@media print{.sb-page{break-before:page}}</style>\n'
-            f'<script type="text/javascript">{plotly_js}</script>{PRINT_JS}</head>\n'
+            f'<script type="text/javascript">{plotly_js}</script>{PRINT_JS}'
+            f'{f"<script>{tables_js}</script>" if tables_js else ""}</head>\n'
             f'<body class="jp-Notebook sb-single"><section class="sb-page sb-summary" id="page-index">{main_summary}'
             f'</section>\n{"".join(bodies)}\n</body></html>\n')

@@ -37,6 +37,7 @@ from . import __version__, paths
 from .errors import DataError, ParameterError
 from .export import restored, write_plain_csv
 from .i18n import t
+from .tables import ASSET as TABLES_ASSET
 from .warm import imported_modules, warm
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html", "write_plotly",
@@ -172,6 +173,11 @@ def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
 PLOTLY_FILE = "plotly.min.js"
 
 
+#: JupyterLab's stylesheet of the pages, once per run folder
+CSS_FILE = "report.css"
+TABLES_FILE = TABLES_ASSET
+
+
 def write_plotly(folder: Path) -> Path:
     """Write plotly.js (the installed plotly's own bundle) into ``folder`` once, for every page there."""
     from plotly.offline import get_plotlyjs
@@ -180,13 +186,31 @@ def write_plotly(folder: Path) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=1)
+def page_stylesheet() -> str:
+    """JupyterLab's stylesheet as the report template inlines it (read from an empty page once)."""
+    page = render_html(nbformat.v4.new_notebook(), "en", assets=False)
+    inner = page.split("<!--sb-css-->", 1)[1].split("<!--/sb-css-->", 1)[0]
+    return "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", inner, re.S))
+
+
+def write_assets(folder: Path) -> list[Path]:
+    """What every page of a run folder loads from beside it: plotly.js, the stylesheet, DataTables."""
+    from . import tables
+    css = folder / CSS_FILE
+    css.write_text(page_stylesheet(), encoding="utf-8")
+    return [write_plotly(folder), css, tables.write_asset(folder)]
+
+
 def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None,
                 plotly: str | None = PLOTLY_FILE, pages: list[tuple[str, str]] | None = None,
-                current: str = "") -> str:
+                current: str = "", assets: bool = True) -> str:
     """HTML of an executed notebook: no code, no prompts, offline.
 
     ``plotly``: the file beside the page that holds plotly.js (:func:`write_plotly`; one copy per run
     instead of 4.6 MB in every page), or ``None`` to embed plotly.js in the page itself.
+    ``assets``: the page links the run's one copy of JupyterLab's stylesheet (:data:`CSS_FILE`) and of
+    DataTables (``tables.ASSET``), which :func:`write_assets` writes; ``False``: its stylesheet inline.
     ``pages``: (title, file) of the run's workbooks for the navigation bar, ``current`` this page's file.
     The browser title is the workbook's title; the bar ends with the page's sections.
     """
@@ -203,11 +227,14 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
         nb.cells.insert(at, _params_cell(parameters, lang))
     uses_plotly = any("application/vnd.plotly.v1+json" in out.get("data", {})
                       for cell in nb.cells for out in cell.get("outputs", []))
+    uses_tables = any("data-sb-interactive" in str(out.get("data", {}).get("text/html", ""))
+                      for cell in nb.cells for out in cell.get("outputs", []))
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     resources = {"plotly_src": plotly if uses_plotly and plotly else "",
                  "plotly_js": get_plotlyjs() if uses_plotly and not plotly else "",
                  "footer": t("run.generated", lang, when=when, version=__version__),
                  "page_css": PAGE_CSS, "print_js": PRINT_JS if uses_plotly else "",
+                 "css_href": CSS_FILE if assets else "", "tables_src": TABLES_FILE if uses_tables else "",
                  "nav_html": nav_html(pages or [], current, lang, toc)}
     with _RENDERING:
         body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
@@ -535,7 +562,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             log(f"removed the leftovers of a run that died: {swept}")
         tmp.mkdir(parents=True)
         (tmp / "notebooks").mkdir()
-        write_plotly(tmp)  # once for the summary and every page
+        write_assets(tmp)  # plotly.js, the stylesheet and DataTables, once for the summary and every page
         pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
         nav_pages = [(planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in plan]  # every page's bar
         old_env = {k: os.environ.get(k) for k in ("SALESBOOK_REPORT", "SALESBOOK_CACHE")}
@@ -682,7 +709,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             from .pages import single_file as one_page
             bodies = [(page, title, (tmp / page).read_text(encoding="utf-8")) for title, page in entries]
             mail = tmp / f"{run_name}.html"
-            mail.write_text(one_page((tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs()),
+            mail.write_text(one_page((tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs(),
+                                     page_stylesheet(), (tmp / TABLES_FILE).read_text(encoding="utf-8")),
                             encoding="utf-8")
             log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
         if pdf:
