@@ -98,22 +98,23 @@ def make_shape(name: str, folder: Path) -> Shape:
 
 
 class _Text:
-    """The visible text of an HTML page (no script, no style)."""
+    """The visible text of an HTML page (no script, no style; no ``<code>`` with ``code=False``)."""
 
-    def __init__(self, page: str):
+    def __init__(self, page: str, code: bool = True):
         from html.parser import HTMLParser
 
         parts: list[str] = []
+        hidden = ("script", "style") if code else ("script", "style", "code")
 
         class Parser(HTMLParser):
             skip = 0
 
             def handle_starttag(self, tag, attrs):
-                if tag in ("script", "style"):
+                if tag in hidden:
                     self.skip += 1
 
             def handle_endtag(self, tag):
-                if tag in ("script", "style") and self.skip:
+                if tag in hidden and self.skip:
                     self.skip -= 1
 
             def handle_data(self, data):
@@ -124,9 +125,9 @@ class _Text:
         self.parts = parts
 
 
-def visible_text(page: str) -> list[str]:
-    """The text pieces a reader sees on an HTML page."""
-    return _Text(page).parts
+def visible_text(page: str, code: bool = True) -> list[str]:
+    """The text pieces a reader sees on an HTML page (``code=False``: leaving out names typed as code)."""
+    return _Text(page, code).parts
 
 
 #: what must never reach a reader: a missing number, an infinity, a raw message key, a Python repr

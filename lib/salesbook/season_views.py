@@ -69,7 +69,8 @@ def profiles_heatmap(profiles: pd.DataFrame, lang: str, title_key: str, labels: 
     names = month_names(lang)
     rows = [str(labels.get(i, i)) if labels else str(i) for i in profiles.index]
     fig = go.Figure(go.Heatmap(z=profiles.to_numpy(dtype=float), x=names, y=rows, colorscale="RdBu", zmid=1.0,
-                               text=profiles.round(2).to_numpy(), texttemplate="%{text}",
+                               text=np.vectorize(lambda v: "" if np.isnan(v) else fmt_num(v, lang, 2), otypes=[object])(
+                                   profiles.to_numpy(dtype=float)), texttemplate="%{text}",
                                hovertemplate="%{y} %{x}: %{z:.2f}<extra></extra>"))
     fig.update_layout(title=t(title_key, lang), yaxis=dict(autorange="reversed"))
     return fig

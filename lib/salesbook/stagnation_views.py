@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import money_axis, month_ticks, waterfall_chart
+from .display import fmt_pct, money_axis, month_ticks, waterfall_chart
 from .i18n import t
 from .stagnation import BRIDGE_PARTS
 
@@ -47,9 +47,11 @@ def bridges_chart(bridges: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 def retention_chart(retention: pd.DataFrame, lang: str = "en") -> go.Figure:
     z = retention.to_numpy(dtype=float)
+    pct = lambda a, d: np.vectorize(lambda v: fmt_pct(v, lang, d), otypes=[object])(np.nan_to_num(a))  # noqa: E731
     fig = go.Figure(go.Heatmap(z=z, x=[str(c) for c in retention.columns], y=[str(i) for i in retention.index],
-                               colorscale="Blues", zmin=0, zmax=1, text=np.where(np.isnan(z), "", np.round(z * 100)),
-                               texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{z:.0%}<extra></extra>"))
+                               colorscale="Blues", zmin=0, zmax=1, text=np.where(np.isnan(z), "", pct(z, 0)),
+                               customdata=np.where(np.isnan(z), "", pct(z, 1)),
+                               texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>"))
     fig.update_layout(title=t("stag.retention", lang), yaxis=dict(autorange="reversed", type="category"),
                       xaxis=dict(type="category"))
     return fig

@@ -1,0 +1,287 @@
+"""Reports a director reads at a glance, prints, sends and drills into, in either language (issue 17).
+
+Two published runs of the sample, one per language (the Russian one also with
+``--single-file`` and ``--pdf``), are read as a reader would: the words and
+numbers on every page, the size of the folder, the PDF pages rendered to PNG,
+and the pages in headless Chromium at a laptop's and a phone's width.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from salesbook import paths
+from salesbook.cli import main
+from salesbook.display import (Book, fmt_money, fmt_num, fmt_pct, fmt_short, localise, money_axis, nice_ticks,
+                               using_currency)
+from shapes import visible_text
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
+#: abbreviations a Russian page may write in Latin letters (the issue's list, and STL, a method's name)
+ACCEPTED = {"ABC", "XYZ", "RFM", "VIP", "NRR", "HHI", "STL", "salesbook"}
+#: file names and paths are names, in any language
+_FILES = re.compile(r"\S*/\S*|\S+\.(?:xlsx|csv|parquet|html|json|ya?ml|ipynb|pdf|js)\b")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z]+")
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]{2,}")
+#: what a chart shows as text (not colours, modes or the template)
+_CHART_TEXT = {"text", "name", "hovertemplate", "ticktext", "texttemplate", "title", "x", "y"}
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?$")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["run", "--output", str(out), "--run-name", "001", "--lang", "ru", "--single-file", "--pdf", "-q"]) == 0
+    assert main(["run", "--output", str(out), "--run-name", "002", "--lang", "en", "-q"]) == 0
+    return {"ru": out / "001", "en": out / "002"}
+
+
+@pytest.fixture(scope="module")
+def names() -> set[str]:
+    """Every word of the sample's names (clients, managers, categories, products): data, in any language."""
+    sales = pd.read_parquet(paths.SAMPLE_DIR / "sales.parquet")
+    words: set[str] = set()
+    for col in ("client_name", "manager", "category", "product_name", "product_id", "client_id"):
+        if col in sales:
+            for value in sales[col].dropna().astype(str).unique():
+                words.update(re.findall(r"\w+", value))
+    return words
+
+
+def _chart_strings(obj, key=None):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in ("template", "meta"):
+                yield from _chart_strings(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _chart_strings(v, key)
+    elif isinstance(obj, str) and key in _CHART_TEXT and not _ISO_TIME.match(obj):  # dates as data, not as shown
+        yield re.sub(r"%\{[^}]*\}|<[^>]+>", " ", obj)
+
+
+def _page_texts(folder: Path) -> dict[str, list[str]]:
+    """page -> the text a reader sees on it (visible text without code, and every chart's text)."""
+    texts = {p.name: visible_text(p.read_text(encoding="utf-8"), code=False) for p in sorted(folder.glob("*.html"))
+             if not p.name.startswith(folder.name)}
+    with zipfile.ZipFile(folder / "notebooks.zip") as z:
+        for name in z.namelist():
+            nb = json.loads(z.read(name))
+            page = Path(name).stem + ".html"
+            for cell in nb["cells"]:
+                for out in cell.get("outputs", []):
+                    fig = out.get("data", {}).get("application/vnd.plotly.v1+json")
+                    if fig:
+                        texts[page].extend(_chart_strings(fig))
+    return texts
+
+
+def _foreign_words(text: str, lang: str, names: set[str]) -> list[str]:
+    text = _FILES.sub(" ", text)
+    if lang == "ru":
+        return [w for w in _LATIN.findall(text) if w not in ACCEPTED and w not in names]
+    return [w for w in _CYRILLIC.findall(text) if w not in names]
+
+
+def test_the_same_figures_in_both_languages():
+    with using_currency("RUB"):
+        assert fmt_money(1286082585, "ru") == "1\u00a0286\u00a0082\u00a0585\u00a0₽"
+        assert fmt_money(1286082585, "en") == "RUB\u00a01,286,082,585"
+        assert fmt_money(1286082585, "ru", currency=False) == "1\u00a0286\u00a0082\u00a0585"
+        assert fmt_pct(0.014, "ru", signed=True) == "+1,4\u00a0%" and fmt_pct(0.014, "en", signed=True) == "+1.4%"
+        assert fmt_pct(-0.081, "ru", signed=True) == "−8,1\u00a0%"
+        assert "p = " + fmt_num(0.567, "ru", 3) == "p = 0,567" and fmt_num(0.567, "en", 3) == "0.567"
+        assert fmt_short(1286082585, "ru") == "1,29\u00a0млрд" and fmt_short(1286082585, "en") == "1.29\u00a0bn"
+        assert fmt_short(124e6, "ru", currency=True) == "124\u00a0млн\u00a0₽"
+    with using_currency("usd"):
+        assert fmt_money(-12.5, "en", 1) == "−$12.5" and fmt_money(12, "ru") == "12\u00a0$"
+
+
+def test_a_currency_is_an_iso_code():
+    from salesbook.errors import ParameterError
+    with pytest.raises(ParameterError, match="ISO 4217"):
+        Book("ru", "рубли")
+    assert main(["run", "00", "--currency", "XX1", "-q", "--output", "/nonexistent-never-written"]) == 2
+
+
+def test_money_axes_in_the_language_style():
+    fig = money_axis(go.Figure(go.Bar(x=["a", "b"], y=[4.2e8, 1.29e9], hovertemplate="%{x}: %{y:,.0f}<extra></extra>")))
+    fig.update_layout(yaxis=dict(title="Выручка"))
+    with using_currency("RUB"):
+        localise(fig, "ru")
+    axis = fig.layout.yaxis
+    assert list(axis.tickvals) == nice_ticks(0, 1.29e9) == [0, 5e8, 1e9, 1.5e9]
+    assert list(axis.ticktext) == ["0", "500\u00a0млн", "1\u00a0млрд", "1,5\u00a0млрд"]
+    assert axis.title.text == "Выручка, ₽" and fig.layout.separators == ",\u00a0"
+    assert fig.data[0].hovertemplate == "%{x}: %{y:,.0f}\u00a0₽<extra></extra>"
+
+
+@pytest.mark.slow
+def test_no_page_mixes_languages(published, names):
+    for lang, folder in published.items():
+        for page, texts in _page_texts(folder).items():
+            foreign = sorted({w for text in texts for w in _foreign_words(text, lang, names)})
+            assert not foreign, (lang, page, foreign[:20])
+
+
+_EN_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")  # 20.6 (not 2026-10-31, not a version 0.1.0)
+_RU_DECIMAL = re.compile(r"(?<![\d,])\d+,\d{1,2}(?![\d,])")  # 20,6
+_EN_THOUSANDS = re.compile(r"(?<![\d,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")  # 0,567 is a Russian decimal
+_RU_THOUSANDS = re.compile(r"\d\u00a0\d{3}(?!\d)")
+
+
+@pytest.mark.slow
+def test_one_number_style_per_language(published):
+    for lang, folder in published.items():
+        for page, texts in _page_texts(folder).items():
+            for text in texts:
+                text = _FILES.sub(" ", text)
+                if lang == "ru":
+                    assert not _EN_DECIMAL.search(text), (page, text[:120])
+                    assert not _EN_THOUSANDS.search(text), (page, text[:120])  # 1,286,082 in Russian
+                else:
+                    assert not _RU_DECIMAL.search(text) and not _RU_THOUSANDS.search(text), (page, text[:120])
+        summary = (folder / "index.html").read_text(encoding="utf-8")
+        assert ("₽" if lang == "ru" else "RUB") in summary
+
+
+@pytest.mark.slow
+def test_titles_bar_and_links(published):
+    folder = published["ru"]
+    pages = sorted(p.name for p in folder.glob("[0-9][0-9]_*.html"))
+    assert len(pages) == 6
+    for page in pages + ["index.html"]:
+        text = (folder / page).read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", text).group(1)
+        assert title and title != "Notebook" and _CYRILLIC.search(title), (page, title)
+        bar = re.search(r'<nav [^>]*class="sb-nav".*?</nav>', text, re.S).group(0)
+        assert all(f'href="{p}"' in bar for p in pages + ["index.html"]), page
+    # every link from the summary to a section lands on an anchor of that page
+    summary = (folder / "index.html").read_text(encoding="utf-8")
+    targets = set(re.findall(r'href="(0\d_[a-z]+\.html)#([a-z0-9-]+)"', summary))
+    assert len(targets) >= 5
+    for page, anchor in targets:
+        assert f'id="{anchor}"' in (folder / page).read_text(encoding="utf-8"), (page, anchor)
+    assert 'href="exports/reactivation_lists.xlsx"' in summary
+    assert (folder / "exports" / "reactivation_lists.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_light_enough_to_send(published):
+    folder = published["ru"]
+    extras = {folder / f"{folder.name}.html", *folder.glob("*.pdf")}
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p not in extras)
+    single = folder / f"{folder.name}.html"
+    print(f"run folder {size / 1e6:.2f} MB, single file {single.stat().st_size / 1e6:.2f} MB")
+    assert size <= 8_000_000
+    assert (published["en"] / "plotly.min.js").exists()
+    one = single.read_text(encoding="utf-8")
+    assert single.stat().st_size <= 8_000_000
+    assert one.count("plotly.js v") <= 2 and 'src="plotly.min.js"' not in one and 'href="report.css"' not in one
+    assert all(f'id="page-{p.stem}"' in one for p in folder.glob("[0-9][0-9]_*.html"))
+    assert not re.search(r'href="0\d_[a-z]+\.html', one)  # links stay inside the page
+
+
+def _dark_columns(img, threshold: int = 200) -> list[int]:
+    """x of every column with a dark pixel (text, bars, lines) on a page rendered to PNG."""
+    import numpy as np
+    a = np.asarray(img.convert("L"))
+    return list(np.where((a < threshold).any(axis=0))[0])
+
+
+@pytest.mark.slow
+def test_pdf_a4_with_charts_inside_the_page(published):
+    import pypdfium2 as pdfium
+    folder = published["ru"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    expected = {"summary.pdf": (2, 5), "03_stagnation.pdf": (5, 14), "00_overview.pdf": (2, 6)}
+    for pdf_name in ["summary.pdf"] + [p.stem + ".pdf" for p in sorted(folder.glob("[0-9][0-9]_*.html"))]:
+        pdf = pdfium.PdfDocument(folder / pdf_name)
+        low, high = expected.get(pdf_name, (1, 15))
+        assert low <= len(pdf) <= high, (pdf_name, len(pdf))
+        for i, page in enumerate(pdf):
+            width, height = page.get_size()
+            assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (pdf_name, width, height)  # A4 in points
+            img = page.render(scale=1).to_pil()
+            dark = _dark_columns(img)
+            margin = 12 / 25.4 * 72 * 0.8  # 80 % of the 12 mm side margin, in points (= pixels at scale 1)
+            assert not dark or (min(dark) >= margin and max(dark) <= width - margin), (pdf_name, i, min(dark), max(dark))
+            if i == 0:
+                img.save(ARTEFACTS / f"pdf-{pdf_name[:-4]}-p1.png")
+
+
+def _browser(p, chromium):
+    from salesbook.present import BROWSER_ARGS
+    return p.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+
+
+@pytest.mark.slow
+def test_pages_at_laptop_and_phone_width(published, chromium):
+    from playwright.sync_api import sync_playwright
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p, chromium)
+        for lang, folder in published.items():
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                errors: list[str] = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                for name in ("index.html", "01_segmentation.html"):
+                    page.goto((folder / name).as_uri())
+                    page.wait_for_timeout(300)
+                    if name != "index.html":
+                        page.wait_for_selector("table[data-sb-ready]", timeout=15000)
+                    scroll = page.evaluate("document.documentElement.scrollWidth")
+                    assert scroll <= width, (lang, name, width, scroll)
+                    page.screenshot(path=str(ARTEFACTS / f"{lang}-{name[:-5]}-{width}.png"))
+                assert not errors, errors
+                page.close()
+        browser.close()
+
+
+@pytest.mark.slow
+def test_navigation_sort_and_search(published, chromium):
+    from playwright.sync_api import sync_playwright
+    folder = published["ru"]
+    with sync_playwright() as p:
+        browser = _browser(p, chromium)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto((folder / "index.html").as_uri())
+        page.click("nav.sb-nav >> text=Сегментация")
+        assert page.url.endswith("01_segmentation.html")
+        page.click("nav.sb-nav >> text=Сводка")
+        assert page.url.endswith("index.html")
+        # the count of sleeping clients leads to their whole list, on its page
+        page.click("a[href$='#s-seg-reactivation']")
+        assert page.url.endswith("01_segmentation.html#s-seg-reactivation")
+        page.wait_for_selector("table[data-sb-ready]", timeout=15000)
+        table = page.locator("table[data-sb-interactive]").filter(has_text="Месяцев без покупок").first
+        wrapper = table.locator("xpath=ancestor::div[contains(@class,'dt-container')]")
+        rows = table.locator("tbody tr")
+        assert rows.count() == 10  # paged
+        info = wrapper.locator(".dt-info").inner_text()
+        total = int(re.search(r"из ([\d\u00a0 ]+)", info).group(1).replace("\u00a0", "").replace(" ", ""))
+        assert total > 100 and "Строки" in info
+        # sort by months asleep: the first row is then the longest asleep
+        header = table.locator("thead th", has_text="Месяцев без покупок")
+        column = [h.inner_text() for h in table.locator("thead th").all()].index(header.inner_text())
+        header.click()
+        page.wait_for_selector("th[aria-sort=ascending]")
+        header.click()  # descending
+        page.wait_for_selector("th[aria-sort=descending]")
+        first = int(rows.nth(0).locator("td").nth(column).inner_text())
+        second = int(rows.nth(1).locator("td").nth(column).inner_text())
+        assert first >= second
+        # search one client id: one row left
+        client = rows.nth(0).locator("td").nth(2).inner_text()
+        wrapper.locator("input[type=search]").fill(client)
+        page.wait_for_timeout(300)
+        assert rows.count() == 1 and client in rows.nth(0).inner_text()
+        browser.close()
