@@ -417,8 +417,15 @@ cal = wi.calibrate(cube)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
 result = wi.simulate(cal, levers)
 nb.title("nb.05.title")'''),
-    code('''nb.say_text(wv.result_sentence(result, lang))
-nb.chart(wv.waterfall(result, lang))
+    code('''explore = interactive and not sb.in_report()  # JupyterLab and the workshop: sliders above the chart
+if explore:
+    nb.section("wi.explore")
+    wv.levers_explorer(cal, levers, lang)
+else:
+    nb.say_text(wv.result_sentence(result, lang, cal.as_of))
+    nb.section("wi.settings")
+    nb.table(wv.levers_table(cal, levers, lang))
+    nb.chart(wv.waterfall(result, lang))
 nb.section("wi.by_category")
 nb.table(wv.category_table(result, lang))
 nb.section("wi.calibration")
@@ -430,14 +437,14 @@ if why:
 else:
     org = wi.calibrate_org(cube)
     start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
-    proj = wi.project(org, hunters, None if hunter_rate < 0 else hunter_rate, ramp_months, projection_months,
-                      overflow_loss, start)
-    nb.say_text(wv.reorg_sentence(proj, hunters, lang))
-    nb.chart(wv.projection_chart(proj, lang))
+    rate = None if hunter_rate < 0 else hunter_rate
+    if explore:
+        wv.hunters_explorer(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, lang)
+    else:
+        proj = wi.project(org, hunters, rate, ramp_months, projection_months, overflow_loss, start)
+        nb.say_text(wv.reorg_sentence(proj, hunters, lang))
+        nb.chart(wv.projection_chart(proj, lang))
     nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
-    code('''if interactive and not sb.in_report():
-    nb.section("wi.explore")
-    wv.levers_explorer(cal, levers, lang)'''),
 ]
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,7 +28,7 @@ import nbformat
 
 from . import paths
 
-__all__ = ["PRESENTED", "prepare", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
+__all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
 
 #: the workbooks a workshop shows unless told otherwise
 PRESENTED = ("00_overview", "05_whatif")
@@ -52,7 +53,8 @@ def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", m
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from .runner import list_notebooks, plan_parameters, resolve_as_of
+    from .pages import short_title
+    from .runner import list_notebooks, plan_parameters, planned_title, resolve_as_of
 
     chosen = list_notebooks(list(notebooks or PRESENTED))
     common = {"source": str(source), "mapping": mapping or "", "as_of": resolve_as_of(as_of) or "", "lang": lang,
@@ -67,10 +69,17 @@ def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", m
         nb = load_notebook_node(str(nb_path))  # as papermill reads it: every cell has its tags list
         nb.cells = [c for c in nb.cells if "report-hide" not in c.metadata.tags]
         nb = parameterize_notebook(nb, params)
-        target = folder / nb_path.name
+        # named by its title in the workshop's language: the start page and the browser tab show it
+        target = folder / presenting_name(nb_path.stem, short_title(planned_title(nb_path.stem, lang)))
         nbformat.write(nb, target)
         written.append(target)
     return written
+
+
+def presenting_name(stem: str, title: str) -> str:
+    """``05_whatif`` + ``Что если`` -> ``05 Что если.ipynb`` (the number keeps the workbooks in order)."""
+    safe = "".join(c for c in title if c not in '/\\:*?"<>|').strip() or stem
+    return f"{stem[:2]} {safe}.ipynb"
 
 
 def environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -89,7 +98,10 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
             f"--Voila.open_browser={open_browser}",
             f"--VoilaConfiguration.file_allowlist={ALLOWED_FILES}",
             # a closed or reloaded page leaves its kernel behind: stop those idle and disconnected for 10 minutes
-            "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60"]
+            "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+            # each workbook runs once ahead in a kernel kept ready (Voilà's preheated pool; pooled kernels are
+            # never culled): a page appears within a second of the click, the next one is prepared behind it
+            "--preheat_kernel=True", "--pool_size=1"]
 
 
 def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",
@@ -99,7 +111,7 @@ def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str =
     folder = files[0].parent
     print(f"Presenting {', '.join(f.stem for f in files)} at http://{ip}:{port}/ (Ctrl+C stops)", flush=True)
     for f in files:
-        print(f"  http://{ip}:{port}/voila/render/{f.name}", flush=True)
+        print(f"  http://{ip}:{port}/voila/render/{quote(f.name)}", flush=True)
     try:
         return subprocess.call(command(folder, port, ip, open_browser), env=environment(), cwd=folder)
     except KeyboardInterrupt:

@@ -45,6 +45,7 @@ class Calibration:
     revenue_per_category: float  #: revenue of one category of one client a year (mean)
     lost_revenue: float  #: what lost clients bought in the 12 months before (bridge, positive)
     extras: dict[str, float] = field(default_factory=dict)
+    as_of: str = ""  #: the analysis date the figures run to (ISO): the 12 months to it, and the 12 after
 
     @property
     def total(self) -> float:
@@ -68,7 +69,8 @@ def calibrate(cube: Cube, max_months_asleep: int = 24) -> Calibration:
         repeat_revenue=target.groupby("category").revenue.sum(),
         active_clients=active.groupby("category").size(),
         revenue_per_category=float(active.revenue.clip(lower=0).sum() / cat_slots) if cat_slots else 0.0,
-        lost_revenue=float(-parts["lost"]), extras={"bridge_covered": float(covered)})
+        lost_revenue=float(-parts["lost"]), extras={"bridge_covered": float(covered)},
+        as_of=str(cube.as_of.date()))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import html
 
@@ -14,7 +15,8 @@ from .i18n import t
 from .whatif import LEVERS, Calibration, Levers, simulate
 
 __all__ = ["waterfall", "waterfall_html", "result_sentence", "reorg_sentence", "calibration_table", "category_table",
-           "levers_explorer", "projection_chart", "assumptions_table"]
+           "levers_explorer", "hunters_explorer", "projection_chart", "assumptions_table", "levers_table",
+           "lever_setting", "lever_base", "SLIDERS"]
 
 
 def _points(result: dict, lang: str) -> tuple[list[str], list[float]]:
@@ -28,10 +30,45 @@ def waterfall(result: dict, lang: str = "en") -> go.Figure:
     return waterfall_chart(*_points(result, lang), t("wi.title_chart", lang), lang)
 
 
-def result_sentence(result: dict, lang: str = "en") -> str:
-    """"12-month revenue with these levers: X against Y without them (+z %)" in the report language."""
+def result_sentence(result: dict, lang: str = "en", as_of: str = "") -> str:
+    """"With the levers as set, the 12 months after <as_of> bring X instead of Y, the revenue of the 12 months
+    to <as_of> (+z %)" in the report language: both periods named."""
     return t("wi.text", lang, result=fmt_money(result["result"], lang), baseline=fmt_money(result["baseline"], lang),
-             change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True))
+             change=fmt_pct(result["result"] / result["baseline"] - 1, lang, signed=True), as_of=as_of)
+
+
+#: the sliders' lever names, in the waterfall's order
+SLIDERS = ("reactivate", "frequency", "deal_size", "categories", "retain")
+
+
+def lever_setting(key: str, value: float, lang: str = "en") -> str:
+    """A lever's value as the page writes it: a share as a percentage, categories as ``+0,2``."""
+    if key == "categories":
+        return "+" + fmt_num(value, lang, 1)
+    return fmt_pct(value, lang, 0)
+
+
+def lever_base(cal: Calibration, key: str, lang: str = "en") -> str:
+    """What a lever applies to, in the company's own figures: "290 sleeping clients, who bought 620 m ..."."""
+    repeat = fmt_money(float(cal.repeat_revenue.sum()), lang)
+    if key == "reactivate":
+        return t("wi.base.reactivate", lang, clients=fmt_int(cal.sleeping_clients, lang),
+                 money=fmt_money(cal.sleeping_yearly, lang))
+    if key in ("frequency", "deal_size"):
+        return t("wi.base.repeat", lang, money=repeat)
+    if key == "categories":
+        return t("wi.base.categories", lang, clients=fmt_int(int(cal.active_clients.sum()), lang),
+                 money=fmt_money(cal.revenue_per_category, lang))
+    if not cal.extras.get("bridge_covered", 1.0):
+        return t("wi.base.off", lang)
+    return t("wi.base.retain", lang, money=fmt_money(cal.lost_revenue, lang))
+
+
+def levers_table(cal: Calibration, levers: Levers, lang: str = "en") -> pd.DataFrame:
+    """Every lever's setting next to the figure it applies to: what the waterfall assumed."""
+    return pd.DataFrame({t("wi.col.lever", lang): [t(f"wi.slider.{k}", lang) for k in SLIDERS],
+                         t("wi.col.setting", lang): [lever_setting(k, getattr(levers, k), lang) for k in SLIDERS],
+                         t("wi.col.applies", lang, as_of=cal.as_of): [lever_base(cal, k, lang) for k in SLIDERS]})
 
 
 def reorg_lacks_sentence(cube, hunters: int, lang: str = "en") -> str | None:
@@ -44,7 +81,11 @@ def reorg_lacks_sentence(cube, hunters: int, lang: str = "en") -> str | None:
 def reorg_sentence(proj: pd.DataFrame, hunters: int, lang: str = "en") -> str:
     """"With N hunters the next M months bring X instead of Y (+z %)" in the report language."""
     reorg, status = float(proj.reorganised.sum()), float(proj.status_quo.sum())
-    return t("wi.reorg_text", lang, hunters=hunters, months=len(proj), reorg=fmt_money(reorg, lang),
+    from .i18n import month_names
+    names = month_names(lang)
+    first, last = (f"{names[m.month - 1]} {m.year}" for m in (proj.index[0], proj.index[-1]))
+    return t("wi.reorg_text", lang, hunters=hunters, months=len(proj), reorg=fmt_money(reorg, lang), first=first,
+             last=last,
              status=fmt_money(status, lang), change=fmt_pct(reorg / status - 1, lang, signed=True))
 
 
@@ -98,36 +139,95 @@ def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
             f'<div style="display:flex">{names}</div></div>')
 
 
+_CONTROL_CSS = ("<style>.sb-control{margin:10px 0 2px}.sb-control-label{font-size:16px;color:#222}"
+                ".sb-control-label b{color:#1f4e79}.sb-control-base{font-size:14px;color:#444;margin-left:2px}"
+                ".sb-control .widget-slider .noUi-handle,.sb-control .ui-slider-handle{background:#1f4e79 !important;"
+                "border-color:#1f4e79 !important}</style>")
+
+
+def _control(label: str, slider, base: str, shown: Callable[[float], str]):
+    """A slider as a projector shows it: a plain label with its value in the page's style, the slider, and
+    the company's figure it starts from."""
+    import ipywidgets as w
+    head = w.HTML()
+
+    def show(*_):
+        head.value = (f'<div class="sb-control-label">{html.escape(label)}: <b>{html.escape(shown(slider.value))}</b>'
+                      "</div>")
+    slider.observe(show, names="value")
+    show()
+    note = w.HTML(f'<div class="sb-control-base">{html.escape(base)}</div>')
+    box = w.VBox([head, slider, note], layout=w.Layout(margin="0 0 8px 0"))
+    box.add_class("sb-control")
+    return box
+
+
 def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
-    """Sliders for the five levers over the waterfall; each slider shows the number it starts from."""
+    """The five levers' sliders above the waterfall they redraw: each with a plain label, its value in the
+    page's number style and the company's figure it applies to."""
     import ipywidgets as w
     from IPython.display import display
 
-    style = {"description_width": "initial"}
-    base_of = {"reactivate": f"{cal.sleeping_clients} / {fmt_money(cal.sleeping_yearly, lang)}",
-               "frequency": fmt_money(float(cal.repeat_revenue.sum()), lang),
-               "deal_size": fmt_money(float(cal.repeat_revenue.sum()), lang),
-               "categories": fmt_money(cal.revenue_per_category, lang),
-               "retain": fmt_money(cal.lost_revenue, lang)}
-    sliders = {k: (w.FloatSlider(getattr(start, k), min=0, max=3 if k == "categories" else 0.5,
-                                 step=0.1 if k == "categories" else 0.01, description=t(f"wi.slider.{k}", lang),
-                                 style=style, readout_format=".2f" if k == "categories" else ".0%",
-                                 layout=w.Layout(width="420px")))
-               for k in ("reactivate", "frequency", "deal_size", "categories", "retain")}
-    notes = [w.HTML(f"<span style='color:#666'>{t('wi.from', lang)} {base_of[k]}</span>") for k in sliders]
+    sliders = {k: w.FloatSlider(getattr(start, k), min=0, max=3 if k == "categories" else 0.5,
+                                step=0.1 if k == "categories" else 0.01, readout=False, continuous_update=False,
+                                layout=w.Layout(width="560px"))
+               for k in SLIDERS}
+    controls = [_control(t(f"wi.slider.{k}", lang), s, lever_base(cal, k, lang),
+                         lambda v, k=k: lever_setting(k, v, lang)) for k, s in sliders.items()]
+    if not cal.extras.get("bridge_covered", 1.0):
+        sliders["retain"].disabled = True
     verdict, chart = w.HTML(), w.HTML()
 
     def refresh(*_):
         res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
-        verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang)) + "</b>"
+        verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang, cal.as_of)) + "</b>"
         chart.value = waterfall_html(res, lang)
 
     for s in sliders.values():
         s.observe(refresh, names="value")
     refresh()
-    box = w.VBox([w.HBox([s, n]) for s, n in zip(sliders.values(), notes)] + [verdict, chart])
+    box = w.VBox([w.HTML(_CONTROL_CSS), w.GridBox(controls, layout=w.Layout(
+        grid_template_columns="repeat(auto-fill, minmax(560px, 1fr))", grid_gap="0 24px")), verdict, chart])
     display(box)
     return box
+
+
+def hunters_explorer(org, hunters: int, hunter_rate: float | None, ramp_months: int, months: int,
+                     overflow_loss: float, start, lang: str = "en"):
+    """A slider for the number of hunters over the reorganisation's sentence and its yearly figures."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    from .whatif import project
+    slider = w.IntSlider(min(hunters, org.managers - 1), min=0, max=max(org.managers - 1, 0), step=1,
+                         readout=False, continuous_update=False, layout=w.Layout(width="560px"))
+    control = _control(t("wi.slider.hunters", lang), slider, t("wi.hunters_from", lang, managers=org.managers),
+                       lambda v: fmt_int(v, lang))
+    sentence, table = w.HTML(), w.HTML()
+
+    def refresh(*_):
+        proj = project(org, slider.value, hunter_rate, ramp_months, months, overflow_loss, start)
+        sentence.value = "<b class='sb-verdict'>" + html.escape(reorg_sentence(proj, slider.value, lang)) + "</b>"
+        table.value = _years_html(proj, lang)
+
+    slider.observe(refresh, names="value")
+    refresh()
+    box = w.VBox([w.HTML(_CONTROL_CSS), control, sentence, table])
+    display(box)
+    return box
+
+
+def _years_html(proj: pd.DataFrame, lang: str) -> str:
+    """The projection summed by 12-month period: status quo, with hunters, the difference."""
+    periods = [proj.iloc[i:i + 12] for i in range(0, len(proj), 12)]
+    head = "".join(f"<th>{html.escape(x)}</th>" for x in (t("col.month", lang), t("wi.status_quo", lang),
+                                                          t("wi.reorganised", lang), "Δ"))
+    rows = "".join(f"<tr><td>{html.escape(str(p.index[0].date()))} – {html.escape(str(p.index[-1].date()))}</td>"
+                   f"<td>{html.escape(fmt_money(p.status_quo.sum(), lang))}</td>"
+                   f"<td>{html.escape(fmt_money(p.reorganised.sum(), lang))}</td>"
+                   f"<td>{html.escape(fmt_money(p.reorganised.sum() - p.status_quo.sum(), lang))}</td></tr>"
+                   for p in periods if len(p))
+    return f'<table class="sb-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
