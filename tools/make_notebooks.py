@@ -27,13 +27,14 @@ def code(text, tags=()):
 PARAMS_COMMON = '''source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
 mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
-lang: str = "en"  # report language: en or ru
+lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = "RUB"  # ISO 4217 code of the amounts: RUB, USD, EUR, ...'''
 
 SETUP = '''import salesbook as sb
 
-nb = sb.Book(lang, currency)
-cube = sb.get_cube(source, mapping or None, as_of or None)'''
+cube = sb.get_cube(source, mapping or None, as_of or None)
+lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
+nb = sb.Book(lang, currency)'''
 
 NOTEBOOKS = {
     "00_overview": [
@@ -127,8 +128,7 @@ nb.say_text(sg.history_note(cube, rules, lang))
 nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
        target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
        sleeping=int(summary.loc["sleeping", "clients"]))
-nb.table(sv.category_table(summary, lang), formats={nb.t("seg.col.clients_share"): lambda v: fmt_pct(v, lang),
-                                                    nb.t("seg.col.revenue_share"): lambda v: fmt_pct(v, lang)})
+nb.table(sv.category_table(summary, lang, window_months))
 nb.chart(sv.category_chart(summary, lang))'''),
     code('''nb.section("seg.by_manager")
 if cube.profile.has_manager:
@@ -396,7 +396,7 @@ if base is not None or len(deals):
 
 NOTEBOOKS["05_whatif"] = [
     md("# What if / Что если\n\nThe levers of account management and their 12-month effect, calibrated on "
-       "the company's own numbers. Move the sliders at the end.", tags=["report-hide"]),
+       "the company's own numbers. Move the sliders: the waterfall under them follows.", tags=["report-hide"]),
     code(PARAMS_COMMON + '''
 reactivate: float = 0.1  # share of the sleeping clients won back
 frequency: float = 0.05  # purchase frequency of repeat buyers, relative rise
@@ -454,6 +454,9 @@ def main() -> None:
         book.cells = cells
         for i, cell in enumerate(book.cells):  # stable ids: regenerating changes only what changed
             cell.id = f"{name[:2]}-cell-{i:02d}"
+        for cell in book.cells:  # a director sees titles, explanations and outputs; the code is a click away
+            if cell.cell_type == "code":
+                cell.metadata["jupyter"] = {"source_hidden": True}
         book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         book.metadata["language_info"] = {"name": "python"}
         nbf.validate(book)

@@ -16,10 +16,11 @@ from .display import Book  # noqa: E402
 from . import display, paths  # noqa: E402
 from . import explore  # noqa: E402
 from .explore import in_report  # noqa: E402
+from .profile import data_language  # noqa: E402
 
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
            "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
-           "paths", "explore", "in_report"]
+           "paths", "explore", "in_report", "data_language"]
 
 
 def __getattr__(name: str):

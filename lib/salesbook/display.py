@@ -349,11 +349,12 @@ class Book:
     >>> nb.title("nb.00.title")    # doctest: +SKIP
     """
 
-    def __init__(self, lang: str = "en", currency: str = DEFAULT_CURRENCY):
+    def __init__(self, lang: str = "en", currency: str | None = None):
         t("col.month", lang)  # validates lang
         self.lang = lang
-        self.currency = check_currency(currency)
-        CURRENCY.set(self.currency)  # the kernel's one book: every amount it formats carries this currency
+        if currency:  # the notebook's book: every amount the kernel formats carries this currency
+            CURRENCY.set(check_currency(currency))
+        self.currency = CURRENCY.get()
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)

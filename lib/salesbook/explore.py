@@ -14,7 +14,7 @@ import pandas as pd
 
 from .cube import Cube
 from .i18n import t
-from .segments import Rules, category_summary, classify_clients, features_at, reactivation_list
+from .segments import Rules, category_summary, classify_clients, features_at, reactivation_list, reactivation_view
 from .segment_views import category_chart, category_table
 
 __all__ = ["in_report", "SegmentationState", "segmentation_explorer"]
@@ -51,23 +51,26 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
     import ipywidgets as w
     from IPython.display import display
 
-    from .display import Book, update_chart
+    from .display import Book, fmt_pct, localise, update_chart
 
     nb = Book(lang)
     state = SegmentationState(cube, as_of, lang)
     managers = sorted(cube.clients.manager.dropna().unique().tolist())
     style = {"description_width": "initial"}
-    controls = {
-        "window_months": w.IntSlider(rules.window_months, 6, 24, description="window, months", style=style),
-        "new_months": w.IntSlider(rules.new_months, 1, 12, description="New: months", style=style),
-        "sleeping_min_months": w.IntSlider(rules.sleeping_min_months, 2, 24, description="Sleeping: months",
-                                           style=style),
-        "regular_active_months": w.IntSlider(rules.regular_active_months, 1, 12, description="Regular: active months",
-                                             style=style),
-        "vip_active_months": w.IntSlider(rules.vip_active_months, 1, 12, description="VIP: active months",
-                                         style=style),
-        "abc_a": w.FloatSlider(rules.abc_a, min=0.5, max=0.95, step=0.05, description="ABC: A up to", style=style),
-    }
+    wide = w.Layout(width="460px")
+    ints = {"window_months": (6, 24), "new_months": (1, 12), "sleeping_min_months": (2, 24),
+            "regular_active_months": (1, 12), "vip_active_months": (1, 12)}
+    controls: dict[str, Any] = {k: w.IntSlider(getattr(rules, k), lo, hi, description=t(f"seg.slider.{k}", lang),
+                                               style=style, layout=wide, continuous_update=False)
+                                for k, (lo, hi) in ints.items()}
+    controls["abc_a"] = w.FloatSlider(rules.abc_a, min=0.5, max=0.95, step=0.05, description=t("seg.slider.abc_a", lang),
+                                      style=style, layout=wide, readout=False, continuous_update=False)
+    abc_value = w.HTML()
+
+    def show_abc(*_: Any) -> None:
+        abc_value.value = f"<b>{fmt_pct(controls['abc_a'].value, lang, 0)}</b>"
+    controls["abc_a"].observe(show_abc, names="value")
+    show_abc()
     manager = w.Dropdown(options=[(t("seg.all_managers", lang), "")] + [(m, m) for m in managers],
                          description=t("col.manager", lang))
     out_table, out_list = w.Output(), w.Output()
@@ -78,20 +81,21 @@ def segmentation_explorer(cube: Cube, rules: Rules = Rules(), as_of: Any = None,
         res = state.update(chosen, manager.value or None, max_months_asleep)
         with out_table:
             out_table.clear_output(wait=True)
-            nb.table(category_table(res["summary"], lang))
+            nb.table(category_table(res["summary"], lang, chosen.window_months))  # the header follows the window
         nonlocal chart
         if chart is None:
             chart = nb.live_chart(res["chart"])
         else:
-            update_chart(chart, res["chart"])
+            update_chart(chart, localise(res["chart"], lang))
         with out_list:
             out_list.clear_output(wait=True)
-            nb.table(res["sleepers"].head(20))
+            nb.table(reactivation_view(res["sleepers"].sort_values("yearly_revenue", ascending=False), lang))
 
     for c in [*controls.values(), manager]:
         c.observe(refresh, names="value")
     refresh()
-    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:3]), w.VBox(list(controls.values())[3:]), manager]),
+    sliders = list(controls.values())
+    box = w.VBox([w.HBox([w.VBox(sliders[:3]), w.VBox(sliders[3:5] + [w.HBox([sliders[5], abc_value])]), manager]),
                   w.HBox([out_table, chart]), out_list])
     display(box)
     return box

@@ -224,3 +224,13 @@ def _looks_left_censored(cube: "Cube", start: pd.Timestamp, lead_in_end: pd.Time
     if later.empty:
         return at_start > 0
     return at_start >= 2 * max(float(later.median()), 1.0)
+
+
+def data_language(cube: "Cube", sample: int = 2000) -> str:
+    """The language of the data's own names: ``ru`` when most letters of the client names are Cyrillic,
+    else ``en``. A workbook opened without a ``lang`` speaks the language of its data."""
+    names = cube.clients.client_name.dropna().astype(str).head(sample) if "client_name" in cube.clients else []
+    text = "".join(names)
+    letters = sum(ch.isalpha() for ch in text)
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in text)
+    return "ru" if letters and cyrillic / letters > 0.5 else "en"

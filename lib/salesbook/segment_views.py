@@ -16,14 +16,18 @@ __all__ = ["category_chart", "pareto_chart", "rfm_chart", "migration_chart", "ca
            "category_table", "matrix_table"]
 
 
-def category_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The category summary with translated labels and column names."""
+def category_table(summary: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:
+    """The category summary with translated labels and column names (the revenue's window named); the
+    shares are marked to show as percentages."""
     out = summary.reset_index()
     out["category"] = out.category.map(lambda c: t(f"cat.{c}", lang))
-    return out.rename(columns={"category": t("col.category", lang), "clients": t("seg.col.clients", lang),
-                               "revenue": t("seg.col.revenue_window", lang),
-                               "clients_share": t("seg.col.clients_share", lang),
-                               "revenue_share": t("seg.col.revenue_share", lang)})
+    out = out.rename(columns={"category": t("col.category", lang), "clients": t("seg.col.clients", lang),
+                              "revenue": t("seg.col.revenue_window", lang, months=window_months),
+                              "clients_share": t("seg.col.clients_share", lang),
+                              "revenue_share": t("seg.col.revenue_share", lang)})
+    out.attrs["shares"] = [t("seg.col.clients_share", lang), t("seg.col.revenue_share", lang)]
+    out.attrs["money"] = [t("seg.col.revenue_window", lang, months=window_months)]
+    return out
 
 
 def category_chart(summary: pd.DataFrame, lang: str = "en") -> go.Figure:

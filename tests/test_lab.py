@@ -1,0 +1,89 @@
+"""JupyterLab welcomes a director: a workbook opens on its title, its explanation and outputs, code collapsed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from salesbook import paths, present
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
+
+
+def test_every_code_cell_is_collapsed_and_the_language_follows_the_data():
+    for path in sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), path.name
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code and all(c.metadata.get("jupyter", {}).get("source_hidden") for c in code), path.name
+        params = next(c for c in code if "parameters" in c.metadata.get("tags", []))
+        assert 'lang: str = ""' in params.source and 'currency: str = "RUB"' in params.source
+
+
+def test_the_sample_speaks_russian():
+    from salesbook import data_language, get_cube
+    assert data_language(get_cube("sample")) == "ru"
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab on a free port, without a token, on a copy of the workbooks."""
+    root = tmp_path / "lab"
+    shutil.copytree(paths.NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    port = present.free_port()
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+                             "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
+                             "--ServerApp.ip=127.0.0.1", "--LabApp.news_url=", "--allow-root", "--ServerApp.disable_check_xsrf=True"],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}/"
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_jupyterlab_opens_a_workbook_with_its_code_collapsed(lab, chromium):
+    from playwright.sync_api import sync_playwright
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=present.BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(lab + "lab/tree/05_whatif.ipynb", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        page.wait_for_timeout(1500)
+        code = page.locator(".jp-Notebook .jp-CodeCell")
+        hidden = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder")
+        assert code.count() >= 3 and hidden.count() == code.count(), (code.count(), hidden.count())
+        # the first thing on the page is the workbook's title, not a settings cell
+        first = page.locator(".jp-Notebook .jp-Cell").first
+        assert "jp-MarkdownCell" in first.get_attribute("class") and "What if" in first.inner_text()
+        page.screenshot(path=str(ARTEFACTS / "lab_whatif_collapsed.png"))
+        # a reader can still expand the code: a click on the placeholder shows the settings cell again
+        hidden.first.click()
+        page.wait_for_timeout(500)
+        assert page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder").count() == code.count() - 1
+        assert "reactivate" in page.locator(".jp-Notebook .jp-CodeCell .jp-Editor").first.inner_text()
+        browser.close()
