@@ -285,3 +285,50 @@ def test_navigation_sort_and_search(published, chromium):
         page.wait_for_timeout(300)
         assert rows.count() == 1 and client in rows.nth(0).inner_text()
         browser.close()
+
+
+def test_sheet_names_are_shortened_at_a_word_and_stay_unique():
+    from salesbook.export import sheet_name
+    taken: set[str] = set()
+    long = "Незакрытые категории: где клиенты покупают меньше похожих"
+    first = sheet_name(long, taken)
+    assert len(first) <= 31 and long.replace(":", "").startswith(first) and first == "Незакрытые категории где"
+    second = sheet_name(long, taken)
+    assert second == "Незакрытые категории где (2)" and len(second) <= 31
+    assert sheet_name("Петрова Е.С.", taken) == "Петрова Е.С."
+    word = sheet_name("Электротехнико" * 3, taken)
+    assert len(word) == 31 and word.endswith("…")
+
+
+@pytest.mark.slow
+def test_excel_a_manager_uses(published):
+    from openpyxl import load_workbook
+    from salesbook.export import PRINT_WIDTH
+    for lang, folder in published.items():
+        for name in ("reactivation_lists.xlsx", "whitespace_lists.xlsx", "migration.xlsx", "revenue_bridge.xlsx"):
+            wb = load_workbook(folder / "exports" / name)
+            for ws in wb.worksheets:
+                assert len(ws.title) <= 31
+                widths = [ws.column_dimensions[c].width or 8 for c in ws.column_dimensions]
+                assert sum(widths) <= PRINT_WIDTH, (name, ws.title, sum(widths))  # one page wide at >= 9 pt
+                assert ws.page_setup.paperSize in (9, "9") and ws.page_setup.orientation == "landscape"
+                header_row = 3 if ws["A1"].value else 1
+                headers = [c.value for c in ws[header_row]]
+                for row in ws.iter_rows(min_row=header_row + 1, max_row=min(ws.max_row, header_row + 30)):
+                    for cell in row:
+                        if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                            assert "#,##0" in cell.number_format or "%" in cell.number_format, (name, cell.coordinate)
+                        elif isinstance(cell.value, str) and len(cell.value) > 30:
+                            assert cell.alignment.wrap_text, (name, cell.coordinate)
+                money = [h for h in headers if h and h.endswith(", ₽" if lang == "ru" else ", RUB")]
+                counts_only = name == "migration.xlsx" and ws is wb.worksheets[0]  # the matrix counts clients
+                assert money or counts_only or ws.max_row <= header_row, (name, ws.title, headers)
+            if name in ("reactivation_lists.xlsx", "whitespace_lists.xlsx"):  # the call lists
+                calls = ["Результат звонка", "Следующий шаг", "Дата следующего шага"] if lang == "ru" else \
+                    ["Call result", "Next step", "Next step's date"]
+                ws = wb.worksheets[1]
+                assert [c.value for c in ws[3]][-3:] == calls and ws.cell(4, ws.max_column).value is None
+            if lang == "ru":
+                assert not any(_LATIN.findall(str(c.value or "")) for ws in wb.worksheets for c in ws[3]
+                               if c.value and not _FILES.search(str(c.value))
+                               and not set(_LATIN.findall(str(c.value))) <= ACCEPTED), name

@@ -199,7 +199,7 @@ def test_segmentation_workbook_runs_with_non_default_parameters(tmp_path):
                      "interactive": False}}
     result = run(["01"], lang="ru", out=tmp_path, run_name="seg", parameters=params)
     page = (result.folder / "01_segmentation.html").read_text(encoding="utf-8")
-    assert "Сегментация" in page and "<td>compare_to</td><td>\"2026-04-30\"</td>" in page  # parameters it ran with
+    assert "Сегментация" in page and "<td><code>compare_to</code></td><td><code>\"2026-04-30\"</code></td>" in page  # parameters it ran with
     assert '<html lang="ru">' in page
     assert "<script>alert(1)</script>" not in page
     wb = result.folder / "exports" / "reactivation_lists.xlsx"

@@ -461,7 +461,7 @@ def reactivation_summary(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFra
 
 def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str = "en") -> list[Path]:
     """Write the lists: an Excel workbook (summary + one sheet per manager) and one CSV of all."""
-    from .export import to_csv, to_excel
+    from .export import call_columns, to_csv, to_excel
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     view = reactivation_view(sleepers, lang)
@@ -469,7 +469,7 @@ def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str 
     sheets = {m: df.drop(columns=manager_col) for m, df in view.groupby(manager_col, sort=True)}
     money = {t("seg.col.yearly_revenue", lang)}
     xlsx = to_excel(sheets, folder / "reactivation_lists.xlsx", reactivation_summary(sleepers, lang),
-                    t("seg.reactivation_summary", lang), money)
+                    t("seg.reactivation_summary", lang), money, call_columns=call_columns(lang), lang=lang)
     csv = to_csv(view, folder / "reactivation_lists.csv", lang)
     return [xlsx, csv]
 
@@ -513,10 +513,10 @@ def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | P
     for (a, b), df in changed.groupby(["from", "to"], sort=True):
         view = df[["client_id", "client_name", "manager", "revenue"]].rename(columns={
             "client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
-            "manager": t("col.manager", lang), "revenue": t("seg.col.revenue_window", lang)})
+            "manager": t("col.manager", lang), "revenue": t("seg.col.revenue_window", lang, months=12)})
         sheets[f"{label(a)} > {label(b)}"] = view
     return to_excel(sheets, folder / "migration.xlsx", summary, t("seg.migration", lang),
-                    {t("seg.col.revenue_window", lang)})
+                    {t("seg.col.revenue_window", lang, months=12)}, lang=lang)
 
 
 def explained(classes: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

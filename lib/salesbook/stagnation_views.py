@@ -119,7 +119,7 @@ def whitespace_view(ws: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 def export_whitespace(ws: pd.DataFrame, folder: "str | Path", lang: str = "en") -> list[Path]:
     """Whitespace lists like the reactivation lists: Excel (summary + a sheet per manager) and CSV."""
-    from .export import to_csv, to_excel
+    from .export import call_columns, to_csv, to_excel
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     view = whitespace_view(ws.assign(score=ws.score.round(2), potential=ws.potential.round(0)), lang)
@@ -130,7 +130,8 @@ def export_whitespace(ws: pd.DataFrame, folder: "str | Path", lang: str = "en") 
                                 "potential": t("stag.col.potential", lang)}))
     sheets = {m: df.drop(columns=mcol) for m, df in view.groupby(mcol, sort=True)}
     xlsx = to_excel(sheets, folder / "whitespace_lists.xlsx", summary, t("stag.whitespace", lang),
-                    {t("stag.col.potential", lang)})
+                    {t("stag.col.potential", lang)}, shares={t("stag.col.score", lang)},
+                    call_columns=call_columns(lang), lang=lang)
     return [xlsx, to_csv(view, folder / "whitespace_lists.csv", lang)]
 
 
@@ -140,16 +141,17 @@ def export_bridge(detail: pd.DataFrame, folder: "str | Path", lang: str = "en") 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     cols = {"client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
-            "before": t("stag.before", lang), "after": t("stag.after", lang), "change": "Δ"}
+            "before": t("stag.before", lang), "after": t("stag.after", lang), "change": t("xl.change", lang)}
     view = detail.reset_index()
     summary = (view.groupby("part").agg(clients=("client_id", "size"), change=("change", "sum"))
                .reindex(list(BRIDGE_PARTS)).fillna(0).reset_index())
     summary["part"] = summary.part.map(lambda p: t(f"stag.part.{p}", lang))
-    summary = summary.rename(columns={"part": t("stag.bridge", lang), "clients": t("seg.col.clients", lang)})
+    summary = summary.rename(columns={"part": t("stag.bridge", lang), "clients": t("seg.col.clients", lang),
+                                      "change": t("xl.change", lang)})
     sheets = {t(f"stag.part.{p}", lang): view[view.part == p].sort_values("change", key=abs, ascending=False)
               [list(cols)].rename(columns=cols) for p in BRIDGE_PARTS}
     return to_excel(sheets, folder / "revenue_bridge.xlsx", summary, t("stag.bridge", lang),
-                    {cols["before"], cols["after"], "Δ"})
+                    {cols["before"], cols["after"], cols["change"]}, lang=lang)
 
 
 def first_year_table(cohorts: dict, lang: str = "en") -> pd.DataFrame:
