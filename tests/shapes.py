@@ -7,12 +7,16 @@ is used as it is, from ``../shared/data``.
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+
+from salesbook import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "sales.parquet"
@@ -142,4 +146,97 @@ def bad_text(folder: Path) -> list[tuple[str, str]]:
         for text in visible_text(page.read_text(encoding="utf-8")):
             if BAD_TEXT.search(text.replace("None of the symptoms", "")):
                 out.append((page.name, text[:160]))
+    return out
+
+
+# --------------------------------------------------------------------------- one language, one number style
+
+#: abbreviations a Russian page may write in Latin letters (the issue's list, and STL, a method's name)
+ACCEPTED = {"ABC", "XYZ", "RFM", "VIP", "NRR", "HHI", "STL", "salesbook"}
+#: file names and paths are names, in any language
+FILES = re.compile(r"\S*/\S*|\S+\.(?:xlsx|csv|parquet|html|json|ya?ml|ipynb|pdf|js)\b")
+LATIN = re.compile(r"[A-Za-z][A-Za-z]+")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]{2,}")
+#: what a chart shows as text (not colours, modes or the template)
+_CHART_TEXT = {"text", "name", "hovertemplate", "ticktext", "texttemplate", "title", "x", "y"}
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?$")
+
+
+def sample_names() -> set[str]:
+    """Every word of the sample's names (clients, managers, categories, products): data, in any language."""
+    sales = pd.read_parquet(paths.SAMPLE_DIR / "sales.parquet")
+    words: set[str] = set()
+    for col in ("client_name", "manager", "category", "product_name", "product_id", "client_id"):
+        if col in sales:
+            for value in sales[col].dropna().astype(str).unique():
+                words.update(re.findall(r"\w+", value))
+    return words
+
+
+def _chart_strings(obj, key=None):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in ("template", "meta"):
+                yield from _chart_strings(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _chart_strings(v, key)
+    elif isinstance(obj, str) and key in _CHART_TEXT and not _ISO_TIME.match(obj):  # dates as data, not as shown
+        yield re.sub(r"%\{[^}]*\}|<[^>]+>", " ", obj)
+
+
+def _page_texts(folder: Path) -> dict[str, list[str]]:
+    """page -> the text a reader sees on it (visible text without code, and every chart's text)."""
+    texts = {p.name: visible_text(p.read_text(encoding="utf-8"), code=False) for p in sorted(folder.glob("*.html"))
+             if not p.name.startswith(folder.name)}
+    with zipfile.ZipFile(folder / "notebooks.zip") as z:
+        for name in z.namelist():
+            nb = json.loads(z.read(name))
+            page = Path(name).stem + ".html"
+            for cell in nb["cells"]:
+                for out in cell.get("outputs", []):
+                    fig = out.get("data", {}).get("application/vnd.plotly.v1+json")
+                    if fig:
+                        texts[page].extend(_chart_strings(fig))
+    return texts
+
+
+def _foreign_words(text: str, lang: str, names: set[str]) -> list[str]:
+    text = FILES.sub(" ", text)
+    if lang == "ru":
+        return [w for w in LATIN.findall(text) if w not in ACCEPTED and w not in names]
+    return [w for w in CYRILLIC.findall(text) if w not in names]
+
+
+_EN_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")  # 20.6 (not 2026-10-31, not a version 0.1.0)
+_RU_DECIMAL = re.compile(r"(?<![\d,])\d+,\d{1,2}(?![\d,])")  # 20,6
+_EN_THOUSANDS = re.compile(r"(?<![\d,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")  # 0,567 is a Russian decimal
+_RU_THOUSANDS = re.compile(r"\d\u00a0\d{3}(?!\d)")
+
+
+
+
+def foreign_words(folder: Path, lang: str, names: set[str]) -> list[tuple[str, list[str]]]:
+    """(page, words) of every page of a run with words of the other language (names, files and the
+    accepted abbreviations aside), in its visible text and its charts' text."""
+    out = []
+    for page, texts in _page_texts(folder).items():
+        foreign = sorted({w for text in texts for w in _foreign_words(text, lang, names)})
+        if foreign:
+            out.append((page, foreign[:20]))
+    return out
+
+
+def number_style_errors(folder: Path, lang: str) -> list[tuple[str, str]]:
+    """(page, text) of every piece of text on a run's pages with a number in the other language's style."""
+    out = []
+    for page, texts in _page_texts(folder).items():
+        for text in texts:
+            text = FILES.sub(" ", text)
+            if lang == "ru":
+                bad = _EN_DECIMAL.search(text) or _EN_THOUSANDS.search(text)
+            else:
+                bad = _RU_DECIMAL.search(text) or _RU_THOUSANDS.search(text)
+            if bad:
+                out.append((page, text[:120]))
     return out

@@ -8,33 +8,19 @@ and the pages in headless Chromium at a laptop's and a phone's width.
 
 from __future__ import annotations
 
-import json
 import re
-import zipfile
 from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from salesbook import paths
 from salesbook.cli import main
 from salesbook.display import (Book, fmt_money, fmt_num, fmt_pct, fmt_short, localise, money_axis, nice_ticks,
                                using_currency)
-from shapes import visible_text
+from shapes import (ACCEPTED, CYRILLIC as _CYRILLIC, FILES as _FILES, LATIN as _LATIN, foreign_words,
+                    number_style_errors, sample_names)
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
-#: abbreviations a Russian page may write in Latin letters (the issue's list, and STL, a method's name)
-ACCEPTED = {"ABC", "XYZ", "RFM", "VIP", "NRR", "HHI", "STL", "salesbook"}
-#: file names and paths are names, in any language
-_FILES = re.compile(r"\S*/\S*|\S+\.(?:xlsx|csv|parquet|html|json|ya?ml|ipynb|pdf|js)\b")
-_LATIN = re.compile(r"[A-Za-z][A-Za-z]+")
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]{2,}")
-#: what a chart shows as text (not colours, modes or the template)
-_CHART_TEXT = {"text", "name", "hovertemplate", "ticktext", "texttemplate", "title", "x", "y"}
-_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?$")
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("reports")
@@ -45,49 +31,7 @@ def published(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def names() -> set[str]:
-    """Every word of the sample's names (clients, managers, categories, products): data, in any language."""
-    sales = pd.read_parquet(paths.SAMPLE_DIR / "sales.parquet")
-    words: set[str] = set()
-    for col in ("client_name", "manager", "category", "product_name", "product_id", "client_id"):
-        if col in sales:
-            for value in sales[col].dropna().astype(str).unique():
-                words.update(re.findall(r"\w+", value))
-    return words
-
-
-def _chart_strings(obj, key=None):
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k not in ("template", "meta"):
-                yield from _chart_strings(v, k)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _chart_strings(v, key)
-    elif isinstance(obj, str) and key in _CHART_TEXT and not _ISO_TIME.match(obj):  # dates as data, not as shown
-        yield re.sub(r"%\{[^}]*\}|<[^>]+>", " ", obj)
-
-
-def _page_texts(folder: Path) -> dict[str, list[str]]:
-    """page -> the text a reader sees on it (visible text without code, and every chart's text)."""
-    texts = {p.name: visible_text(p.read_text(encoding="utf-8"), code=False) for p in sorted(folder.glob("*.html"))
-             if not p.name.startswith(folder.name)}
-    with zipfile.ZipFile(folder / "notebooks.zip") as z:
-        for name in z.namelist():
-            nb = json.loads(z.read(name))
-            page = Path(name).stem + ".html"
-            for cell in nb["cells"]:
-                for out in cell.get("outputs", []):
-                    fig = out.get("data", {}).get("application/vnd.plotly.v1+json")
-                    if fig:
-                        texts[page].extend(_chart_strings(fig))
-    return texts
-
-
-def _foreign_words(text: str, lang: str, names: set[str]) -> list[str]:
-    text = _FILES.sub(" ", text)
-    if lang == "ru":
-        return [w for w in _LATIN.findall(text) if w not in ACCEPTED and w not in names]
-    return [w for w in _CYRILLIC.findall(text) if w not in names]
+    return sample_names()
 
 
 def test_the_same_figures_in_both_languages():
@@ -126,28 +70,13 @@ def test_money_axes_in_the_language_style():
 @pytest.mark.slow
 def test_no_page_mixes_languages(published, names):
     for lang, folder in published.items():
-        for page, texts in _page_texts(folder).items():
-            foreign = sorted({w for text in texts for w in _foreign_words(text, lang, names)})
-            assert not foreign, (lang, page, foreign[:20])
-
-
-_EN_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")  # 20.6 (not 2026-10-31, not a version 0.1.0)
-_RU_DECIMAL = re.compile(r"(?<![\d,])\d+,\d{1,2}(?![\d,])")  # 20,6
-_EN_THOUSANDS = re.compile(r"(?<![\d,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")  # 0,567 is a Russian decimal
-_RU_THOUSANDS = re.compile(r"\d\u00a0\d{3}(?!\d)")
+        assert foreign_words(folder, lang, names) == [], lang
 
 
 @pytest.mark.slow
 def test_one_number_style_per_language(published):
     for lang, folder in published.items():
-        for page, texts in _page_texts(folder).items():
-            for text in texts:
-                text = _FILES.sub(" ", text)
-                if lang == "ru":
-                    assert not _EN_DECIMAL.search(text), (page, text[:120])
-                    assert not _EN_THOUSANDS.search(text), (page, text[:120])  # 1,286,082 in Russian
-                else:
-                    assert not _RU_DECIMAL.search(text) and not _RU_THOUSANDS.search(text), (page, text[:120])
+        assert number_style_errors(folder, lang) == [], lang
         summary = (folder / "index.html").read_text(encoding="utf-8")
         assert ("₽" if lang == "ru" else "RUB") in summary
 

@@ -25,7 +25,10 @@ from salesbook.profile import Evidence, data_profile
 from salesbook.runner import resolve_as_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shapes import REAL, bad_text, make_shape, shape_names, visible_text  # noqa: E402
+from shapes import (REAL, bad_text, foreign_words, make_shape, number_style_errors, sample_names,  # noqa: E402
+                    shape_names, visible_text)
+
+NAMES = sample_names()
 
 ROOT = Path(__file__).resolve().parents[1]
 SALESBOOK = str(Path(sys.executable).with_name("salesbook"))
@@ -209,6 +212,10 @@ def test_every_shape_runs_to_the_end_and_no_page_shows_nan_inf_a_key_or_a_repr(r
     assert (folder / "index.html").exists()
     assert len(list(folder.glob("0*.html"))) == 6
     assert bad_text(folder) == []
+    # one language and one number style on every page and chart, whatever the shape (issue 17)
+    assert foreign_words(folder, "en", NAMES) == []
+    assert number_style_errors(folder, "en") == []
+    assert all('class="sb-nav"' in (folder / p).read_text(encoding="utf-8") for p in ("index.html", "00_overview.html"))
 
 
 @pytest.mark.slow

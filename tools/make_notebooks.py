@@ -28,13 +28,13 @@ PARAMS_COMMON = '''source: str = "sample"  # sales file (CSV, XLSX, Parquet) or 
 mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
-currency: str = "RUB"  # ISO 4217 code of the amounts: RUB, USD, EUR, ...'''
+currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB'''
 
 SETUP = '''import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
 lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency)'''
+nb = sb.Book(lang, currency or sb.mapping.currency_of(mapping))'''
 
 NOTEBOOKS = {
     "00_overview": [

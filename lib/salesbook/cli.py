@@ -111,7 +111,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg, pick = _options(args)
         result = run(args.notebooks or cfg.get("notebooks"), source=str(pick("source", "sample")),
                      mapping=str(pick("mapping", "") or ""), as_of=str(pick("as_of", "") or ""),
-                     lang=pick("lang", "en"), currency=str(pick("currency", "RUB")),
+                     lang=pick("lang", "en"), currency=pick("currency", None),
                      out=Path(pick("output", paths.REPORTS_DIR)),
                      run_name=pick("run_name", None), parameters=cfg.get("parameters"), log=log,
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
@@ -154,7 +154,7 @@ def _cmd_present(args: argparse.Namespace) -> int:
         return serve(args.notebooks or cfg.get("notebooks"), port=args.port, ip=args.ip, open_browser=args.open,
                      source=str(pick("source", "sample")), mapping=str(pick("mapping", "") or ""),
                      as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"),
-                     currency=str(pick("currency", "RUB")), parameters=cfg.get("parameters"))
+                     currency=pick("currency", None), parameters=cfg.get("parameters"))
     except (DataError, ParameterError) as exc:
         print(f"salesbook present: {exc}", file=sys.stderr)
         return 2
@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", dest="as_of",
                    help="analysis date yyyy-mm-dd, or last-full-month (default: last date in the data)")
     r.add_argument("--lang", choices=["en", "ru"])
-    r.add_argument("--currency", help="ISO 4217 code of the amounts (default RUB), shown as the language writes it")
+    r.add_argument("--currency", help="ISO 4217 code of the amounts, shown as the language writes it "
+                   "(default: the mapping's currency, else RUB)")
     r.add_argument("--output", help="reports folder (default: reports/)")
     r.add_argument("--run-name", dest="run_name", help="name of the run's folder (default: date and time)")
     r.add_argument("--pipeline", help="pipeline file for the forecast (CSV/XLSX); default none (the sample's own with the sample)")

@@ -55,21 +55,27 @@ class ColumnMapping:
     columns: dict[str, Any] = field(default_factory=dict)
     read: dict[str, Any] = field(default_factory=dict)
     name: str = "identity"
+    currency: str | None = None  #: ISO 4217 code of the export's amounts, when the mapping knows it
 
     def target(self, canonical: str) -> Any:
         return self.columns.get(canonical, canonical)
 
     def merged(self, other: "ColumnMapping") -> "ColumnMapping":
         return ColumnMapping({**self.columns, **other.columns}, {**self.read, **other.read},
-                             f"{self.name}+{other.name}")
+                             f"{self.name}+{other.name}", other.currency or self.currency)
 
 
 def _check(raw: TMapping[str, Any], where: str) -> ColumnMapping:
     problems = []
     columns = dict(raw.get("columns") or {})
     read = dict(raw.get("read") or {})
-    for key in set(raw) - {"columns", "read", "name"}:
-        problems.append(Problem(f"unknown section '{key}'", expected="'columns' and 'read'"))
+    for key in set(raw) - {"columns", "read", "name", "currency"}:
+        problems.append(Problem(f"unknown section '{key}'", expected="'columns', 'read', 'name' and 'currency'"))
+    currency = raw.get("currency")
+    if currency is not None:
+        from babel.numbers import list_currencies
+        if str(currency).upper() not in list_currencies():
+            problems.append(Problem(f"currency {currency!r} is not an ISO 4217 code", expected="RUB, USD, EUR, GBP, ..."))
     for key in columns:
         if key not in CANONICAL:
             problems.append(Problem(f"unknown canonical column '{key}'",
@@ -80,7 +86,14 @@ def _check(raw: TMapping[str, Any], where: str) -> ColumnMapping:
                                     expected="one of " + ", ".join(sorted(_READ_KEYS))))
     if problems:
         raise DataError(where, problems)
-    return ColumnMapping(columns, read, str(raw.get("name", where)))
+    return ColumnMapping(columns, read, str(raw.get("name", where)), str(currency).upper() if currency else None)
+
+
+def currency_of(mapping: Any = None, default: str = "RUB") -> str:
+    """The currency of a source's amounts: its mapping's ``currency:``, else ``default``."""
+    if not mapping:
+        return default
+    return load_mapping(mapping).currency or default
 
 
 def load_mapping(mapping: "str | os.PathLike | TMapping[str, Any] | ColumnMapping | None") -> ColumnMapping:

@@ -43,7 +43,7 @@ ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
 
 
 def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "", as_of: str = "",
-            lang: str = "en", currency: str = "RUB", parameters: dict[str, dict[str, Any]] | None = None,
+            lang: str = "en", currency: str | None = None, parameters: dict[str, dict[str, Any]] | None = None,
             folder: Path | None = None) -> list[Path]:
     """Write the presenting copies of the workbooks and return their paths.
 
@@ -53,12 +53,14 @@ def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", m
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
+    from .display import check_currency
+    from .mapping import currency_of
     from .pages import short_title
     from .runner import list_notebooks, plan_parameters, planned_title, resolve_as_of
 
     chosen = list_notebooks(list(notebooks or PRESENTED))
     common = {"source": str(source), "mapping": mapping or "", "as_of": resolve_as_of(as_of) or "", "lang": lang,
-              "currency": currency}
+              "currency": check_currency(currency or currency_of(mapping or None))}
     plan = plan_parameters(chosen, common, parameters)
     folder = Path(folder or paths.CACHE_DIR / "present")
     if folder.exists():

@@ -491,7 +491,8 @@ def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) ->
 
 
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
-        as_of: str = "", lang: str = "en", currency: str = "RUB", out: Path | None = None, run_name: str | None = None,
+        as_of: str = "", lang: str = "en", currency: str | None = None, out: Path | None = None,
+        run_name: str | None = None,
         parameters: dict[str, dict[str, Any]] | None = None, kernel: str = "python3",
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
@@ -505,7 +506,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         Names (``"00"``, ``"00_overview"``) or paths; all numbered notebooks when empty.
     source, mapping, as_of, lang, currency
         Passed to every notebook that declares them (``as_of`` ``""``: last date in the data; ``currency``:
-        the ISO 4217 code of the amounts, shown as the language writes it).
+        the ISO 4217 code of the amounts, shown as the language writes it; default the mapping's
+        ``currency:``, else RUB).
     parameters
         Per-notebook extra parameters: ``{"01_segmentation": {"window_months": 12}}``.
     run_name
@@ -540,7 +542,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     out = Path(out or paths.REPORTS_DIR)
     as_of = resolve_as_of(as_of)
     from .display import check_currency, using_currency
-    currency = check_currency(currency)
+    from .mapping import currency_of
+    currency = check_currency(currency or currency_of(mapping or None))  # given, else the mapping's, else RUB
     if pdf:
         from .pdf import find_chromium
         find_chromium()  # before anything runs: a machine without Chromium is told at once
