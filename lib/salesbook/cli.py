@@ -154,7 +154,8 @@ def _cmd_present(args: argparse.Namespace) -> int:
         return serve(args.notebooks or cfg.get("notebooks"), port=args.port, ip=args.ip, open_browser=args.open,
                      source=str(pick("source", "sample")), mapping=str(pick("mapping", "") or ""),
                      as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"),
-                     currency=pick("currency", None), parameters=cfg.get("parameters"))
+                     currency=pick("currency", None), parameters=cfg.get("parameters"),
+                     preheat=not args.no_preheat)
     except (DataError, ParameterError) as exc:
         print(f"salesbook present: {exc}", file=sys.stderr)
         return 2
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--port", type=int, default=8866, help="port of the Voilà server (default 8866)")
     pr.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: this machine only)")
     pr.add_argument("--open", action="store_true", help="open the page in the default browser")
+    pr.add_argument("--no-preheat", dest="no_preheat", action="store_true",
+                    help="start a workbook's kernel on the click instead of ahead (less memory, 10 s a page)")
     pr.set_defaults(func=_cmd_present)
 
     s = sub.add_parser("sample", help="write the deterministic sample data set")

@@ -93,7 +93,8 @@ def environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser: bool = False) -> list[str]:
+def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser: bool = False,
+            preheat: bool = True) -> list[str]:
     """The Voilà command line serving the presenting folder."""
     return [sys.executable, "-m", "voila", str(folder), f"--port={port}", f"--Voila.ip={ip}",
             f"--template={TEMPLATE}", "--theme=light", "--show_tracebacks=True", "--classic_tree=True",
@@ -102,12 +103,13 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
             # a closed or reloaded page leaves its kernel behind: stop those idle and disconnected for 10 minutes
             "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
             # each workbook runs once ahead in a kernel kept ready (Voilà's preheated pool; pooled kernels are
-            # never culled): a page appears within a second of the click, the next one is prepared behind it
-            "--preheat_kernel=True", "--pool_size=1"]
+            # never culled): a page appears within a second of the click, the next one is prepared behind it.
+            # The cost (benchmarks/present_benchmark.py): one kernel per workbook, held from the start
+            f"--preheat_kernel={preheat}", "--pool_size=1"]
 
 
 def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",
-          open_browser: bool = False, folder: Path | None = None, **params: Any) -> int:
+          open_browser: bool = False, folder: Path | None = None, preheat: bool = True, **params: Any) -> int:
     """Prepare the workbooks and run Voilà until interrupted; returns Voilà's exit code."""
     files = prepare(notebooks, folder=folder, **params)
     folder = files[0].parent
@@ -115,7 +117,7 @@ def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str =
     for f in files:
         print(f"  http://{ip}:{port}/voila/render/{quote(f.name)}", flush=True)
     try:
-        return subprocess.call(command(folder, port, ip, open_browser), env=environment(), cwd=folder)
+        return subprocess.call(command(folder, port, ip, open_browser, preheat), env=environment(), cwd=folder)
     except KeyboardInterrupt:
         return 0
 

@@ -259,20 +259,22 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         inner = f'<div class="v">{e(value)}</div><div class="l">{e(label)}</div>'
         return f'<a class="card" href="{e(target, quote=True)}">{inner}</a>' if target else f'<div class="card">{inner}</div>'
 
+    as_of = f["as_of"]  # every card names its period
     cards = [
-        card(t("kpi.revenue_12m", lang), fmt_money(f["turnover_12m"], lang), "turnover"),
-        card(t("sum.change_12m", lang), fmt_pct(f["turnover_change"], lang, signed=True)
+        card(t("sum.card.revenue", lang, as_of=as_of), fmt_money(f["turnover_12m"], lang), "turnover"),
+        card(t("sum.card.change", lang, as_of=as_of), fmt_pct(f["turnover_change"], lang, signed=True)
              if f["turnover_change"] is not None else t("sum.no_change", lang), "turnover"),
-        card(t("kpi.clients_12m", lang), fmt_int(f["clients_active_12m"], lang), "clients"),
+        card(t("sum.card.clients", lang, as_of=as_of), fmt_int(f["clients_active_12m"], lang), "clients"),
     ]
     fcst = f.get("forecast")
     if fcst:
         n = len(fcst["months"])
-        cards.append(card(t("sum.forecast", lang, n=n), fmt_money(fcst["weighted"], lang), "forecast"))
+        cards.append(card(t("sum.card.forecast", lang, n=n, as_of=as_of), fmt_money(fcst["weighted"], lang), "forecast"))
         if fcst.get("baseline") is not None:
-            cards.append(card(t("sum.baseline", lang, n=n), fmt_money(fcst["baseline"], lang), "forecast"))
+            cards.append(card(t("sum.card.baseline", lang, n=n, as_of=as_of), fmt_money(fcst["baseline"], lang),
+                              "forecast"))
         if fcst.get("plan"):
-            cards.append(card(t("sum.plan", lang, n=n), fmt_money(fcst["plan"], lang), "forecast"))
+            cards.append(card(t("sum.card.plan", lang, n=n, as_of=as_of), fmt_money(fcst["plan"], lang), "forecast"))
     r, c = f["reactivation"], f["crosssell"]
 
     def with_file(text: str, *whats: str) -> str:
