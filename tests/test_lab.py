@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import nbformat
 import pytest
 
 from salesbook import paths, present
+from servers import stop_group
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
 
@@ -57,11 +57,7 @@ def lab(tmp_path):
                 raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
             time.sleep(0.5)
     yield f"http://127.0.0.1:{port}/"
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_group(proc)
 
 
 @pytest.mark.slow

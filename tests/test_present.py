@@ -2,8 +2,6 @@
 
 import os
 import re
-import signal
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -13,6 +11,7 @@ import pytest
 
 from salesbook import present
 from salesbook.errors import ParameterError
+from servers import stop_group
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
 
@@ -60,11 +59,7 @@ def voila(tmp_path):
     port = present.free_port()
     proc = present.start(port, tmp_path / "voila.log")
     yield f"http://127.0.0.1:{port}/"
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_group(proc)
 
 
 @pytest.mark.slow
