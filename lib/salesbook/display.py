@@ -185,10 +185,9 @@ def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False)
 
 def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en", every: tuple[int, ...] = (1, 7)) -> go.Figure:
     """Date-axis ticks with month names in ``lang`` (plotly would print English ones)."""
-    from .i18n import month_names
-    names = month_names(lang)
+    from .i18n import month_labels
     ticks = [m for m in pd.DatetimeIndex(list(months)) if m.month in every and m.day == 1]
-    fig.update_xaxes(tickvals=ticks, ticktext=[f"{names[m.month - 1]} {m.year}" for m in ticks])
+    fig.update_xaxes(tickvals=ticks, ticktext=month_labels(ticks, lang))
     return fig
 
 
@@ -501,6 +500,5 @@ class Book:
         _display(HTML("<ul>" + "".join(items) + "</ul>"))
 
     def months(self, values: Iterable[pd.Timestamp]) -> list[str]:
-        from .i18n import month_names
-        names = month_names(self.lang)
-        return [f"{names[v.month - 1]} {v.year}" for v in values]
+        from .i18n import month_labels
+        return month_labels(values, self.lang)

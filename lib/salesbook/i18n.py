@@ -15,7 +15,7 @@ import yaml
 
 from .errors import ParameterError
 
-__all__ = ["LANGS", "t", "catalogue", "month_names"]
+__all__ = ["LANGS", "t", "catalogue", "month_names", "month_labels"]
 
 LANGS = ("en", "ru")
 _FILE = Path(__file__).resolve().parent / "messages" / "catalogue.yml"
@@ -39,3 +39,9 @@ def t(key: str, lang: str = "en", **values: Any) -> str:
 
 def month_names(lang: str = "en", short: bool = True) -> list[str]:
     return t("months.short" if short else "months.long", lang).split(",")
+
+
+def month_labels(months: Any, lang: str = "en") -> list[str]:
+    """``янв 2026`` / ``Jan 2026`` for each month (any date-like values)."""
+    names = month_names(lang)
+    return [f"{names[m.month - 1]} {m.year}" for m in months]

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from .cube import Cube
 from .display import fmt_int, fmt_money, fmt_pct, money_axis, month_ticks
-from .i18n import month_names, t
+from .i18n import month_labels, t
 from .profile import windows
 
 __all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "key_figures", "monthly_chart",
@@ -119,8 +119,7 @@ def key_figures(cube: Cube, lang: str = "en", months: int = 12) -> pd.DataFrame:
 
 def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:
     """Bars of monthly revenue and a line of rolling 12-month revenue (right axis)."""
-    names = month_names(lang)
-    labels = [f"{names[m.month - 1]} {m.year}" for m in monthly.month]
+    labels = month_labels(monthly.month, lang)
     fig = go.Figure()
     fig.add_bar(x=monthly.month, y=monthly.revenue, name=t("col.revenue", lang), customdata=labels,
                 hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>")

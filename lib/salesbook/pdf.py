@@ -21,10 +21,11 @@ __all__ = ["find_chromium", "print_pdfs", "PRINT_WINDOW"]
 
 #: the window Chromium lays pages out in before printing: A4's printable width (186 mm at 96 dpi, 703 px)
 PRINT_WINDOW = (700, 1000)
-#: flags for a headless Chromium on a machine without network
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-pdf-header-footer", "--hide-scrollbars", "--run-all-compositor-stages-before-draw"]
+#: Chromium flags for running headless on a machine without network (the PDFs, the tests, the benchmarks)
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+FLAGS = ["--headless", *BROWSER_ARGS, "--no-pdf-header-footer", "--hide-scrollbars",
+         "--run-all-compositor-stages-before-draw"]
 
 
 def find_chromium() -> str:

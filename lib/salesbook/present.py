@@ -27,6 +27,7 @@ from typing import Any, Iterable
 import nbformat
 
 from . import paths
+from .pdf import BROWSER_ARGS  # Chromium headless without network: one list for the PDFs, tests, benchmarks
 
 __all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
 
@@ -35,9 +36,6 @@ PRESENTED = ("00_overview", "05_whatif")
 #: a Jupyter data root holding ``voila/templates/salesbook``
 SHARE = Path(__file__).resolve().parent / "share"
 TEMPLATE = "salesbook"
-#: Chromium flags for driving the workshop headless on a machine without network (tests, benchmarks)
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
 #: files Voilà may serve from the presenting folder (pictures, and the workbooks' exports)
 ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
 

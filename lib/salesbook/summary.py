@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cube import Cube
 from .display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
-from .i18n import t
+from .i18n import month_labels, t
 
 __all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
 
@@ -310,7 +310,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         verdict = f'<a href="{e(href("verdict"), quote=True)}">{verdict}</a>'
     months = pd.to_datetime(f["monthly"]["month"])
     fig = go.Figure(go.Bar(x=months, y=f["monthly"]["revenue"], marker_color="#1f4e79", name=t("col.revenue", lang),
-                           customdata=[f"{m}" for m in _month_labels(months, lang)],
+                           customdata=month_labels(months, lang),
                            hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>"))
     month_ticks(fig, months, lang)
     fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
@@ -365,8 +365,3 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
 """
 
-
-def _month_labels(months: pd.DatetimeIndex, lang: str) -> list[str]:
-    from .i18n import month_names
-    names = month_names(lang)
-    return [f"{names[m.month - 1]} {m.year}" for m in months]

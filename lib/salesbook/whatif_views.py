@@ -81,9 +81,8 @@ def reorg_lacks_sentence(cube, hunters: int, lang: str = "en") -> str | None:
 def reorg_sentence(proj: pd.DataFrame, hunters: int, lang: str = "en") -> str:
     """"With N hunters the next M months bring X instead of Y (+z %)" in the report language."""
     reorg, status = float(proj.reorganised.sum()), float(proj.status_quo.sum())
-    from .i18n import month_names
-    names = month_names(lang)
-    first, last = (f"{names[m.month - 1]} {m.year}" for m in (proj.index[0], proj.index[-1]))
+    from .i18n import month_labels
+    first, last = month_labels([proj.index[0], proj.index[-1]], lang)
     return t("wi.reorg_text", lang, hunters=hunters, months=len(proj), reorg=fmt_money(reorg, lang), first=first,
              last=last,
              status=fmt_money(status, lang), change=fmt_pct(reorg / status - 1, lang, signed=True))
