@@ -319,6 +319,11 @@ if prof.has_manager:
              formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})
 else:
     nb.say_text(prof.lacks("manager", lang))'''),
+    code('''from salesbook import handovers as hv
+
+nb.section("ho.title")
+for sentence in hv.handover_sentences(cube, lang):
+    nb.say_text(sentence)'''),
     code('''nb.section("stag.crosssell")
 if prof.has_category:
     breadth = st.category_breadth(cube)

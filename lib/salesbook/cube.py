@@ -13,6 +13,7 @@ table                  one row per ... and its columns
 ``client_category``    client x category: revenue, lines, first_date, last_date, months
 ``client_category_month``  client x category x month: revenue, orders
 ``manager_month``      manager x month: revenue, clients, orders, lines
+``client_manager_month``  client x manager x month: revenue, orders (who served each client when)
 ``category_month``     category x month: revenue, clients, lines
 ``clients``            client: client_name, region, first_date, last_date,
                        first_manager, manager (latest), revenue, orders, lines,
@@ -52,9 +53,9 @@ if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is 
 
 __all__ = ["Cube", "build_cube", "get_cube", "content_digest", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 7
+CUBE_VERSION = 8
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
-          "category_month", "clients")
+          "client_manager_month", "category_month", "clients")
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Cube:
     client_category: pd.DataFrame
     client_category_month: pd.DataFrame
     manager_month: pd.DataFrame
+    client_manager_month: pd.DataFrame
     category_month: pd.DataFrame
     clients: pd.DataFrame
     report: LoadReport
@@ -167,6 +169,8 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     manager_month = t.group_by(["manager", "month"]).aggregate(
         revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
         lines=t.count())
+    client_manager_month = t.group_by(["client_id", "manager", "month"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy))
     category_month = ccm.group_by(["category", "month"]).aggregate(
         revenue=ccm.revenue.sum(), clients=bought.sum(), lines=ccm.lines.sum())
     clients = t.group_by("client_id").aggregate(
@@ -177,7 +181,8 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
         categories=t.category.nunique())
     return {"client_month": client_month, "client_day": client_day, "client_category": client_category,
             "client_category_month": client_category_month,
-            "manager_month": manager_month, "category_month": category_month, "clients": clients}
+            "manager_month": manager_month, "client_manager_month": client_manager_month,
+            "category_month": category_month, "clients": clients}
 
 
 #: key columns held as pandas categoricals: filters, sorts and group-bys work on integer codes
@@ -197,7 +202,8 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 #: the order of each table's rows (its key)
 ORDER = {"client_month": ["client_id", "month"], "client_category_month": ["client_id", "category", "month"],
          "client_day": ["client_id", "day"], "client_category": ["client_id", "category"],
-         "manager_month": ["manager", "month"], "category_month": ["category", "month"], "clients": ["client_id"]}
+         "manager_month": ["manager", "month"], "client_manager_month": ["client_id", "month", "manager"],
+         "category_month": ["category", "month"], "clients": ["client_id"]}
 #: money columns of the cube, kept in whole cents
 MONEY = ("revenue", "cost")
 

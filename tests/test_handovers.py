@@ -1,0 +1,68 @@
+"""Hand-overs on a hand-made history: the list, the trigger and the comparison, computed by hand."""
+
+import pandas as pd
+import pytest
+
+import salesbook as sb
+from salesbook import handovers as hv
+
+
+def _history() -> pd.DataFrame:
+    """30 clients won by Hunter in January 2022, one order of 100 a month. Clients 0-19 pass to Farmer after
+    their 2nd deal (March 2022); of them 0-9 buy that month and never again. Clients 20-29 stay with Hunter
+    and keep buying until December 2024."""
+    rows = []
+    for c in range(30):
+        for i, month in enumerate(pd.date_range("2022-01-01", "2024-12-01", freq="MS")):
+            if c < 10 and i >= 3:
+                break  # lost right after the hand-over
+            rows.append({"date": month + pd.Timedelta(days=9), "client_id": f"K{c:02d}", "client_name": f"Client {c}",
+                         "manager": "Farmer" if c < 20 and i >= 2 else "Hunter", "amount": 100.0,
+                         "order_id": f"{c}-{i}"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return sb.build_cube(sb.load_sales(_history(), as_of="2024-12-31", odd_dates="keep"))
+
+
+def test_the_hand_over_list_by_hand(cube):
+    ho = hv.handovers(cube)
+    assert len(ho) == 20 and set(ho.client_id) == {f"K{c:02d}" for c in range(20)}
+    assert (ho.from_manager == "Hunter").all() and (ho.to_manager == "Farmer").all()
+    assert (ho.deals_before == 2).all() and (ho.months_since_first == 2).all()
+    k00 = ho.set_index("client_id").loc["K00"]
+    assert k00.month == pd.Timestamp("2022-03-01") and k00.revenue_12m == 200.0  # Jan and Feb, 100 each
+
+
+def test_the_trigger_is_the_second_deal(cube):
+    trig = hv.infer_trigger(hv.handovers(cube))
+    assert trig["rule"] == "deals" and trig["value"] == 2 and trig["share"] == 1.0 and trig["n"] == 20
+    assert hv.infer_trigger(hv.handovers(cube), hv.HandoverRules(min_handovers=21))["rule"] is None
+
+
+def test_handed_clients_are_lost_more_often_than_kept_ones(cube):
+    res = hv.compare(cube)
+    # by hand: 10 of the 20 handed clients buy again within 12 months, all 10 kept ones do (same month,
+    # tenure 2 months, 12-month revenue 200: one stratum); difference -0.5, standard error
+    # sqrt(0.5 * 0.5 / 20 + 1 * 0 / 10) = 0.1118
+    assert res["unknown"] is None and res["handed"] == 20 and res["kept"] == 10
+    assert res["retained_handed"] == pytest.approx(0.5) and res["retained_kept"] == pytest.approx(1.0)
+    assert res["diff"] == pytest.approx(-0.5)
+    assert res["low"] == pytest.approx(-0.5 - 1.96 * 0.111803, abs=1e-4)
+    assert res["high"] == pytest.approx(-0.5 + 1.96 * 0.111803, abs=1e-4)
+    text = hv.handover_sentences(cube)
+    assert "deal number 2" in text[1] and "50%" in text[2] and "100%" in text[2] and "warning holds" in text[3]
+    short = hv.compare(cube, rules=hv.HandoverRules(min_compared=21))
+    assert short["unknown"] == "ho.short" and "Cannot tell yet" in hv.handover_sentences(
+        cube, rules=hv.HandoverRules(min_compared=21))[2]
+
+
+def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):
+    no_manager = sb.build_cube(sb.load_sales(_history().drop(columns="manager"), as_of="2024-12-31",
+                                             odd_dates="keep"))
+    assert "manager" in hv.handover_sentences(no_manager)[0]
+    kept = _history().assign(manager="Hunter")
+    one = sb.build_cube(sb.load_sales(kept, as_of="2024-12-31", odd_dates="keep"))
+    assert len(hv.handovers(one)) == 0 and "No client changed its manager" in hv.handover_sentences(one)[0]
