@@ -176,6 +176,16 @@ if len(sleepers):
     nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
 else:
     nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)'''),
+    code('''from salesbook import vip
+
+sector = vip.vip_sector(cube, classes, abc_a)
+nb.section("vip.title")
+nb.say_text(vip.vip_sentence(sector, cube, lang))
+nb.links([vip.export_vip(sector, exports, lang, window_months)])
+nb.section("vip.offended")
+nb.table(vip.vip_view(sector["offended"], lang, window_months))
+nb.section("vip.largest")
+nb.table(vip.vip_view(sector["largest"], lang, window_months))'''),
     code('''if interactive and not sb.in_report():
     nb.section("seg.explore")
     sb.explore.segmentation_explorer(cube, rules, as_of_date, lang, max_months_asleep)'''),

@@ -75,6 +75,7 @@ PAGE_CSS = """
 .sb-nav{position:sticky;top:0;z-index:10;background:#fff;border-bottom:1px solid #ddd;margin:0 0 .6rem;padding:.35rem 0}
 .sb-nav,.sb-toc{font-family:Segoe UI,Helvetica,Arial,sans-serif}
 table.sb-table td.sb-text,table.sb-table th.sb-text{text-align:left !important}
+table[data-sb-interactive] td{text-align:left} table[data-sb-interactive] td[data-order]{text-align:right}
 .sb-more{font-size:13px;color:#555}
 .sb-nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem .9rem;font-size:14px}
 .sb-nav a{color:#1f4e79;text-decoration:none} .sb-nav a:hover{text-decoration:underline}

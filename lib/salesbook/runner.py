@@ -272,8 +272,14 @@ def _pack_notebooks(folder: Path) -> Path:
     import zipfile
     target = folder / NOTEBOOKS_ZIP
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-        for nb in sorted((folder / "notebooks").glob("*.ipynb")):
-            z.write(nb, f"notebooks/{nb.name}")
+        for path in sorted((folder / "notebooks").glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:  # a chart's HTML repeats its plotly JSON (the page has it): kept once
+                for out in cell.get("outputs", []):
+                    data = out.get("data", {})
+                    if "application/vnd.plotly.v1+json" in data:
+                        data.pop("text/html", None)
+            z.writestr(f"notebooks/{path.name}", nbformat.writes(nb))
     shutil.rmtree(folder / "notebooks")
     return target
 

@@ -76,6 +76,10 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
                       .to_dict("records")},
         "overlap_clients": len(both),
     }
+    from .vip import vip_sector, vip_sentence
+    sector = vip_sector(cube, classes)
+    figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
+                      "text": vip_sentence(sector, cube, lang)}
     from .forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
     figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
@@ -178,9 +182,10 @@ SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_o
               "forecast": ("04_forecast", "fc.by_month"), "verdict": ("03_stagnation", "stag.memo"),
               "sleeping": ("01_segmentation", "seg.reactivation"), "whitespace": ("03_stagnation", "stag.whitespace"),
               "moves": ("01_segmentation", "seg.migration"), "fell": ("01_segmentation", "seg.moves_to_sleep"),
-              "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title")}
+              "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title"),
+              "vip": ("01_segmentation", "vip.title")}
 #: the Excel file behind each list (in the run's exports folder)
-FILE_OF = {"sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
+FILE_OF = {"vip": "vip_sector.xlsx", "sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
            "fell": "migration.xlsx", "back": "migration.xlsx"}
 
 
@@ -296,6 +301,12 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
             "expected": fmt_money(c.get("expected", 0), lang), "overlap": fmt_int(f.get("overlap_clients", 0), lang)},
             {"sleepers": href("sleeping"), "clients": href("whitespace")})
         opportunities = with_file(opportunities, "sleeping", "whitespace")
+    vip_html = ""
+    if f.get("vip"):
+        title = e(t("vip.title", lang))
+        if href("vip"):
+            title = f'<a href="{e(href("vip"), quote=True)}">{title}</a>'
+        vip_html = f'<h2 id="{section_id("vip.title")}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
     can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
     cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
 
@@ -358,6 +369,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
 {chart}
 <h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
+{vip_html}
 <h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
 <h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
 <h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>

@@ -100,10 +100,11 @@ def interactive_html(df: pd.DataFrame, formats: dict[Any, Callable[[Any], str]],
         for col, value, is_num in zip(df.columns, values, numeric):
             missing = value is None or (not isinstance(value, str) and pd.isna(value))
             shown = "–" if missing else formats[col](value) if col in formats else str(value)
-            if is_num and not missing:
-                cells.append(f'<td data-order="{float(value)!r}">{e(shown)}</td>')
+            if is_num and not missing:  # the raw value to sort on; a number cell is right-aligned by it
+                raw = float(value)
+                cells.append(f'<td data-order="{int(raw) if raw.is_integer() else raw!r}">{e(shown)}</td>')
             else:
-                cells.append(f'<td class="sb-text">{e(shown)}</td>' if col in text_columns else f"<td>{e(shown)}</td>")
+                cells.append(f"<td>{e(shown)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="sb-scroll"><table class="sb-table display compact" data-sb-interactive="1" '
             f'data-sb-lang="{e(lang, quote=True)}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
