@@ -171,6 +171,8 @@ if len(sleepers):
     nb.say("seg.reactivation_text", n=nb.int(len(sleepers)), months=max_months_asleep,
            revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
     nb.links(files)
+    from salesbook import calibration as cb
+    nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))
     nb.table(sg.reactivation_summary(sleepers, lang))
     nb.section("seg.reactivation_top")
     nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))

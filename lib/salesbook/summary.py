@@ -76,6 +76,8 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
                       .to_dict("records")},
         "overlap_clients": len(both),
     }
+    from .calibration import expected_reactivation, reactivation_sentence
+    figures["reactivation"]["calibrated_text"] = reactivation_sentence(expected_reactivation(cube, sleepers), lang)
     from .vip import vip_sector, vip_sentence
     sector = vip_sector(cube, classes)
     figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
@@ -307,6 +309,8 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         if href("vip"):
             title = f'<a href="{e(href("vip"), quote=True)}">{title}</a>'
         vip_html = f'<h2 id="{section_id("vip.title")}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
+    if r.get("calibrated_text"):  # the list's expected value from the company's own history, or why not
+        opportunities += f"</p><p>{e(r['calibrated_text'])}"
     can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
     cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
 

@@ -1,0 +1,57 @@
+"""Opportunities calibrated by a backtest: a hand-made history where 2 of 10 sleeping clients came back."""
+
+import pandas as pd
+import pytest
+
+import salesbook as sb
+from salesbook import calibration as cb, segments as sg
+
+
+def _history() -> pd.DataFrame:
+    """Every purchase on the 28th. S0-S9 buy 100 a month from January 2023 to March 2024, then sleep;
+    S0 and S1 buy 200 once in June 2025. R buys 100 a month throughout, to December 2025."""
+    rows = []
+    for month in pd.date_range("2023-01-01", "2025-12-01", freq="MS"):
+        day = month + pd.Timedelta(days=27)
+        rows.append(("R", 100.0, day))
+        if month <= pd.Timestamp("2024-03-01"):
+            rows += [(f"S{i}", 100.0, day) for i in range(10)]
+    rows += [("S0", 200.0, pd.Timestamp("2025-06-28")), ("S1", 200.0, pd.Timestamp("2025-06-28"))]
+    df = pd.DataFrame(rows, columns=["client_id", "amount", "date"])
+    return df.assign(client_name=df.client_id, manager="Ivanova")
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep"))
+
+
+CAL = cb.CalibrationRules(min_clients=10)
+
+
+def test_two_of_ten_sleeping_clients_came_back(cube):
+    bt = cb.reactivation_backtest(cube, cal=CAL)
+    # only the date moved back 12 months has its year before and after in the data
+    assert set(bt.origin.astype(str)) == {"2024-12-31"} and len(bt) == 10
+    assert bt.came_back.sum() == 2 and set(bt[bt.came_back].client_id) == {"S0", "S1"}
+    assert (bt.months_asleep == 9).all() and (bt.yearly_revenue == 1200).all()
+
+
+def test_the_expected_value_of_todays_list_by_hand(cube):
+    sleepers = sg.reactivation_list(cube, sg.classify_clients(cube), 24)
+    assert len(sleepers) == 10
+    res = cb.expected_reactivation(cube, sleepers, cal=CAL)
+    assert res["share"] == pytest.approx(0.2)
+    assert res["ratio"] == pytest.approx(400 / 2400)  # the returners brought 200 each against 1,200 a year
+    # today: S2-S9 bought 1,200 in their last active year, S0 and S1 200: 0.2 x 1/6 x 10,000
+    assert res["expected"] == pytest.approx(0.2 / 6 * 10_000)
+    assert res["low"] <= res["expected"] <= res["high"]
+    assert "2 of" not in cb.reactivation_sentence(res) and "20%" in cb.reactivation_sentence(res)
+
+
+def test_too_short_a_history_gives_no_money_figure(cube):
+    sleepers = sg.reactivation_list(cube, sg.classify_clients(cube), 24)
+    res = cb.expected_reactivation(cube, sleepers)  # 10 backtest clients, 20 needed
+    assert res["unknown"] and "expected" not in res
+    text = cb.reactivation_sentence(res)
+    assert "No calibrated expectation yet" in text and "RUB" not in text
