@@ -62,3 +62,18 @@ def test_baseline_carries_the_season_forward():
     base = fc.baseline(sb.get_cube("sample"), 6)  # Nov 2026 .. Apr 2027
     assert len(base) == 6 and (base > 0).all()
     assert base[pd.Timestamp("2027-01-01")] < 0.75 * base[pd.Timestamp("2027-04-01")]  # January trough, April peak
+
+
+def test_the_assistants_clients_by_hand():
+    from salesbook import forecast as fc
+    classes = pd.DataFrame({"category": ["new", "reactivated", "regular", "one_off", "sleeping"],
+                            "manager": ["A", "A", "A", "B", "B"], "client_name": list("vwxyz"),
+                            "orders": [4, 6, 12, 1, 3], "revenue": [400.0, 1200.0, 9000.0, 50.0, 0.0],
+                            "active_months": [2, 5, 12, 1, 0], "tenure_months": [2, 40, 50, 30, 60]},
+                           index=pd.Index(["v", "w", "x", "y", "z"], name="client_id"))
+    out = fc.assistant_clients(classes, horizon=3).set_index("client_id")
+    assert set(out.index) == {"v", "w", "y"}  # regular is a target; the sleeping one bought nothing
+    # v: 4 orders in its 2 months as a client -> 2 a month -> 6 in 3 months of 100 each
+    assert out.loc["v", "expected_orders"] == 6 and out.loc["v", "expected"] == 600
+    # w: 6 orders over the 12-month window -> 1.5 in 3 months of 200
+    assert out.loc["w", "expected_orders"] == 1.5 and out.loc["w", "expected"] == 300

@@ -408,6 +408,15 @@ if base is not None or len(deals):
     nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
     nb.section("fc.flags")
     nb.table(fv.flags_table(deals, lang))'''),
+    code('''assistant = fc.assistant_clients(classes, horizon_months)
+nb.section("fc.assistant")
+if len(assistant):
+    nb.say("fc.assistant_text", clients=nb.int(len(assistant)), as_of=cube.as_of.date(),
+           expected=nb.money(assistant.expected.sum()), horizon=horizon_months)
+    nb.table(fv.assistant_view(assistant, lang, by_manager=True))
+    nb.table(fv.assistant_view(assistant, lang))
+else:
+    nb.say("fc.no_assistant", as_of=cube.as_of.date())'''),
 ]
 
 

@@ -21,7 +21,8 @@ from .errors import DataError, Problem
 from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
-__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan"]
+__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan",
+           "ASSISTANT_CATEGORIES", "assistant_clients"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("statsmodels.tsa.holtwinters",)
@@ -191,3 +192,32 @@ def load_plan(source: "str | os.PathLike") -> pd.Series:
         rows = (np.flatnonzero((bad | month.isna()).to_numpy()) + 2).tolist()
         raise DataError(str(path), [Problem("{n} line(s) with a month or plan that cannot be read", rows=rows)])
     return pd.Series(amount.to_numpy(), index=pd.DatetimeIndex(month).astype("datetime64[us]"), name="plan")
+
+
+#: categories whose orders an assistant takes (DOMAIN.md: spontaneous clients' orders go to an assistant, not
+#: into the manager's forecast): everything outside the target categories that still buys
+ASSISTANT_CATEGORIES = ("new", "reactivated", "one_off")
+
+
+def assistant_clients(classes: pd.DataFrame, horizon: int = 3) -> pd.DataFrame:
+    """Clients outside the forecast's target categories who bought in the window, per manager: their orders
+    in the window, typical order size (revenue / orders), and orders and revenue to expect in ``horizon`` months at
+    their window's pace (orders a month over the months they have been clients in the window).
+
+    Columns: manager, client_id, client_name, category, orders, order_size, expected_orders, expected.
+    """
+    from .segments import NO_MANAGER
+    cols = ["manager", "client_id", "client_name", "category", "orders", "order_size", "expected_orders", "expected"]
+    c = classes[classes.category.isin(ASSISTANT_CATEGORIES) & (classes.active_months > 0) & (classes.revenue > 0)]
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    window = 12
+    months = np.minimum(window, np.maximum(1, c.tenure_months.to_numpy()))  # a new client's pace since it came
+    rate = c.orders.to_numpy() / months
+    size = c.revenue.to_numpy() / c.orders.clip(lower=1).to_numpy()
+    out = pd.DataFrame({"manager": c.manager.astype(object).fillna(NO_MANAGER).to_numpy(),
+                        "client_id": c.index.astype(str), "client_name": c.client_name.to_numpy(),
+                        "category": c.category.to_numpy(), "orders": c.orders.to_numpy(),
+                        "order_size": size.round(2), "expected_orders": (rate * horizon).round(1),
+                        "expected": (rate * horizon * size).round(2)})
+    return out.sort_values(["manager", "expected"], ascending=[True, False]).reset_index(drop=True)

@@ -50,6 +50,25 @@ def group_table(table: pd.DataFrame, label_key: str, lang: str = "en", categorie
                                "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
 
 
+def assistant_view(clients, lang: str = "en", by_manager: bool = False) -> pd.DataFrame:
+    """The assistant's clients (``forecast.assistant_clients``) or their sums per manager, in ``lang``."""
+    money = [t("fc.col.order_size", lang), t("fc.col.expected", lang)]
+    if by_manager:
+        g = clients.groupby("manager").agg(clients=("client_id", "size"), expected=("expected", "sum"))
+        out = g.sort_values("expected", ascending=False).reset_index().rename(columns={
+            "manager": t("col.manager", lang), "clients": t("seg.col.clients", lang),
+            "expected": t("fc.col.expected", lang)})
+        out.attrs["money"] = [t("fc.col.expected", lang)]
+        return out
+    out = clients.assign(category=clients.category.map(lambda c: t(f"cat.{c}", lang))).rename(columns={
+        "manager": t("col.manager", lang), "client_id": t("seg.col.client_id", lang),
+        "client_name": t("col.client", lang), "category": t("col.category", lang),
+        "orders": t("fc.col.orders_12m", lang), "order_size": money[0],
+        "expected_orders": t("fc.col.expected_orders", lang), "expected": money[1]})
+    out.attrs["money"] = money
+    return out
+
+
 def flags_table(deals: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     flagged = deals[deals.stale | ~deals.target].copy()
     why = []
