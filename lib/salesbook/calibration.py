@@ -96,13 +96,15 @@ def _rates(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucket:
 
 
 def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rules(), max_months_asleep: int = 24,
-                          cal: CalibrationRules = CalibrationRules()) -> dict[str, Any]:
+                          cal: CalibrationRules = CalibrationRules(),
+                          backtest: pd.DataFrame | None = None) -> dict[str, Any]:
     """The expected revenue of today's reactivation list in the next ``horizon`` months, with its interval.
 
     Keys: ``clients`` (backtest clients), ``came_back``, ``share``, ``ratio``, ``origins``, ``expected``,
     ``low``, ``high``, ``potential`` (what today's list bought in its last active year), ``unknown`` (a
-    message key when the history is too short: then no money figure)."""
-    bt = reactivation_backtest(cube, rules, max_months_asleep, cal)
+    message key when the history is too short: then no money figure). ``backtest``: a
+    :func:`reactivation_backtest` computed once, for several lists (each manager's)."""
+    bt = reactivation_backtest(cube, rules, max_months_asleep, cal) if backtest is None else backtest
     res: dict[str, Any] = {"clients": int(len(bt)), "origins": sorted({str(o) for o in bt.origin}),
                            "potential": float(sleepers.yearly_revenue.sum()) if len(sleepers) else 0.0,
                            "horizon": cal.horizon, "unknown": None}

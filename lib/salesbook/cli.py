@@ -14,7 +14,7 @@ from .errors import DataError, EnvironmentProblem, ParameterError
 
 __all__ = ["main"]
 
-_CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "currency", "single_file", "pdf", "notebooks", "parameters", "output", "run_name", "pipeline",
+_CONFIG_KEYS = {"source", "mapping", "as_of", "lang", "currency", "single_file", "pdf", "per_manager", "notebooks", "parameters", "output", "run_name", "pipeline",
                 "plan", "jobs"}
 
 
@@ -117,7 +117,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
                      plan_file=pick("plan", None), jobs=int(pick("jobs", 2)), wait=float(args.wait or 0),
                      cache=not args.no_cache, single_file=bool(pick("single_file", False)),
-                     pdf=bool(pick("pdf", False)))
+                     pdf=bool(pick("pdf", False)), per_manager=bool(pick("per_manager", False)))
     except (Exception, MemoryError) as exc:  # noqa: BLE001 - every failure ends in one line and its exit code
         return _fail("run", exc, args.debug)
     print(result.index)
@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write <run>.html: the summary and every workbook in one self-contained page, for mail")
     r.add_argument("--pdf", action="store_true", default=None, help="also write summary.pdf and each workbook's PDF (A4) "
                    "with headless Chromium (Debian's chromium package)")
+    r.add_argument("--per-manager", dest="per_manager", action="store_true", default=None,
+                   help="also write managers/<manager>/: each manager's one-page summary and Excel, only his clients")
     r.add_argument("--debug", action="store_true", help="print the traceback of a failure")
     r.add_argument("-q", "--quiet", action="store_true", help="print only the report path (for schedulers)")
     r.set_defaults(func=_cmd_run)

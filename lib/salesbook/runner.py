@@ -503,7 +503,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
         jobs: int = 2, wait: float = 0.0, cache: bool = True, single_file: bool = False,
-        pdf: bool = False) -> RunResult:
+        pdf: bool = False, per_manager: bool = False) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -527,6 +527,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         Also write ``<run>.html``: the summary and every workbook in one self-contained page, for mail.
     pdf
         Also write ``summary.pdf`` and each workbook's PDF (A4) with headless Chromium.
+    per_manager
+        Also write ``managers/<manager>/`` (his one-page summary and his Excel, only his clients), and a
+        scorecard of the managers in the summary.
     jobs
         Notebooks executed at the same time, each in its own kernel (each holds the cube in memory),
         longest first by the previous run's times; the first kernels start, and import what their
@@ -708,9 +711,16 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                                                    default=str), encoding="utf-8")
         write_plain_csv(categories, tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
         exports = sorted(p.name for p in (tmp / "exports").glob("*.xlsx")) if (tmp / "exports").is_dir() else []
+        scorecard = None
+        if per_manager:
+            from .display import using_currency as _currency
+            from .managers import write_packs
+            with _currency(currency):
+                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source))
+            log(f"manager packs: {len(scorecard)}")
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
-                                                   nav=nav_pages), encoding="utf-8")
+                                                   nav=nav_pages, scorecard=scorecard), encoding="utf-8")
 
         if single_file:
             from plotly.offline import get_plotlyjs

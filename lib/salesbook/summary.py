@@ -219,6 +219,26 @@ def _linked_text(key: str, lang: str, values: dict[str, str], links: dict[str, s
     return text
 
 
+def _scorecard(rows: list[dict[str, Any]] | None, lang: str) -> str:
+    """One row per manager, each linking to his pack (``--per-manager``)."""
+    from .pages import section_id
+    if not rows:
+        return ""
+    e = html.escape
+    heads = [t("col.manager", lang), t("seg.col.clients", lang), money_header(t("kpi.revenue_12m", lang), lang),
+             t("sum.col.new", lang), t("sum.col.profile", lang), t("sum.col.sleeping", lang),
+             t("sum.col.whitespace", lang), t("sum.col.pack", lang)]
+    body = "".join(
+        f"<tr><td>{e(r['manager'])}</td><td class=\"n\">{e(fmt_int(r['clients'], lang))}</td>"
+        f"<td class=\"n\">{e(fmt_money(r['revenue'], lang, currency=False))}</td><td class=\"n\">{e(fmt_int(r['new'], lang))}</td>"
+        f"<td>{e(t('mgr.profile.' + r['profile'], lang).split(' (')[0]) if r['profile'] else '–'}</td>"
+        f"<td class=\"n\">{e(fmt_int(r['sleeping'], lang))}</td><td class=\"n\">{e(fmt_int(r['whitespace'], lang))}</td>"
+        f"<td><a href=\"{e(r['folder'], quote=True)}\">{e(t('sum.pack', lang))}</a></td></tr>" for r in rows)
+    head = "".join(f"<th>{e(h)}</th>" for h in heads)
+    return (f'<h2 id="{section_id("sum.scorecard")}">{e(t("sum.scorecard", lang))}</h2>'
+            f'<div class="sb-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lang: str) -> str:
     e = html.escape
     head = "".join(f"<th>{e(money_header(label, lang) if money else label)}</th>" for _, label, money in columns)
@@ -238,7 +258,7 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lan
 def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
                changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
                plotly: str = "plotly.min.js", files: list[str] | None = None,
-               nav: list[tuple[str, str]] | None = None) -> str:
+               nav: list[tuple[str, str]] | None = None, scorecard: list[dict[str, Any]] | None = None) -> str:
     """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
 
     ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly).
@@ -246,12 +266,12 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     the counts of clients link to; ``nav``: the bar's pages (default ``entries``)."""
     with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
         return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
-                           set(files or []), nav if nav is not None else entries)
+                           set(files or []), nav if nav is not None else entries, scorecard)
 
 
 def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
                 changes: dict[str, Any] | None, lang: str, generated: str, version: str, plotly: str,
-                files: set[str], nav: list[tuple[str, str]]) -> str:
+                files: set[str], nav: list[tuple[str, str]], scorecard: list[dict[str, Any]] | None = None) -> str:
     import plotly.graph_objects as go
 
     from .display import localise, money_axis, month_ticks
@@ -377,6 +397,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
 <h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
 <h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
+{_scorecard(scorecard, lang)}
 <h2 id="{section_id("sum.reports")}">{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
 <p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
 """

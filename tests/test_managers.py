@@ -1,0 +1,47 @@
+"""A pack per manager: his page and his Excel name only his own clients."""
+
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+import salesbook as sb
+from salesbook import segments as sg
+from salesbook.cli import main
+from salesbook.managers import folder_name
+from shapes import visible_text
+
+
+def test_folder_names_are_safe_and_unique():
+    taken: set[str] = set()
+    assert folder_name("Петрова Е.С.", taken) == "Петрова_Е.С"
+    assert folder_name("Петрова Е.С.", taken) == "Петрова_Е.С_2"
+    assert folder_name("../../etc/passwd", taken) == "etc_passwd"
+
+
+@pytest.mark.slow
+def test_no_file_in_a_managers_folder_names_another_managers_client(tmp_path):
+    assert main(["run", "--output", str(tmp_path), "--run-name", "001", "--per-manager", "-q", "--lang", "ru"]) == 0
+    folder = tmp_path / "001"
+    cube = sb.get_cube("sample")
+    classes = sg.classify_clients(cube)
+    owner = classes.manager.astype(str)
+    names = classes.client_name.astype(str)
+    packs = sorted((folder / "managers").iterdir())
+    assert len(packs) == 25
+    summary = (folder / "index.html").read_text(encoding="utf-8")
+    for pack in packs:
+        page = (pack / "index.html").read_text(encoding="utf-8")
+        manager = re.search(r"<h1>(.*?):", page).group(1)
+        assert f'href="managers/{pack.name}/index.html"' in summary  # the scorecard links each pack
+        cells = set(visible_text(page))  # a name is a whole cell (ПАО "КедрСнаб" and АО "КедрСнаб" are two clients)
+        wb = load_workbook(pack / "clients.xlsx")
+        cells |= {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+        words = set(re.findall(r"\b[\w-]+\b", " ".join(cells)))
+        others = set(owner[owner != manager].index.astype(str))
+        mine = set(owner[owner == manager].index.astype(str))
+        assert mine & words, pack.name  # his clients are there
+        assert not (others & words), (pack.name, sorted(others & words)[:5])
+        other_names = set(names[owner != manager]) - set(names[owner == manager])
+        assert not (other_names & cells), (pack.name, sorted(other_names & cells)[:5])
+        assert "<script" not in page and 'href="../' not in page  # self-contained: it can be sent alone
