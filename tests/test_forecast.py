@@ -77,3 +77,23 @@ def test_the_assistants_clients_by_hand():
     assert out.loc["v", "expected_orders"] == 6 and out.loc["v", "expected"] == 600
     # w: 6 orders over the 12-month window -> 1.5 in 3 months of 200
     assert out.loc["w", "expected_orders"] == 1.5 and out.loc["w", "expected"] == 300
+
+
+def test_the_baselines_error_and_the_seasonal_naive_by_hand():
+    from salesbook import forecast as fc
+    assert fc.wape([100, 200, 100], [110, 180, 100]) == pytest.approx((10 + 20 + 0) / 400)
+    y = pd.Series([10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 15, 25])
+    assert fc.seasonal_naive(y, 12) == 10 and fc.seasonal_naive(y, 13) == 20
+    assert pd.isna(fc.seasonal_naive(y, 11))
+    # the naive forecast of months 12 and 13 misses by 5 each: 10 / 40
+    assert fc.wape(y.iloc[12:], [fc.seasonal_naive(y, 12), fc.seasonal_naive(y, 13)]) == pytest.approx(0.25)
+
+
+def test_the_baseline_backtest_on_the_sample():
+    import salesbook as sb
+    from salesbook import forecast as fc
+    check = fc.baseline_backtest(sb.get_cube("sample"))
+    assert len(check["table"]) == 12 and check["last"] == pd.Timestamp("2026-10-01")
+    t = check["table"]
+    assert check["wape_naive"] == pytest.approx(fc.wape(t.actual, t.naive))
+    assert 0 < check["wape_baseline"] < 0.5 and 0 < check["wape_naive"] < 0.5

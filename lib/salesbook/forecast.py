@@ -22,7 +22,8 @@ from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
 __all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan",
-           "ASSISTANT_CATEGORIES", "assistant_clients"]
+           "ASSISTANT_CATEGORIES", "assistant_clients",
+           "baseline_backtest", "wape", "seasonal_naive"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("statsmodels.tsa.holtwinters",)
@@ -164,19 +165,55 @@ def baseline(cube: Cube, horizon: int = 6, min_months: int = 12) -> pd.Series | 
     Additive damped trend and multiplicative season of 12 months where there
     are two full years of positive months; a damped trend alone otherwise.
     """
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
     from .seasonality import complete_series
     y = complete_series(cube).asfreq("MS")  # full months only: a partial month would read as a drop
     if len(y) < min_months or y.isna().any():
         return None
-    seasonal = "mul" if len(y) >= 24 and (y > 0).all() else None
-    model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
-                                 seasonal_periods=12 if seasonal else None, initialization_method="estimated")
-    fit = model.fit()
+    fit = _holt_winters(y)
     start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
     # from the month after the data (``y`` stops at the last full month), kept to the months after as_of
     steps = (start.year - y.index[-1].year) * 12 + start.month - y.index[-1].month - 1 + horizon
     return fit.forecast(steps).iloc[-horizon:].rename("baseline")
+
+
+def _holt_winters(y: pd.Series):
+    """The baseline's model fitted on ``y``: additive damped trend, multiplicative 12-month season from two
+    full years of positive months."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    seasonal = "mul" if len(y) >= 24 and (y > 0).all() else None
+    model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal,
+                                 seasonal_periods=12 if seasonal else None, initialization_method="estimated")
+    return model.fit()
+
+
+def wape(actual: pd.Series, predicted: pd.Series) -> float:
+    """Weighted absolute percentage error: the sum of absolute errors over the sum of absolute actuals."""
+    a, p = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    total = np.abs(a).sum()
+    return float(np.abs(a - p).sum() / total) if total else float("nan")
+
+
+def seasonal_naive(y: pd.Series, i: int) -> float:
+    """The forecast of month ``i`` of ``y`` by the same month a year before."""
+    return float(y.iloc[i - 12]) if i >= 12 else float("nan")
+
+
+def baseline_backtest(cube: Cube, months: int = 12, min_months: int = 12) -> dict[str, Any] | None:
+    """The history baseline backtested over the last ``months`` full months (rolling origin, one month
+    ahead: fitted on the months before each, as :func:`baseline` is), beside a seasonal naive forecast.
+
+    ``None`` when the data lack ``min_months`` of history before the first of those months."""
+    from .seasonality import complete_series
+    y = complete_series(cube).asfreq("MS")
+    if len(y) < min_months + months or y.isna().any() or len(y) < 12 + months:
+        return None
+    rows = []
+    for i in range(len(y) - months, len(y)):
+        predicted = float(_holt_winters(y.iloc[:i]).forecast(1).iloc[0])
+        rows.append((y.index[i], float(y.iloc[i]), predicted, seasonal_naive(y, i)))
+    table = pd.DataFrame(rows, columns=["month", "actual", "baseline", "naive"])
+    return {"table": table, "wape_baseline": wape(table.actual, table.baseline),
+            "wape_naive": wape(table.actual, table.naive), "first": table.month.iloc[0], "last": table.month.iloc[-1]}
 
 
 def load_plan(source: "str | os.PathLike") -> pd.Series:
