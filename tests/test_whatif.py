@@ -106,3 +106,27 @@ def test_the_sliders_waterfall_in_html_by_hand():
     assert float(retain[1]) == pytest.approx(110 / top * 300, abs=0.1) and retain[3] == "#c00000"  # 120 - 10
     assert float(result[2]) == pytest.approx(110 / top * 300, abs=0.1)
     assert ">120<" not in page and ">110<" in page and ">−10<" in page  # labels: the values, not the levels
+
+
+def test_the_hand_over_trigger_in_months_by_hand():
+    org = _org(first_year_revenue=1200.0)
+    org.deals_per_month = 0.5
+    assert wi.handover_months(org, "deals:2") == 4  # two deals at one every two months
+    assert wi.handover_months(org, "months:6") == 6
+    assert wi.handover_months(org, "amount:300") == 3  # 300 at 100 a month
+    with pytest.raises(sb.ParameterError, match="deals:N"):
+        wi.handover_months(org, "after two deals")
+
+
+def test_clients_lost_at_hand_over_lower_the_reorganised_revenue_from_the_trigger_on():
+    kept = _org(new_per_month=2.0, hunter_rate=1.0, first_year_revenue=1200.0)
+    lost = _org(new_per_month=2.0, hunter_rate=1.0, first_year_revenue=1200.0)
+    lost.handover_retention = 0.5
+    a = wi.project(kept, 2, start="2025-01-01", handover="months:6", ramp_months=1)
+    b = wi.project(lost, 2, start="2025-01-01", handover="months:6", ramp_months=1)
+    assert (a.status_quo == b.status_quo).all()
+    assert (a.reorganised.iloc[:6] == b.reorganised.iloc[:6]).all()  # nobody handed over yet
+    # month 6: the first month's hunted clients (2 hunters x 1) are handed; half of them leave:
+    # 1 client x 1200 / 12 a month, in the season of that month
+    gap = (a.reorganised - b.reorganised).iloc[6]
+    assert gap == pytest.approx(1 * 100 * kept.season[6])

@@ -441,6 +441,7 @@ retain: float = 0.2  # share of last year's lost revenue kept
 hunters: int = 3  # managers moved to hunting new clients only
 hunter_rate: float = -1.0  # new clients a month per hunter; negative for the rate calibrated on the data
 ramp_months: int = 3  # months before a hunter reaches that rate
+handover: str = "deals:2"  # when a hunter hands a client to an account manager: deals:N, months:N or amount:X
 overflow_loss: float = 0.3  # yearly revenue lost on clients beyond the account managers' capacity
 projection_months: int = 36  # months of the projection
 interactive: bool = True  # show the sliders in JupyterLab (never in a report)''', tags=["parameters"]),
@@ -474,12 +475,12 @@ else:
     start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
     rate = None if hunter_rate < 0 else hunter_rate
     if explore:
-        wv.hunters_explorer(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, lang)
+        wv.hunters_explorer(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, lang, handover)
     else:
-        proj = wi.project(org, hunters, rate, ramp_months, projection_months, overflow_loss, start)
+        proj = wi.project(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, handover)
         nb.say_text(wv.reorg_sentence(proj, hunters, lang))
         nb.chart(wv.projection_chart(proj, lang))
-    nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang))'''),
+    nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang, handover))'''),
 ]
 
 

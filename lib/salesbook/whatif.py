@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .cube import Cube
@@ -136,6 +137,28 @@ class OrgCalibration:
     existing_change: float  #: yearly change of existing clients' revenue (bridge: growth+decline+lost)
     base_revenue: float  #: revenue of the last 12 months
     season: list[float]  #: seasonal index by calendar month (1 = average)
+    deals_per_month: float = 1.0  #: orders a month of a new client in its first year (a trigger in deals -> months)
+    handover_retention: float = 1.0  #: handed clients still buying a year on, against kept ones (handovers.compare)
+    handover_measured: dict[str, Any] = field(default_factory=dict)  #: what that rests on (empty: not measured)
+
+
+def handover_months(cal: OrgCalibration, trigger: str = "deals:2") -> float:
+    """A hand-over trigger as months after a client is won: ``deals:N`` (its N-th deal, at the pace of new
+    clients' first year), ``months:N``, or ``amount:X`` (its purchases reaching X at first-year pace)."""
+    from .errors import ParameterError
+    kind, _, value = str(trigger).partition(":")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if kind not in ("deals", "months", "amount") or number < 0:
+        raise ParameterError(f"handover {trigger!r}: write deals:N, months:N or amount:X (e.g. deals:2)")
+    if kind == "months":
+        return number
+    if kind == "deals":
+        return number / cal.deals_per_month if cal.deals_per_month > 0 else number
+    monthly = cal.first_year_revenue / 12
+    return number / monthly if monthly > 0 else 12.0
 
 
 def active_managers(cube: Cube) -> int:
@@ -179,11 +202,39 @@ def calibrate_org(cube: Cube) -> OrgCalibration:
         first_year_revenue=float(fy["mean"].iloc[-3:].mean()) if len(fy) else 0.0,
         retention=float(pd.Series(kept).median()) if kept else 1.0,
         existing_change=float((parts["growth"] + parts["decline"] + parts["lost"]) / before) if before else 0.0,
-        base_revenue=float(detail.after.sum()), season=[float(s) for s in season])
+        base_revenue=float(detail.after.sum()), season=[float(s) for s in season],
+        deals_per_month=_new_client_pace(cube), **_handover_retention(cube))
+
+
+def _new_client_pace(cube: Cube) -> float:
+    """Orders a month of clients won in the two years before the last one, over their first 12 months."""
+    c = cube.clients
+    end = cube.as_of.normalize() - pd.DateOffset(months=12)
+    won = c[(c.first_date > end - pd.DateOffset(months=24)) & (c.first_date <= end)]
+    if won.empty:
+        return 1.0
+    d = cube.client_day
+    d = d[d.client_id.isin(won.client_id)]
+    first = won.set_index(won.client_id.astype(str)).first_date.reindex(d.client_id.astype(str)).to_numpy()
+    year = d[(d.date.to_numpy() < first + np.timedelta64(365, "D"))]
+    return float(year.orders.sum() / len(won) / 12) or 1.0
+
+
+def _handover_retention(cube: Cube) -> dict[str, Any]:
+    """Handed clients' retention against kept ones, measured (handovers.compare), or none lost when it
+    cannot be measured (and then said so)."""
+    from .handovers import compare
+    if not cube.profile.has_manager:
+        return {}
+    res = compare(cube)
+    if res["unknown"] or not res.get("retained_kept"):
+        return {"handover_measured": {}}
+    return {"handover_retention": float(min(1.0, res["retained_handed"] / res["retained_kept"])),
+            "handover_measured": {"handed": res["handed"], "kept": res["kept"], "low": res["low"], "high": res["high"]}}
 
 
 def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = None, ramp_months: int = 3,
-            months: int = 36, overflow_loss: float = 0.3, start: Any = None) -> pd.DataFrame:
+            months: int = 36, overflow_loss: float = 0.3, start: Any = None, handover: str = "deals:2") -> pd.DataFrame:
     """Monthly revenue for ``months`` under the status quo and with ``hunters`` split from the account managers.
 
     Status quo: existing clients' revenue changes by ``existing_change`` a year;
@@ -192,8 +243,11 @@ def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = N
     hunters win ``hunter_rate`` new clients a month each after a linear ramp of
     ``ramp_months``; the account managers left win at today's rate per manager;
     clients beyond the account managers' capacity are at risk: a share
-    ``overflow_loss`` of their revenue is lost a year. Seasonal by calendar month.
+    ``overflow_loss`` of their revenue is lost a year. The hunters hand each client they win to an account
+    manager at the ``handover`` trigger (:func:`handover_months`); from then on only ``handover_retention`` of
+    those clients stay (measured on the company's own hand-overs, else none lost). Seasonal by calendar month.
     """
+    hand_at = handover_months(cal, handover)
     rate_h = cal.hunter_rate if hunter_rate is None else hunter_rate
     am = max(cal.managers - hunters, 1)
     load_after = cal.load * cal.managers / am  # the hunters' clients move to the account managers left
@@ -202,23 +256,27 @@ def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = N
     idx = pd.date_range(start, periods=months, freq="MS")
     monthly_base = cal.base_revenue / 12
 
-    def run(new_rate: list[float], extra_loss: float) -> list[float]:
+    def run(new_rate: list[float], extra_loss: float, handed: list[float] | None = None) -> list[float]:
         out, cohorts = [], []  # cohorts: (month index of acquisition, clients)
         for k in range(months):
-            cohorts.append((k, new_rate[k]))
+            cohorts.append((k, new_rate[k] - (handed[k] if handed else 0.0)))
+            if handed:  # the hunters' clients: kept at the measured rate once handed over
+                cohorts.append((k, handed[k], True))
             # the base year's level sits at its middle, 6.5 months before the first projected month
             existing = monthly_base * (1 + cal.existing_change - extra_loss) ** ((k + 6.5) / 12)
             fresh = 0.0
-            for k0, n in cohorts:
+            for k0, n, *was_handed in cohorts:
                 age = k - k0
-                fresh += n * cal.first_year_revenue / 12 * (1.0 if age < 12 else cal.retention)
+                kept = cal.handover_retention if was_handed and age >= hand_at else 1.0
+                fresh += n * kept * cal.first_year_revenue / 12 * (1.0 if age < 12 else cal.retention)
             out.append((existing + fresh) * cal.season[idx[k].month - 1])
         return out
 
     status = run([cal.new_per_month] * months, 0.0)
     ramp = [min(1.0, (k + 1) / max(ramp_months, 1)) for k in range(months)]
     per_manager = cal.new_per_month / max(cal.managers, 1)
-    reorg = run([am * per_manager + hunters * rate_h * r for r in ramp], overflow * overflow_loss if hunters else 0.0)
+    hunted = [hunters * rate_h * r for r in ramp]
+    reorg = run([am * per_manager + h for h in hunted], overflow * overflow_loss if hunters else 0.0, hunted)
     return pd.DataFrame({"status_quo": status, "reorganised": reorg}, index=idx)
 
 

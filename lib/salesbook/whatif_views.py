@@ -192,7 +192,7 @@ def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
 
 
 def hunters_explorer(org, hunters: int, hunter_rate: float | None, ramp_months: int, months: int,
-                     overflow_loss: float, start, lang: str = "en"):
+                     overflow_loss: float, start, lang: str = "en", handover: str = "deals:2"):
     """A slider for the number of hunters over the reorganisation's sentence and its yearly figures."""
     import ipywidgets as w
     from IPython.display import display
@@ -205,7 +205,7 @@ def hunters_explorer(org, hunters: int, hunter_rate: float | None, ramp_months: 
     sentence, table = w.HTML(), w.HTML()
 
     def refresh(*_):
-        proj = project(org, slider.value, hunter_rate, ramp_months, months, overflow_loss, start)
+        proj = project(org, slider.value, hunter_rate, ramp_months, months, overflow_loss, start, handover)
         sentence.value = "<b class='sb-verdict'>" + html.escape(reorg_sentence(proj, slider.value, lang)) + "</b>"
         table.value = _years_html(proj, lang)
 
@@ -240,7 +240,8 @@ def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 
 def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, overflow_loss: float,
-                      lang: str = "en") -> pd.DataFrame:
+                      lang: str = "en", handover: str = "deals:2") -> pd.DataFrame:
+    from .whatif import handover_months
     rate = org.hunter_rate if hunter_rate < 0 else hunter_rate
     num = lambda v, d=1: fmt_num(v, lang, d)  # noqa: E731
     rows = [("wi.a.managers", f"{org.managers} → {org.managers - hunters} + {hunters}"),
@@ -248,5 +249,11 @@ def assumptions_table(org, hunters: int, hunter_rate: float, ramp_months: int, o
             ("wi.a.ramp", str(ramp_months)), ("wi.a.first_year", fmt_money(org.first_year_revenue, lang)),
             ("wi.a.retention", fmt_pct(org.retention, lang)),
             ("wi.a.existing", fmt_pct(org.existing_change, lang, signed=True)),
-            ("wi.a.capacity", f"{num(org.load)} / {num(org.capacity)}"), ("wi.a.overflow", fmt_pct(overflow_loss, lang, 0))]
+            ("wi.a.capacity", f"{num(org.load)} / {num(org.capacity)}"), ("wi.a.overflow", fmt_pct(overflow_loss, lang, 0)),
+            ("wi.a.handover", t(f"wi.trigger.{handover.partition(':')[0]}", lang, value=handover.partition(":")[2],
+                                months=num(handover_months(org, handover)))),
+            ("wi.a.handover_kept", t("wi.kept.measured", lang, share=fmt_pct(org.handover_retention, lang, 0),
+                                     handed=fmt_int(org.handover_measured["handed"], lang),
+                                     kept=fmt_int(org.handover_measured["kept"], lang))
+             if org.handover_measured else t("wi.kept.assumed", lang))]
     return pd.DataFrame({t("col.metric", lang): [t(k, lang) for k, _ in rows], t("col.value", lang): [v for _, v in rows]})
