@@ -233,10 +233,10 @@ def number_style_errors(folder: Path, lang: str) -> list[tuple[str, str]]:
     for page, texts in _page_texts(folder).items():
         for text in texts:
             text = FILES.sub(" ", text)
-            if lang == "ru":
-                bad = _EN_DECIMAL.search(text) or _EN_THOUSANDS.search(text)
+            if lang == "ru":  # and a percentage is written with a space before its sign
+                bad = _EN_DECIMAL.search(text) or _EN_THOUSANDS.search(text) or re.search(r"\d%", text)
             else:
-                bad = _RU_DECIMAL.search(text) or _RU_THOUSANDS.search(text)
+                bad = _RU_DECIMAL.search(text) or _RU_THOUSANDS.search(text) or re.search(r"\d[ \u00a0]%", text)
             if bad:
                 out.append((page, text[:120]))
     return out

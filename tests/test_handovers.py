@@ -66,3 +66,23 @@ def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):
     kept = _history().assign(manager="Hunter")
     one = sb.build_cube(sb.load_sales(kept, as_of="2024-12-31", odd_dates="keep"))
     assert len(hv.handovers(one)) == 0 and "No client changed its manager" in hv.handover_sentences(one)[0]
+
+
+@pytest.mark.slow
+def test_the_workbook_finds_the_planted_hand_over_story(tmp_path):
+    """SampleSpec.handovers(): 40 % of the clients won pass to an account manager after their 2nd deal,
+    and half of those stop buying within three months (data/sample/README.md)."""
+    from salesbook.cli import main
+    from salesbook.sample import SampleSpec, generate
+    from shapes import visible_text
+    s = generate(SampleSpec.handovers())
+    source = tmp_path / "handovers.parquet"
+    s.lines.to_parquet(source, index=False)
+    cube = sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"]))
+    ho = hv.handovers(cube)
+    assert set(ho.client_id) <= set(s.planted["handed_over_clients"]) and len(ho) >= 0.8 * len(s.planted["handed_over_clients"])
+    res = hv.compare(cube, ho)
+    assert res["high"] < 0  # handed clients are lost more often, beyond the interval
+    assert main(["run", "03", "--source", str(source), "--output", str(tmp_path / "r"), "--run-name", "001", "-q"]) == 0
+    text = " ".join(visible_text((tmp_path / "r" / "001" / "03_stagnation.html").read_text(encoding="utf-8")))
+    assert "hands clients over after their deal number 2" in text and "The warning holds here" in text

@@ -81,6 +81,21 @@ class SampleSpec:
     return_share: float = 0.02
     duplicate_lines: int = 12
     pipeline_deals: int = 180
+    #: hand-overs (off in the committed sample): this share of the clients won during the data pass, in the
+    #: month after their ``handover_after_deals``-th deal, to one of ``account_managers`` account managers;
+    #: ``handover_stop`` of the handed clients stop buying within 3 months of it
+    handover_share: float = 0.0
+    handover_after_deals: int = 2
+    handover_stop: float = 0.5
+    account_managers: int = 5
+
+    @classmethod
+    def handovers(cls, **kw: Any) -> "SampleSpec":
+        """The committed company, where hunters hand 40 % of the clients they win to five account managers
+        after the 2nd deal, and half of those handed clients stop buying soon after."""
+        base = dict(handover_share=0.4)
+        base.update(kw)
+        return cls(**base)
 
     @classmethod
     def growing(cls, **kw: Any) -> "SampleSpec":
@@ -211,14 +226,29 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
     prod_by_cat = {ci: np.flatnonzero(pcat == cats[ci]) for ci in range(len(cats))}
     bdays = [pd.bdate_range(mo, mo + pd.offsets.MonthEnd(0)).to_numpy() for mo in months]
     season = SEASON[months.month.to_numpy() - 1]
+    # planted hand-overs: a separate generator, so the committed sample (share 0) is drawn exactly as before
+    hand_rng = np.random.default_rng(spec.seed + 1)
+    handed: dict[int, int] = {}  # client -> month of its hand-over
+    account = list(range(spec.managers - spec.account_managers, spec.managers))
     for i, c in enumerate(clients):
-        for m in c["history"]:
+        deals, to_hand = 0, spec.handover_share > 0 and c["start"] >= 0 and hand_rng.random() < spec.handover_share
+        keeper = int(hand_rng.choice(account)) if to_hand else -1
+        history = list(c["history"])
+        if to_hand and hand_rng.random() < spec.handover_stop:
+            c["stop_after_hand"] = int(hand_rng.integers(1, 4))  # one to three months with the new manager
+        for m in history:
+            if i in handed and "stop_after_hand" in c and m > handed[i] + c["stop_after_hand"]:
+                break  # an abandoned client: gone soon after the hand-over
+            if i in handed:
+                c["manager_now"] = keeper
             tenure = m - c["start"]
             k = min(c["kmax"], 1 + int(tenure / spec.months_per_category))
             month_value = c["size"] * (1 + spec.category_lift * (k - 1)) * season[m]
             n_orders = rng.poisson(c["freq"])
             if m == c.get("force"):
                 n_orders = max(1, n_orders)
+            if to_hand and i not in handed:  # the trigger's deal is the last of its month
+                n_orders = min(n_orders, spec.handover_after_deals - deals)
             for _ in range(n_orders):
                 order_no += 1
                 day = bdays[m][int(rng.integers(0, len(bdays[m])))]
@@ -235,8 +265,12 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
                     used.add(p)
                     qty = max(1, int(round(order_value * share / price_of[p])))
                     amount = round(qty * float(price_of[p]), 2)
-                    rows.append((day, ids[i], names[i], managers[c["manager"]], pid[p], pname[p], pcat[p],
+                    rows.append((day, ids[i], names[i], managers[c.get("manager_now", c["manager"])], pid[p],
+                                 pname[p], pcat[p],
                                  float(qty), amount, order, cities[i], round(amount * 0.74, 2)))
+            deals += n_orders
+            if to_hand and i not in handed and deals >= spec.handover_after_deals:
+                handed[i] = m  # its next purchase month is the new manager's
     lines = pd.DataFrame(rows, columns=["date", "client_id", "client_name", "manager", "product_id",
                                         "product_name", "category", "quantity", "amount", "order_id",
                                         "region", "cost"])
@@ -266,6 +300,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
         "hostile_name_client": ids[hostile_at],
         "duplicate_lines": spec.duplicate_lines,
         "return_lines": int(len(ret)),
+        "handed_over_clients": sorted(ids[i] for i in handed),
         "new_clients_per_year": {str(y): int(v) for y, v in
                                  pd.Series(new_by_month.sum(axis=1), index=months.year).groupby(level=0).sum().items()},
         "spec": asdict(spec),
