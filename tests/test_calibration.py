@@ -55,3 +55,33 @@ def test_too_short_a_history_gives_no_money_figure(cube):
     assert res["unknown"] and "expected" not in res
     text = cb.reactivation_sentence(res)
     assert "No calibrated expectation yet" in text and "RUB" not in text
+
+
+def _categories() -> pd.DataFrame:
+    """On the 28th of every month 2023-2025: ten clients P0-P9 buy 100 of bolts and 100 of nuts; ten
+    clients W0-W9 buy 100 of bolts only; W0-W2 buy 50 of nuts once, in June 2025."""
+    rows = []
+    for month in pd.date_range("2023-01-01", "2025-12-01", freq="MS"):
+        day = month + pd.Timedelta(days=27)
+        for i in range(10):
+            rows += [(f"P{i}", "bolts", 100.0, day), (f"P{i}", "nuts", 100.0, day), (f"W{i}", "bolts", 100.0, day)]
+    rows += [(f"W{i}", "nuts", 50.0, pd.Timestamp("2025-06-28")) for i in range(3)]
+    df = pd.DataFrame(rows, columns=["client_id", "category", "amount", "date"])
+    return df.assign(client_name=df.client_id, manager="Ivanova", order_id=df.client_id + df.date.astype(str))
+
+
+def test_three_of_ten_whitespace_suggestions_taken_up_by_hand():
+    from salesbook import stagnation as st
+    cube = sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
+    bt = cb.whitespace_backtest(cube, CAL)
+    # at 2024-12-31 each W client lacks nuts (half of the bolts buyers buy nuts): potential 0.5 x 1,200
+    assert set(bt.origin.astype(str)) == {"2024-12-31"} and len(bt) == 10 and (bt.category == "nuts").all()
+    assert bt.potential.tolist() == pytest.approx([600.0] * 10)
+    assert bt.started.sum() == 3 and bt.brought.sum() == 150
+    ws = st.whitespace(cube)
+    assert len(ws) == 7  # W3-W9 still lack nuts
+    res = cb.expected_whitespace(cube, ws, CAL)
+    assert res["share"] == pytest.approx(0.3) and res["ratio"] == pytest.approx(150 / 1800)
+    share_now = (10 * 1200 + 3 * 50) / (10 * 2400 + 3 * 1250)  # nuts' share of the bolts-and-nuts buyers' revenue
+    assert ws.potential.sum() == pytest.approx(7 * 1200 * share_now)
+    assert res["expected"] == pytest.approx(0.3 * 150 / 1800 * 7 * 1200 * share_now)

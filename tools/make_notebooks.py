@@ -348,6 +348,8 @@ if prof.has_category:
         nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
                potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
         nb.links(files)
+        from salesbook import calibration as cb
+        nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws), lang))
         nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
     else:
         nb.say("stag.no_whitespace")

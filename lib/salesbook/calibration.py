@@ -24,7 +24,8 @@ from .cube import Cube
 from .i18n import t
 from .segments import Rules, classify_clients, reactivation_list
 
-__all__ = ["CalibrationRules", "reactivation_backtest", "expected_reactivation", "reactivation_sentence"]
+__all__ = ["CalibrationRules", "reactivation_backtest", "expected_reactivation", "reactivation_sentence",
+           "whitespace_backtest", "expected_whitespace", "whitespace_sentence"]
 
 
 @dataclass(frozen=True)
@@ -114,23 +115,88 @@ def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rul
     now_bucket = _bucket(_months_between(pd.to_datetime(sleepers.last_order), pd.Timestamp(cube.as_of)),
                          cal.asleep_edges) if len(sleepers) else np.array([], dtype=int)
     yearly = sleepers.yearly_revenue.to_numpy(dtype=float) if len(sleepers) else np.array([])
+    arrays = (bt.came_back.to_numpy(dtype=bool), bt.yearly_revenue.clip(lower=0).to_numpy(dtype=float),
+              bt.brought.to_numpy(dtype=float), _bucket(bt.months_asleep, cal.asleep_edges))
+    res.update(came_back=int(bt.came_back.sum()), **_expected(arrays, now_bucket, yearly, cal))
+    return res
 
+
+def _expected(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: np.ndarray,
+              cal: CalibrationRules) -> dict[str, float]:
+    """Rates from the backtest (success, base, brought, bucket), applied to today's bases bucket by bucket;
+    a seeded bootstrap over the backtest's rows gives the interval."""
     def value(rates: dict[int, tuple[float, float]]) -> float:
         p = np.array([rates[b][0] for b in now_bucket])
         r = np.array([rates[b][1] for b in now_bucket])
-        return float((p * r * np.clip(yearly, 0, None)).sum())
-    arrays = (bt.came_back.to_numpy(dtype=bool), bt.yearly_revenue.clip(lower=0).to_numpy(dtype=float),
-              bt.brought.to_numpy(dtype=float), _bucket(bt.months_asleep, cal.asleep_edges))
+        return float((p * r * np.clip(now_base, 0, None)).sum())
     rates = _rates(*arrays, cal)
     rng = np.random.default_rng(20261201)
-    draws = []
-    for _ in range(cal.draws):
-        pick = rng.integers(0, len(bt), len(bt))
-        draws.append(value(_rates(*(a[pick] for a in arrays), cal)))
+    n = len(arrays[0])
+    draws = [value(_rates(*(a[pick] for a in arrays), cal)) for pick in (rng.integers(0, n, n) for _ in range(cal.draws))]
     tail = (1 - cal.level) / 2
-    res.update(came_back=int(bt.came_back.sum()), share=rates[-1][0], ratio=rates[-1][1], expected=value(rates),
-               low=float(np.quantile(draws, tail)), high=float(np.quantile(draws, 1 - tail)))
+    return {"share": rates[-1][0], "ratio": rates[-1][1], "expected": value(rates),
+            "low": float(np.quantile(draws, tail)), "high": float(np.quantile(draws, 1 - tail))}
+
+
+def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), months: int = 12,
+                        min_lift: float = 0.25) -> pd.DataFrame:
+    """One row per whitespace suggestion at an earlier analysis date: ``origin``, ``client_id``, ``category``,
+    ``potential`` (as the list then put it), ``started`` (bought the category within ``horizon`` months),
+    ``brought`` (its revenue in that category then)."""
+    from .stagnation import whitespace
+    cols = ["origin", "client_id", "category", "potential", "started", "brought"]
+    prof = cube.profile
+    if not prof.has_category:
+        return pd.DataFrame(columns=cols)
+    ccm = cube.client_category_month.astype({"client_id": str, "category": str})
+    out = []
+    for back in cal.back_months:
+        origin = (pd.Timestamp(cube.as_of) - pd.DateOffset(months=back)).normalize()
+        until = origin + pd.DateOffset(months=cal.horizon)
+        if not prof.covers(origin - pd.DateOffset(months=months) + pd.Timedelta(days=1), until):
+            continue
+        ws = whitespace(cube, months, min_lift, as_of=origin)
+        if ws.empty:
+            continue
+        after = ccm[(ccm.month > origin) & (ccm.month <= until)]
+        bought = after[after.orders > 0].groupby(["client_id", "category"]).revenue.sum()
+        key = pd.MultiIndex.from_arrays([ws.client_id.astype(str), ws.category.astype(str)])
+        got = bought.reindex(key)
+        out.append(pd.DataFrame({"origin": origin.date(), "client_id": ws.client_id.astype(str).to_numpy(),
+                                 "category": ws.category.astype(str).to_numpy(),
+                                 "potential": ws.potential.to_numpy(dtype=float), "started": got.notna().to_numpy(),
+                                 "brought": got.fillna(0.0).clip(lower=0).to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = CalibrationRules(),
+                        backtest: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Today's whitespace list's expected revenue in the next ``horizon`` months: the share of earlier
+    suggestions that started, and what they brought against their potential, applied to today's potentials."""
+    bt = whitespace_backtest(cube, cal) if backtest is None else backtest
+    res: dict[str, Any] = {"suggestions": int(len(bt)), "origins": sorted({str(o) for o in bt.origin}),
+                           "potential": float(ws.potential.sum()) if len(ws) else 0.0, "horizon": cal.horizon,
+                           "unknown": None}
+    if len(bt) < cal.min_clients:
+        res["unknown"] = "cal.short"
+        return res
+    flat = CalibrationRules(**{**cal.__dict__, "asleep_edges": ()})  # one bucket: every suggestion alike
+    arrays = (bt.started.to_numpy(dtype=bool), bt.potential.to_numpy(dtype=float), bt.brought.to_numpy(dtype=float),
+              np.zeros(len(bt), dtype=int))
+    now = ws.potential.to_numpy(dtype=float) if len(ws) else np.array([])
+    res.update(started=int(bt.started.sum()), **_expected(arrays, np.zeros(len(now), dtype=int), now, flat))
     return res
+
+
+def whitespace_sentence(res: dict[str, Any], lang: str = "en") -> str:
+    """How the whitespace expectation was calibrated, or why it is not."""
+    from .display import fmt_int, fmt_money, fmt_pct
+    if res["unknown"]:
+        return t("cal.whitespace_short", lang, n=fmt_int(res["suggestions"], lang), horizon=res["horizon"])
+    return t("cal.whitespace", lang, origins=", ".join(res["origins"]), n=fmt_int(res["suggestions"], lang),
+             share=fmt_pct(res["share"], lang, 0), horizon=res["horizon"], ratio=fmt_pct(res["ratio"], lang, 0),
+             expected=fmt_money(res["expected"], lang), low=fmt_money(res["low"], lang),
+             high=fmt_money(res["high"], lang), potential=fmt_money(res["potential"], lang))
 
 
 def reactivation_sentence(res: dict[str, Any], lang: str = "en") -> str:

@@ -47,7 +47,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     ``pipeline``, ``source``: the run's (its pipeline's deals go to their managers' packs; none without one)."""
     from . import segments as sg
     from . import stagnation as st
-    from .calibration import expected_reactivation, reactivation_backtest, reactivation_sentence
+    from .calibration import (expected_reactivation, expected_whitespace, reactivation_backtest, reactivation_sentence,
+                              whitespace_backtest, whitespace_sentence)
     from .display import fmt_int, fmt_money
     from .export import call_columns, to_excel
     from .pages import PAGE_CSS
@@ -62,6 +63,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     deals = run_deals(pipeline or "", source, classes, cube.as_of)
     sleepers = sg.reactivation_list(cube, classes)
     backtest = reactivation_backtest(cube)
+    ws_backtest = whitespace_backtest(cube)
     ws = st.whitespace(cube) if cube.profile.has_category else pd.DataFrame(columns=["manager", "client_id"])
     profiles = st.manager_profiles(cube)
     team_new = float(profiles.clients_new.median()) if len(profiles) else 0.0
@@ -118,7 +120,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <ul>{"".join(f"<li>{e(x)}</li>" for x in facts)}</ul>
 <h2>{e(t("seg.categories", lang))}</h2>{_table(cat_table, lang)}
 <h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
-<h2>{e(t("stag.whitespace", lang))}</h2>{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
+<h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
 {deals_html}
 <p class="meta"><a href="clients.xlsx">clients.xlsx</a></p></body></html>
 """

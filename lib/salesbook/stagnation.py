@@ -297,7 +297,7 @@ def penetration(cube: Cube, months: int = 12) -> pd.Series:
 
 
 @per_cube
-def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3) -> pd.DataFrame:
+def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3, as_of: Any = None) -> pd.DataFrame:
     """Clients that lack a category similar clients buy, per manager.
 
     For each pair of categories A -> B, the share of the active clients buying A
@@ -305,11 +305,12 @@ def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 
     share as its score (at least ``min_lift``). ``potential`` is this client's own: B's share of
     the window's revenue of the clients who buy A and B, applied to this client's revenue in the
     window (a small client gets a small potential). Up to ``top`` suggestions per client, best first.
-    Empty without a category column.
+    Empty without a category column. ``as_of``: an earlier analysis date (a backtest); default the cube's.
     """
-    start = window_start(cube.as_of, months)
+    as_of = pd.Timestamp(as_of or cube.as_of)
+    start = window_start(as_of, months)
     ccm = cube.client_category_month
-    recent = ccm[(ccm.month >= start) & (ccm.orders > 0) & ccm.category.notna()]
+    recent = ccm[(ccm.month >= start) & (ccm.month <= as_of) & (ccm.orders > 0) & ccm.category.notna()]
     if not cube.profile.has_category:
         recent = recent.iloc[:0]
     # keys stay categorical (integer codes) until the small results: ids as text only once each

@@ -78,6 +78,9 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     }
     from .calibration import expected_reactivation, reactivation_sentence
     figures["reactivation"]["calibrated_text"] = reactivation_sentence(expected_reactivation(cube, sleepers), lang)
+    if prof.has_category:
+        from .calibration import expected_whitespace, whitespace_sentence
+        figures["crosssell"]["calibrated_text"] = whitespace_sentence(expected_whitespace(cube, ws), lang)
     from .vip import vip_sector, vip_sentence
     sector = vip_sector(cube, classes)
     figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
@@ -329,8 +332,9 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         if href("vip"):
             title = f'<a href="{e(href("vip"), quote=True)}">{title}</a>'
         vip_html = f'<h2 id="{section_id("vip.title")}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
-    if r.get("calibrated_text"):  # the list's expected value from the company's own history, or why not
-        opportunities += f"</p><p>{e(r['calibrated_text'])}"
+    for calibrated in (r.get("calibrated_text"), c.get("calibrated_text")):  # expected values, or why not
+        if calibrated:
+            opportunities += f"</p><p>{e(calibrated)}"
     can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
     cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
 
