@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 KEYS = {"client_month": ["client_id", "month"], "client_category_month": ["client_id", "category", "month"],
         "client_day": ["client_id", "date"], "client_category": ["client_id", "category"],
-        "manager_month": ["manager", "month"], "category_month": ["category", "month"], "clients": ["client_id"]}
+        "manager_month": ["manager", "month"], "client_manager_month": ["client_id", "manager", "month"],
+        "category_month": ["category", "month"], "clients": ["client_id"]}
 MONEY = {"revenue", "cost", "first_year_revenue"}
 
 

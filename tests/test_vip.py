@@ -42,3 +42,9 @@ def test_no_full_past_year_names_no_offended_client():
     cube = sb.build_cube(sb.load_sales(short, as_of="2025-12-31", odd_dates="keep"))
     sector = vip.vip_sector(cube, sg.classify_clients(cube))
     assert sector["offended"].empty and "No offended clients can be named yet" in vip.vip_sentence(sector, cube)
+
+
+def test_no_category_column_still_names_the_offended():
+    cube = sb.build_cube(sb.load_sales(_history().drop(columns="category"), as_of="2025-12-31", odd_dates="keep"))
+    hurt = vip.vip_sector(cube, sg.classify_clients(cube))["offended"]
+    assert list(hurt.client_id) == ["Big"] and hurt.categories.iloc[0] == ""

@@ -41,13 +41,15 @@ def _yearly_a(cube: Cube, years: list[int], abc_a: float) -> pd.DataFrame:
 
 def _last_year_categories(cube: Cube, clients: pd.DataFrame) -> pd.Series:
     """The categories a client bought in its last 12 months of purchases, largest first."""
-    ccm = cube.client_category_month.astype({"client_id": str})
+    ccm = cube.client_category_month.astype({"client_id": str, "category": object})
     ccm = ccm[ccm.client_id.isin(clients.index) & (ccm.revenue > 0) & ccm.category.notna()]
     last = pd.to_datetime(clients.last_date).reindex(ccm.client_id).to_numpy()
     recent = ccm[pd.to_datetime(ccm.month).to_numpy() > last - np.timedelta64(365, "D")]
     out = (recent.groupby(["client_id", "category"], observed=True).revenue.sum().reset_index()
            .sort_values(["client_id", "revenue"], ascending=[True, False]))
-    return out.groupby("client_id").category.agg(lambda c: ", ".join(map(str, c)))
+    if out.empty:
+        return pd.Series(dtype=object)
+    return out.groupby("client_id").category.agg(lambda c: ", ".join(map(str, c))).astype(object)
 
 
 def offended(cube: Cube, classes: pd.DataFrame, abc_a: float = 0.8) -> pd.DataFrame:
@@ -70,7 +72,7 @@ def offended(cube: Cube, classes: pd.DataFrame, abc_a: float = 0.8) -> pd.DataFr
                         "manager": who.manager.astype(object).fillna(NO_MANAGER).to_numpy(),
                         "best_year": best.year.astype(str).to_numpy(), "best_year_revenue": best.revenue.round(2).to_numpy(),
                         "last_order": pd.to_datetime(who.last_date).dt.date.to_numpy(),
-                        "categories": cats.reindex(best.client_id).fillna("").to_numpy()})
+                        "categories": cats.reindex(best.client_id).astype(object).fillna("").to_numpy()})
     return out.sort_values("best_year_revenue", ascending=False, kind="stable").reset_index(drop=True)
 
 
