@@ -97,3 +97,26 @@ def test_the_baseline_backtest_on_the_sample():
     t = check["table"]
     assert check["wape_naive"] == pytest.approx(fc.wape(t.actual, t.naive))
     assert 0 < check["wape_baseline"] < 0.5 and 0 < check["wape_naive"] < 0.5
+
+
+def test_stage_to_won_rates_from_the_companys_closed_deals(tmp_path):
+    from salesbook import forecast as fc
+    from salesbook.errors import DataError
+    rows = [{"client_id": f"c{i}", "manager": "A", "amount": 100, "expected_month": "2026-01", "stage": 30,
+             "outcome": "won" if i < 2 else "lost"} for i in range(10)]  # 2 of 10 closed deals won at 30 %
+    rows += [{"client_id": f"d{i}", "manager": "A", "amount": 100, "expected_month": "2026-01", "stage": 50,
+              "outcome": "выиграна"} for i in range(3)]  # 3 closed at 50 %: too few, the default stays
+    rows += [{"client_id": "open", "manager": "A", "amount": 1000, "expected_month": "2026-02", "stage": 30,
+              "outcome": ""}]
+    path = tmp_path / "pipeline.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    deals = fc.load_pipeline(path)
+    rates = fc.win_rates(deals).set_index("stage")
+    assert rates.loc[30, "closed"] == 10 and rates.loc[30, "won"] == 2 and rates.loc[30, "used"] == pytest.approx(0.2)
+    assert rates.loc[50, "closed"] == 3 and rates.loc[50, "history"] == 1.0 and rates.loc[50, "used"] == 0.5
+    classes = pd.DataFrame({"category": ["regular"]}, index=pd.Index(["open"], name="client_id"))
+    live = fc.run_deals(str(path), "x.csv", classes, "2025-12-31")
+    assert list(live.client_id) == ["open"] and live.weighted.iloc[0] == pytest.approx(200)  # 1000 x 0.2
+    pd.DataFrame([{**rows[0], "outcome": "maybe"}]).to_csv(path, index=False)
+    with pytest.raises(DataError, match="outcome"):
+        fc.load_pipeline(path)

@@ -396,6 +396,13 @@ else:
     nb.say("fc.pipeline_text", deals=nb.int(len(deals)), target=nb.int(deals.target.sum()),
            weighted=fmt_money(live.weighted.sum(), lang), stale=nb.int(deals.stale.sum()),
            outside=nb.int((~deals.target).sum()))
+rates = deals.attrs.get("win_rates")
+nb.section("fc.win_rates")
+if rates is not None and rates.closed.sum():
+    nb.say("fc.win_rates_text", closed=nb.int(rates.closed.sum()))
+    nb.table(fv.win_rates_view(rates, lang))
+else:
+    nb.say("fc.win_rates_none")
 nb.section("fc.by_month")
 if base is None:
     nb.say("fc.no_baseline", months=cube.profile.n_full)

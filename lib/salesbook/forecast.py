@@ -23,7 +23,7 @@ from .segments import TARGET_CATEGORIES
 
 __all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan",
            "ASSISTANT_CATEGORIES", "assistant_clients",
-           "baseline_backtest", "wape", "seasonal_naive"]
+           "baseline_backtest", "wape", "seasonal_naive", "win_rates"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
 DEFERRED = ("statsmodels.tsa.holtwinters",)
@@ -87,10 +87,45 @@ def load_pipeline(source: "str | os.PathLike", probabilities: dict[int, float] |
         raise DataError(str(path), problems)
     out["stage"] = stage_num.astype("int64")
     out["month"] = month.astype("datetime64[us]")
+    out["outcome"] = _outcomes(raw, line, path)
     out["client_id"] = out.client_id.astype(str).str.strip()
     if "deal_id" not in out:
         out["deal_id"] = [f"row {r}" for r in line]
     return out
+
+
+#: how a pipeline file may write a closed deal's outcome (optional column ``outcome``; empty: still open)
+_OUTCOMES = {"won": "won", "win": "won", "1": "won", "выиграна": "won", "выигран": "won", "успех": "won",
+             "lost": "lost", "loss": "lost", "0": "lost", "проиграна": "lost", "проигран": "lost", "отказ": "lost",
+             "": "", "open": "", "nan": "", "открыта": ""}
+
+
+def _outcomes(raw: pd.DataFrame, line: pd.Series, path: Any) -> pd.Series:
+    """The optional ``outcome`` column as ``won``, ``lost`` or ``""`` (open); anything else a DataError."""
+    if "outcome" not in raw:
+        return pd.Series("", index=raw.index)
+    text = raw.outcome.astype(str).str.strip().str.lower()
+    out = text.map(_OUTCOMES)
+    bad = out.isna()
+    if bad.any():
+        raise DataError(str(path), [Problem("{n} value(s) not a deal outcome", column="outcome", rows=line[bad].tolist(),
+                                            values=raw.loc[bad, "outcome"].tolist(), count=int(bad.sum()),
+                                            expected="won or lost (выиграна / проиграна), empty for an open deal")])
+    return out
+
+
+def win_rates(pipeline: pd.DataFrame, probabilities: dict[int, float] | None = None,
+              min_deals: int = 10) -> pd.DataFrame:
+    """Per stage: the default probability, the closed deals and the share won in the company's history, and
+    the probability used (the history's from ``min_deals`` closed deals at that stage, else the default)."""
+    probs = probabilities or STAGE_PROBABILITIES
+    closed = pipeline[pipeline.get("outcome", pd.Series("", index=pipeline.index)).isin(["won", "lost"])]
+    g = closed.groupby("stage").outcome.agg(closed="size", won=lambda o: int((o == "won").sum()))
+    out = pd.DataFrame({"stage": list(probs), "default": list(probs.values())}).set_index("stage")
+    out = out.join(g).fillna({"closed": 0, "won": 0}).astype({"closed": int, "won": int})
+    out["history"] = (out.won / out.closed).where(out.closed > 0)
+    out["used"] = out.history.where(out.closed >= min_deals, out["default"])
+    return out.reset_index()
 
 
 def pipeline_for(pipeline: str, source: str) -> str:
@@ -115,7 +150,13 @@ def run_deals(pipeline: str, source: str, classes: pd.DataFrame, as_of: Any,
     chosen = pipeline_for(pipeline, source)
     if not chosen:
         return None
-    return weighted_forecast(load_pipeline(chosen, probabilities), classes, as_of, probabilities)
+    deals = load_pipeline(chosen, probabilities)
+    rates = win_rates(deals, probabilities)  # the history's stage-to-won rates where closed deals tell them
+    used = dict(zip(rates.stage, rates.used))
+    open_deals = deals[deals.outcome == ""]
+    out = weighted_forecast(open_deals, classes, as_of, used)
+    out.attrs["win_rates"] = rates
+    return out
 
 
 def no_deals() -> pd.DataFrame:

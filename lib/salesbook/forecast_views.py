@@ -50,6 +50,17 @@ def group_table(table: pd.DataFrame, label_key: str, lang: str = "en", categorie
                                "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
 
 
+def win_rates_view(rates: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The stage probabilities: default, closed deals, won, history's rate, used; shares as percentages."""
+    from .display import fmt_pct
+    out = rates.assign(stage=rates.stage.map(lambda s: fmt_pct(s / 100, lang, 0))).rename(columns={
+        "stage": t("fc.col.stage_name", lang), "default": t("fc.col.default", lang), "closed": t("fc.col.closed", lang),
+        "won": t("fc.col.won", lang), "history": t("fc.col.history", lang), "used": t("fc.col.used", lang)})
+    out.attrs["shares"] = [t("fc.col.default", lang), t("fc.col.history", lang), t("fc.col.used", lang)]
+    out.attrs["money"] = []
+    return out
+
+
 def assistant_view(clients, lang: str = "en", by_manager: bool = False) -> pd.DataFrame:
     """The assistant's clients (``forecast.assistant_clients``) or their sums per manager, in ``lang``."""
     money = [t("fc.col.order_size", lang), t("fc.col.expected", lang)]
