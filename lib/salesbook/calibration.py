@@ -48,20 +48,25 @@ def _bucket(months: pd.Series, edges: tuple[int, ...]) -> np.ndarray:
     return np.searchsorted(np.asarray(edges), months.to_numpy(), side="left")
 
 
+def _origins(cube: Cube, window_months: int, cal: CalibrationRules):
+    """The earlier analysis dates whose ``window_months`` before and ``horizon`` after the data fully cover:
+    (origin, end of its outcome window)."""
+    for back in cal.back_months:
+        origin = (pd.Timestamp(cube.as_of) - pd.DateOffset(months=back)).normalize()
+        until = origin + pd.DateOffset(months=cal.horizon)
+        if cube.profile.covers(origin - pd.DateOffset(months=window_months) + pd.Timedelta(days=1), until):
+            yield origin, until
+
+
 def reactivation_backtest(cube: Cube, rules: Rules = Rules(), max_months_asleep: int = 24,
                           cal: CalibrationRules = CalibrationRules()) -> pd.DataFrame:
     """One row per client asleep at an earlier analysis date: ``origin``, ``client_id``, ``months_asleep``,
     ``yearly_revenue`` (its last 12 months of activity), ``came_back``, ``brought`` (revenue in the
     ``horizon`` months after ``origin``)."""
     cols = ["origin", "client_id", "months_asleep", "yearly_revenue", "came_back", "brought"]
-    prof = cube.profile
     days = cube.client_day.astype({"client_id": str})
     out = []
-    for back in cal.back_months:
-        origin = (pd.Timestamp(cube.as_of) - pd.DateOffset(months=back)).normalize()
-        until = origin + pd.DateOffset(months=cal.horizon)
-        if not prof.covers(origin - pd.DateOffset(months=rules.window_months) + pd.Timedelta(days=1), until):
-            continue
+    for origin, until in _origins(cube, rules.window_months, cal):
         classes = classify_clients(cube, origin, rules)
         asleep = reactivation_list(cube, classes, None)
         if asleep.empty:
@@ -150,11 +155,7 @@ def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), 
         return pd.DataFrame(columns=cols)
     ccm = cube.client_category_month.astype({"client_id": str, "category": str})
     out = []
-    for back in cal.back_months:
-        origin = (pd.Timestamp(cube.as_of) - pd.DateOffset(months=back)).normalize()
-        until = origin + pd.DateOffset(months=cal.horizon)
-        if not prof.covers(origin - pd.DateOffset(months=months) + pd.Timedelta(days=1), until):
-            continue
+    for origin, until in _origins(cube, months, cal):
         ws = whitespace(cube, months, min_lift, as_of=origin)
         if ws.empty:
             continue
@@ -188,23 +189,23 @@ def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = Ca
     return res
 
 
+def _sentence(res: dict[str, Any], lang: str, key: str, count: str, name: str) -> str:
+    """A calibration's sentence in ``lang`` (``cal.<key>``), or why there is none (``cal.<key>_short``)."""
+    from .display import fmt_int, fmt_money, fmt_pct
+    n = {name: fmt_int(res[count], lang)}
+    if res["unknown"]:
+        return t(f"cal.{key}_short", lang, horizon=res["horizon"], **n)
+    return t(f"cal.{key}", lang, origins=", ".join(res["origins"]), share=fmt_pct(res["share"], lang, 0),
+             horizon=res["horizon"], ratio=fmt_pct(res["ratio"], lang, 0), expected=fmt_money(res["expected"], lang),
+             low=fmt_money(res["low"], lang), high=fmt_money(res["high"], lang),
+             potential=fmt_money(res["potential"], lang), **n)
+
+
 def whitespace_sentence(res: dict[str, Any], lang: str = "en") -> str:
     """How the whitespace expectation was calibrated, or why it is not."""
-    from .display import fmt_int, fmt_money, fmt_pct
-    if res["unknown"]:
-        return t("cal.whitespace_short", lang, n=fmt_int(res["suggestions"], lang), horizon=res["horizon"])
-    return t("cal.whitespace", lang, origins=", ".join(res["origins"]), n=fmt_int(res["suggestions"], lang),
-             share=fmt_pct(res["share"], lang, 0), horizon=res["horizon"], ratio=fmt_pct(res["ratio"], lang, 0),
-             expected=fmt_money(res["expected"], lang), low=fmt_money(res["low"], lang),
-             high=fmt_money(res["high"], lang), potential=fmt_money(res["potential"], lang))
+    return _sentence(res, lang, "whitespace", "suggestions", "n")
 
 
 def reactivation_sentence(res: dict[str, Any], lang: str = "en") -> str:
-    """How the expectation was calibrated, or why it is not."""
-    from .display import fmt_int, fmt_money, fmt_pct
-    if res["unknown"]:
-        return t("cal.reactivation_short", lang, clients=fmt_int(res["clients"], lang), horizon=res["horizon"])
-    return t("cal.reactivation", lang, origins=", ".join(res["origins"]), clients=fmt_int(res["clients"], lang),
-             share=fmt_pct(res["share"], lang, 0), horizon=res["horizon"], ratio=fmt_pct(res["ratio"], lang, 0),
-             expected=fmt_money(res["expected"], lang), low=fmt_money(res["low"], lang),
-             high=fmt_money(res["high"], lang), potential=fmt_money(res["potential"], lang))
+    """How the reactivation expectation was calibrated, or why it is not."""
+    return _sentence(res, lang, "reactivation", "clients", "clients")
