@@ -411,14 +411,7 @@ if base is not None or len(deals):
     nb.table(fv.month_table(by_month, base, plan_series, lang))
     nb.chart(fv.month_chart(by_month, base, plan_series, lang))
 if base is not None:
-    check = fc.baseline_backtest(cube)
-    if check is None:
-        nb.say("fc.backtest_short", need=24, months=cube.profile.n_full)
-    else:
-        better = check["wape_baseline"] <= check["wape_naive"]
-        nb.say("fc.backtest", first=nb.months([check["first"]])[0], last=nb.months([check["last"]])[0],
-               baseline=nb.pct(check["wape_baseline"]), naive=nb.pct(check["wape_naive"]),
-               verdict=nb.t("fc.backtest.better" if better else "fc.backtest.worse"))'''),
+    nb.say_text(fv.backtest_sentence(cube, lang))'''),
     code('''if len(deals):
     nb.section("fc.by_manager")
     nb.table(fv.group_table(fc.forecast_table(deals, "manager"), "col.manager", lang))

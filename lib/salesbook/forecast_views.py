@@ -50,6 +50,22 @@ def group_table(table: pd.DataFrame, label_key: str, lang: str = "en", categorie
                                "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
 
 
+def backtest_sentence(cube, lang: str = "en", months: int = 12, min_months: int = 12) -> str:
+    """The baseline's backtest (``forecast.baseline_backtest``) in a sentence, with which forecast was the
+    better guide; or why there is none (the history it needs, and the data's)."""
+    from .display import fmt_pct
+    from .forecast import baseline_backtest
+    from .i18n import month_labels
+    check = baseline_backtest(cube, months, min_months)
+    if check is None:
+        return t("fc.backtest_short", lang, need=min_months + months, months=cube.profile.n_full)
+    first, last = month_labels([check["first"], check["last"]], lang)
+    better = check["wape_baseline"] <= check["wape_naive"]
+    return t("fc.backtest", lang, first=first, last=last, baseline=fmt_pct(check["wape_baseline"], lang),
+             naive=fmt_pct(check["wape_naive"], lang),
+             verdict=t("fc.backtest.better" if better else "fc.backtest.worse", lang))
+
+
 def win_rates_view(rates: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The stage probabilities: default, closed deals, won, history's rate, used; shares as percentages."""
     from .display import fmt_pct
