@@ -10,7 +10,7 @@ from salesbook import handovers as hv
 def _history() -> pd.DataFrame:
     """30 clients won by Hunter in January 2022, one order of 100 a month. Clients 0-19 pass to Farmer after
     their 2nd deal (March 2022); of them 0-9 buy that month and never again. Clients 20-29 stay with Hunter
-    and keep buying until December 2024."""
+    and keep buying until December 2024. Handed clients buy category A only; kept ones alternate A and B."""
     rows = []
     for c in range(30):
         for i, month in enumerate(pd.date_range("2022-01-01", "2024-12-01", freq="MS")):
@@ -18,6 +18,7 @@ def _history() -> pd.DataFrame:
                 break  # lost right after the hand-over
             rows.append({"date": month + pd.Timedelta(days=9), "client_id": f"K{c:02d}", "client_name": f"Client {c}",
                          "manager": "Farmer" if c < 20 and i >= 2 else "Hunter", "amount": 100.0,
+                         "category": "B" if c >= 20 and i % 2 else "A",
                          "order_id": f"{c}-{i}"})
     return pd.DataFrame(rows)
 
@@ -54,15 +55,44 @@ def test_handed_clients_are_lost_more_often_than_kept_ones(cube):
     assert res["high"] == pytest.approx(-0.5 + 1.96 * 0.111803, abs=1e-4)
     text = hv.handover_sentences(cube)
     assert "deal number 2" in text[1] and "50%" in text[2] and "100%" in text[2] and "warning holds" in text[3]
+    assert "\u221250\u00a0pts" in text[2]  # a difference of shares in points, not a relative −50%
     short = hv.compare(cube, rules=hv.HandoverRules(min_compared=21))
     assert short["unknown"] == "ho.short" and "Cannot tell yet" in hv.handover_sentences(
         cube, rules=hv.HandoverRules(min_compared=21))[2]
+
+
+def test_revenue_growth_and_categories_after_a_hand_over_by_hand(cube):
+    res = hv.compare(cube)
+    # growth 12 months on against the 12 before (200: Jan and Feb): the 10 lost handed clients -100 %, the
+    # 10 others 1,200 / 200 - 1 = +500 %: the median of 20 is the midpoint, +200 %; every kept client +500 %
+    g = res["growth"]
+    assert g["unknown"] is None and g["n_handed"] == 20 and g["n_kept"] == 10
+    assert g["handed"] == pytest.approx(2.0) and g["kept"] == pytest.approx(5.0) and g["diff"] == pytest.approx(-3.0)
+    # a resample of the handed side has a median of -100 % when more than 10 of its 20 draws are lost
+    # clients (probability 0.41), +200 % at exactly 10 (0.18), +500 % otherwise: the 2.5 % and 97.5 %
+    # quantiles of the difference are -600 and 0 points
+    assert g["low"] == pytest.approx(-6.0) and g["high"] == pytest.approx(0.0)
+    # categories bought after, among those who bought again: the 10 retained handed clients 1 (A),
+    # the 10 kept ones 2 (A and B), with no spread on either side
+    k = res["categories"]
+    assert k["unknown"] is None and k["n_handed"] == 10 and k["n_kept"] == 10
+    assert (k["handed"], k["kept"], k["diff"], k["low"], k["high"]) == pytest.approx((1.0, 2.0, -1.0, -1.0, -1.0))
+    text = hv.handover_sentences(cube)
+    assert "+200% for 20 handed clients, +500% for 10" in text[4] and "\u2212300\u00a0pts" in text[4]
+    assert "1.0 on average for 10 handed clients, 2.0 for 10" in text[5]
+    few = hv._more_sentences({**res, "growth": {**g, "unknown": "ho.short", "n_kept": 3}}, "en", hv.HandoverRules())
+    assert few[0].startswith("Cannot tell yet how revenue changes") and "3 kept clients" in few[0]
+    ru = hv.handover_sentences(cube, "ru")
+    assert "\u2212300\u00a0п.\u00a0п." in ru[4] and "1,0" in ru[5]
 
 
 def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):
     no_manager = sb.build_cube(sb.load_sales(_history().drop(columns="manager"), as_of="2024-12-31",
                                              odd_dates="keep"))
     assert "manager" in hv.handover_sentences(no_manager)[0]
+    no_category = sb.build_cube(sb.load_sales(_history().drop(columns="category"), as_of="2024-12-31",
+                                              odd_dates="keep"))
+    assert "no category column" in hv.handover_sentences(no_category)[-1]
     kept = _history().assign(manager="Hunter")
     one = sb.build_cube(sb.load_sales(kept, as_of="2024-12-31", odd_dates="keep"))
     assert len(hv.handovers(one)) == 0 and "No client changed its manager" in hv.handover_sentences(one)[0]

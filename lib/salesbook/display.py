@@ -183,6 +183,17 @@ def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False)
     return text.replace("-", _MINUS) + ("\u00a0%" if lang == "ru" else "%")
 
 
+def fmt_points(x: float, lang: str = "en", decimals: int = 0) -> str:
+    """A difference of two percentages, in percentage points, signed: ``−9 pts`` / ``−9 п. п.`` (never
+    ``−9 %``, which reads as a relative change)."""
+    if x is None or pd.isna(x):
+        return "–"
+    text = f"{x * 100:+.{decimals}f}"
+    if lang == "ru":
+        text = text.replace(".", ",")
+    return text.replace("-", _MINUS) + ("\u00a0п.\u00a0п." if lang == "ru" else "\u00a0pts")
+
+
 def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en", every: tuple[int, ...] = (1, 7)) -> go.Figure:
     """Date-axis ticks with month names in ``lang`` (plotly would print English ones)."""
     from .i18n import month_labels

@@ -25,6 +25,15 @@ Operational definitions (every threshold a parameter of :class:`HandoverRules`):
   (terciles at that month); the kept clients' retention is averaged over the strata with the handed
   clients' weights (direct standardisation), and the difference has a 95 % interval from the
   strata's binomial variances. Below ``min_compared`` clients on either side: cannot tell.
+- **Revenue growth**, 12 months on: each client's revenue in the outcome window against its 12 months
+  before, ``after / before - 1`` (clients with revenue before; a client who left is -100 %). Each side's
+  median, the kept side weighted to the handed clients' strata; the difference of the medians has a
+  95 % interval from a seeded bootstrap within strata (``boot`` draws). Below ``min_compared`` clients
+  with revenue before on either side: cannot tell.
+- **Categories bought**, 12 months on: the number of distinct categories a client who bought again
+  bought in the outcome window (so it does not repeat retention). Means standardised like retention,
+  with the strata's variances. Without a category column, or below ``min_compared`` clients who bought
+  again on either side: cannot tell.
 """
 
 from __future__ import annotations
@@ -49,6 +58,8 @@ class HandoverRules:
     outcome_months: int = 12  #: months after the hand-over in which retention is read
     tenure_edges: tuple[int, ...] = (6, 12, 24)  #: months since the first purchase: strata of tenure
     amount_band: float = 0.25  #: "after reaching an amount": within this share of the median
+    boot: int = 400  #: bootstrap draws for the interval of the difference in median growth
+    seed: int = 0  #: seed of those draws (the same data give the same interval)
 
 
 def _index(month: pd.Series) -> pd.Series:
@@ -141,6 +152,78 @@ def _states(cube: Cube, at: pd.DataFrame, cm: pd.DataFrame, months: int) -> pd.D
     return out
 
 
+def _categories_after(cube: Cube, at: pd.DataFrame, months: int) -> np.ndarray:
+    """For each (client_id, k) row of ``at``: distinct categories bought in months k+1 .. k+months."""
+    ccm = cube.client_category_month
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()].astype({"client_id": str})[["client_id", "category", "month"]]
+    pairs = at[["client_id", "k"]].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+    joined = pairs.merge(ccm.assign(k_m=_index(ccm.month)), on="client_id")
+    inside = joined[(joined.k_m > joined.k) & (joined.k_m <= joined.k + months)]
+    return inside.groupby("_row").category.nunique().reindex(pairs._row, fill_value=0).to_numpy(dtype=float)
+
+
+def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The median of ``x`` with weights ``w``; with equal weights, the ordinary median (the midpoint of
+    the two middle values of an even count)."""
+    order = np.argsort(x, kind="stable")
+    x, cw = x[order], np.cumsum(w[order])
+    half = cw[-1] / 2
+    i = int(np.searchsorted(cw, half - 1e-12 * cw[-1]))
+    if abs(cw[i] - half) <= 1e-12 * cw[-1] and i + 1 < len(x):
+        return float((x[i] + x[i + 1]) / 2)
+    return float(x[i])
+
+
+def _std_mean(h: pd.DataFrame, c: pd.DataFrame, col: str) -> dict[str, float]:
+    """Handed mean of ``col``, the kept mean standardised to the handed strata, their difference and its
+    95 % interval from the strata's variances (for a 0/1 column: the binomial ones)."""
+    kept = c.groupby("stratum")[col].agg(["mean", "size", lambda v: v.var(ddof=0)])
+    kept.columns = ["mean", "size", "var"]
+    h = h[h.stratum.isin(kept.index)]
+    n1 = h.groupby("stratum").size()
+    w = n1 / n1.sum()
+    m1, v1 = h.groupby("stratum")[col].mean(), h.groupby("stratum")[col].var(ddof=0)
+    m0, n0, v0 = kept.loc[w.index, "mean"], kept.loc[w.index, "size"], kept.loc[w.index, "var"]
+    diff = float((w * (m1 - m0)).sum())
+    se = float(np.sqrt((w ** 2 * (v1 / n1 + v0 / n0)).sum()))
+    return {"handed": float(h[col].mean()), "kept": float((w * m0).sum()), "diff": diff,
+            "low": diff - 1.96 * se, "high": diff + 1.96 * se, "n_handed": int(len(h)),
+            "n_kept": int(c[c.stratum.isin(w.index)].client_id.nunique())}
+
+
+def _growth(h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
+    """Median revenue growth of each side (kept weighted to the handed strata), the difference and its
+    bootstrap interval; ``unknown`` below the minimum."""
+    h, c = h[h.before > 0], c[c.before > 0]
+    c = c[c.stratum.isin(set(h.stratum))]
+    h = h[h.stratum.isin(set(c.stratum))]
+    out: dict[str, Any] = {"n_handed": int(len(h)), "n_kept": int(c.client_id.nunique()), "unknown": None}
+    if len(h) < rules.min_compared or len(c) < rules.min_compared:
+        out["unknown"] = "ho.short"
+        return out
+    h, c = h.sort_values("stratum"), c.sort_values("stratum")
+    g1 = (h.after / h.before - 1).to_numpy(dtype=float)
+    g0 = (c.after / c.before - 1).to_numpy(dtype=float)
+    share = h.stratum.value_counts(normalize=True)
+    n0 = c.stratum.value_counts()
+    w0 = (share / n0).reindex(c.stratum).to_numpy(dtype=float)  # each kept client's weight
+    med1, med0 = _weighted_median(g1, np.ones(len(g1))), _weighted_median(g0, w0)
+
+    def draws(strata: pd.Series) -> "callable":
+        codes = strata.to_numpy()
+        starts = np.searchsorted(codes, codes, side="left")
+        sizes = np.searchsorted(codes, codes, side="right") - starts
+        return lambda rng: starts + np.floor(rng.random(len(codes)) * sizes).astype(int)
+
+    rng = np.random.default_rng(rules.seed)
+    d1, d0 = draws(h.stratum), draws(c.stratum)
+    diffs = np.array([_weighted_median(g1[d1(rng)], np.ones(len(g1))) - _weighted_median(g0[i := d0(rng)], w0[i])
+                      for _ in range(rules.boot)])
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    out.update(handed=med1, kept=med0, diff=med1 - med0, low=float(low), high=float(high))
+    return out
+
+
 def _terciles(values: pd.Series) -> pd.Series:
     """Terciles of 12-month revenue at one month (equal values in one stratum; fewer strata when few values)."""
     if values.nunique() < 3:
@@ -199,21 +282,31 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
         res["unknown"] = "ho.short"
         return res
-    w = h.groupby("stratum").size() / len(h)
-    p1 = h.groupby("stratum").retained.mean()
-    n1 = h.groupby("stratum").size()
-    p0, n0 = kept_rate.loc[w.index, "mean"], kept_rate.loc[w.index, "size"]
-    diff = float((w * (p1 - p0)).sum())
-    se = float(np.sqrt((w ** 2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)).sum()))
-    growth = lambda d: float(((d.after - d.before) / d.before.where(d.before > 0)).median())  # noqa: E731
-    res.update(retained_handed=float(h.retained.mean()), retained_kept=float((w * p0).sum()), diff=diff,
-               low=diff - 1.96 * se, high=diff + 1.96 * se, growth_handed=growth(h), growth_kept=growth(c))
+    kept_share = _std_mean(h.assign(retained=h.retained.astype(float)), c.assign(retained=c.retained.astype(float)),
+                           "retained")
+    res.update(retained_handed=kept_share["handed"], retained_kept=kept_share["kept"], diff=kept_share["diff"],
+               low=kept_share["low"], high=kept_share["high"], growth=_growth(h, c, rules))
+    res["categories"] = _categories(cube, h, c, rules)
     return res
+
+
+def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
+    """Categories bought in the outcome window by the clients of each side who bought again."""
+    if not cube.profile.has_category:
+        return {"unknown": "ho.no_category", "n_handed": 0, "n_kept": 0}
+    h, c = h[h.retained], c[c.retained]
+    h = h.assign(cats=_categories_after(cube, h, rules.outcome_months))
+    c = c.assign(cats=_categories_after(cube, c, rules.outcome_months))
+    c = c[c.stratum.isin(set(h.stratum))]
+    h = h[h.stratum.isin(set(c.stratum))]
+    if len(h) < rules.min_compared or len(c) < rules.min_compared:
+        return {"unknown": "ho.short", "n_handed": int(len(h)), "n_kept": int(c.client_id.nunique())}
+    return {"unknown": None, **_std_mean(h, c, "cats")}
 
 
 def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = HandoverRules()) -> list[str]:
     """What the report says about hand-overs: how many, the trigger, and whether clients stay."""
-    from .display import fmt_int, fmt_money, fmt_pct
+    from .display import fmt_int, fmt_money, fmt_pct, fmt_points
     if not cube.profile.has_manager:
         return [cube.profile.lacks("manager", lang) or t("ho.no_manager", lang)]
     ho = handovers(cube)
@@ -237,7 +330,32 @@ def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = Hand
     verdict = "worse" if cmp["high"] < 0 else "better" if cmp["low"] > 0 else "same"
     out.append(t("ho.compare", lang, months=rules.outcome_months, handed=fmt_int(cmp["handed"], lang),
                  kept=fmt_int(cmp["kept"], lang), p1=fmt_pct(cmp["retained_handed"], lang, 0),
-                 p0=fmt_pct(cmp["retained_kept"], lang, 0), diff=fmt_pct(cmp["diff"], lang, 0, signed=True),
-                 low=fmt_pct(cmp["low"], lang, 0, signed=True), high=fmt_pct(cmp["high"], lang, 0, signed=True)))
+                 p0=fmt_pct(cmp["retained_kept"], lang, 0), diff=fmt_points(cmp["diff"], lang),
+                 low=fmt_points(cmp["low"], lang), high=fmt_points(cmp["high"], lang)))
     out.append(t(f"ho.verdict.{verdict}", lang))
+    return out + _more_sentences(cmp, lang, rules)
+
+
+def _more_sentences(cmp: dict[str, Any], lang: str, rules: HandoverRules) -> list[str]:
+    """Revenue growth and categories bought 12 months on, each with its counts and interval, or why not."""
+    from .display import fmt_int, fmt_num, fmt_pct, fmt_points
+
+    def growth(x: float, difference: bool = False) -> str:
+        return fmt_points(x, lang) if difference else fmt_pct(x, lang, 0, signed=True)
+
+    def categories(x: float, difference: bool = False) -> str:
+        return ("+" if difference and x > 0 else "") + fmt_num(x, lang, 1)
+
+    out = []
+    for key, fmt in (("growth", growth), ("categories", categories)):
+        part = cmp[key]
+        counts = {"handed": fmt_int(part["n_handed"], lang), "kept": fmt_int(part["n_kept"], lang),
+                  "min": rules.min_compared, "months": rules.outcome_months}
+        if part["unknown"] == "ho.no_category":
+            out.append(t("ho.no_category", lang))
+        elif part["unknown"]:
+            out.append(t(f"ho.{key}_short", lang, **counts))
+        else:
+            out.append(t(f"ho.{key}", lang, **counts, v1=fmt(part["handed"]), v0=fmt(part["kept"]),
+                         diff=fmt(part["diff"], True), low=fmt(part["low"], True), high=fmt(part["high"], True)))
     return out
