@@ -66,17 +66,48 @@ def test_baseline_carries_the_season_forward():
 
 def test_the_assistants_clients_by_hand():
     from salesbook import forecast as fc
-    classes = pd.DataFrame({"category": ["new", "reactivated", "regular", "one_off", "sleeping"],
-                            "manager": ["A", "A", "A", "B", "B"], "client_name": list("vwxyz"),
-                            "orders": [4, 6, 12, 1, 3], "revenue": [400.0, 1200.0, 9000.0, 50.0, 0.0],
-                            "active_months": [2, 5, 12, 1, 0], "tenure_months": [2, 40, 50, 30, 60]},
-                           index=pd.Index(["v", "w", "x", "y", "z"], name="client_id"))
+    classes = pd.DataFrame({"category": ["new", "reactivated", "regular", "one_off", "sleeping", "periodic", "periodic"],
+                            "abc": ["C", "B", "A", "C", "D", "C", "B"],
+                            "manager": ["A", "A", "A", "B", "B", "B", "B"], "client_name": list("vwxyzpq"),
+                            "orders": [4, 6, 12, 1, 3, 2, 4], "revenue": [400.0, 1200.0, 9000.0, 50.0, 0.0, 300.0, 2000.0],
+                            "active_months": [2, 5, 12, 1, 0, 2, 4], "tenure_months": [2, 40, 50, 30, 60, 30, 30]},
+                           index=pd.Index(["v", "w", "x", "y", "z", "p", "q"], name="client_id"))
     out = fc.assistant_clients(classes, horizon=3).set_index("client_id")
-    assert set(out.index) == {"v", "w", "y"}  # regular is a target; the sleeping one bought nothing
+    # regular and the periodic buyer of class B are targets; the sleeping one bought nothing; the periodic
+    # buyer of class C is spontaneous: the assistant's
+    assert set(out.index) == {"v", "w", "y", "p"}
+    assert set(fc.assistant_clients(classes, 3, "").client_id) == {"v", "w", "y"}
+    assert set(fc.assistant_clients(classes, 3, "2500").client_id) == {"v", "w", "y", "p", "q"}
+    # p: 2 orders over the window -> 0.5 in 3 months of 150
+    assert out.loc["p", "expected_orders"] == 0.5 and out.loc["p", "expected"] == 75
     # v: 4 orders in its 2 months as a client -> 2 a month -> 6 in 3 months of 100 each
     assert out.loc["v", "expected_orders"] == 6 and out.loc["v", "expected"] == 600
     # w: 6 orders over the 12-month window -> 1.5 in 3 months of 200
     assert out.loc["w", "expected_orders"] == 1.5 and out.loc["w", "expected"] == 300
+
+
+def test_spontaneous_periodic_buyers_leave_the_forecast_for_the_assistant():
+    """No client counts both in the forecast and in the assistant's list."""
+    from salesbook import forecast as fc
+    from salesbook.errors import ParameterError
+    from salesbook.forecast_views import assistant_which, flags_table
+    classes = pd.DataFrame({"category": ["periodic", "periodic", "regular"], "abc": ["C", "B", "C"],
+                            "manager": ["A"] * 3, "client_name": list("pqr"), "orders": [2, 4, 12],
+                            "revenue": [300.0, 2000.0, 500.0], "active_months": [2, 4, 12],
+                            "tenure_months": [30] * 3}, index=pd.Index(["p", "q", "r"], name="client_id"))
+    deals = pd.DataFrame({"deal_id": ["1", "2", "3"], "client_id": ["p", "q", "r"], "manager": ["A"] * 3,
+                          "amount": [100.0, 200.0, 400.0], "stage": [50, 50, 50],
+                          "month": pd.to_datetime(["2026-12-01"] * 3)})
+    out = fc.weighted_forecast(deals, classes, "2026-11-30").set_index("client_id")
+    assert list(out.target) == [False, True, True] and list(out.assistant) == [True, False, False]
+    routed = set(fc.assistant_clients(classes, 3).client_id)
+    assert routed == {"p"} and not routed & set(out.index[out.target])
+    assert fc.forecast_table(out.reset_index()).weighted.sum() == pytest.approx(0.5 * 600)
+    assert "spontaneous periodic buyer" in flags_table(out.reset_index()).iloc[0, -1]
+    assert "1 spontaneous periodic buyers: those of ABC class C" in assistant_which(fc.assistant_clients(classes, 3), "C")
+    assert fc.spontaneous_rule("50 000") == ("below", 50000.0) and fc.spontaneous_rule(" ") == (None, None)
+    with pytest.raises(ParameterError, match="spontaneous 'big'"):
+        fc.spontaneous_rule("big")
 
 
 def test_the_baselines_error_and_the_seasonal_naive_by_hand():

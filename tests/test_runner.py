@@ -32,6 +32,12 @@ def test_a_mistyped_parameter_fails_before_anything_runs():
         check_parameters(nb, {"langg": "ru"})
     with pytest.raises(ParameterError, match="'lang' must be str"):
         check_parameters(nb, {"lang": 3})
+    # a parameter with a grammar is read before the run, not in a failing cell
+    with pytest.raises(ParameterError, match="04_forecast.ipynb: spontaneous 'big': write an ABC class"):
+        check_parameters(list_notebooks(["04"])[0], {"spontaneous": "big"})
+    with pytest.raises(ParameterError, match="handover 'deal:2': write deals:N"):
+        check_parameters(list_notebooks(["05"])[0], {"handover": "deal:2"})
+    check_parameters(list_notebooks(["04"])[0], {"spontaneous": "50000"})
 
 
 @pytest.fixture(scope="module")

@@ -376,14 +376,15 @@ p50: float = 0.5  # probability of stage 50: the offer suits the client
 p70: float = 0.7  # probability of stage 70: agreed with the decision maker
 p90: float = 0.9  # probability of stage 90: order date known
 p100: float = 1.0  # probability of stage 100: invoice issued
-horizon_months: int = 6  # months of the baseline forecast''', tags=["parameters"]),
+horizon_months: int = 6  # months of the baseline forecast
+spontaneous: str = "C"  # periodic buyers routed to the assistant, not the forecast: an ABC class (C), an amount of 12-month revenue, or empty for none''', tags=["parameters"]),
     code(SETUP + '''
 from salesbook import forecast as fc, forecast_views as fv, segments as sg
 from salesbook.display import fmt_money
 
 probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
 classes = sg.classify_clients(cube, cube.as_of, lang=lang)
-deals = fc.run_deals(pipeline, source, classes, cube.as_of, probabilities)  # None: the run has no pipeline
+deals = fc.run_deals(pipeline, source, classes, cube.as_of, probabilities, spontaneous)  # None: the run has no pipeline
 base = fc.baseline(cube, horizon_months)
 plan_series = fc.load_plan(plan) if plan else None
 nb.title("nb.04.title")'''),
@@ -419,10 +420,11 @@ if base is not None:
     nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
     nb.section("fc.flags")
     nb.table(fv.flags_table(deals, lang))'''),
-    code('''assistant = fc.assistant_clients(classes, horizon_months)
+    code('''assistant = fc.assistant_clients(classes, horizon_months, spontaneous)
 nb.section("fc.assistant")
 if len(assistant):
     nb.say("fc.assistant_text", clients=nb.int(len(assistant)), as_of=cube.as_of.date(),
+           which=fv.assistant_which(assistant, spontaneous, lang),
            expected=nb.money(assistant.expected.sum()), horizon=horizon_months)
     nb.table(fv.assistant_view(assistant, lang, by_manager=True))
     nb.table(fv.assistant_view(assistant, lang))

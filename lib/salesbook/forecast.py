@@ -5,6 +5,12 @@ stage. Its weight is the stage's probability (30/50/70/90/100 % by default,
 DOMAIN.md; every one a parameter). Only deals with clients in the target
 categories (Periodic, Prospective, Regular, Partner, VIP) enter the forecast;
 the others are flagged, like deals whose expected month has passed.
+
+Spontaneous clients' orders go to an assistant, not into the manager's forecast (DOMAIN.md): the new,
+reactivated and one-off clients, and the *spontaneous periodic buyers*: periodic clients below a
+threshold (:func:`spontaneous`; by default those of ABC class C over the window, the tail that makes
+the last 5 % of revenue). Those periodic buyers leave the forecast's target, so no client is counted
+both in the forecast and in the assistant's list.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .cube import Cube
-from .errors import DataError, Problem
+from .errors import DataError, ParameterError, Problem
 from .parse import parse_numbers
 from .segments import TARGET_CATEGORIES
 
 __all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan",
-           "ASSISTANT_CATEGORIES", "assistant_clients",
+           "ASSISTANT_CATEGORIES", "SPONTANEOUS", "spontaneous", "spontaneous_rule", "assistant_clients",
            "baseline_backtest", "wape", "seasonal_naive", "win_rates"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.warm)
@@ -145,7 +151,7 @@ def is_sample(source: Any) -> bool:
 
 
 def run_deals(pipeline: str, source: str, classes: pd.DataFrame, as_of: Any,
-              probabilities: dict[int, float] | None = None) -> pd.DataFrame | None:
+              probabilities: dict[int, float] | None = None, spontaneous_rule: str = "C") -> pd.DataFrame | None:
     """The weighted deals of the run's own pipeline (:func:`pipeline_for`), or ``None`` when it has none."""
     chosen = pipeline_for(pipeline, source)
     if not chosen:
@@ -154,7 +160,7 @@ def run_deals(pipeline: str, source: str, classes: pd.DataFrame, as_of: Any,
     rates = win_rates(deals, probabilities)  # the history's stage-to-won rates where closed deals tell them
     used = dict(zip(rates.stage, rates.used))
     open_deals = deals[deals.outcome == ""]
-    out = weighted_forecast(open_deals, classes, as_of, used)
+    out = weighted_forecast(open_deals, classes, as_of, used, spontaneous_rule=spontaneous_rule)
     out.attrs["win_rates"] = rates
     return out
 
@@ -166,18 +172,19 @@ def no_deals() -> pd.DataFrame:
                          "stage": pd.Series(dtype="int64"), "month": pd.Series(dtype="datetime64[us]"),
                          "probability": pd.Series(dtype=float), "weighted": pd.Series(dtype=float),
                          "category": pd.Series(dtype=str), "target": pd.Series(dtype=bool),
-                         "stale": pd.Series(dtype=bool)})
+                         "assistant": pd.Series(dtype=bool), "stale": pd.Series(dtype=bool)})
 
 
 def weighted_forecast(pipeline: pd.DataFrame, classes: pd.DataFrame, as_of: Any,
                       probabilities: dict[int, float] | None = None,
-                      targets: tuple[str, ...] = TARGET_CATEGORIES) -> pd.DataFrame:
+                      targets: tuple[str, ...] = TARGET_CATEGORIES, spontaneous_rule: str = "C") -> pd.DataFrame:
     """Each deal with its probability, weighted amount, client category and flags.
 
     ``classes``: the client categories at ``as_of`` (segments.classify_clients).
     Adds ``probability``, ``weighted``, ``category`` (``none`` for a client
-    without purchases), ``target`` (counts in the forecast), ``stale`` (the
-    expected month is before ``as_of``'s month).
+    without purchases), ``target`` (counts in the forecast), ``assistant`` (a spontaneous periodic buyer
+    under ``spontaneous_rule``: the assistant's, not a target), ``stale`` (the expected month is before
+    ``as_of``'s month).
     """
     probs = probabilities or STAGE_PROBABILITIES
     out = pipeline.copy()
@@ -186,7 +193,10 @@ def weighted_forecast(pipeline: pd.DataFrame, classes: pd.DataFrame, as_of: Any,
     cat = classes.category.astype(str)
     cat.index = cat.index.astype(str)
     out["category"] = cat.reindex(out.client_id).fillna("none").to_numpy()
-    out["target"] = out.category.isin(targets)
+    assistant = spontaneous(classes, spontaneous_rule)
+    assistant.index = assistant.index.astype(str)
+    out["assistant"] = assistant.reindex(out.client_id, fill_value=False).to_numpy()
+    out["target"] = out.category.isin(targets) & ~out.assistant
     out["stale"] = out.month < pd.Timestamp(as_of).to_period("M").to_timestamp()
     return out
 
@@ -275,10 +285,46 @@ def load_plan(source: "str | os.PathLike") -> pd.Series:
 #: categories whose orders an assistant takes (DOMAIN.md: spontaneous clients' orders go to an assistant, not
 #: into the manager's forecast): everything outside the target categories that still buys
 ASSISTANT_CATEGORIES = ("new", "reactivated", "one_off")
+#: the default rule for spontaneous periodic buyers: ABC class C over the window
+SPONTANEOUS = "C"
 
 
-def assistant_clients(classes: pd.DataFrame, horizon: int = 3) -> pd.DataFrame:
-    """Clients outside the forecast's target categories who bought in the window, per manager: their orders
+def spontaneous(classes: pd.DataFrame, rule: str = SPONTANEOUS) -> pd.Series:
+    """Which clients are spontaneous periodic buyers (True), indexed like ``classes``.
+
+    ``rule``: ``"C"`` (or another ABC class letter): periodic clients of that class over the window;
+    an amount (``"50000"``): periodic clients whose window revenue is below it; ``""``: none.
+    Anything else is a :class:`ParameterError` naming the parameter."""
+    periodic = classes.category.astype(str) == "periodic"
+    kind, value = spontaneous_rule(rule)
+    if kind is None or (kind == "class" and "abc" not in classes):  # a hand-made table without classes
+        return pd.Series(False, index=classes.index)
+    if kind == "class":
+        return periodic & (classes.abc.astype(str) == value)
+    return periodic & (classes.revenue < value)
+
+
+def spontaneous_rule(rule: str) -> "tuple[str | None, Any]":
+    """The rule for spontaneous periodic buyers read: ``("class", "C")``, ``("below", 50000.0)`` or
+    ``(None, None)``; anything else a :class:`ParameterError` (checked before a run starts)."""
+    text = str(rule).strip()
+    if not text:
+        return None, None
+    if text.upper() in ("A", "B", "C"):
+        return "class", text.upper()
+    try:
+        below = float(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        below = -1.0
+    if below < 0:
+        raise ParameterError(f"spontaneous {rule!r}: write an ABC class (C), an amount of 12-month revenue "
+                             "(50000), or nothing for none")
+    return "below", below
+
+
+def assistant_clients(classes: pd.DataFrame, horizon: int = 3, spontaneous_rule: str = SPONTANEOUS) -> pd.DataFrame:
+    """Clients outside the forecast's target (the assistant's categories and the spontaneous periodic buyers
+    under ``spontaneous_rule``) who bought in the window, per manager: their orders
     in the window, typical order size (revenue / orders), and orders and revenue to expect in ``horizon`` months at
     their window's pace (orders a month over the months they have been clients in the window).
 
@@ -286,7 +332,8 @@ def assistant_clients(classes: pd.DataFrame, horizon: int = 3) -> pd.DataFrame:
     """
     from .segments import NO_MANAGER
     cols = ["manager", "client_id", "client_name", "category", "orders", "order_size", "expected_orders", "expected"]
-    c = classes[classes.category.isin(ASSISTANT_CATEGORIES) & (classes.active_months > 0) & (classes.revenue > 0)]
+    routed = classes.category.isin(ASSISTANT_CATEGORIES) | spontaneous(classes, spontaneous_rule)
+    c = classes[routed & (classes.active_months > 0) & (classes.revenue > 0)]
     if c.empty:
         return pd.DataFrame(columns=cols)
     window = 12

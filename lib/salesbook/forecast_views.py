@@ -77,6 +77,18 @@ def win_rates_view(rates: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return out
 
 
+def assistant_which(clients: pd.DataFrame, rule: str, lang: str = "en") -> str:
+    """Who the assistant's clients are, for the sentence: the categories, and the spontaneous periodic buyers
+    under ``rule`` with their count."""
+    from .display import fmt_int, fmt_money
+    from .forecast import spontaneous_rule
+    kind, value = spontaneous_rule(rule)
+    if kind is None:
+        return t("fc.which.base", lang)
+    n = fmt_int(int((clients.category.astype(str) == "periodic").sum()), lang)
+    return t(f"fc.which.{kind}", lang, n=n, value=value if kind == "class" else fmt_money(value, lang))
+
+
 def assistant_view(clients, lang: str = "en", by_manager: bool = False) -> pd.DataFrame:
     """The assistant's clients (``forecast.assistant_clients``) or their sums per manager, in ``lang``."""
     money = [t("fc.col.order_size", lang), t("fc.col.expected", lang)]
@@ -99,8 +111,10 @@ def assistant_view(clients, lang: str = "en", by_manager: bool = False) -> pd.Da
 def flags_table(deals: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     flagged = deals[deals.stale | ~deals.target].copy()
     why = []
-    for stale, target in zip(flagged.stale, flagged.target):
-        parts = ([t("fc.flag.stale", lang)] if stale else []) + ([] if target else [t("fc.flag.outside", lang)])
+    assistant = flagged.assistant if "assistant" in flagged else pd.Series(False, index=flagged.index)
+    for stale, target, routed in zip(flagged.stale, flagged.target, assistant):
+        outside = [] if target else [t("fc.flag.assistant" if routed else "fc.flag.outside", lang)]
+        parts = ([t("fc.flag.stale", lang)] if stale else []) + outside
         why.append("; ".join(parts))
     flagged["why"] = why
     flagged["category"] = flagged.category.map(lambda c: t(f"cat.{c}", lang) if c != "none" else t("cat.absent", lang))

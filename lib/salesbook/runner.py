@@ -96,6 +96,16 @@ def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
 _PY_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
 
 
+def _value_checks() -> dict[str, Any]:
+    from .forecast import spontaneous_rule
+    from .whatif import parse_trigger
+    return {"spontaneous": spontaneous_rule, "handover": parse_trigger}
+
+
+#: parameters whose text has a grammar: read before anything runs, so a typo is one line, not a failed cell
+VALUE_CHECKS = _value_checks()
+
+
 def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
     """Unknown names or wrong types are an error before anything runs (papermill only warns)."""
     declared = notebook_parameters(notebook)
@@ -109,6 +119,11 @@ def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
         py = _PY_TYPES.get(typ)
         if py is not None and value is not None and not isinstance(value, py):
             problems.append(f"parameter {name!r} must be {typ}, got {type(value).__name__} {value!r}")
+        elif name in VALUE_CHECKS:
+            try:
+                VALUE_CHECKS[name](value)
+            except ParameterError as exc:
+                problems.append(str(exc))
     if problems:
         raise ParameterError(f"{notebook.name}: " + "; ".join(problems))
 

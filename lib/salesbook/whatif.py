@@ -142,9 +142,8 @@ class OrgCalibration:
     handover_measured: dict[str, Any] = field(default_factory=dict)  #: what that rests on (empty: not measured)
 
 
-def handover_months(cal: OrgCalibration, trigger: str = "deals:2") -> float:
-    """A hand-over trigger as months after a client is won: ``deals:N`` (its N-th deal, at the pace of new
-    clients' first year), ``months:N``, or ``amount:X`` (its purchases reaching X at first-year pace)."""
+def parse_trigger(trigger: str) -> tuple[str, float]:
+    """``deals:N``, ``months:N`` or ``amount:X`` as (kind, number); anything else a :class:`ParameterError`."""
     from .errors import ParameterError
     kind, _, value = str(trigger).partition(":")
     try:
@@ -153,6 +152,13 @@ def handover_months(cal: OrgCalibration, trigger: str = "deals:2") -> float:
         number = -1.0
     if kind not in ("deals", "months", "amount") or number < 0:
         raise ParameterError(f"handover {trigger!r}: write deals:N, months:N or amount:X (e.g. deals:2)")
+    return kind, number
+
+
+def handover_months(cal: OrgCalibration, trigger: str = "deals:2") -> float:
+    """A hand-over trigger as months after a client is won: ``deals:N`` (its N-th deal, at the pace of new
+    clients' first year), ``months:N``, or ``amount:X`` (its purchases reaching X at first-year pace)."""
+    kind, number = parse_trigger(trigger)
     if kind == "months":
         return number
     if kind == "deals":
