@@ -191,7 +191,7 @@ def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = Ca
 
 def _sentence(res: dict[str, Any], lang: str, key: str, count: str, name: str) -> str:
     """A calibration's sentence in ``lang`` (``cal.<key>``), or why there is none (``cal.<key>_short``)."""
-    from .display import fmt_int, fmt_money, fmt_pct
+    from .formats import fmt_int, fmt_money, fmt_pct
     n = {name: fmt_int(res[count], lang)}
     if res["unknown"]:
         return t(f"cal.{key}_short", lang, horizon=res["horizon"], **n)

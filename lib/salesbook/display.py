@@ -18,11 +18,9 @@ from __future__ import annotations
 import html
 import json
 import os
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 import re
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,6 +28,9 @@ import plotly.io as pio
 
 from . import tables
 from .i18n import t
+from .formats import (CURRENCY, DEFAULT_CURRENCY, _MINUS, _SEPARATORS, check_currency, country_name,  # noqa: F401
+                      currency_symbol, escape, fmt_int, fmt_money, fmt_num, fmt_number, fmt_pct, fmt_points,
+                      fmt_short, money_header, using_currency, with_currency)
 
 __all__ = ["Book", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
            "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
@@ -38,112 +39,6 @@ __all__ = ["Book", "month_ticks", "escape", "fmt_number", "fmt_money", "check_cu
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
 _HOUSE = dict(colorway=PALETTE, font=dict(family="Segoe UI, Helvetica, Arial, sans-serif", size=13),
               margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.15))
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-
-
-def escape(value: Any) -> str:
-    """A value as inert text inside Markdown or HTML."""
-    # quotes stay as they are: this is text, never an attribute (an escaped apostrophe showed as &#x27;)
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
-
-
-#: the currency of every amount a run shows (a run parameter, ISO 4217); set by :class:`Book` and :func:`using_currency`
-CURRENCY: ContextVar[str] = ContextVar("salesbook_currency", default="RUB")
-DEFAULT_CURRENCY = "RUB"
-_SEPARATORS = {"en": (".", ","), "ru": (",", "\u00a0")}  # decimal mark, thousands separator
-_MINUS = "\u2212"
-
-
-def check_currency(code: str) -> str:
-    """An ISO 4217 code (``RUB``, ``usd``) upper-cased; anything else is a :class:`ParameterError`."""
-    from babel.numbers import list_currencies
-
-    from .errors import ParameterError
-    text = str(code or "").strip().upper()
-    if text not in list_currencies():
-        raise ParameterError(f"currency {code!r} is not an ISO 4217 code (RUB, USD, EUR, KZT, ...)")
-    return text
-
-
-@contextmanager
-def using_currency(code: str) -> Iterator[str]:
-    """Amounts formatted inside the block carry ``code`` (the summary of a run, in its thread)."""
-    token = CURRENCY.set(check_currency(code))
-    try:
-        yield CURRENCY.get()
-    finally:
-        CURRENCY.reset(token)
-
-
-def currency_symbol(lang: str = "en", code: str | None = None) -> str:
-    """The currency as ``lang`` writes it (CLDR, through Babel): ₽ in Russian, RUB in English, $ in both."""
-    from babel.numbers import get_currency_symbol
-    return get_currency_symbol(code or CURRENCY.get(), locale=lang)
-
-
-def with_currency(number: str, lang: str = "en", code: str | None = None) -> str:
-    """``1 286 082 585 ₽`` in Russian, ``RUB 1,286,082,585`` / ``$1,286,082,585`` in English."""
-    symbol = currency_symbol(lang, code)
-    if lang == "ru":
-        return f"{number}\u00a0{symbol}"
-    sign = number[:1] if number[:1] == _MINUS else ""
-    gap = "\u00a0" if symbol[-1:].isalpha() else ""
-    return f"{sign}{symbol}{gap}{number[len(sign):]}"
-
-
-def country_name(code: str, lang: str = "en") -> str:
-    """A country as ``lang`` names it (CLDR, through Babel): ``RU`` -> ``Россия`` / ``Russia``."""
-    from babel import Locale
-    return Locale.parse(lang).territories.get(str(code).upper(), str(code))
-
-
-def money_header(header: str, lang: str = "en") -> str:
-    """A column or axis title with the run's currency: ``Выручка, ₽``, ``Revenue, RUB``."""
-    return f"{header}, {currency_symbol(lang)}"
-
-
-def _number(x: float, lang: str, decimals: int) -> str:
-    point, sep = _SEPARATORS[lang]
-    text = f"{abs(x):,.{decimals}f}".replace(",", "\uffff").replace(".", point).replace("\uffff", sep)
-    return (_MINUS if x < 0 and text.strip("0.,\u00a0") else "") + text
-
-
-def fmt_number(x: float, lang: str = "en", decimals: int = 0) -> str:
-    """Any number in the language's one style: ``1 286 082 585`` / ``1,286,082,585``, ``0,57`` / ``0.57``."""
-    if x is None or pd.isna(x):
-        return "–"
-    return _number(float(x), lang, decimals)
-
-
-def fmt_money(x: float, lang: str = "en", decimals: int = 0, currency: bool = True) -> str:
-    """An amount with the run's currency: ``1 286 082 585 ₽`` / ``RUB 1,286,082,585``.
-
-    ``currency=False`` for a cell under a header that names the currency (:func:`money_header`).
-    """
-    if x is None or pd.isna(x):
-        return "–"
-    text = _number(float(x), lang, decimals)
-    return with_currency(text, lang) if currency else text
-
-
-_SHORT = {"en": ((1e9, "\u00a0bn"), (1e6, "\u00a0m"), (1e3, "\u00a0k")),
-          "ru": ((1e9, "\u00a0млрд"), (1e6, "\u00a0млн"), (1e3, "\u00a0тыс."))}
-
-
-def fmt_short(x: float, lang: str = "en", currency: bool = False) -> str:
-    """An amount in three significant digits for chart ticks and labels: ``1.29 bn``, ``124 m``; ``1,29 млрд``."""
-    if x is None or pd.isna(x):
-        return "–"
-    for size, suffix in _SHORT[lang]:
-        if abs(x) >= size:
-            text = f"{abs(x) / size:.3g}"
-            break
-    else:
-        text, suffix = f"{abs(x):.3g}", ""
-    if lang == "ru":
-        text = text.replace(".", ",")
-    text = (_MINUS if x < 0 else "") + text + suffix
-    return with_currency(text, lang) if currency else text
 
 
 #: bar colours of every waterfall: totals, rises, falls
@@ -161,37 +56,6 @@ def waterfall_chart(labels: list[str], values: list[float], title: str, lang: st
                                  totals=dict(marker=dict(color=WATERFALL_COLOURS["total"])), **extra))
     fig.update_layout(title=title, showlegend=False, yaxis=dict(title=t("col.revenue", lang)))
     return money_axis(fig)
-
-
-def fmt_int(x: float, lang: str = "en") -> str:
-    """A count: ``1 286 082`` / ``1,286,082``."""
-    return fmt_number(x, lang, 0)
-
-
-def fmt_num(x: float, lang: str = "en", decimals: int = 2) -> str:
-    """A plain number (a statistic, a ratio) in the language's style: 0.57 / 0,57."""
-    return fmt_number(x, lang, decimals)
-
-
-def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False) -> str:
-    """A share as a percentage: ``+1,4 %`` in Russian (a space before the sign), ``+1.4%`` in English."""
-    if x is None or pd.isna(x):
-        return "–"
-    text = f"{x * 100:{'+' if signed else ''}.{decimals}f}"
-    if lang == "ru":
-        text = text.replace(".", ",")
-    return text.replace("-", _MINUS) + ("\u00a0%" if lang == "ru" else "%")
-
-
-def fmt_points(x: float, lang: str = "en", decimals: int = 0) -> str:
-    """A difference of two percentages, in percentage points, signed: ``−9 pts`` / ``−9 п. п.`` (never
-    ``−9 %``, which reads as a relative change)."""
-    if x is None or pd.isna(x):
-        return "–"
-    text = f"{x * 100:+.{decimals}f}"
-    if lang == "ru":
-        text = text.replace(".", ",")
-    return text.replace("-", _MINUS) + ("\u00a0п.\u00a0п." if lang == "ru" else "\u00a0pts")
 
 
 def month_ticks(fig: go.Figure, months: Iterable[pd.Timestamp], lang: str = "en", every: tuple[int, ...] = (1, 7)) -> go.Figure:

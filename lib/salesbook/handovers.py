@@ -306,7 +306,7 @@ def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRul
 
 def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = HandoverRules()) -> list[str]:
     """What the report says about hand-overs: how many, the trigger, and whether clients stay."""
-    from .display import fmt_int, fmt_money, fmt_pct, fmt_points
+    from .formats import fmt_int, fmt_money, fmt_pct, fmt_points
     if not cube.profile.has_manager:
         return [cube.profile.lacks("manager", lang) or t("ho.no_manager", lang)]
     ho = handovers(cube)
@@ -338,7 +338,7 @@ def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = Hand
 
 def _more_sentences(cmp: dict[str, Any], lang: str, rules: HandoverRules) -> list[str]:
     """Revenue growth and categories bought 12 months on, each with its counts and interval, or why not."""
-    from .display import fmt_int, fmt_num, fmt_pct, fmt_points
+    from .formats import fmt_int, fmt_num, fmt_pct, fmt_points
 
     def growth(x: float, difference: bool = False) -> str:
         return fmt_points(x, lang) if difference else fmt_pct(x, lang, 0, signed=True)

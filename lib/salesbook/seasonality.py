@@ -171,7 +171,7 @@ def profile_sentence(profile: SeasonalProfile, lang: str = "en", tol: float = 0.
     names = month_names(lang, short=False)
     peak, trough = int(idx.idxmax()), int(idx.idxmin())
     span = lambda ms: names[ms[0] - 1] + ("–" + names[ms[-1] - 1] if len(ms) > 1 else "")  # noqa: E731
-    from .display import fmt_pct
+    from .formats import fmt_pct
     pct = lambda v: fmt_pct(v - 1, lang, 0, signed=True)  # noqa: E731
     return t("season.sentence", lang, peak=span(_runs(idx, peak, tol)), peak_pct=pct(idx[peak]),
              trough=span(_runs(idx, trough, tol)), trough_pct=pct(idx[trough]))

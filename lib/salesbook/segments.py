@@ -341,7 +341,7 @@ def _reasons(f: pd.DataFrame, r: Rules, as_of: pd.Timestamp, lang: str) -> pd.Se
             v = {"active": rows.active_months, "window": r.window_months, "min": r.regular_active_months}
         elif cat == "prospective":
             ratio = (rows.revenue / rows.revenue_prev.where(rows.revenue_prev > 0)).round(2)
-            from .display import fmt_num
+            from .formats import fmt_num
             v = {"ratio": ratio.map(lambda x: fmt_num(x, lang, 2)).where(ratio.notna(), "∞"),
                  "min": fmt_num(r.prospective_growth, lang, 1)}
         else:

@@ -423,7 +423,7 @@ class Num(float):
 
 
 def _fmt(v: Any, lang: str = "en") -> str:
-    from .display import fmt_int, fmt_num, fmt_pct
+    from .formats import fmt_int, fmt_num, fmt_pct
     if isinstance(v, Num):
         text = fmt_num(v, lang, v.decimals)
         return ("+" + text) if v.signed and v > 0 else text
@@ -571,7 +571,7 @@ def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
 def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
     """A one-page finding in Markdown: the verdict, the symptoms with their figures and remedies, and what
     the data cannot tell yet (once each, with the reason)."""
-    from .display import escape
+    from .formats import escape
     lines = [f"**{escape(verdict_text(diagnosis, lang))}**", ""]
     present = [s for s in diagnosis["symptoms"] if s.present]
     if diagnosis["verdict"] not in ("growing", "unknown") and diagnosis["causes"]:

@@ -117,7 +117,7 @@ def export_vip(sector: dict[str, pd.DataFrame], folder: "str | Path", lang: str 
 
 def vip_sentence(sector: dict[str, pd.DataFrame], cube: Cube, lang: str = "en") -> str:
     """"143 clients for the VIP sector now (1,05 bn in the 12 months to ...); 37 offended ones ..."."""
-    from .display import fmt_int, fmt_money
+    from .formats import fmt_int, fmt_money
     years = [y for y in cube.profile.full_years() if y < cube.as_of.year]
     largest, hurt = sector["largest"], sector["offended"]
     text = t("vip.text", lang, n=fmt_int(len(largest), lang), revenue=fmt_money(largest.revenue.sum(), lang),
