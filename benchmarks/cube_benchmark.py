@@ -123,8 +123,8 @@ def stage(name: str, path: str) -> dict:
     """One stage, timed on its work only (imports and the hand-over between processes are not counted)."""
     import duckdb
     import salesbook as sb
-    from salesbook.load import Sales, connect
-    from salesbook.load_report import LoadReport
+    from salesbook.data.load import Sales, connect
+    from salesbook.data.load_report import LoadReport
     clean = path.replace(".parquet", ".clean.parquet")
     extra: dict = {}
     if name == "load":  # timed as get_cube loads; the Parquet file for the next stages is not

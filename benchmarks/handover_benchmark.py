@@ -23,8 +23,8 @@ import tracemalloc
 
 def one(managers: int) -> dict:
     import salesbook as sb
-    from salesbook import handovers as hv
-    from salesbook.sample import SampleSpec, generate
+    from salesbook.analysis import handovers as hv
+    from salesbook.data.sample import SampleSpec, generate
     s = generate(SampleSpec.handovers(managers=managers, account_managers=max(1, managers // 5)))
     cube = sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"]))
     t0 = time.perf_counter()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from salesbook import present
+from salesbook.run import present
 
 #: seconds given to the preheated kernels after the start page answers (a consultant opens the start page,
 #: then talks; measured: the two workbooks of the sample take about 10 s on 2 cores)

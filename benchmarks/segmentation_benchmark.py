@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import salesbook as sb
-from salesbook import segments as sg
-from salesbook.explore import SegmentationState
+from salesbook.analysis import segments as sg
+from salesbook.views.explore import SegmentationState
 
 HERE = Path(__file__).resolve().parent
 

@@ -76,7 +76,7 @@ class Sampler(threading.Thread):
 def suite(path: Path, jobs: int, reports: Path) -> dict:
     """One whole run on ``path`` in this process, its report in ``reports`` (call in a fresh process, with
     SALESBOOK_CACHE set)."""
-    from salesbook.runner import run
+    from salesbook.run.runner import run
     events: list[tuple[float, str]] = []
     sampler = Sampler()
     sampler.start()

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import salesbook as sb
-from salesbook import whatif as wi
-from salesbook.whatif_views import waterfall_html
+from salesbook.analysis import whatif as wi
+from salesbook.views.whatif_views import waterfall_html
 
 
 def kernel_side(rounds: int = 200) -> None:
@@ -39,7 +39,7 @@ def browser_side(steps: int = 20) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from salesbook import present
+    from salesbook.run import present
     port = present.free_port()
     log = Path(tempfile.mkdtemp()) / "voila.log"
     proc = present.start(port, log)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import calibration as cb, segments as sg
+from salesbook.analysis import calibration as cb, segments as sg
 
 
 def _history() -> pd.DataFrame:
@@ -71,7 +71,7 @@ def _categories() -> pd.DataFrame:
 
 
 def test_three_of_ten_whitespace_suggestions_taken_up_by_hand():
-    from salesbook import stagnation as st
+    from salesbook.analysis import stagnation as st
     cube = sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
     bt = cb.whitespace_backtest(cube, CAL)
     # at 2024-12-31 each W client lacks nuts (half of the bolts buyers buy nuts): potential 0.5 x 1,200

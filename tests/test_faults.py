@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import runner
-from salesbook.cli import main
-from salesbook.export import inert, restored, write_plain_csv
+from salesbook.run import runner
+from salesbook.run.cli import main
+from salesbook.views.export import inert, restored, write_plain_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SALESBOOK = str(Path(sys.executable).with_name("salesbook"))
@@ -137,7 +137,7 @@ def test_a_disk_full_at_the_end_leaves_nothing_and_the_next_run_succeeds(good, m
     monkeypatch.undo()
     assert runner.run(["00"], out=good, run_name="full").index.exists()
     # what the scheduler mails: one line, exit 3 (the environment)
-    from salesbook.cli import _fail
+    from salesbook.run.cli import _fail
     assert _fail("run", OSError(errno.ENOSPC, "No space left on device", "/reports/x"), False) == 3
 
 

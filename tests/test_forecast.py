@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import forecast as fc
-from salesbook import segments as sg
+from salesbook.analysis import forecast as fc
+from salesbook.analysis import segments as sg
 
 AS_OF = pd.Timestamp("2024-12-31")
 
@@ -65,7 +65,7 @@ def test_baseline_carries_the_season_forward():
 
 
 def test_the_assistants_clients_by_hand():
-    from salesbook import forecast as fc
+    from salesbook.analysis import forecast as fc
     classes = pd.DataFrame({"category": ["new", "reactivated", "regular", "one_off", "sleeping", "periodic", "periodic"],
                             "abc": ["C", "B", "A", "C", "D", "C", "B"],
                             "manager": ["A", "A", "A", "B", "B", "B", "B"], "client_name": list("vwxyzpq"),
@@ -88,9 +88,9 @@ def test_the_assistants_clients_by_hand():
 
 def test_spontaneous_periodic_buyers_leave_the_forecast_for_the_assistant():
     """No client counts both in the forecast and in the assistant's list."""
-    from salesbook import forecast as fc
+    from salesbook.analysis import forecast as fc
     from salesbook.errors import ParameterError
-    from salesbook.forecast_views import assistant_which, flags_table
+    from salesbook.views.forecast_views import assistant_which, flags_table
     classes = pd.DataFrame({"category": ["periodic", "periodic", "regular"], "abc": ["C", "B", "C"],
                             "manager": ["A"] * 3, "client_name": list("pqr"), "orders": [2, 4, 12],
                             "revenue": [300.0, 2000.0, 500.0], "active_months": [2, 4, 12],
@@ -111,7 +111,7 @@ def test_spontaneous_periodic_buyers_leave_the_forecast_for_the_assistant():
 
 
 def test_the_baselines_error_and_the_seasonal_naive_by_hand():
-    from salesbook import forecast as fc
+    from salesbook.analysis import forecast as fc
     assert fc.wape([100, 200, 100], [110, 180, 100]) == pytest.approx((10 + 20 + 0) / 400)
     y = pd.Series([10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 15, 25])
     assert fc.seasonal_naive(y, 12) == 10 and fc.seasonal_naive(y, 13) == 20
@@ -122,7 +122,7 @@ def test_the_baselines_error_and_the_seasonal_naive_by_hand():
 
 def test_the_baseline_backtest_on_the_sample():
     import salesbook as sb
-    from salesbook import forecast as fc
+    from salesbook.analysis import forecast as fc
     check = fc.baseline_backtest(sb.get_cube("sample"))
     assert len(check["table"]) == 12 and check["last"] == pd.Timestamp("2026-10-01")
     t = check["table"]
@@ -131,7 +131,7 @@ def test_the_baseline_backtest_on_the_sample():
 
 
 def test_stage_to_won_rates_from_the_companys_closed_deals(tmp_path):
-    from salesbook import forecast as fc
+    from salesbook.analysis import forecast as fc
     from salesbook.errors import DataError
     rows = [{"client_id": f"c{i}", "manager": "A", "amount": 100, "expected_month": "2026-01", "stage": 30,
              "outcome": "won" if i < 2 else "lost"} for i in range(10)]  # 2 of 10 closed deals won at 30 %

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import handovers as hv
+from salesbook.analysis import handovers as hv
 
 
 def _history() -> pd.DataFrame:
@@ -102,8 +102,8 @@ def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):
 def test_the_workbook_finds_the_planted_hand_over_story(tmp_path):
     """SampleSpec.handovers(): 40 % of the clients won pass to an account manager after their 2nd deal,
     and half of those stop buying within three months (data/sample/README.md)."""
-    from salesbook.cli import main
-    from salesbook.sample import SampleSpec, generate
+    from salesbook.run.cli import main
+    from salesbook.data.sample import SampleSpec, generate
     from shapes import visible_text
     s = generate(SampleSpec.handovers())
     source = tmp_path / "handovers.parquet"

@@ -19,7 +19,7 @@ def test_unknown_language_is_a_clear_error():
 
 
 def test_numbers_in_each_language_by_hand():
-    from salesbook.display import fmt_money, fmt_pct, fmt_short, using_currency
+    from salesbook.views.display import fmt_money, fmt_pct, fmt_short, using_currency
     with using_currency("RUB"):
         assert fmt_money(1234567.891, "en", 2, currency=False) == "1,234,567.89"
         assert fmt_money(1234567.891, "en", 2) == "RUB\u00a01,234,567.89"

@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from salesbook import paths, present
+from salesbook import paths
+from salesbook.run import present
 from servers import stop_group
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"

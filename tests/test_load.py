@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import salesbook as sb
 from salesbook.errors import DataError
-from salesbook.load import detect_date_format, detect_decimal, detect_delimiter, detect_encoding, parse_numbers
+from salesbook.data.load import detect_date_format, detect_decimal, detect_delimiter, detect_encoding, parse_numbers
 
 
 def write(tmp_path, name, text, encoding="utf-8"):

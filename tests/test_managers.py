@@ -6,9 +6,9 @@ import pytest
 from openpyxl import load_workbook
 
 import salesbook as sb
-from salesbook import segments as sg
-from salesbook.cli import main
-from salesbook.managers import folder_name
+from salesbook.analysis import segments as sg
+from salesbook.run.cli import main
+from salesbook.run.managers import folder_name
 from shapes import visible_text
 
 

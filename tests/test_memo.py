@@ -1,4 +1,4 @@
-"""Analyses kept beside the cached cube (salesbook.memo): the same result, computed once, never stale."""
+"""Analyses kept beside the cached cube (salesbook.cube.memo): the same result, computed once, never stale."""
 
 import functools
 
@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import memo, segments as sg, stagnation as st
+from salesbook.cube import memo
+from salesbook.analysis import segments as sg, stagnation as st
 
 
 @pytest.fixture

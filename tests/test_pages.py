@@ -14,8 +14,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from salesbook.cli import main
-from salesbook.display import (Book, fmt_money, fmt_num, fmt_pct, fmt_short, localise, money_axis, nice_ticks,
+from salesbook.run.cli import main
+from salesbook.views.display import (Book, fmt_money, fmt_num, fmt_pct, fmt_short, localise, money_axis, nice_ticks,
                                using_currency)
 from shapes import (ACCEPTED, CYRILLIC as _CYRILLIC, FILES as _FILES, LATIN as _LATIN, foreign_words,
                     number_style_errors, sample_names)
@@ -147,7 +147,7 @@ def test_pdf_a4_with_charts_inside_the_page(published):
 
 
 def _browser(p, chromium):
-    from salesbook.present import BROWSER_ARGS
+    from salesbook.run.present import BROWSER_ARGS
     return p.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
 
 
@@ -217,7 +217,7 @@ def test_navigation_sort_and_search(published, chromium):
 
 
 def test_sheet_names_are_shortened_at_a_word_and_stay_unique():
-    from salesbook.export import sheet_name
+    from salesbook.views.export import sheet_name
     taken: set[str] = set()
     long = "Незакрытые категории: где клиенты покупают меньше похожих"
     first = sheet_name(long, taken)
@@ -232,7 +232,7 @@ def test_sheet_names_are_shortened_at_a_word_and_stay_unique():
 @pytest.mark.slow
 def test_excel_a_manager_uses(published):
     from openpyxl import load_workbook
-    from salesbook.export import PRINT_WIDTH
+    from salesbook.views.export import PRINT_WIDTH
     for lang, folder in published.items():
         for name in ("reactivation_lists.xlsx", "whitespace_lists.xlsx", "migration.xlsx", "revenue_bridge.xlsx"):
             wb = load_workbook(folder / "exports" / name)

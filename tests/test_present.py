@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from salesbook import present
+from salesbook.run import present
 from salesbook.errors import ParameterError
 from servers import stop_group
 

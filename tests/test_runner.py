@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from salesbook.cli import main
+from salesbook.run.cli import main
 from salesbook.errors import ParameterError
-from salesbook.runner import RunError, check_parameters, list_notebooks, notebook_parameters, run
+from salesbook.run.runner import RunError, check_parameters, list_notebooks, notebook_parameters, run
 
 HERE = Path(__file__).resolve().parent
 FAILING = HERE / "notebooks" / "90_failing.ipynb"
@@ -90,12 +90,12 @@ def test_a_failing_notebook_names_the_cell_and_keeps_the_last_good_report(good_r
 
 def test_a_failing_summary_fails_the_run_and_keeps_the_last_good_report(good_run, monkeypatch):
     """The summary runs beside the last notebooks; its failure still stops the run before the folder moves."""
-    import salesbook.summary
+    import salesbook.run.summary
 
     def broken(*args, **kwargs):
         raise ValueError("planted summary failure")
 
-    monkeypatch.setattr(salesbook.summary, "summarise", broken)
+    monkeypatch.setattr(salesbook.run.summary, "summarise", broken)
     before = (good_run / "good" / "index.html").read_bytes()
     with pytest.raises(ValueError, match="planted summary failure"):
         run(["00"], out=good_run, run_name="good")
@@ -104,7 +104,7 @@ def test_a_failing_summary_fails_the_run_and_keeps_the_last_good_report(good_run
 
 
 def test_cli_exits_non_zero_and_names_notebook_and_cell(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "salesbook.cli", "run", str(FAILING), "--output", str(tmp_path),
+    proc = subprocess.run([sys.executable, "-m", "salesbook.run.cli", "run", str(FAILING), "--output", str(tmp_path),
                            "--run-name", "x"], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "90_failing.ipynb failed at cell 3" in proc.stderr
@@ -123,10 +123,10 @@ def test_cli_validate_prints_every_problem_and_exits_non_zero(tmp_path, capsys):
 def test_hostile_client_name_is_escaped_in_tables(tmp_path):
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
-    from salesbook.display import Book
-    from salesbook.sample import HOSTILE_NAME
+    from salesbook.views.display import Book
+    from salesbook.data.sample import HOSTILE_NAME
     shown = []
-    import salesbook.display as d
+    import salesbook.views.display as d
     d._display = lambda obj: shown.append(obj)
     Book("en").table(pd.DataFrame({"client": [HOSTILE_NAME], "revenue": [1.0]}))
     html = shown[0].data
@@ -134,14 +134,14 @@ def test_hostile_client_name_is_escaped_in_tables(tmp_path):
 
 
 def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(tmp_path):
-    """The runner starts kernels while the cube is built and has them import ahead (salesbook.warm): the
+    """The runner starts kernels while the cube is built and has them import ahead (salesbook.run.warm): the
     modules and their DEFERRED libraries are loaded, yet the notebook's namespace and counter are untouched."""
     from jupyter_client import BlockingKernelClient
 
-    from salesbook.runner import _ask_to_stop, _stop_kernel, _warm_kernel
+    from salesbook.run.runner import _ask_to_stop, _stop_kernel, _warm_kernel
     import tempfile
     sockets = Path(tempfile.mkdtemp(prefix="sb-"))  # as the runner does: Unix sockets, no TCP port
-    km = _warm_kernel("python3", tmp_path, ["salesbook.seasonality", "salesbook.display.fmt_pct", "no_such_module"],
+    km = _warm_kernel("python3", tmp_path, ["salesbook.analysis.seasonality", "salesbook.views.display.fmt_pct", "no_such_module"],
                       sockets=sockets)
     try:
         assert km.get_connection_info()["transport"] == "ipc"
@@ -150,7 +150,7 @@ def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(
         kc.start_channels()
         out: list[str] = []
         reply = kc.execute_interactive(
-            "import os, sys; print(sorted(m for m in ('salesbook.seasonality', 'statsmodels.tsa.seasonal', "
+            "import os, sys; print(sorted(m for m in ('salesbook.analysis.seasonality', 'statsmodels.tsa.seasonal', "
             "'statsmodels.regression.linear_model') if m in sys.modules), "
             "[k for k in ('salesbook', 'warm', 'importlib', '_m') if k in globals()], os.getcwd(), "
             "os.environ.get('SALESBOOK_REPORT'))",
@@ -162,14 +162,14 @@ def test_a_warm_kernel_has_imported_what_its_notebook_imports_and_bound_nothing(
         assert not list(sockets.iterdir())  # its socket files removed
         sockets.rmdir()
     assert reply["content"]["status"] == "ok" and reply["content"]["execution_count"] == 1
-    assert "".join(out).strip() == (f"['salesbook.seasonality', 'statsmodels.regression.linear_model', "
+    assert "".join(out).strip() == (f"['salesbook.analysis.seasonality', 'statsmodels.regression.linear_model', "
                                     f"'statsmodels.tsa.seasonal'] [] {tmp_path} 1")
     assert not km.has_kernel  # stopped
 
 
 def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
-    from salesbook.runner import _longest_first
-    from salesbook.summary import SUMMARY_FILE, previous_run
+    from salesbook.run.runner import _longest_first
+    from salesbook.run.summary import SUMMARY_FILE, previous_run
     names = ["00_a", "01_b", "02_c", "summary"]
     assert _longest_first(names, previous_run(tmp_path, "now")) == names  # no previous run: as given
     prev = tmp_path / "before"

@@ -7,7 +7,7 @@ import pytest
 
 import salesbook as sb
 from salesbook import paths
-from salesbook.sample import SampleSpec, generate
+from salesbook.data.sample import SampleSpec, generate
 
 from conftest import SHARED_DATA
 

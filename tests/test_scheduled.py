@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from salesbook.cli import main
-from salesbook.runner import resolve_as_of
-from salesbook.summary import what_changed
+from salesbook.run.cli import main
+from salesbook.run.runner import resolve_as_of
+from salesbook.run.summary import what_changed
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "reports" / "test-artifacts"
 
@@ -93,7 +93,7 @@ def test_summary_page_renders_offline_in_headless_chromium_with_every_chart(tmp_
     out = tmp_path / "reports"
     assert main(["run", "00", "--output", str(out), "--run-name", "r", "-q", "--lang", "ru"]) == 0
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    from salesbook.present import BROWSER_ARGS
+    from salesbook.run.present import BROWSER_ARGS
     flags = ["--headless", *BROWSER_ARGS, f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=10000",
              "--enable-logging=stderr", "--v=0"]
     for page in ("index.html", "00_overview.html"):

@@ -10,7 +10,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 
 import salesbook as sb
 from salesbook import paths
-from salesbook import seasonality as se
+from salesbook.analysis import seasonality as se
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_weekday_profile_by_hand():
 
 @pytest.mark.slow
 def test_seasonality_workbook_runs_on_a_short_partial_series_with_non_default_parameters(tmp_path):
-    from salesbook.runner import run
+    from salesbook.run.runner import run
     lines = pd.read_parquet(paths.SAMPLE_SALES)
     short = lines[(lines.date >= "2025-06-01") & (lines.date <= "2026-10-09")]  # 17 months, the last partial
     path = tmp_path / "short.parquet"

@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesbook as sb
-from salesbook.profile import Evidence, data_profile
+from salesbook.cube.profile import Evidence, data_profile
 from salesbook import paths
-from salesbook import segments as sg
-from salesbook.export import inert, to_csv, to_excel
-from salesbook.sample import HOSTILE_NAME
+from salesbook.analysis import segments as sg
+from salesbook.views import segment_views as sv
+from salesbook.views.export import inert, to_csv, to_excel
+from salesbook.data.sample import HOSTILE_NAME
 
 AS_OF = pd.Timestamp("2024-12-31")
 
@@ -194,7 +195,7 @@ def test_hostile_client_name_is_inert_in_excel_and_csv(tmp_path):
 
 @pytest.mark.slow
 def test_segmentation_workbook_runs_with_non_default_parameters(tmp_path):
-    from salesbook.runner import run
+    from salesbook.run.runner import run
     params = {"01": {"window_months": 6, "abc_a": 0.7, "sleeping_min_months": 9, "compare_to": "2026-04-30",
                      "interactive": False}}
     result = run(["01"], lang="ru", out=tmp_path, run_name="seg", parameters=params)
@@ -213,7 +214,7 @@ def test_migration_export_has_a_sheet_per_changed_cell(tmp_path):
     cube = sb.get_cube("sample")
     matrix, moves = sg.migration(cube, "2025-10-31")
     from openpyxl import load_workbook
-    wb = load_workbook(sg.export_migration(matrix, moves, tmp_path))
+    wb = load_workbook(sv.export_migration(matrix, moves, tmp_path))
     changed = moves[moves["from"] != moves["to"]].groupby(["from", "to"]).size()
     assert len(wb.sheetnames) == 1 + len(changed)
     first = wb.worksheets[1]  # rows below the title and header line: one per client of that cell

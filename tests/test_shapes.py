@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import segments as sg
-from salesbook import stagnation as st
+from salesbook.analysis import segments as sg
+from salesbook.analysis import stagnation as st
 from salesbook.errors import DataError, ParameterError
-from salesbook.overview import window_totals
-from salesbook.profile import Evidence, data_profile
-from salesbook.runner import resolve_as_of
+from salesbook.views.overview import window_totals
+from salesbook.cube.profile import Evidence, data_profile
+from salesbook.run.runner import resolve_as_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shapes import (REAL, bad_text, foreign_words, make_shape, number_style_errors, sample_names,  # noqa: E402
@@ -92,7 +92,7 @@ def test_no_change_against_a_window_the_data_do_not_cover():
     cube = _cube(_lines(["2024-01-01", "2024-06-01", "2024-12-31"], ["A", "B", "A"]))
     last, prev = window_totals(cube, 12)
     assert last == 300.0 and prev is None
-    from salesbook.overview import key_figures
+    from salesbook.views.overview import key_figures
     figures = dict(zip(*key_figures(cube).T.to_numpy()))
     assert figures["Change, last 12 months"] == "–" and figures["Turnover, 12 months before"] == "–"
 
@@ -166,7 +166,7 @@ def test_an_analysis_date_before_the_data_start_is_a_data_error():
 
 
 def test_the_sample_pipeline_belongs_to_the_sample_only():
-    from salesbook.forecast import pipeline_for
+    from salesbook.analysis.forecast import pipeline_for
     assert pipeline_for("", "sample") == "sample"
     assert pipeline_for("", "/data/acme.csv") == ""
     assert pipeline_for("deals.csv", "/data/acme.csv") == "deals.csv"

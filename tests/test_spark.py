@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesbook.cli import main
+from salesbook.run.cli import main
 from salesbook.cube import TABLES, get_cube
-from salesbook.engines import is_engine_source, open_source
+from salesbook.data.engines import is_engine_source, open_source
 from salesbook.errors import DataError
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -65,7 +65,7 @@ def test_every_cube_table_is_the_same_on_spark_as_on_duckdb_to_the_cent(cubes):
 
 
 def test_the_run_config_selects_spark_and_every_workbook_runs_unchanged(cubes, tmp_path):
-    from salesbook.summary import summarise
+    from salesbook.run.summary import summarise
     duck, spark = cubes
     config = tmp_path / "spark.yml"
     config.write_text("source: spark:sample\nlang: en\n", encoding="utf-8")

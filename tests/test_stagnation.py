@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st_
 
 import salesbook as sb
-from salesbook.profile import Evidence, data_profile
-from salesbook import stagnation as st
-from salesbook.sample import SampleSpec, generate
+from salesbook.cube.profile import Evidence, data_profile
+from salesbook.analysis import stagnation as st
+from salesbook.data.sample import SampleSpec, generate
 
 P0 = ("2023-01-01", "2023-12-31")
 P1 = ("2024-01-01", "2024-12-31")
@@ -115,11 +115,11 @@ def test_growing_company_is_said_to_grow_and_acquisition_is_not_blamed():
 
 def test_bridge_export_lists_the_clients_behind_each_bar(tmp_path):
     from openpyxl import load_workbook
-    from salesbook.stagnation_views import export_bridge
+    from salesbook.views.stagnation_views import export_bridge
     rows = [("new", "2024-03-01", 100), ("lost", "2023-07-01", 80), ("grow", "2023-02-01", 1), ("grow", "2024-02-01", 2)]
     parts, detail = st.revenue_bridge(cube_of(rows), P1, P0)
     wb = load_workbook(export_bridge(detail, tmp_path))
-    from salesbook.export import sheet_name
+    from salesbook.views.export import sheet_name
     assert wb.sheetnames == [sheet_name("Revenue bridge: where the change comes from", set()), "New clients", "Reactivated",
                              "Growth of existing", "Decline of existing", "Lost clients"]
     assert wb["Lost clients"].cell(row=4, column=1).value == "lost"

@@ -3,7 +3,7 @@
 import pandas as pd
 
 import salesbook as sb
-from salesbook import segments as sg, vip
+from salesbook.analysis import segments as sg, vip
 
 
 def _history() -> pd.DataFrame:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import salesbook as sb
-from salesbook import whatif as wi
+from salesbook.analysis import whatif as wi
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_frequency_and_deal_size_compound(cal):
 def test_calibration_comes_from_the_sample():
     cube = sb.get_cube("sample")
     cal = wi.calibrate(cube)
-    from salesbook.overview import window_totals
+    from salesbook.views.overview import window_totals
     assert cal.total == pytest.approx(window_totals(cube, 12)[0], rel=1e-9)
     assert cal.sleeping_clients > 0 and cal.lost_revenue > 0 and cal.revenue_per_category > 0
 
@@ -81,7 +81,7 @@ def test_overloaded_account_managers_lose_clients():
 
 
 def test_status_quo_reproduces_the_recent_trend_of_the_sample_within_two_points():
-    from salesbook.overview import window_totals
+    from salesbook.views.overview import window_totals
     cube = sb.get_cube("sample")
     last, prev = window_totals(cube, 12)
     sq = wi.project(wi.calibrate_org(cube), 0, start="2026-11-01").status_quo
@@ -91,8 +91,8 @@ def test_status_quo_reproduces_the_recent_trend_of_the_sample_within_two_points(
 def test_the_sliders_waterfall_in_html_by_hand():
     import re
 
-    from salesbook.whatif import LEVERS
-    from salesbook.whatif_views import waterfall_html
+    from salesbook.analysis.whatif import LEVERS
+    from salesbook.views.whatif_views import waterfall_html
     steps = {k: 0.0 for k in LEVERS}
     steps.update(reactivation=20.0, retention=-10.0)
     page = waterfall_html({"baseline": 100.0, "steps": steps, "result": 110.0}, "en", height=300)

@@ -43,7 +43,7 @@ NOTEBOOKS = {
         code(PARAMS_COMMON + '''
 examples: int = 5  # example line numbers shown per reason a line was set aside (0 to 5)''', tags=["parameters"]),
         code(SETUP + '''
-from salesbook import overview as ov
+from salesbook.views import overview as ov
 
 nb.title("nb.00.title")'''),
         code('''profile = cube.profile
@@ -107,8 +107,9 @@ interactive: bool = True  # show the sliders in JupyterLab (never in a report)''
 from pathlib import Path
 
 import pandas as pd
-from salesbook import segments as sg, segment_views as sv
-from salesbook.display import fmt_money, fmt_pct
+from salesbook.analysis import segments as sg
+from salesbook.views import segment_views as sv
+from salesbook.views.display import fmt_money, fmt_pct
 
 rules = sg.Rules(window_months=window_months, abc_a=abc_a, abc_b=abc_b, new_months=new_months,
                  reactivated_recent_months=reactivated_recent_months, reactivated_gap_months=reactivated_gap_months,
@@ -159,31 +160,31 @@ else:
     nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
            to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
     nb.chart(sv.migration_chart(matrix, lang))
-    nb.links([sg.export_migration(matrix, moves, exports, lang)])
+    nb.links([sv.export_migration(matrix, moves, exports, lang)])
     to_sleep = changed[changed["to"] == "sleeping"]
     if len(to_sleep):
         nb.section("seg.moves_to_sleep")
         nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False), lang))'''),
     code('''sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
-files = sg.export_reactivation(sleepers, exports, lang)
+files = sv.export_reactivation(sleepers, exports, lang)
 nb.section("seg.reactivation")
 if len(sleepers):
     nb.say("seg.reactivation_text", n=nb.int(len(sleepers)), months=max_months_asleep,
            revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
     nb.links(files)
-    from salesbook import calibration as cb
+    from salesbook.analysis import calibration as cb
     nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))
     nb.table(sg.reactivation_summary(sleepers, lang))
     nb.section("seg.reactivation_top")
     nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
 else:
     nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)'''),
-    code('''from salesbook import vip
+    code('''from salesbook.analysis import vip
 
 sector = vip.vip_sector(cube, classes, abc_a)
 nb.section("vip.title")
 nb.say_text(vip.vip_sentence(sector, cube, lang))
-nb.links([vip.export_vip(sector, exports, lang, window_months)])
+nb.links([sv.export_vip(sector, exports, lang, window_months)])
 nb.section("vip.offended")
 nb.table(vip.vip_view(sector["offended"], lang, window_months))
 nb.section("vip.largest")
@@ -206,8 +207,9 @@ extra_holidays: str = ""  # more days off, comma-separated ISO dates (company sh
 extra_workdays: str = ""  # more working days, comma-separated ISO dates''', tags=["parameters"]),
     code(SETUP + '''
 import pandas as pd
-from salesbook import seasonality as se, season_views as sv, segments as sg
-from salesbook.display import fmt_pct
+from salesbook.analysis import seasonality as se, segments as sg
+from salesbook.views import season_views as sv
+from salesbook.views.display import fmt_pct
 
 y, partial = se.company_series(cube)
 profile = se.seasonal_profile(se.complete_series(cube), stl=stl, min_months=cube.profile.evidence.season_months)
@@ -274,8 +276,9 @@ whitespace_min: float = 0.25  # whitespace: at least this share of similar clien
 output_dir: str = ""  # folder for the whitespace exports; empty for reports/exports''', tags=["parameters"]),
     code(SETUP + '''
 import pandas as pd
-from salesbook import stagnation as st, stagnation_views as sv
-from salesbook.display import fmt_money, fmt_pct
+from salesbook.analysis import stagnation as st
+from salesbook.views import stagnation_views as sv
+from salesbook.views.display import fmt_money, fmt_pct
 
 exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
 diagnosis = st.diagnose(cube, trend_months)
@@ -331,7 +334,7 @@ if prof.has_manager:
              formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})
 else:
     nb.say_text(prof.lacks("manager", lang))'''),
-    code('''from salesbook import handovers as hv
+    code('''from salesbook.analysis import handovers as hv
 
 nb.section("ho.title")
 for sentence in hv.handover_sentences(cube, lang):
@@ -348,7 +351,7 @@ if prof.has_category:
         nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
                potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
         nb.links(files)
-        from salesbook import calibration as cb
+        from salesbook.analysis import calibration as cb
         nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws), lang))
         nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
     else:
@@ -379,8 +382,9 @@ p100: float = 1.0  # probability of stage 100: invoice issued
 horizon_months: int = 6  # months of the baseline forecast
 spontaneous: str = "C"  # periodic buyers routed to the assistant, not the forecast: an ABC class (C), an amount of 12-month revenue, or empty for none''', tags=["parameters"]),
     code(SETUP + '''
-from salesbook import forecast as fc, forecast_views as fv, segments as sg
-from salesbook.display import fmt_money
+from salesbook.analysis import forecast as fc, segments as sg
+from salesbook.views import forecast_views as fv
+from salesbook.views.display import fmt_money
 
 probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
 classes = sg.classify_clients(cube, cube.as_of, lang=lang)
@@ -451,7 +455,8 @@ projection_months: int = 36  # months of the projection
 interactive: bool = True  # show the sliders in JupyterLab (never in a report)''', tags=["parameters"]),
     code(SETUP + '''
 import pandas as pd
-from salesbook import whatif as wi, whatif_views as wv
+from salesbook.analysis import whatif as wi
+from salesbook.views import whatif_views as wv
 
 cal = wi.calibrate(cube)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)

@@ -47,7 +47,7 @@ def check_currency(code: str) -> str:
     """An ISO 4217 code (``RUB``, ``usd``) upper-cased; anything else is a :class:`ParameterError`."""
     from babel.numbers import list_currencies
 
-    from .errors import ParameterError
+    from salesbook.errors import ParameterError
     text = str(code or "").strip().upper()
     if text not in list_currencies():
         raise ParameterError(f"currency {code!r} is not an ISO 4217 code (RUB, USD, EUR, KZT, ...)")

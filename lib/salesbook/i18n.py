@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ParameterError
+from salesbook.errors import ParameterError
 
 __all__ = ["LANGS", "t", "catalogue", "month_names", "month_labels"]
 

@@ -1,0 +1,361 @@
+"""Hand-overs: when a client passes from the manager who won it to another, and whether it stays.
+
+DOMAIN.md (after the seeds): a company splitting hunters from account managers picks a hand-over
+trigger (the contract, the 1st, 2nd or 3rd deal, regular orders reaching an amount, a share of the
+client's purchases, time with the client), and the texts warn that clients handed to a client sector
+are often "abandoned" and drift away, while a seller who keeps his clients holds them.
+
+Operational definitions (every threshold a parameter of :class:`HandoverRules`):
+
+- **Serving manager** of a client in a month: the manager of its purchases that month (the one with
+  most revenue when there are several). Months without a purchase have none.
+- **Hand-over**: a purchase month whose serving manager differs from that of the client's previous
+  purchase month. Its *state* is the client's at that moment: ``deals_before`` (orders before the
+  month), ``months_since_first`` (since its first purchase month), ``revenue_12m`` (the 12 months
+  before).
+- **Trigger**: the rule that describes most hand-overs: *after the N-th deal* (the share with exactly N
+  deals before), *after N months* (the share within a month of the most common tenure), or *after
+  reaching an amount* (the share within ±25 % of the median 12-month revenue). Below
+  ``min_handovers`` hand-overs, or when no rule covers ``min_rule_share`` of them, no trigger is named.
+- **Outcome**, for a client at a month: *retained* when it buys in the ``outcome_months`` after it;
+  its revenue then against the 12 months before. Only months whose whole outcome window the data
+  cover are compared.
+- **Comparison**: each handed client against the clients at the same month still served by the
+  manager who won them, in the same stratum of tenure (``tenure_edges``) and of 12-month revenue
+  (terciles at that month); the kept clients' retention is averaged over the strata with the handed
+  clients' weights (direct standardisation), and the difference has a 95 % interval from the
+  strata's binomial variances. Below ``min_compared`` clients on either side: cannot tell.
+- **Revenue growth**, 12 months on: each client's revenue in the outcome window against its 12 months
+  before, ``after / before - 1`` (clients with revenue before; a client who left is -100 %). Each side's
+  median, the kept side weighted to the handed clients' strata; the difference of the medians has a
+  95 % interval from a seeded bootstrap within strata (``boot`` draws). Below ``min_compared`` clients
+  with revenue before on either side: cannot tell.
+- **Categories bought**, 12 months on: the number of distinct categories a client who bought again
+  bought in the outcome window (so it does not repeat retention). Means standardised like retention,
+  with the strata's variances. Without a category column, or below ``min_compared`` clients who bought
+  again on either side: cannot tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesbook.cube import Cube
+from salesbook.i18n import t
+
+__all__ = ["HandoverRules", "handovers", "infer_trigger", "compare", "handover_sentences"]
+
+
+@dataclass(frozen=True)
+class HandoverRules:
+    min_handovers: int = 20  #: hand-overs needed to name a trigger
+    min_rule_share: float = 0.5  #: share of hand-overs a rule must describe to be named
+    min_compared: int = 10  #: clients on each side of the comparison
+    outcome_months: int = 12  #: months after the hand-over in which retention is read
+    tenure_edges: tuple[int, ...] = (6, 12, 24)  #: months since the first purchase: strata of tenure
+    amount_band: float = 0.25  #: "after reaching an amount": within this share of the median
+    boot: int = 400  #: bootstrap draws for the interval of the difference in median growth
+    seed: int = 0  #: seed of those draws (the same data give the same interval)
+
+
+def _index(month: pd.Series) -> pd.Series:
+    m = pd.to_datetime(month)
+    return m.dt.year * 12 + m.dt.month - 1
+
+
+def _serving(cube: Cube) -> pd.DataFrame:
+    """client_id, month, k (month index), manager: the serving manager of each purchase month."""
+    cmm = cube.client_manager_month
+    if cmm is None or not len(cmm) or cmm.manager.isna().all():
+        return pd.DataFrame(columns=["client_id", "month", "k", "manager"])
+    m = cmm[(cmm.orders > 0) & cmm.manager.notna()].astype({"client_id": str, "manager": str})
+    m = m.sort_values(["client_id", "month", "revenue", "manager"], ascending=[True, True, False, True])
+    m = m.drop_duplicates(["client_id", "month"])[["client_id", "month", "manager"]].reset_index(drop=True)
+    m["k"] = _index(m.month)
+    return m
+
+
+def _client_months(cube: Cube) -> pd.DataFrame:
+    cm = cube.client_month.astype({"client_id": str})[["client_id", "month", "revenue", "orders"]].copy()
+    cm["k"] = _index(cm.month)
+    return cm.sort_values(["client_id", "k"]).reset_index(drop=True)
+
+
+def handovers(cube: Cube) -> pd.DataFrame:
+    """Every change of serving manager: client_id, month, from_manager, to_manager, deals_before,
+    months_since_first, revenue_12m (the client's state at that moment)."""
+    cols = ["client_id", "month", "from_manager", "to_manager", "deals_before", "months_since_first", "revenue_12m"]
+    serving = _serving(cube)
+    if not len(serving):
+        return pd.DataFrame(columns=cols)
+    serving["from_manager"] = serving.groupby("client_id").manager.shift()
+    ho = serving[serving.from_manager.notna() & (serving.manager != serving.from_manager)]
+    ho = ho.rename(columns={"manager": "to_manager"})
+    if not len(ho):
+        return pd.DataFrame(columns=cols)
+    cm = _client_months(cube)
+    cm["deals_before"] = cm.groupby("client_id").orders.cumsum() - cm.orders
+    first = cm[cm.orders > 0].groupby("client_id").k.min().rename("first_k")
+    out = ho.merge(cm[["client_id", "k", "deals_before"]], on=["client_id", "k"], how="left").join(first, on="client_id")
+    out["months_since_first"] = (out.k - out.first_k).astype(int)
+    out["revenue_12m"] = _window_revenue(cm, out[["client_id", "k"]], -12, 0)
+    out["deals_before"] = out.deals_before.fillna(0).astype(int)
+    return out[cols].sort_values(["month", "client_id"]).reset_index(drop=True)
+
+
+def _window_revenue(cm: pd.DataFrame, at: pd.DataFrame, lo: int, hi: int) -> np.ndarray:
+    """For each (client_id, k) row of ``at``: the client's revenue in months k+lo .. k+hi-1."""
+    pairs = at.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+    joined = pairs.merge(cm[["client_id", "k", "revenue"]], on="client_id", suffixes=("", "_m"))
+    inside = joined[(joined.k_m >= joined.k + lo) & (joined.k_m < joined.k + hi)]
+    return inside.groupby("_row").revenue.sum().reindex(pairs._row, fill_value=0.0).to_numpy(dtype=float)
+
+
+def infer_trigger(ho: pd.DataFrame, rules: HandoverRules = HandoverRules()) -> dict[str, Any]:
+    """The rule that describes most hand-overs: ``{"rule": "deals"|"months"|"amount"|None, "value", "share",
+    "n", "deals", "months", "amount"}`` (each candidate's value and share; ``rule`` None below the minimum)."""
+    n = len(ho)
+    out: dict[str, Any] = {"rule": None, "value": None, "share": 0.0, "n": n}
+    if not n:
+        return out
+    deals = ho.deals_before.value_counts()
+    deals = deals[deals.index >= 1]
+    out["deals"] = (int(deals.idxmax()), float(deals.max() / n)) if len(deals) else (None, 0.0)
+    months = ho.months_since_first.value_counts()
+    mode = int(months.idxmax())
+    out["months"] = (mode, float((ho.months_since_first - mode).abs().le(1).mean()))
+    median = float(ho.revenue_12m.median())
+    band = (ho.revenue_12m - median).abs() <= rules.amount_band * abs(median) if median else ho.revenue_12m == 0
+    out["amount"] = (median, float(band.mean()))
+    best = max(("deals", "months", "amount"), key=lambda k: out[k][1])
+    if n >= rules.min_handovers and out[best][1] >= rules.min_rule_share:
+        out.update(rule=best, value=out[best][0], share=out[best][1])
+    return out
+
+
+def _states(cube: Cube, at: pd.DataFrame, cm: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Tenure, 12-month revenue before, and the outcome after, of each (client_id, k)."""
+    first = cm[cm.orders > 0].groupby("client_id").k.min()
+    out = at.copy()
+    out["tenure"] = (out.k - out.client_id.map(first)).to_numpy()
+    out["before"] = _window_revenue(cm, out[["client_id", "k"]], -12, 0)
+    out["after"] = _window_revenue(cm, out[["client_id", "k"]], 1, months + 1)
+    buys = cm[cm.orders > 0][["client_id", "k"]]
+    bought = out[["client_id", "k"]].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d))).merge(
+        buys, on="client_id", suffixes=("", "_m"))
+    bought = bought[(bought.k_m > bought.k) & (bought.k_m <= bought.k + months)]
+    out["retained"] = np.isin(np.arange(len(out)), bought._row.unique())
+    return out
+
+
+def _categories_after(cube: Cube, at: pd.DataFrame, months: int) -> np.ndarray:
+    """For each (client_id, k) row of ``at``: distinct categories bought in months k+1 .. k+months."""
+    ccm = cube.client_category_month
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()].astype({"client_id": str})[["client_id", "category", "month"]]
+    pairs = at[["client_id", "k"]].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+    joined = pairs.merge(ccm.assign(k_m=_index(ccm.month)), on="client_id")
+    inside = joined[(joined.k_m > joined.k) & (joined.k_m <= joined.k + months)]
+    return inside.groupby("_row").category.nunique().reindex(pairs._row, fill_value=0).to_numpy(dtype=float)
+
+
+def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The median of ``x`` with weights ``w``; with equal weights, the ordinary median (the midpoint of
+    the two middle values of an even count)."""
+    order = np.argsort(x, kind="stable")
+    x, cw = x[order], np.cumsum(w[order])
+    half = cw[-1] / 2
+    i = int(np.searchsorted(cw, half - 1e-12 * cw[-1]))
+    if abs(cw[i] - half) <= 1e-12 * cw[-1] and i + 1 < len(x):
+        return float((x[i] + x[i + 1]) / 2)
+    return float(x[i])
+
+
+def _std_mean(h: pd.DataFrame, c: pd.DataFrame, col: str) -> dict[str, float]:
+    """Handed mean of ``col``, the kept mean standardised to the handed strata, their difference and its
+    95 % interval from the strata's variances (for a 0/1 column: the binomial ones)."""
+    kept = c.groupby("stratum")[col].agg(["mean", "size", lambda v: v.var(ddof=0)])
+    kept.columns = ["mean", "size", "var"]
+    h = h[h.stratum.isin(kept.index)]
+    n1 = h.groupby("stratum").size()
+    w = n1 / n1.sum()
+    m1, v1 = h.groupby("stratum")[col].mean(), h.groupby("stratum")[col].var(ddof=0)
+    m0, n0, v0 = kept.loc[w.index, "mean"], kept.loc[w.index, "size"], kept.loc[w.index, "var"]
+    diff = float((w * (m1 - m0)).sum())
+    se = float(np.sqrt((w ** 2 * (v1 / n1 + v0 / n0)).sum()))
+    return {"handed": float(h[col].mean()), "kept": float((w * m0).sum()), "diff": diff,
+            "low": diff - 1.96 * se, "high": diff + 1.96 * se, "n_handed": int(len(h)),
+            "n_kept": int(c[c.stratum.isin(w.index)].client_id.nunique())}
+
+
+def _growth(h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
+    """Median revenue growth of each side (kept weighted to the handed strata), the difference and its
+    bootstrap interval; ``unknown`` below the minimum."""
+    h, c = h[h.before > 0], c[c.before > 0]
+    c = c[c.stratum.isin(set(h.stratum))]
+    h = h[h.stratum.isin(set(c.stratum))]
+    out: dict[str, Any] = {"n_handed": int(len(h)), "n_kept": int(c.client_id.nunique()), "unknown": None}
+    if len(h) < rules.min_compared or len(c) < rules.min_compared:
+        out["unknown"] = "ho.short"
+        return out
+    h, c = h.sort_values("stratum"), c.sort_values("stratum")
+    g1 = (h.after / h.before - 1).to_numpy(dtype=float)
+    g0 = (c.after / c.before - 1).to_numpy(dtype=float)
+    share = h.stratum.value_counts(normalize=True)
+    n0 = c.stratum.value_counts()
+    w0 = (share / n0).reindex(c.stratum).to_numpy(dtype=float)  # each kept client's weight
+    med1, med0 = _weighted_median(g1, np.ones(len(g1))), _weighted_median(g0, w0)
+
+    def draws(strata: pd.Series) -> "callable":
+        codes = strata.to_numpy()
+        starts = np.searchsorted(codes, codes, side="left")
+        sizes = np.searchsorted(codes, codes, side="right") - starts
+        return lambda rng: starts + np.floor(rng.random(len(codes)) * sizes).astype(int)
+
+    rng = np.random.default_rng(rules.seed)
+    d1, d0 = draws(h.stratum), draws(c.stratum)
+    diffs = np.array([_weighted_median(g1[d1(rng)], np.ones(len(g1))) - _weighted_median(g0[i := d0(rng)], w0[i])
+                      for _ in range(rules.boot)])
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    out.update(handed=med1, kept=med0, diff=med1 - med0, low=float(low), high=float(high))
+    return out
+
+
+def _terciles(values: pd.Series) -> pd.Series:
+    """Terciles of 12-month revenue at one month (equal values in one stratum; fewer strata when few values)."""
+    if values.nunique() < 3:
+        return pd.Series(0, index=values.index)
+    return pd.qcut(values, 3, labels=False, duplicates="drop").fillna(0).astype(int)
+
+
+def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = HandoverRules()) -> dict[str, Any]:
+    """Clients after a hand-over against comparable clients kept by the manager who won them.
+
+    Returns the counts, the retention of each side (the kept side standardised to the handed clients'
+    strata), the difference with its 95 % interval, the median revenue change of each side, and
+    ``unknown`` (a message key) when the evidence is short."""
+    ho = handovers(cube) if ho is None else ho
+    res: dict[str, Any] = {"handed": 0, "kept": 0, "unknown": None, "months": rules.outcome_months}
+    if not len(ho):
+        res["unknown"] = "ho.none"
+        return res
+    prof = cube.profile
+    last_full = _index(pd.Series([prof.full_months[-1]])).iloc[0] if prof.full_months else -1
+    cm = _client_months(cube)
+    ho = ho.assign(k=_index(ho.month))
+    ho = ho[ho.k + rules.outcome_months <= last_full]  # the whole outcome window inside the data
+    if len(ho) < rules.min_compared:
+        res.update(handed=int(len(ho)), unknown="ho.short")
+        return res
+    serving = _serving(cube)
+    won_by = serving.groupby("client_id").manager.first()
+    handed_ever = ho.groupby("client_id").k.min()
+    # candidates at each hand-over month: clients who bought in the 12 months before, still with their
+    # winning manager at that month (no hand-over yet), and not handed over in that month
+    months = np.sort(ho.k.unique())
+    last = serving[serving.k.isin(set(np.concatenate([months - d for d in range(1, 13)])))]
+    cand = []
+    for k in months:
+        recent = last[(last.k < k) & (last.k >= k - 12)].sort_values("k").drop_duplicates("client_id", keep="last")
+        recent = recent[recent.manager.to_numpy() == won_by.reindex(recent.client_id).to_numpy()]
+        first_ho = handed_ever.reindex(recent.client_id).to_numpy()
+        recent = recent[~(first_ho <= k)]
+        cand.append(pd.DataFrame({"client_id": recent.client_id.to_numpy(), "k": k}))
+    kept = pd.concat(cand, ignore_index=True) if cand else pd.DataFrame(columns=["client_id", "k"])
+    handed = _states(cube, ho[["client_id", "k"]].reset_index(drop=True), cm, rules.outcome_months)
+    kept = _states(cube, kept, cm, rules.outcome_months) if len(kept) else kept
+    edges = [-1, *rules.tenure_edges, 10 ** 6]
+    both = pd.concat([handed.assign(side="handed"), kept.assign(side="kept")], ignore_index=True)
+    both["tenure_s"] = pd.cut(both.tenure, edges, labels=False)
+    both["size_s"] = both.groupby("k").before.transform(_terciles)
+    both["stratum"] = both.k.astype(str) + "|" + both.tenure_s.astype(str) + "|" + both.size_s.astype(str)
+    h, c = both[both.side == "handed"], both[both.side == "kept"]
+    strata = h.groupby("stratum").size()
+    kept_rate = c.groupby("stratum").retained.agg(["mean", "size"])
+    matched = strata.index.intersection(kept_rate.index)
+    h = h[h.stratum.isin(matched)]
+    c = c[c.stratum.isin(matched)]
+    res.update(handed=int(len(h)), kept=int(c.client_id.nunique()))
+    if len(h) < rules.min_compared or len(c) < rules.min_compared:
+        res["unknown"] = "ho.short"
+        return res
+    kept_share = _std_mean(h.assign(retained=h.retained.astype(float)), c.assign(retained=c.retained.astype(float)),
+                           "retained")
+    res.update(retained_handed=kept_share["handed"], retained_kept=kept_share["kept"], diff=kept_share["diff"],
+               low=kept_share["low"], high=kept_share["high"], growth=_growth(h, c, rules))
+    res["categories"] = _categories(cube, h, c, rules)
+    return res
+
+
+def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
+    """Categories bought in the outcome window by the clients of each side who bought again."""
+    if not cube.profile.has_category:
+        return {"unknown": "ho.no_category", "n_handed": 0, "n_kept": 0}
+    h, c = h[h.retained], c[c.retained]
+    h = h.assign(cats=_categories_after(cube, h, rules.outcome_months))
+    c = c.assign(cats=_categories_after(cube, c, rules.outcome_months))
+    c = c[c.stratum.isin(set(h.stratum))]
+    h = h[h.stratum.isin(set(c.stratum))]
+    if len(h) < rules.min_compared or len(c) < rules.min_compared:
+        return {"unknown": "ho.short", "n_handed": int(len(h)), "n_kept": int(c.client_id.nunique())}
+    return {"unknown": None, **_std_mean(h, c, "cats")}
+
+
+def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = HandoverRules()) -> list[str]:
+    """What the report says about hand-overs: how many, the trigger, and whether clients stay."""
+    from salesbook.formats import fmt_int, fmt_money, fmt_pct, fmt_points
+    if not cube.profile.has_manager:
+        return [cube.profile.lacks("manager", lang) or t("ho.no_manager", lang)]
+    ho = handovers(cube)
+    if not len(ho):
+        return [t("ho.none_text", lang, start=cube.profile.start.date(), end=cube.profile.end.date())]
+    out = [t("ho.count", lang, n=fmt_int(len(ho), lang), clients=fmt_int(ho.client_id.nunique(), lang),
+             start=cube.profile.start.date(), end=cube.profile.end.date())]
+    trig = infer_trigger(ho, rules)
+    if trig["rule"] is None:
+        out.append(t("ho.no_trigger", lang, n=fmt_int(len(ho), lang), min=rules.min_handovers,
+                     share=fmt_pct(rules.min_rule_share, lang, 0)))
+    else:
+        value = fmt_money(trig["value"], lang) if trig["rule"] == "amount" else fmt_int(trig["value"], lang)
+        out.append(t(f"ho.trigger.{trig['rule']}", lang, value=value, share=fmt_pct(trig["share"], lang, 0),
+                     n=fmt_int(len(ho), lang)))
+    cmp = compare(cube, ho, rules)
+    if cmp["unknown"]:
+        out.append(t("ho.cannot_tell", lang, handed=fmt_int(cmp["handed"], lang), min=rules.min_compared,
+                     months=rules.outcome_months))
+        return out
+    verdict = "worse" if cmp["high"] < 0 else "better" if cmp["low"] > 0 else "same"
+    out.append(t("ho.compare", lang, months=rules.outcome_months, handed=fmt_int(cmp["handed"], lang),
+                 kept=fmt_int(cmp["kept"], lang), p1=fmt_pct(cmp["retained_handed"], lang, 0),
+                 p0=fmt_pct(cmp["retained_kept"], lang, 0), diff=fmt_points(cmp["diff"], lang),
+                 low=fmt_points(cmp["low"], lang), high=fmt_points(cmp["high"], lang)))
+    out.append(t(f"ho.verdict.{verdict}", lang))
+    return out + _more_sentences(cmp, lang, rules)
+
+
+def _more_sentences(cmp: dict[str, Any], lang: str, rules: HandoverRules) -> list[str]:
+    """Revenue growth and categories bought 12 months on, each with its counts and interval, or why not."""
+    from salesbook.formats import fmt_int, fmt_num, fmt_pct, fmt_points
+
+    def growth(x: float, difference: bool = False) -> str:
+        return fmt_points(x, lang) if difference else fmt_pct(x, lang, 0, signed=True)
+
+    def categories(x: float, difference: bool = False) -> str:
+        return ("+" if difference and x > 0 else "") + fmt_num(x, lang, 1)
+
+    out = []
+    for key, fmt in (("growth", growth), ("categories", categories)):
+        part = cmp[key]
+        counts = {"handed": fmt_int(part["n_handed"], lang), "kept": fmt_int(part["n_kept"], lang),
+                  "min": rules.min_compared, "months": rules.outcome_months}
+        if part["unknown"] == "ho.no_category":
+            out.append(t("ho.no_category", lang))
+        elif part["unknown"]:
+            out.append(t(f"ho.{key}_short", lang, **counts))
+        else:
+            out.append(t(f"ho.{key}", lang, **counts, v1=fmt(part["handed"]), v0=fmt(part["kept"]),
+                         diff=fmt(part["diff"], True), low=fmt(part["low"], True), high=fmt(part["high"], True)))
+    return out

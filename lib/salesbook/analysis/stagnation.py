@@ -1,0 +1,594 @@
+"""Stagnation diagnosis: is turnover flat, where does the change come from, and why.
+
+Reads the cube and reuses the seasonality and segmentation functions. Money in
+the revenue bridge is counted in whole cents (integers), so that the bridge ties
+to the total change exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesbook.cube import Cube
+from salesbook.i18n import t
+from salesbook.cube.memo import per_cube
+from salesbook.cube.profile import windows as bridge_windows  # (later, earlier) windows of n months
+from salesbook.analysis.seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
+from salesbook.analysis.segments import NO_MANAGER, window_start
+
+__all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
+           "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
+           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period"]
+
+#: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
+DEFERRED = ("scipy.stats",)
+
+BRIDGE_PARTS = ("new", "reactivated", "growth", "decline", "lost")
+
+
+# --------------------------------------------------------------------------- is it flat?
+
+
+def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str, Any]:
+    """Verdict on seasonally adjusted turnover over the last ``months``: growing, flat or declining.
+
+    A trend counts when its 95 % interval excludes zero and its size is at least
+    ``threshold`` a year (share of the level). The Mann-Kendall test (Kendall's
+    tau of the adjusted series against time, scipy) is reported beside it.
+    """
+    from scipy.stats import kendalltau
+    full = complete_series(cube)
+    prof = cube.profile
+    if prof.lacks("trend") or prof.lacks("season"):  # below the minimum: no verdict, no figure
+        r12 = full.rolling(12).sum().dropna()
+        return {"verdict": "unknown", "slope_per_year": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan,
+                "months": int(len(full)), "mann_kendall_tau": np.nan, "mann_kendall_p": np.nan, "cagr": np.nan,
+                "rolling_12m": r12, "adjusted": full * np.nan, "seasonal": False}
+    profile = seasonal_profile(full, stl=False)
+    sa = adjusted_series(full, profile) if profile.enough else full
+    fit = trend_fit(sa, months)
+    tail = sa.dropna().iloc[-months:]
+    tau, p_mk = kendalltau(np.arange(len(tail)), tail.to_numpy())
+    r12 = full.rolling(12).sum().dropna()
+    years = (len(r12) - 1) / 12
+    cagr = (r12.iloc[-1] / r12.iloc[0]) ** (1 / years) - 1 if years >= 1 and r12.iloc[0] > 0 else np.nan
+    if fit["low"] > 0 and fit["slope_per_year"] >= threshold:
+        verdict = "growing"
+    elif fit["high"] < 0 and fit["slope_per_year"] <= -threshold:
+        verdict = "declining"
+    else:
+        verdict = "flat"
+    return {"verdict": verdict, **fit, "mann_kendall_tau": float(tau), "mann_kendall_p": float(p_mk),
+            "cagr": float(cagr), "rolling_12m": r12, "adjusted": sa, "seasonal": profile.enough}
+
+
+# --------------------------------------------------------------------------- revenue bridge
+
+
+def _cents(x: pd.Series) -> pd.Series:
+    return np.round(x * 100).astype("int64")
+
+
+def revenue_bridge(cube: Cube, p1: tuple[Any, Any], p0: tuple[Any, Any]) -> tuple[pd.Series, pd.DataFrame]:
+    """Revenue change from period ``p0`` to period ``p1`` ((start, end) dates, both inclusive).
+
+    Every client active (any line) in either period is in exactly one part:
+    ``new`` (first line ever in p1), ``reactivated`` (active in p1, not in p0,
+    active before p0), ``lost`` (active in p0, not in p1), and clients active in
+    both: ``growth`` (p1 > p0) or ``decline`` (p1 <= p0). Returns the parts (in
+    roubles, from whole cents: they add up to the change exactly) and one row
+    per client with ``part``, ``before``, ``after``, ``change``.
+    """
+    (s1, e1), (s0, e0) = [(pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1)) for a, b in (p1, p0)]
+    d = cube.client_day
+    k = cube.client_rows(d)  # the client of each purchase day, as its position in cube.clients
+    n = len(cube.clients)
+    cents = _cents(d.revenue).to_numpy()
+    date = d.date.to_numpy()
+    m1, m0 = (date >= s1) & (date < e1), (date >= s0) & (date < e0)
+    # sums of whole cents in float64 are exact below 2**53 cents (about 9e13 in money)
+    after = np.rint(np.bincount(k[m1], weights=cents[m1], minlength=n)).astype("int64")
+    before = np.rint(np.bincount(k[m0], weights=cents[m0], minlength=n)).astype("int64")
+    in1, in0 = np.bincount(k[m1], minlength=n) > 0, np.bincount(k[m0], minlength=n) > 0
+    ever_before = np.bincount(k[date < s1], minlength=n) > 0  # any line before the later period
+    ids = cube.clients.client_id.astype(str).to_numpy()
+    rows = np.flatnonzero(in1 | in0)
+    rows = rows[np.argsort(ids[rows], kind="stable")]
+    out = pd.DataFrame({"before": before[rows], "after": after[rows]},
+                       index=pd.Index(ids[rows], name="client_id", dtype=object))
+    in1, in0, ever_before = in1[rows], in0[rows], ever_before[rows]
+    part = np.select([in1 & ~in0 & ~ever_before, in1 & ~in0, ~in1 & in0, out.after > out.before],
+                     ["new", "reactivated", "lost", "growth"], "decline")
+    out["part"] = part
+    out["change"] = out.after - out.before
+    parts = out.groupby("part").change.sum().reindex(list(BRIDGE_PARTS)).fillna(0).astype("int64")
+    out["client_name"] = cube.clients.client_name.to_numpy()[rows]
+    for col in ("before", "after", "change"):
+        out[col] = out[col] / 100
+    return parts / 100, out
+
+
+def last_bridge(cube: Cube, months: int = 12, end: Any = None) -> tuple[pd.Series, pd.DataFrame]:
+    """The bridge of the ``months`` up to ``end`` (default ``as_of``) against the ``months`` before."""
+    return revenue_bridge(cube, *bridge_windows(end if end is not None else cube.as_of, months))
+
+
+def yearly_bridges(cube: Cube, months: int = 12) -> pd.DataFrame:
+    """Bridges of consecutive windows of ``months`` ending at ``as_of``, over the whole history.
+
+    One row per window (``end`` date): the revenue before and after and the five parts.
+    """
+    end = min(cube.as_of.normalize(), cube.profile.end)  # data that stop before as_of: bridges up to their end
+    rows = []
+    while True:
+        later, earlier = bridge_windows(end, months)
+        if not cube.profile.covers(earlier[0], later[1]):  # both windows fully covered, or no bridge
+            break
+        parts, detail = revenue_bridge(cube, later, earlier)
+        rows.append({"end": end, "before": detail.before.sum(), "after": detail.after.sum(), **parts.to_dict()})
+        end = earlier[1]
+    return pd.DataFrame(rows[::-1], columns=["end", "before", "after", *BRIDGE_PARTS])
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def cohort_tables(cube: Cube, freq: str = "Y") -> dict[str, pd.DataFrame]:
+    """Cohorts by acquisition year (``"Y"``) or quarter (``"Q"``).
+
+    ``revenue``: cohort x period revenue; ``retention``: share of the cohort's
+    clients active (an order) in each period; ``nrr``: revenue of a period over
+    the cohort's revenue in the period before (net revenue retention);
+    ``first_year``: mean revenue of a new client in its first 12 months, by cohort,
+    with the number of clients. Periods are calendar years or quarters.
+    """
+    lead_in_end = cube.profile.lead_in_end  # clients first seen before it were there before the data began
+    clients = cube.clients[cube.clients.first_date >= lead_in_end]
+    first = clients.set_index(clients.client_id.astype(str)).first_date
+    cohort = first.dt.to_period(freq)
+    every = cube.clients.first_date.where(cube.clients.first_date >= lead_in_end).dt.to_period(freq).array
+    cm = cube.client_month
+    k = cube.client_rows(cm)
+    frame = pd.DataFrame({"cohort": every.take(k, allow_fill=True), "period": cm.month.dt.to_period(freq).array,
+                          "revenue": cm.revenue.to_numpy(), "active": (cm.orders > 0).to_numpy(), "client": k})
+    frame = frame[frame.cohort.notna()]
+    if frame.empty:  # no client won after the lead-in yet
+        none = pd.DataFrame()
+        return {"revenue": none, "retention": none, "nrr": none, "size": pd.Series(dtype="int64"),
+                "first_year": pd.DataFrame(columns=["mean", "size"]), "partial": [], "lead_in_end": lead_in_end}
+    revenue = frame.groupby(["cohort", "period"]).revenue.sum().unstack().fillna(0.0)
+    active = frame[frame.active].groupby(["cohort", "period"]).client.nunique().unstack().fillna(0)
+    size = cohort.value_counts().sort_index()
+    retention = active.div(size.reindex(active.index), axis=0)
+    # periods before a cohort existed are blank, not zero
+    before = lambda tab: np.array([[p < c for p in tab.columns] for c in tab.index], dtype=bool)  # noqa: E731
+    revenue = revenue.mask(before(revenue))
+    retention = retention.reindex(columns=revenue.columns).mask(before(retention.reindex(columns=revenue.columns)))
+    partial = [p for p in revenue.columns if not full_period(cube, p)]
+    nrr = revenue / revenue.shift(1, axis=1).where(lambda r: r > 0)
+    # a rate between two periods only when both are fully covered by the data
+    gaps = [p for i, p in enumerate(revenue.columns) if p in partial or (i > 0 and revenue.columns[i - 1] in partial)]
+    nrr = nrr.drop(columns=[revenue.columns[0], *gaps], errors="ignore") if len(revenue.columns) else nrr
+    # first-year revenue per new client: its first 12 months from the first purchase
+    d = cube.client_day
+    dk = cube.client_rows(d)
+    start = cube.clients.first_date.to_numpy()[dk]  # NaT (no purchase) compares False
+    in_year = (d.date.to_numpy() >= start) & (d.date.to_numpy() < start + np.timedelta64(365, "D"))
+    sums = np.bincount(dk[in_year], weights=d.revenue.to_numpy()[in_year], minlength=len(cube.clients))
+    fy = pd.Series(sums, index=cube.clients.client_id.astype(str).to_numpy()).reindex(first.index).fillna(0.0)
+    complete = first + pd.Timedelta(days=365) <= cube.as_of + pd.Timedelta(days=1)
+    fy_tab = pd.DataFrame({"cohort": cohort, "first_year": fy, "complete": complete})
+    first_year = fy_tab[fy_tab.complete].groupby("cohort").first_year.agg(["mean", "size"])
+    return {"revenue": revenue, "retention": retention, "nrr": nrr, "first_year": first_year, "size": size,
+            "partial": partial, "lead_in_end": lead_in_end}
+
+
+def full_period(cube: Cube, period: pd.Period) -> bool:
+    """True when the data fully cover the calendar ``period`` (a year or a quarter)."""
+    return cube.profile.covers(period.start_time, period.end_time)
+
+
+# --------------------------------------------------------------------------- acquisition and servicing
+
+
+def acquisition(cube: Cube, freq: str = "Q") -> pd.DataFrame:
+    """New clients per period (company), their number and first-year revenue (see cohort_tables)."""
+    lead_in_end = cube.profile.lead_in_end
+    c = cube.clients[cube.clients.first_date >= lead_in_end]  # before it, "first seen" is not "won"
+    per = c.first_date.dt.to_period(freq)
+    out = per.value_counts().sort_index().rename("new_clients").to_frame()
+    last = min(cube.as_of, cube.profile.end).to_period(freq)
+    first = lead_in_end.to_period(freq)
+    if first > last:
+        return out.iloc[:0]
+    return out.reindex(pd.period_range(first, last, freq=freq), fill_value=0)
+
+
+def saturation(cube: Cube, freq: str = "Q") -> pd.DataFrame:
+    """Per manager and period: new clients won and active clients serviced (mean per month).
+
+    One row per (manager, period) with ``new_clients`` (first purchases with the
+    manager as first manager), ``active_clients`` (mean over the months of the
+    period of clients with an order, by the client's first manager: the portfolio
+    the manager built and services).
+    """
+    c = cube.clients[cube.clients.first_date >= cube.profile.lead_in_end]  # won, not there before the data
+    new = c.groupby([c.first_manager.astype(str), c.first_date.dt.to_period(freq)]).size().rename("new_clients")
+    cm = cube.client_month[cube.client_month.orders > 0]
+    # each month's client -> its first manager through the cube's positions (no id turned into text per row);
+    # a month with orders is a client with purchases, so with a first manager
+    mgr = cube.clients.first_manager.astype(object).to_numpy()[cube.client_rows(cm)]
+    monthly = pd.DataFrame({"manager": mgr, "month": cm.month.to_numpy()}).groupby(["manager", "month"]).size()
+    monthly = monthly.rename("active").reset_index()
+    monthly["period"] = monthly.month.dt.to_period(freq)
+    active = monthly.groupby(["manager", "period"]).active.mean().rename("active_clients")
+    out = pd.concat([new, active], axis=1).fillna(0.0)
+    out.index.names = ["manager", "period"]
+    out = out.reset_index()
+    last = cube.as_of.to_period(freq)
+    first = cube.profile.lead_in_end.to_period(freq)
+    keep = (out.period <= last) & (out.period >= first) & out.manager.ne("nan")
+    return out[keep].sort_values(["manager", "period"]).reset_index(drop=True)
+
+
+def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer: float = 0.10) -> pd.DataFrame:
+    """Each manager as hunter, account manager or mixed.
+
+    From the share of the manager's revenue in the last ``months`` that came
+    from clients won in that time (first purchase inside the window): at least
+    ``hunter`` -> hunter; at most ``farmer`` -> account manager; between -> mixed.
+    """
+    start = cube.as_of.normalize() - pd.DateOffset(months=months) + pd.Timedelta(days=1)
+    c = cube.clients
+    won_since = max(start, cube.profile.lead_in_end)
+    d = cube.client_day[cube.client_day.date >= start]
+    rows = cube.client_rows(d)  # positions in cube.clients: every client of client_day is there
+    frame = pd.DataFrame({"manager": c.manager.astype(object).to_numpy()[rows], "revenue": d.revenue.to_numpy(),
+                          "new": (c.first_date >= won_since).to_numpy()[rows], "client": rows})
+    frame = frame[frame.manager.notna()]
+    g = frame.groupby("manager")
+    out = pd.DataFrame({"revenue": g.revenue.sum(),
+                        "revenue_new": frame[frame.new].groupby("manager").revenue.sum(),
+                        "clients": g.client.nunique(),
+                        "clients_new": frame[frame.new].groupby("manager").client.nunique()}).fillna(0)
+    out["share_new"] = (out.revenue_new / out.revenue.where(out.revenue > 0)).fillna(0)
+    out["profile"] = np.where(out.share_new >= hunter, "hunter", np.where(out.share_new <= farmer, "farmer", "mixed"))
+    return out.sort_values("share_new", ascending=False)
+
+
+# --------------------------------------------------------------------------- cross-sell
+
+
+def category_breadth(cube: Cube) -> pd.Series:
+    """Mean number of categories bought per active client in consecutive 12-month windows ending at the
+    data's last full month, each window fully covered by the data (a partial year would read as fewer
+    categories). Indexed by the year the window ends in; empty without a category column."""
+    prof = cube.profile
+    if not prof.has_category or not prof.full_months:
+        return pd.Series(dtype=float, name="categories")
+    ccm = cube.client_category_month
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()]
+    out = {}
+    end = prof.full_months[-1]
+    first = prof.full_months[0]
+    while end - pd.DateOffset(months=11) >= first:
+        start = end - pd.DateOffset(months=11)
+        win = ccm[(ccm.month >= start) & (ccm.month <= end)]
+        per = win.groupby("client_id", observed=True).category.nunique()
+        if len(per):
+            out[end.year] = float(per[per > 0].mean())
+        end = end - pd.DateOffset(months=12)
+    return pd.Series(out, name="categories", dtype=float).sort_index()
+
+
+def penetration(cube: Cube, months: int = 12) -> pd.Series:
+    """Share of the clients active in the last ``months`` that bought each category."""
+    start = window_start(cube.as_of, months)
+    ccm = cube.client_category_month
+    recent = ccm[(ccm.month >= start) & (ccm.orders > 0)]
+    active = recent.client_id.nunique()
+    share = recent.groupby("category", observed=True).client_id.nunique() / max(active, 1)
+    share.index = share.index.astype(str)
+    return share.sort_values(ascending=False).rename("penetration")
+
+
+@per_cube
+def whitespace(cube: Cube, months: int = 12, min_lift: float = 0.25, top: int = 3, as_of: Any = None) -> pd.DataFrame:
+    """Clients that lack a category similar clients buy, per manager.
+
+    For each pair of categories A -> B, the share of the active clients buying A
+    that also buy B. A client buying A but not B is a candidate for B with that
+    share as its score (at least ``min_lift``). ``potential`` is this client's own: B's share of
+    the window's revenue of the clients who buy A and B, applied to this client's revenue in the
+    window (a small client gets a small potential). Up to ``top`` suggestions per client, best first.
+    Empty without a category column. ``as_of``: an earlier analysis date (a backtest); default the cube's.
+    """
+    as_of = pd.Timestamp(as_of or cube.as_of)
+    start = window_start(as_of, months)
+    ccm = cube.client_category_month
+    recent = ccm[(ccm.month >= start) & (ccm.month <= as_of) & (ccm.orders > 0) & ccm.category.notna()]
+    if not cube.profile.has_category:
+        recent = recent.iloc[:0]
+    # keys stay categorical (integer codes) until the small results: ids as text only once each
+    owns = recent.groupby(["client_id", "category"], observed=True).size().unstack(fill_value=0).clip(upper=1)
+    owns.index, owns.columns = owns.index.astype(str), owns.columns.astype(str)
+    owns = owns.sort_index().sort_index(axis=1)
+    if owns.empty:
+        return pd.DataFrame(columns=["manager", "client_id", "client_name", "category", "score", "potential"])
+    counts = owns.T @ owns  # co-occurrence A x B
+    cond = counts.div(np.diag(counts), axis=0).to_numpy(copy=True)  # P(B | A)
+    np.fill_diagonal(cond, 0.0)
+    o = owns.to_numpy(dtype=float)
+    via = o[:, :, None] * cond[None, :, :]  # client x A x B
+    best = via.argmax(axis=1)  # for each client and B, the category A it is most similar through
+    score = pd.DataFrame(via.max(axis=1), index=owns.index, columns=owns.columns).where(owns == 0)
+    # potential per client: B's share of the revenue of similar clients (those buying A and B), applied to
+    # this client's own revenue in the window
+    rev = recent.groupby(["client_id", "category"], observed=True).revenue.sum().unstack(fill_value=0.0)
+    rev.index, rev.columns = rev.index.astype(str), rev.columns.astype(str)
+    rev = rev.reindex(index=owns.index, columns=owns.columns, fill_value=0.0).clip(lower=0).to_numpy()
+    size = rev.sum(axis=1)
+    num = o.T @ (rev * o)  # A x B: revenue in B of the clients buying A and B
+    den = o.T @ (o * size[:, None])  # A x B: their whole revenue
+    share = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    potential = share[best, np.arange(o.shape[1])[None, :]] * size[:, None]
+    long = score.stack().rename("score").reset_index()
+    long.columns = ["client_id", "category", "score"]
+    pot = pd.DataFrame(potential, index=owns.index, columns=owns.columns).stack()
+    long["potential"] = pot.reindex(pd.MultiIndex.from_frame(long[["client_id", "category"]])).to_numpy()
+    long = long[(long.score >= min_lift) & (long.potential > 0)]
+    long = long.sort_values(["client_id", "score", "potential"], ascending=[True, False, False])
+    long = long.groupby("client_id").head(top)
+    info = cube.clients.set_index(cube.clients.client_id.astype(str))
+    long["manager"] = info.manager.reindex(long.client_id).astype(object).fillna(NO_MANAGER).astype(str).to_numpy()
+    long["client_name"] = info.client_name.reindex(long.client_id).to_numpy()
+    return long[["manager", "client_id", "client_name", "category", "score", "potential"]].sort_values(
+        ["manager", "potential"], ascending=[True, False]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- concentration, productivity
+
+
+def concentration(cube: Cube) -> pd.DataFrame:
+    """Per calendar year: share of the top 10 clients, of the top 20 % of clients, the HHI (0..10000), and
+    ``partial`` (the data do not cover the whole year: not comparable with a full one)."""
+    cm = cube.client_month
+    full = set(cube.profile.full_years())  # a partial year's shares are flagged: the diagnosis compares full ones
+    rev = cm.groupby([cm.month.dt.year, cm.client_id], observed=True).revenue.sum()
+    rows = {}
+    for year, s in rev.groupby(level=0):
+        s = s[s > 0].sort_values(ascending=False)
+        total = s.sum()
+        if total <= 0:
+            continue
+        share = s / total
+        rows[year] = {"clients": len(s), "top10": share.iloc[:10].sum(),
+                      "top20pct": share.iloc[:max(1, int(np.ceil(len(s) * 0.2)))].sum(),
+                      "hhi": float((share ** 2).sum() * 10_000), "partial": year not in full}
+    return pd.DataFrame(rows, index=["clients", "top10", "top20pct", "hhi", "partial"]).T.rename_axis("year")
+
+
+def productivity(cube: Cube) -> pd.DataFrame:
+    """Per full calendar year: revenue, active managers (any sale that year) and revenue per manager.
+
+    Empty without a manager column; partial years are left out (their revenue is not a year's)."""
+    years = cube.profile.full_years() if cube.profile.has_manager else []
+    mm_all = cube.manager_month[cube.manager_month.month.dt.year.isin(years) & cube.manager_month.manager.notna()]
+    mm = mm_all[mm_all.revenue > 0]
+    g = mm.groupby(mm.month.dt.year)
+    out = pd.DataFrame({"revenue": mm_all.groupby(mm_all.month.dt.year).revenue.sum(),
+                        "managers": g.manager.nunique()}, columns=["revenue", "managers"])
+    out["per_manager"] = out.revenue / out.managers
+    return out.rename_axis("year")
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+
+@dataclass
+class Symptom:
+    """One symptom of DOMAIN.md: whether the data show it, how strongly, on what figures, and the remedy.
+
+    ``unknown``: the data cannot tell (a sentence in the report language says why); such a symptom is
+    neither present nor absent, and carries no remedy.
+    """
+
+    key: str
+    present: bool
+    severity: str  # "none", "mild", "strong"
+    evidence: dict[str, Any] = field(default_factory=dict)
+    unknown: str | None = None  #: the message key of what is missing, with ``evidence`` as its values
+
+    def text(self, lang: str = "en") -> str:
+        if self.unknown:
+            return t(self.unknown, lang, **self.evidence)
+        return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
+
+    def remedy(self, lang: str = "en") -> str:
+        return t(f"remedy.{self.key}", lang)
+
+
+class Num(float):
+    """A figure of a finding that is a plain number (a correlation, a count of categories), not a share:
+    written in the report's style (``+0,33``) when the sentence is."""
+
+    def __new__(cls, value: float, decimals: int = 2, signed: bool = False) -> "Num":
+        obj = super().__new__(cls, value)
+        obj.decimals, obj.signed = decimals, signed
+        return obj
+
+
+def _fmt(v: Any, lang: str = "en") -> str:
+    from salesbook.formats import fmt_int, fmt_num, fmt_pct
+    if isinstance(v, Num):
+        text = fmt_num(v, lang, v.decimals)
+        return ("+" + text) if v.signed and v > 0 else text
+    if isinstance(v, float):
+        return fmt_pct(v, lang, signed=True) if abs(v) < 5 else fmt_int(v, lang)
+    return str(v)
+
+
+def _slope(y: pd.Series) -> float:
+    """Least-squares slope of ``y`` against 0..n-1 as a share of its mean, per step."""
+    y = y.dropna()
+    if len(y) < 3 or y.mean() == 0:
+        return float("nan")
+    x = np.arange(len(y), dtype=float)
+    return float(np.polyfit(x, y.to_numpy(dtype=float), 1)[0] / y.mean())
+
+
+def _cannot(key: str, why: str, **values: Any) -> Symptom:
+    return Symptom(key, False, "none", {k: str(v) for k, v in values.items()}, unknown=why)
+
+
+@per_cube
+def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
+    """The structured finding: the verdict and each symptom with its evidence and severity.
+
+    Each symptom is judged only on the evidence :attr:`Cube.profile` says the data hold (full years,
+    the columns it needs, enough managers and quarters); otherwise it is ``unknown``, with the reason.
+    """
+    prof = cube.profile
+    ev = prof.evidence
+    flat = flatness(cube, months)
+    symptoms: list[Symptom] = []
+    need = {"need": ev.trend_months, "months": prof.n_full}
+    if flat["verdict"] == "unknown":
+        symptoms.append(_cannot("flat", "diag.unknown.trend", **need))
+    else:
+        symptoms.append(Symptom("flat", flat["verdict"] != "growing", "strong" if flat["verdict"] == "declining" else
+                                ("mild" if flat["verdict"] == "flat" else "none"),
+                                {"slope": flat["slope_per_year"], "low": flat["low"], "high": flat["high"],
+                                 "months": flat["months"]}))
+
+    def sev(value: float, mild: float, strong: float, lower_is_worse: bool = True) -> str:
+        if value is None or np.isnan(value):
+            return "none"
+        v = -value if lower_is_worse else value
+        return "strong" if v >= strong else "mild" if v >= mild else "none"
+
+    # acquisition: new clients in full years after the lead-in, at least two of them
+    acq = acquisition(cube, "Y")["new_clients"]
+    years = set(prof.full_years())
+    per_year = acq[[p.year in years and p.start_time >= prof.lead_in_end for p in acq.index]].astype(float)
+    acq_change = per_year.iloc[-1] / per_year.iloc[0] - 1 if len(per_year) > 1 and per_year.iloc[0] > 0 else np.nan
+    if len(per_year) < 2:
+        symptoms.append(_cannot("acquisition", "diag.unknown.years_acquisition", years=len(per_year),
+                                since=prof.lead_in_end.date()))
+    else:
+        symptoms.append(Symptom("acquisition", False, sev(acq_change, 0.25, 0.5),
+                                {"first": int(round(per_year.iloc[0])), "last": int(round(per_year.iloc[-1])),
+                                 "change": acq_change, "first_year": str(per_year.index[0]),
+                                 "last_year": str(per_year.index[-1])}))
+    # capacity: needs managers and enough manager-quarters
+    sat = saturation(cube, "Q") if prof.has_manager else pd.DataFrame(columns=["manager", "new_clients", "active_clients"])
+    enough = len(sat) >= ev.correlation_points and sat.manager.nunique() >= ev.correlation_managers
+    corr = sat[["new_clients", "active_clients"]].astype(float).corr().iloc[0, 1] if enough else np.nan
+    if not prof.has_manager:
+        symptoms.append(_cannot("capacity", "diag.unknown.no_manager"))
+    elif not enough or np.isnan(corr):
+        symptoms.append(_cannot("capacity", "diag.unknown.points", points=len(sat), need=ev.correlation_points,
+                                managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
+    else:
+        symptoms.append(Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
+                                {"corr": Num(corr)}))
+    # cross-sell: categories and at least three full years (an early and a recent change)
+    breadth = category_breadth(cube)
+    if not prof.has_category:
+        symptoms.append(_cannot("crosssell", "diag.unknown.no_category"))
+    elif len(breadth) < 3:
+        symptoms.append(_cannot("crosssell", "diag.unknown.years_crosssell", years=len(breadth)))
+    else:
+        b_recent, b_early = breadth.iloc[-1] - breadth.iloc[-2], breadth.iloc[1] - breadth.iloc[0]
+        symptoms.append(Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
+                                else "mild" if b_recent < 0.05 else "none",
+                                {"early": Num(b_early, signed=True), "recent": Num(b_recent, signed=True),
+                                 "breadth": Num(breadth.iloc[-1])}))
+    # existing clients: the last covered bridge
+    bridges = yearly_bridges(cube)
+    last = bridges.iloc[-1] if len(bridges) else None
+    if last is None or not last["before"]:
+        symptoms.append(_cannot("existing", "diag.unknown.bridge", window=12, need=24, months=prof.n_full))
+    else:
+        growth_existing = (last["growth"] + last["decline"]) / last["before"]
+        symptoms.append(Symptom("existing", False, sev(growth_existing, 0.0, 0.03),
+                                {"change": growth_existing, "new_share": last["new"] / last["before"],
+                                 "end": str(pd.Timestamp(last["end"]).date())}))
+    conc = concentration(cube)
+    conc = conc[~conc.partial.astype(bool)] if len(conc) else conc
+    if len(conc) < 2:
+        symptoms.append(_cannot("concentration", "diag.unknown.years_concentration", years=len(conc)))
+    else:
+        top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0]
+        symptoms.append(Symptom("concentration", False, "strong" if top10_change >= 0.05 else "mild"
+                                if top10_change >= 0.02 else "none",
+                                {"top10": float(conc.top10.iloc[-1]), "change": top10_change,
+                                 "first_year": str(conc.index[0]), "last_year": str(conc.index[-1])}))
+    prod = productivity(cube)
+    if not prof.has_manager:
+        symptoms.append(_cannot("productivity", "diag.unknown.no_manager"))
+    elif len(prod) < 3:
+        symptoms.append(_cannot("productivity", "diag.unknown.years_productivity", years=len(prod)))
+    else:
+        prod_change = _slope(prod.per_manager)
+        symptoms.append(Symptom("productivity", False, "mild" if abs(prod_change) < 0.03 and flat["verdict"] == "flat"
+                                else "strong" if prod_change <= -0.03 else "none",
+                                {"change": prod_change, "per_manager": float(prod.per_manager.iloc[-1]),
+                                 "year": str(prod.index[-1])}))
+    if not prof.has_manager:
+        symptoms.append(_cannot("no_hunters", "diag.unknown.no_manager"))
+    elif prof.lead_in_end > cube.as_of - pd.DateOffset(months=12):
+        symptoms.append(_cannot("no_hunters", "diag.unknown.won", until=prof.lead_in_end.date()))
+    else:
+        profiles = manager_profiles(cube)
+        hunters = int((profiles.profile == "hunter").sum())
+        symptoms.append(Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= 2 else "none",
+                                {"hunters": hunters, "managers": len(profiles)}))
+    by_key = {s.key: s for s in symptoms}
+    if by_key["acquisition"].severity == "none" and not by_key["no_hunters"].unknown:
+        by_key["no_hunters"].severity = "none"  # few hunters only matters when acquisition falls
+    for s in symptoms:
+        s.present = s.severity != "none"
+    causes = [s.key for s in symptoms if s.present and s.key in ("acquisition", "capacity", "crosssell", "no_hunters")]
+    return {"verdict": flat["verdict"], "flatness": flat, "symptoms": symptoms, "causes": causes,
+            "bridges": bridges, "acquisition_per_year": per_year}
+
+
+def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
+    """The one headline sentence: the verdict with its period and interval, or why there is none yet."""
+    flat = diagnosis["flatness"]
+    if diagnosis["verdict"] == "unknown":
+        return diagnosis["symptoms"][0].text(lang)
+    f = lambda v: _fmt(v, lang)  # noqa: E731
+    return t("memo.verdict." + diagnosis["verdict"], lang, slope=f(flat["slope_per_year"]), low=f(flat["low"]),
+             high=f(flat["high"]), months=flat["months"])
+
+
+def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
+    """A one-page finding in Markdown: the verdict, the symptoms with their figures and remedies, and what
+    the data cannot tell yet (once each, with the reason)."""
+    from salesbook.formats import escape
+    lines = [f"**{escape(verdict_text(diagnosis, lang))}**", ""]
+    present = [s for s in diagnosis["symptoms"] if s.present]
+    if diagnosis["verdict"] not in ("growing", "unknown") and diagnosis["causes"]:
+        lines.append(t("memo.mechanism", lang))
+        lines.append("")
+    for s in present:
+        lines.append(f"- **{t('sev.' + s.severity, lang)}** — {escape(s.text(lang))} "
+                     f"{t('memo.remedy', lang)}: {escape(s.remedy(lang))}")
+    if not present:
+        lines.append(t("memo.no_symptoms", lang))
+    unknown = [s for s in diagnosis["symptoms"][1:] if s.unknown]
+    if unknown:
+        lines += ["", t("memo.cannot_tell", lang)]
+        seen: set[str] = set()
+        for s in unknown:
+            text = s.text(lang)
+            if text not in seen:
+                seen.add(text)
+                lines.append(f"- {escape(text)}")
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Analyses computed once per cached cube and reused by every process that reads it.
+
+A scheduled run computes the same segmentation in three workbooks and the summary, each in its own
+process, and the stagnation diagnosis twice. A function decorated with :func:`per_cube` keeps its
+result beside the cached cube (``<cube folder>/memo/``, pickled) under a key made of the function, its
+arguments and a digest of salesbook's own code, so that a changed argument or a changed salesbook
+never returns an old result. Only arguments with a stable text form take part (text, numbers, dates,
+frozen dataclasses of those); a call with any other argument (a DataFrame), or on a cube that is not
+cached (built in memory), is computed as usual. Each call returns its own copy: callers may change it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+import hashlib
+import inspect
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+__all__ = ["per_cube", "code_digest"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of every salesbook module's source: results of another version are never reused."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):
+        h.update(str(path.relative_to(Path(__file__).resolve().parents[1])).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stable(value: Any) -> str:
+    """The text form of an argument that identifies it, or TypeError when there is none."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (_dt.date, _dt.datetime)):  # pandas Timestamp too
+        return f"{type(value).__name__}({value.isoformat()})"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__}({', '.join(_stable(v) for v in value)})"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:
+        fields = ", ".join(f"{f.name}={_stable(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__qualname__}({fields})"
+    raise TypeError(type(value).__name__)
+
+
+def _keep(result: Any, path: Path) -> None:
+    """Write ``result`` whole, then move it into place: a reader never sees half a file. A memo that cannot
+    be written only costs time."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        Path(tmp).unlink(missing_ok=True)
+
+
+def per_cube(fn: F) -> F:
+    """Keep ``fn(cube, ...)``'s result beside the cached cube, for every process that reads it."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(cube: Any, *args: Any, **kwargs: Any) -> Any:
+        folder = getattr(cube, "folder", None)
+        if folder is None:
+            return fn(cube, *args, **kwargs)
+        bound = signature.bind(cube, *args, **kwargs)
+        bound.apply_defaults()
+        try:
+            text = ";".join(f"{k}={_stable(v)}" for k, v in list(bound.arguments.items())[1:])
+        except TypeError:
+            return fn(cube, *args, **kwargs)
+        key = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}({text}){code_digest()}".encode()).hexdigest()[:24]
+        path = Path(folder) / "memo" / f"{fn.__name__}-{key}.pkl"
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+            pass  # not computed yet (or unreadable): computed now
+        result = fn(cube, *args, **kwargs)
+        _keep(result, path)
+        return result
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,126 @@
+"""The load report: what was read, what was detected, and where every line went.
+
+Kept apart from :mod:`salesbook.data.validate` (which checks lines in the engine, with ibis and pandera)
+so that reading a cached cube, and its report, imports neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["LoadReport", "ReportLine", "REASONS", "EXAMPLES"]
+
+REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
+           "duplicate", "zero_amount", "return")
+EXAMPLES = 5
+
+
+@dataclass
+class ReportLine:
+    """Lines set aside or noted for one reason."""
+
+    reason: str
+    count: int
+    action: str  # "dropped" or "kept"
+    amount: float = 0.0
+    rows: list[int] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """What was read, what was detected, and where every line went."""
+
+    source: str = ""
+    kind: str = ""
+    mapping: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_line: int | None = None
+    decimal: Any = None
+    date_format: str | None = None
+    line_word: str = "line"
+    columns_present: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_kept: int = 0
+    as_of: str | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+    clients: int = 0
+    revenue: float = 0.0
+    lines: list[ReportLine] = field(default_factory=list)
+
+    @property
+    def rows_dropped(self) -> int:
+        return sum(ln.count for ln in self.lines if ln.action == "dropped")
+
+    @property
+    def balanced(self) -> bool:
+        """Every line read is either kept or dropped with a reason."""
+        return self.rows_read == self.rows_kept + self.rows_dropped
+
+    def count(self, reason: str) -> int:
+        return sum(ln.count for ln in self.lines if ln.reason == reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LoadReport":
+        data = dict(data)
+        data["lines"] = [ReportLine(**ln) for ln in data.get("lines", [])]
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str)
+
+    def to_frame(self, lang: str = "en", examples: int = EXAMPLES) -> pd.DataFrame:
+        """One row per reason: lines, amount, action, up to ``examples`` line numbers. Labels in ``lang``."""
+        from salesbook.i18n import t
+        rows = []
+        for ln in self.lines:
+            examples_text = ", ".join(str(r) for r in ln.rows[:examples])
+            rows.append({
+                t("col.reason", lang): t(f"reason.{ln.reason}", lang),
+                t("col.lines", lang): ln.count,
+                t("col.amount", lang): round(ln.amount, 2),
+                t("col.action", lang): t(f"action.{ln.action}", lang),
+                t("col.examples", lang): examples_text,
+            })
+        return pd.DataFrame(rows, columns=[t(k, lang) for k in
+                                           ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
+
+    def to_text(self, lang: str = "en") -> str:
+        from salesbook.i18n import t
+        out = [t("report.source", lang, source=self.source, kind=self.kind)]
+        detected = []
+        if self.encoding:
+            detected.append(f"encoding {self.encoding}")
+        if self.delimiter:
+            detected.append(f"delimiter {self.delimiter!r}")
+        if self.decimal:
+            marks = sorted(set(self.decimal.values())) if isinstance(self.decimal, dict) else [self.decimal]
+            detected.append("decimal mark " + "/".join(repr(m) for m in marks))
+        if self.date_format:
+            detected.append(f"dates {self.date_format}")
+        if self.header_line and self.header_line > 1:
+            detected.append(f"header on {self.line_word} {self.header_line}")
+        if detected:
+            out.append("  " + ", ".join(detected))
+        out.append(t("report.counts", lang, read=self.rows_read, kept=self.rows_kept,
+                     dropped=self.rows_dropped))
+        if self.first_date:
+            out.append(t("report.period", lang, first=self.first_date, last=self.last_date,
+                         as_of=self.as_of, clients=self.clients))
+        for ln in self.lines:
+            where = ""
+            if ln.rows:
+                where = f" ({self.line_word} " + ", ".join(str(r) for r in ln.rows[:EXAMPLES])
+                where += ", …)" if ln.count > len(ln.rows[:EXAMPLES]) else ")"
+            out.append(f"  - {t('reason.' + ln.reason, lang)}: {ln.count} "
+                       f"[{t('action.' + ln.action, lang)}; {ln.amount:,.2f}]{where}")
+        return "\n".join(out)

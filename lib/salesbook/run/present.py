@@ -1,0 +1,149 @@
+"""Workshop mode: the workbooks as Voilà dashboards, without code and without a network.
+
+``salesbook present`` (``make present``) copies the chosen workbooks into a
+presenting folder with their parameters filled in (papermill's parameter
+injection, so the same names and checks as a scheduled run), leaves out the
+cells tagged ``report-hide``, and starts Voilà on that folder with salesbook's
+page template: Voilà's lab page without its Font Awesome links to a CDN, and
+a plain start page listing the workbooks.
+Kernels started by Voilà see ``SALESBOOK_PRESENT=1``, so charts are plotly
+widgets (Voilà has no JupyterLab plotly renderer) and export links point at
+Voilà's file handler.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import quote
+from pathlib import Path
+from typing import Any, Iterable
+
+import nbformat
+
+from salesbook import paths
+from salesbook.run.pdf import BROWSER_ARGS  # Chromium headless without network: one list for the PDFs, tests, benchmarks
+
+__all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
+
+#: the workbooks a workshop shows unless told otherwise
+PRESENTED = ("00_overview", "05_whatif")
+#: a Jupyter data root holding ``voila/templates/salesbook``
+SHARE = paths.PACKAGE_DIR / "share"
+TEMPLATE = "salesbook"
+#: files Voilà may serve from the presenting folder (pictures, and the workbooks' exports)
+ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
+
+
+def prepare(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "", as_of: str = "",
+            lang: str = "en", currency: str | None = None, parameters: dict[str, dict[str, Any]] | None = None,
+            folder: Path | None = None) -> list[Path]:
+    """Write the presenting copies of the workbooks and return their paths.
+
+    Parameters are checked like a scheduled run's (unknown names and wrong types
+    are a :class:`~salesbook.errors.ParameterError` before anything starts).
+    """
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from salesbook.views.display import check_currency
+    from salesbook.data.mapping import currency_of
+    from salesbook.views.pages import short_title
+    from salesbook.run.runner import list_notebooks, plan_parameters, planned_title, resolve_as_of
+
+    chosen = list_notebooks(list(notebooks or PRESENTED))
+    common = {"source": str(source), "mapping": mapping or "", "as_of": resolve_as_of(as_of) or "", "lang": lang,
+              "currency": check_currency(currency or currency_of(mapping or None))}
+    plan = plan_parameters(chosen, common, parameters)
+    folder = Path(folder or paths.CACHE_DIR / "present")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    written = []
+    for nb_path, params in plan:
+        nb = load_notebook_node(str(nb_path))  # as papermill reads it: every cell has its tags list
+        nb.cells = [c for c in nb.cells if "report-hide" not in c.metadata.tags]
+        nb = parameterize_notebook(nb, params)
+        # named by its title in the workshop's language: the start page and the browser tab show it
+        target = folder / presenting_name(nb_path.stem, short_title(planned_title(nb_path.stem, lang)))
+        nbformat.write(nb, target)
+        written.append(target)
+    return written
+
+
+def presenting_name(stem: str, title: str) -> str:
+    """``05_whatif`` + ``Что если`` -> ``05 Что если.ipynb`` (the number keeps the workbooks in order)."""
+    safe = "".join(c for c in title if c not in '/\\:*?"<>|').strip() or stem
+    return f"{stem[:2]} {safe}.ipynb"
+
+
+def environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the Voilà server and so of its kernels."""
+    env = dict(os.environ if base is None else base)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(SHARE), env.get("JUPYTER_PATH", "")) if p)
+    env["SALESBOOK_PRESENT"] = "1"
+    env.pop("SALESBOOK_REPORT", None)
+    return env
+
+
+def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser: bool = False,
+            preheat: bool = True) -> list[str]:
+    """The Voilà command line serving the presenting folder."""
+    return [sys.executable, "-m", "voila", str(folder), f"--port={port}", f"--Voila.ip={ip}",
+            f"--template={TEMPLATE}", "--theme=light", "--show_tracebacks=True", "--classic_tree=True",
+            f"--Voila.open_browser={open_browser}",
+            f"--VoilaConfiguration.file_allowlist={ALLOWED_FILES}",
+            # a closed or reloaded page leaves its kernel behind: stop those idle and disconnected for 10 minutes
+            "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+            # each workbook runs once ahead in a kernel kept ready (Voilà's preheated pool; pooled kernels are
+            # never culled): a page appears within a second of the click, the next one is prepared behind it.
+            # The cost (benchmarks/present_benchmark.py): one kernel per workbook, held from the start
+            f"--preheat_kernel={preheat}", "--pool_size=1"]
+
+
+def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",
+          open_browser: bool = False, folder: Path | None = None, preheat: bool = True, **params: Any) -> int:
+    """Prepare the workbooks and run Voilà until interrupted; returns Voilà's exit code."""
+    files = prepare(notebooks, folder=folder, **params)
+    folder = files[0].parent
+    print(f"Presenting {', '.join(f.stem for f in files)} at http://{ip}:{port}/ (Ctrl+C stops)", flush=True)
+    for f in files:
+        print(f"  http://{ip}:{port}/voila/render/{quote(f.name)}", flush=True)
+    try:
+        return subprocess.call(command(folder, port, ip, open_browser, preheat), env=environment(), cwd=folder)
+    except KeyboardInterrupt:
+        return 0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(port: int, log: Path, *args: str, timeout: float = 90) -> subprocess.Popen:
+    """``salesbook present`` in the background, returned once its start page answers.
+
+    It runs in its own process group: ``os.killpg(proc.pid, signal.SIGTERM)`` stops
+    Voilà and its kernels. Raises ``RuntimeError`` with Voilà's log if it does not start.
+    """
+    out = open(log, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "salesbook.run.cli", "present", "--port", str(port), *args],
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("Voilà did not start:\n" + Path(log).read_text()) from None
+            time.sleep(0.5)

@@ -1,0 +1,408 @@
+"""The executive summary of a run: key figures, what changed since the previous run, the index page.
+
+``summarise`` reads the cube once more (cheap: aggregates only) and returns the
+figures a director looks at first; ``what_changed`` compares two runs' figures
+and category snapshots; ``index_page`` writes the self-contained page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from salesbook.cube import Cube
+from salesbook.views.display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
+from salesbook.i18n import month_labels, t
+
+__all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
+
+SUMMARY_FILE = "summary.json"
+CATEGORIES_FILE = "categories.csv"
+
+
+def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
+              plan: Any = None, horizon: int = 3) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Key figures of a run and the per-client category snapshot.
+
+    Returns (figures, categories): figures is JSON-ready (turnover of the last
+    12 months and, when the data cover them, the 12 before; the stagnation verdict or why there is
+    none yet; clients; the top reactivation and cross-sell opportunities with their money and how
+    much they overlap; what the data can tell); categories has one row per client: ``client_id``,
+    ``category``, ``revenue`` (last 12 months). ``pipeline``: the run's own pipeline file, or none
+    (``"sample"`` only with the sample source).
+    """
+    from salesbook.analysis import segments as sg
+    from salesbook.analysis import stagnation as st
+    from salesbook.views.overview import window_totals
+
+    prof = cube.profile
+    last12, prev12 = window_totals(cube, 12)
+    diagnosis = st.diagnose(cube)
+    flat = diagnosis["flatness"]
+    seg = sg.segment(cube, cube.as_of, lang=lang)
+    classes = seg.classes
+    sleepers = sg.reactivation_list(cube, classes).sort_values("yearly_revenue", ascending=False)
+    ws = st.whitespace(cube)
+    ws = ws.assign(expected=ws.score * ws.potential).sort_values("expected", ascending=False)
+    present = [sym for sym in diagnosis["symptoms"] if sym.present]
+    # the verdict (the first symptom) is the headline; what else cannot be told is listed once each
+    unknown = list(dict.fromkeys(sym.text(lang) for sym in diagnosis["symptoms"][1:] if sym.unknown))
+    monthly = cube.monthly()
+    both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
+    figures = {
+        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
+        "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
+        "verdict_text": st.verdict_text(diagnosis, lang),
+        "findings": [{"key": sym.key, "severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
+        "cannot_tell": unknown,
+        "monthly": {"month": [str(m.date()) for m in monthly.month], "revenue": [round(float(v), 2) for v in monthly.revenue]},
+        "turnover_12m": round(last12, 2), "turnover_prev_12m": None if prev12 is None else round(prev12, 2),
+        "turnover_change": (last12 / prev12 - 1) if prev12 else None,
+        "verdict": diagnosis["verdict"], "trend_per_year": _number(flat["slope_per_year"]),
+        "trend_low": _number(flat["low"]), "trend_high": _number(flat["high"]), "causes": diagnosis["causes"],
+        "clients_active_12m": int((classes.active_months > 0).sum()),
+        "categories": classes.category.value_counts().to_dict(),
+        "reactivation": {"clients": int(len(sleepers)), "yearly_revenue": round(float(sleepers.yearly_revenue.sum()), 2),
+                         "top": sleepers.head(top)[["client_id", "client_name", "manager", "yearly_revenue"]]
+                         .astype({"client_id": str, "manager": str}).to_dict("records")},
+        "crosssell": {"suggestions": int(len(ws)), "clients": int(ws.client_id.nunique()),
+                      "potential": round(float(ws.potential.sum()), 2),
+                      "expected": round(float(ws.expected.sum()), 2),
+                      "top": ws.head(top)[["client_id", "client_name", "manager", "category", "potential"]]
+                      .to_dict("records")},
+        "overlap_clients": len(both),
+    }
+    from salesbook.analysis.calibration import expected_reactivation, reactivation_sentence
+    figures["reactivation"]["calibrated_text"] = reactivation_sentence(expected_reactivation(cube, sleepers), lang)
+    if prof.has_category:
+        from salesbook.analysis.calibration import expected_whitespace, whitespace_sentence
+        figures["crosssell"]["calibrated_text"] = whitespace_sentence(expected_whitespace(cube, ws), lang)
+    from salesbook.analysis.vip import vip_sector, vip_sentence
+    sector = vip_sector(cube, classes)
+    figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
+                      "text": vip_sentence(sector, cube, lang)}
+    from salesbook.analysis.forecast import pipeline_for
+    pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
+    figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
+    categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
+    return figures, categories
+
+
+def _number(v: Any) -> float | None:
+    """A float for JSON; ``None`` for a figure the data could not give (NaN)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int) -> dict[str, Any] | None:
+    """Weighted pipeline of target clients and the history baseline for the next ``horizon`` months.
+
+    ``None`` without a pipeline: the run's own inputs or none, never another company's."""
+    from salesbook.analysis import forecast as fc
+    if not pipeline:
+        return None
+    deals = fc.weighted_forecast(fc.load_pipeline(pipeline), classes, cube.as_of)
+    months = pd.date_range(cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1), periods=horizon,
+                           freq="MS")
+    live = deals[deals.target & ~deals.stale & deals.month.isin(months)]
+    base = fc.baseline(cube, horizon)
+    out = {"months": [str(m.date()) for m in months], "weighted": round(float(live.weighted.sum()), 2),
+           "deals": int(len(live)), "baseline": None if base is None else round(float(base.sum()), 2),
+           "stale_deals": int(deals.stale.sum()), "outside_target": int((~deals.target).sum()), "plan": None}
+    if plan:
+        p = fc.load_plan(plan).reindex(months)
+        out["plan"] = round(float(p.sum()), 2) if p.notna().any() else None
+    return out
+
+
+def previous_run(out: Path, exclude: str) -> Path | None:
+    """The newest earlier run in ``out`` with a summary (by its finishing time)."""
+    runs = []
+    for folder in out.iterdir() if out.exists() else []:
+        info = folder / "run.json"
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != exclude and (folder / SUMMARY_FILE).exists() \
+                and info.exists() and not folder.is_symlink():
+            try:
+                runs.append((json.loads(info.read_text(encoding="utf-8")).get("finished", ""), folder))
+            except (OSError, ValueError):
+                continue
+    return max(runs)[1] if runs else None
+
+
+def what_changed(prev: dict[str, Any], cur: dict[str, Any], prev_cats: pd.DataFrame,
+                 cur_cats: pd.DataFrame) -> dict[str, Any]:
+    """Differences between two runs: turnover, clients that fell asleep, came back or changed category.
+
+    A client *fell asleep* when it is Sleeping now and was not before; it *came
+    back* when it was Sleeping before and is not now, or is Reactivated now and
+    was not before; *changed* counts every client whose category differs
+    (clients new to the data count as changed from "absent").
+    """
+    was = prev_cats.set_index("client_id").category
+    cur_idx = cur_cats.set_index("client_id")
+    is_now = cur_idx.category
+    before = was.reindex(is_now.index).fillna("absent")
+    fell = is_now[(is_now == "sleeping") & (before != "sleeping")]
+    back = is_now[((before == "sleeping") & (is_now != "sleeping")) | ((is_now == "reactivated") & (before != "reactivated"))]
+    changed = is_now[is_now != before]
+    moves = {}
+    for a, b in zip(before[changed.index], changed):
+        moves[f"{a}>{b}"] = moves.get(f"{a}>{b}", 0) + 1
+    turnover = None
+    if prev.get("turnover_12m") is not None and cur.get("turnover_12m") is not None:
+        turnover = round(cur["turnover_12m"] - prev["turnover_12m"], 2)
+    return {
+        "previous_as_of": prev.get("as_of"), "as_of": cur.get("as_of"),
+        "turnover_12m_change": turnover,
+        "turnover_12m_change_share": (turnover / prev["turnover_12m"]) if turnover is not None and prev["turnover_12m"] else None,
+        "fell_asleep": sorted(fell.index.astype(str)), "came_back": sorted(back.index.astype(str)),
+        "changed": int(len(changed)), "moves": dict(sorted(moves.items(), key=lambda kv: -kv[1])),
+        "gone_from_data": sorted(set(was.index.astype(str)) - set(is_now.index.astype(str))),
+    }
+
+
+_CSS = """
+body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:0 auto 1.5rem;padding:0 1.2rem;color:#222}
+h1{font-size:1.7rem;margin-bottom:.2rem} h2{font-size:1.25rem;margin-top:1.8rem;border-bottom:1px solid #ddd}
+.meta{color:#666;font-size:.9rem} .cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{flex:1 1 180px;border:1px solid #ddd;border-radius:6px;padding:.7rem .9rem;color:inherit;text-decoration:none;display:block}
+a.card:hover{border-color:#1f4e79} .card .v{font-size:1.35rem;font-weight:600} .card .l{color:#555;font-size:.85rem}
+.verdict{font-size:1.1rem;font-weight:600;margin:.6rem 0} ul.findings li{margin:.35rem 0}
+.verdict a,.findings a{color:inherit}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0} td,th{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}
+td.n{text-align:right} .strong{color:#c00000;font-weight:600} .mild{color:#bf9000;font-weight:600}
+a.xlsx{font-size:.85rem;margin-left:.3rem}
+@media (max-width:600px){.card{flex:1 1 100%}}
+"""
+
+#: the workbook section that explains each finding of the diagnosis (stagnation.diagnose's keys)
+FINDING_SECTION = {"flat": "stag.flat", "acquisition": "stag.acquisition", "capacity": "stag.profiles",
+                   "crosssell": "stag.crosssell", "existing": "stag.bridge", "concentration": "stag.concentration",
+                   "productivity": "stag.concentration", "no_hunters": "stag.profiles"}
+#: where each figure of the summary is explained: (workbook, section key)
+SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_overview", "overview.kpis"),
+              "forecast": ("04_forecast", "fc.by_month"), "verdict": ("03_stagnation", "stag.memo"),
+              "sleeping": ("01_segmentation", "seg.reactivation"), "whitespace": ("03_stagnation", "stag.whitespace"),
+              "moves": ("01_segmentation", "seg.migration"), "fell": ("01_segmentation", "seg.moves_to_sleep"),
+              "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title"),
+              "vip": ("01_segmentation", "vip.title")}
+#: the Excel file behind each list (in the run's exports folder)
+FILE_OF = {"vip": "vip_sector.xlsx", "sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
+           "fell": "migration.xlsx", "back": "migration.xlsx"}
+
+
+def _linker(pages: set[str], files: set[str]):
+    """``href(what)``: the page and section explaining ``what``, or None when that workbook was not run;
+    ``xlsx(what)``: its Excel file in ``exports/``, or None."""
+    from salesbook.views.pages import section_id
+
+    def href(what: str, section: str | None = None) -> str | None:
+        page, key = SECTION_OF.get(what, ("03_stagnation", section or ""))
+        if section:
+            key = section
+        return f"{page}.html#{section_id(key)}" if f"{page}.html" in pages and key else None
+
+    def xlsx(what: str) -> str | None:
+        name = FILE_OF.get(what)
+        return f"exports/{name}" if name and name in files else None
+    return href, xlsx
+
+
+def _linked_text(key: str, lang: str, values: dict[str, str], links: dict[str, str | None]) -> str:
+    """A catalogue sentence as HTML, escaped, its values named in ``links`` turned into links."""
+    marks = {k: f"\uE000{i}\uE001" for i, k in enumerate(values)}
+    text = html.escape(t(key, lang, **marks))
+    for k, mark in marks.items():
+        value = html.escape(str(values[k]))
+        href = links.get(k)
+        text = text.replace(mark, f'<a href="{html.escape(href, quote=True)}">{value}</a>' if href else value)
+    return text
+
+
+def _scorecard(rows: list[dict[str, Any]] | None, lang: str) -> str:
+    """One row per manager, each linking to his pack (``--per-manager``)."""
+    from salesbook.views.pages import section_id
+    if not rows:
+        return ""
+    e = html.escape
+    heads = [t("col.manager", lang), t("seg.col.clients", lang), money_header(t("kpi.revenue_12m", lang), lang),
+             t("sum.col.new", lang), t("sum.col.profile", lang), t("sum.col.sleeping", lang),
+             t("sum.col.whitespace", lang), t("sum.col.pack", lang)]
+    body = "".join(
+        f"<tr><td>{e(r['manager'])}</td><td class=\"n\">{e(fmt_int(r['clients'], lang))}</td>"
+        f"<td class=\"n\">{e(fmt_money(r['revenue'], lang, currency=False))}</td><td class=\"n\">{e(fmt_int(r['new'], lang))}</td>"
+        f"<td>{e(t('mgr.profile.' + r['profile'], lang).split(' (')[0]) if r['profile'] else '–'}</td>"
+        f"<td class=\"n\">{e(fmt_int(r['sleeping'], lang))}</td><td class=\"n\">{e(fmt_int(r['whitespace'], lang))}</td>"
+        f"<td><a href=\"{e(r['folder'], quote=True)}\">{e(t('sum.pack', lang))}</a></td></tr>" for r in rows)
+    head = "".join(f"<th>{e(h)}</th>" for h in heads)
+    return (f'<h2 id="{section_id("sum.scorecard")}">{e(t("sum.scorecard", lang))}</h2>'
+            f'<div class="sb-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lang: str) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(money_header(label, lang) if money else label)}</th>" for _, label, money in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for key, _, money in columns:
+            v = r.get(key)
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                cells.append("<td>–</td>")
+            else:
+                cells.append(f'<td class="n">{e(fmt_money(v, lang, currency=False))}</td>' if money else f"<td>{e(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
+               changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
+               plotly: str = "plotly.min.js", files: list[str] | None = None,
+               nav: list[tuple[str, str]] | None = None, scorecard: list[dict[str, Any]] | None = None) -> str:
+    """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
+
+    ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly).
+    ``entries``: (title, file) of the workbooks that ran; ``files``: the Excel files in ``exports/``, which
+    the counts of clients link to; ``nav``: the bar's pages (default ``entries``)."""
+    with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
+        return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
+                           set(files or []), nav if nav is not None else entries, scorecard)
+
+
+def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
+                changes: dict[str, Any] | None, lang: str, generated: str, version: str, plotly: str,
+                files: set[str], nav: list[tuple[str, str]], scorecard: list[dict[str, Any]] | None = None) -> str:
+    import plotly.graph_objects as go
+
+    from salesbook.views.display import localise, money_axis, month_ticks
+    from salesbook.views.pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html, section_id
+
+    e = html.escape
+    f = figures
+    href, xlsx = _linker({page for _, page in entries}, files)
+
+    def card(label: str, value: str, what: str) -> str:
+        target = href(what)
+        inner = f'<div class="v">{e(value)}</div><div class="l">{e(label)}</div>'
+        return f'<a class="card" href="{e(target, quote=True)}">{inner}</a>' if target else f'<div class="card">{inner}</div>'
+
+    as_of = f["as_of"]  # every card names its period
+    cards = [
+        card(t("sum.card.revenue", lang, as_of=as_of), fmt_money(f["turnover_12m"], lang), "turnover"),
+        card(t("sum.card.change", lang, as_of=as_of), fmt_pct(f["turnover_change"], lang, signed=True)
+             if f["turnover_change"] is not None else t("sum.no_change", lang), "turnover"),
+        card(t("sum.card.clients", lang, as_of=as_of), fmt_int(f["clients_active_12m"], lang), "clients"),
+    ]
+    fcst = f.get("forecast")
+    if fcst:
+        n = len(fcst["months"])
+        cards.append(card(t("sum.card.forecast", lang, n=n, as_of=as_of), fmt_money(fcst["weighted"], lang), "forecast"))
+        if fcst.get("baseline") is not None:
+            cards.append(card(t("sum.card.baseline", lang, n=n, as_of=as_of), fmt_money(fcst["baseline"], lang),
+                              "forecast"))
+        if fcst.get("plan"):
+            cards.append(card(t("sum.card.plan", lang, n=n, as_of=as_of), fmt_money(fcst["plan"], lang), "forecast"))
+    r, c = f["reactivation"], f["crosssell"]
+
+    def with_file(text: str, *whats: str) -> str:
+        extra = "".join(f' <a class="xlsx" href="{e(x, quote=True)}">{e(x.rsplit("/", 1)[-1])}</a>'
+                        for x in dict.fromkeys(filter(None, (xlsx(w) for w in whats))))
+        return text + extra
+
+    # two estimates of different actions on partly the same clients: in one sentence, never as a sum
+    no_category = "category" not in f.get("profile", {}).get("columns", ["category"])
+    if no_category:
+        opportunities = _linked_text("sum.opportunities_no_category", lang,
+                                     {"sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang)},
+                                     {"sleepers": href("sleeping")})
+        opportunities = with_file(opportunities, "sleeping")
+    else:
+        opportunities = _linked_text("sum.opportunities_text", lang, {
+            "sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang),
+            "clients": fmt_int(c.get("clients", 0), lang), "potential": fmt_money(c["potential"], lang),
+            "expected": fmt_money(c.get("expected", 0), lang), "overlap": fmt_int(f.get("overlap_clients", 0), lang)},
+            {"sleepers": href("sleeping"), "clients": href("whitespace")})
+        opportunities = with_file(opportunities, "sleeping", "whitespace")
+    vip_html = ""
+    if f.get("vip"):
+        title = e(t("vip.title", lang))
+        if href("vip"):
+            title = f'<a href="{e(href("vip"), quote=True)}">{title}</a>'
+        vip_html = f'<h2 id="{section_id("vip.title")}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
+    for calibrated in (r.get("calibrated_text"), c.get("calibrated_text")):  # expected values, or why not
+        if calibrated:
+            opportunities += f"</p><p>{e(calibrated)}"
+    can_tell = "".join(f"<li>{e(x)}</li>" for x in f.get("can_tell", []))
+    cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
+
+    def finding(x: dict[str, Any]) -> str:
+        target = href("finding", FINDING_SECTION.get(x.get("key", ""), "stag.memo"))
+        text = f'<a href="{e(target, quote=True)}">{e(x["text"])}</a>' if target else e(x["text"])
+        return (f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {text} '
+                f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>')
+    findings = "".join(finding(x) for x in f["findings"])
+    verdict = e(f["verdict_text"])
+    if href("verdict"):
+        verdict = f'<a href="{e(href("verdict"), quote=True)}">{verdict}</a>'
+    months = pd.to_datetime(f["monthly"]["month"])
+    fig = go.Figure(go.Bar(x=months, y=f["monthly"]["revenue"], marker_color="#1f4e79", name=t("col.revenue", lang),
+                           customdata=month_labels(months, lang),
+                           hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>"))
+    month_ticks(fig, months, lang)
+    fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
+                      template="plotly_white", yaxis=dict(title=t("col.revenue", lang)))
+    localise(money_axis(fig), lang)
+    chart = fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False, "responsive": True})
+    react = _table(f["reactivation"]["top"], [("client_id", t("seg.col.client_id", lang), False),
+                                              ("client_name", t("col.client", lang), False),
+                                              ("manager", t("col.manager", lang), False),
+                                              ("yearly_revenue", t("seg.col.yearly_revenue", lang), True)], lang)
+    cross = _table(f["crosssell"]["top"], [("client_id", t("seg.col.client_id", lang), False),
+                                           ("client_name", t("col.client", lang), False),
+                                           ("manager", t("col.manager", lang), False),
+                                           ("category", t("col.category", lang), False),
+                                           ("potential", t("stag.col.potential", lang), True)], lang)
+    changed_html = f"<p>{e(t('sum.first_run', lang))}</p>"
+    if changes:
+        c = changes
+        moves = "".join(f"<li>{e(t('cat.' + k.split('>')[0], lang))} → {e(t('cat.' + k.split('>')[1], lang))}: "
+                        f"{e(fmt_int(v, lang))}</li>" for k, v in list(c["moves"].items())[:8])
+        turnover = fmt_money(c["turnover_12m_change"], lang) if c["turnover_12m_change"] is not None else "–"
+        text = _linked_text("sum.changes_text", lang, {
+            "previous": c["previous_as_of"], "turnover": turnover, "fell": fmt_int(len(c["fell_asleep"]), lang),
+            "back": fmt_int(len(c["came_back"]), lang), "changed": fmt_int(c["changed"], lang)},
+            {"fell": href("fell"), "back": href("back"), "changed": href("moves"), "turnover": href("turnover")})
+        changed_html = f"<p>{with_file(text, 'moves')}</p><ul>{moves}</ul>"
+        if c["fell_asleep"]:
+            changed_html += f"<p>{e(t('sum.fell_list', lang))}: {e(', '.join(c['fell_asleep'][:30]))}</p>"
+    links = "".join(f'<li><a href="{e(page, quote=True)}">{e(title)}</a></li>' for title, page in entries)
+    reactivation_head = e(t("sum.reactivation_top", lang))
+    crosssell_head = e(t("sum.crosssell_top", lang))
+    if href("sleeping"):
+        reactivation_head = f'<a href="{e(href("sleeping"), quote=True)}">{reactivation_head}</a>'
+    if href("whitespace"):
+        crosssell_head = f'<a href="{e(href("whitespace"), quote=True)}">{crosssell_head}</a>'
+    return f"""<!DOCTYPE html>
+<html lang="{e(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(t("run.index_title", lang))}</title><style>{_CSS}{PAGE_CSS}</style>
+<script type="text/javascript" src="{e(plotly, quote=True)}"></script>{PRINT_JS}</head>
+<body>{nav_html(nav, SUMMARY_PAGE, lang)}<h1>{e(t("run.index_title", lang))}</h1>
+<p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
+<div class="cards">{"".join(cards)}</div>
+<p class="verdict">{verdict}</p><ul class="findings">{findings}</ul>
+{f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
+<h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
+{chart}
+<h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
+{vip_html}
+<h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
+<h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
+<h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
+{_scorecard(scorecard, lang)}
+<h2 id="{section_id("sum.reports")}">{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
+<p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
+"""
+
