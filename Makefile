@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test test-fast browser sample bench lab present lock clean
+.PHONY: help install report test test-fast browser sample bench lab notebooks present lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ LINES ?= 1000000 10000000 50000000
 bench: install ## the whole suite at 1M, 10M, 50M lines: time and memory per stage, SQL floor (writes benchmarks/data/)
 	$(BIN)/python benchmarks/suite_benchmark.py --lines $(LINES)
 
-lab: install ## open the workbooks in JupyterLab
+lab: install ## open the workbooks in JupyterLab (jupytext saves each .ipynb and its .py together)
 	$(BIN)/jupyter lab notebooks
+
+notebooks: install ## after editing a workbook's .py (or .ipynb) outside JupyterLab: bring the other file in step
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 PORT ?= 8866
 present: install ## workshop: overview and what-if as Voilà dashboards at http://127.0.0.1:$(PORT)/ (offline)

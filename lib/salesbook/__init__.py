@@ -8,7 +8,7 @@ charts and tables -> notebooks -> HTML reports (:mod:`salesbook.run.runner`).
 __version__ = "0.1.0"
 
 from salesbook.errors import DataError, ParameterError, Problem  # noqa: E402
-from salesbook.data.mapping import CANONICAL, REQUIRED, load_mapping  # noqa: E402
+from salesbook.data.mapping import CANONICAL, REQUIRED, currency_of, load_mapping  # noqa: E402
 from salesbook.data.load_report import LoadReport  # noqa: E402
 from salesbook.cube import Cube, build_cube, get_cube  # noqa: E402
 from salesbook.i18n import t  # noqa: E402
@@ -20,7 +20,7 @@ from salesbook.views.explore import in_report  # noqa: E402
 from salesbook.cube.profile import data_language  # noqa: E402
 
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
-           "REQUIRED", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
+           "REQUIRED", "currency_of", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
            "paths", "explore", "in_report", "data_language"]
 
 

@@ -1,0 +1,158 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["report-hide"]
+# # Segmentation / Сегментация
+#
+# ABC/XYZ, RFM, the nine client categories, migration and reactivation lists. Change the thresholds in the next cell, or move the sliders at the end.
+
+# %% jupyter={"source_hidden": true} tags=["parameters"]
+source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
+mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
+as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
+lang: str = ""  # report language: en or ru; empty: the language of the data's own names
+currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+window_months: int = 12  # months of activity, revenue and ABC
+abc_a: float = 0.8  # cumulative revenue share closing class A
+abc_b: float = 0.95  # cumulative revenue share closing class B
+abc_measure: str = "revenue"  # revenue or margin (needs a cost column)
+xyz_x: float = 0.5  # X: coefficient of variation of monthly purchases up to this
+xyz_y: float = 1.0  # Y: up to this; Z above
+rfm_window_months: int = 24  # months of frequency and monetary value in RFM
+new_months: int = 6  # New: first purchase within this many months
+reactivated_recent_months: int = 3  # Reactivated: bought within this many months
+reactivated_gap_months: int = 6  # Reactivated: after a gap of at least this many months
+sleeping_min_months: int = 6  # Sleeping: no purchase for longer than this many months
+sleeping_gap_multiple: float = 3.0  # Sleeping: and longer than this many usual gaps
+vip_active_months: int = 9  # VIP: class A and active in this many months of the window
+partner_tenure_months: int = 36  # Partner: client for at least this many months
+partner_active_months: int = 9  # Partner: active in this many months of the window
+partner_categories: int = 3  # Partner: buying at least this many categories
+regular_active_months: int = 6  # Regular: active in this many months of the window
+prospective_growth: float = 1.3  # Prospective: revenue growth factor against the window before
+compare_to: str = ""  # migration from this date, ISO; empty for one year before as_of
+max_months_asleep: int = 24  # reactivation lists leave out clients asleep longer
+output_dir: str = ""  # folder for the Excel and CSV exports; empty for reports/exports
+interactive: bool = True  # show the sliders in JupyterLab (never in a report)
+
+# %% jupyter={"source_hidden": true}
+import salesbook as sb
+
+cube = sb.get_cube(source, mapping or None, as_of or None)
+lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
+nb = sb.Book(lang, currency or sb.currency_of(mapping))
+from pathlib import Path
+
+import pandas as pd
+from salesbook.analysis import segments as sg
+from salesbook.views import segment_views as sv
+from salesbook.views.display import fmt_money, fmt_pct
+
+rules = sg.Rules(window_months=window_months, abc_a=abc_a, abc_b=abc_b, new_months=new_months,
+                 reactivated_recent_months=reactivated_recent_months, reactivated_gap_months=reactivated_gap_months,
+                 sleeping_min_months=sleeping_min_months, sleeping_gap_multiple=sleeping_gap_multiple,
+                 vip_active_months=vip_active_months, partner_tenure_months=partner_tenure_months,
+                 partner_active_months=partner_active_months, partner_categories=partner_categories,
+                 regular_active_months=regular_active_months, prospective_growth=prospective_growth)
+as_of_date = cube.as_of
+exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / "exports"
+nb.title("nb.01.title")
+
+# %% jupyter={"source_hidden": true}
+seg = sg.segment(cube, as_of_date, rules, lang, xyz_x, xyz_y, abc_measure, rfm_window_months)
+classes, abc, scores = seg.classes, seg.abc, seg.rfm
+summary = sg.category_summary(classes)
+target = classes[classes.target]
+nb.section("seg.categories")
+nb.say_text(sg.history_note(cube, rules, lang))
+nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
+       target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
+       sleeping=int(summary.loc["sleeping", "clients"]))
+nb.table(sv.category_table(summary, lang, window_months))
+nb.chart(sv.category_chart(summary, lang))
+
+# %% jupyter={"source_hidden": true}
+nb.section("seg.by_manager")
+if cube.profile.has_manager:
+    nb.table(sv.category_by_manager(classes, lang))
+else:
+    nb.say_text(cube.profile.lacks("manager", lang))
+nb.section("seg.examples")
+nb.table(sg.explained(classes.sort_values("revenue", ascending=False).head(15), lang))
+
+# %% jupyter={"source_hidden": true}
+counts, shares = sg.abc_matrix(abc)
+a_rows = abc[abc.abc == "A"]
+nb.section("seg.abc")
+nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max((abc.abc != "D").sum(), 1), lang),
+       a_rev=fmt_pct(a_rows.share.sum(), lang), window=window_months, d_clients=int((abc.abc == "D").sum()))
+nb.table(sv.matrix_table(counts), formats={c: str for c in "XYZ"})
+nb.table(sv.matrix_table(shares), shares=list("XYZ"))
+nb.chart(sv.pareto_chart(abc, lang))
+
+# %% jupyter={"source_hidden": true}
+nb.section("seg.rfm")
+nb.say("seg.rfm_text", window=rfm_window_months)
+nb.chart(sv.rfm_chart(scores, lang))
+
+# %% jupyter={"source_hidden": true}
+from_date = pd.Timestamp(compare_to) if compare_to else as_of_date - pd.DateOffset(months=12)
+nb.section("seg.migration")
+why = sg.migration_lacks(cube, from_date, rules, lang)
+if why:
+    nb.say_text(why)
+else:
+    matrix, moves = sg.migration(cube, from_date, as_of_date, rules)
+    changed = moves[moves["from"] != moves["to"]]
+    nb.say("seg.migration_text", from_date=from_date.date(), to_date=as_of_date.date(), moved=len(changed),
+           to_sleep=int(((changed["to"] == "sleeping")).sum()), woke=int((changed["to"] == "reactivated").sum()))
+    nb.chart(sv.migration_chart(matrix, lang))
+    nb.links([sv.export_migration(matrix, moves, exports, lang)])
+    to_sleep = changed[changed["to"] == "sleeping"]
+    if len(to_sleep):
+        nb.section("seg.moves_to_sleep")
+        nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False), lang))
+
+# %% jupyter={"source_hidden": true}
+sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
+files = sv.export_reactivation(sleepers, exports, lang)
+nb.section("seg.reactivation")
+if len(sleepers):
+    nb.say("seg.reactivation_text", n=nb.int(len(sleepers)), months=max_months_asleep,
+           revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
+    nb.links(files)
+    from salesbook.analysis import calibration as cb
+    nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))
+    nb.table(sg.reactivation_summary(sleepers, lang))
+    nb.section("seg.reactivation_top")
+    nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
+else:
+    nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)
+
+# %% jupyter={"source_hidden": true}
+from salesbook.analysis import vip
+
+sector = vip.vip_sector(cube, classes, abc_a)
+nb.section("vip.title")
+nb.say_text(vip.vip_sentence(sector, cube, lang))
+nb.links([sv.export_vip(sector, exports, lang, window_months)])
+nb.section("vip.offended")
+nb.table(vip.vip_view(sector["offended"], lang, window_months))
+nb.section("vip.largest")
+nb.table(vip.vip_view(sector["largest"], lang, window_months))
+
+# %% jupyter={"source_hidden": true}
+if interactive and not sb.in_report():
+    nb.section("seg.explore")
+    sb.explore.segmentation_explorer(cube, rules, as_of_date, lang, max_months_asleep)

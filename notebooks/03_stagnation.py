@@ -1,0 +1,144 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["report-hide"]
+# # Stagnation / Стагнация
+#
+# Is turnover flat, where the change comes from, and whether the sales department has become an account-management department.
+
+# %% jupyter={"source_hidden": true} tags=["parameters"]
+source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
+mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
+as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
+lang: str = ""  # report language: en or ru; empty: the language of the data's own names
+currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+trend_months: int = 36  # months of the adjusted series the verdict is based on
+bridge_end: str = ""  # end of the bridge's later window, ISO; empty for as_of
+bridge_months: int = 12  # length of each bridge window in months
+cohort_freq: str = "Y"  # cohorts by acquisition year Y or quarter Q
+hunter_share: float = 0.25  # hunter: at least this share of revenue from clients won in 12 months
+farmer_share: float = 0.1  # account manager: at most this share
+whitespace_min: float = 0.25  # whitespace: at least this share of similar clients buy the category
+output_dir: str = ""  # folder for the whitespace exports; empty for reports/exports
+
+# %% jupyter={"source_hidden": true}
+import salesbook as sb
+
+cube = sb.get_cube(source, mapping or None, as_of or None)
+lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
+nb = sb.Book(lang, currency or sb.currency_of(mapping))
+import pandas as pd
+from salesbook.analysis import stagnation as st
+from salesbook.views import stagnation_views as sv
+from salesbook.views.display import fmt_money, fmt_pct
+
+exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
+diagnosis = st.diagnose(cube, trend_months)
+nb.title("nb.03.title")
+nb.section("stag.memo")
+nb.say_markdown(st.memo(diagnosis, lang))
+
+# %% jupyter={"source_hidden": true}
+flat = diagnosis["flatness"]
+prof = cube.profile
+nb.section("stag.flat")
+if flat["verdict"] == "unknown":
+    nb.say_text(prof.lacks("trend", lang) or prof.lacks("season", lang))
+else:
+    nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=sb.display.fmt_num(flat["mann_kendall_tau"], lang),
+           p=sb.display.fmt_num(flat["mann_kendall_p"], lang, 3), months=flat["months"])
+    nb.chart(sv.rolling_chart(flat, lang))
+
+# %% jupyter={"source_hidden": true}
+(s1, end), (s0, e0) = st.bridge_windows(bridge_end or cube.as_of, bridge_months)
+nb.section("stag.bridge")
+if prof.covers(s0, end):
+    parts, detail = st.revenue_bridge(cube, (s1, end), (s0, e0))
+    nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
+           prev_end=e0.date(), end=end.date(), months=bridge_months,
+           **{k: fmt_money(v, lang) for k, v in parts.items()})
+    nb.chart(sv.bridge_chart(parts, detail.before.sum(), detail.after.sum(), lang))
+    nb.links([sv.export_bridge(detail, exports, lang)])
+else:
+    nb.say("stag.bridge_lacks", months=bridge_months, start=s0.date(), end=end.date(), first=prof.start.date(),
+           last=prof.end.date())
+if len(diagnosis["bridges"]) > 1:
+    nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))
+
+# %% jupyter={"source_hidden": true}
+cohorts = st.cohort_tables(cube, cohort_freq)
+nb.section("stag.cohorts")
+nb.say("stag.cohorts_text", since=cohorts["lead_in_end"].date())
+if len(cohorts["size"]):
+    nb.chart(sv.retention_chart(cohorts["retention"], lang))
+    nb.table(sv.cohort_table(cohorts["revenue"], cohorts["partial"], lang))
+    nb.section("stag.nrr")
+    if cohorts["nrr"].shape[1]:
+        nrr = sv.cohort_table(cohorts["nrr"].round(3), [], lang)
+        nb.table(nrr, shares=list(nrr.columns[1:]))  # revenue of a cohort against its first full year
+    else:
+        nb.say("stag.nrr_lacks")
+    nb.section("stag.first_year")
+    nb.table(sv.first_year_table(cohorts, lang))
+else:
+    nb.say("stag.no_cohorts")
+
+# %% jupyter={"source_hidden": true}
+nb.section("stag.acquisition")
+if prof.has_manager:
+    sat = st.saturation(cube, "Q")
+    if len(sat):
+        nb.chart(sv.saturation_chart(sat, lang))
+    nb.section("stag.profiles")
+    nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang),
+             formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})
+else:
+    nb.say_text(prof.lacks("manager", lang))
+
+# %% jupyter={"source_hidden": true}
+from salesbook.analysis import handovers as hv
+
+nb.section("ho.title")
+for sentence in hv.handover_sentences(cube, lang):
+    nb.say_text(sentence)
+
+# %% jupyter={"source_hidden": true}
+nb.section("stag.crosssell")
+if prof.has_category:
+    breadth = st.category_breadth(cube)
+    if len(breadth):
+        nb.chart(sv.breadth_chart(breadth, st.acquisition(cube, "Y").new_clients, lang))
+    ws = st.whitespace(cube, 12, whitespace_min)
+    nb.section("stag.whitespace")
+    if len(ws):
+        files = sv.export_whitespace(ws, exports, lang)
+        nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
+               potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
+        nb.links(files)
+        from salesbook.analysis import calibration as cb
+        nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws), lang))
+        nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
+    else:
+        nb.say("stag.no_whitespace")
+else:
+    nb.say_text(prof.lacks("category", lang))
+
+# %% jupyter={"source_hidden": true}
+nb.section("stag.concentration")
+conc = st.concentration(cube)
+if len(conc):
+    nb.table(sv.concentration_table(conc, st.productivity(cube), lang),
+             formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})
+else:
+    nb.say("stag.no_full_year")

@@ -1,0 +1,84 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["report-hide"]
+# # What if / Что если
+#
+# The levers of account management and their 12-month effect, calibrated on the company's own numbers. Move the sliders: the waterfall under them follows.
+
+# %% jupyter={"source_hidden": true} tags=["parameters"]
+source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
+mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical column names
+as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
+lang: str = ""  # report language: en or ru; empty: the language of the data's own names
+currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+reactivate: float = 0.1  # share of the sleeping clients won back
+frequency: float = 0.05  # purchase frequency of repeat buyers, relative rise
+deal_size: float = 0.05  # average deal of repeat buyers, relative rise
+categories: float = 0.2  # more categories per active client
+retain: float = 0.2  # share of last year's lost revenue kept
+hunters: int = 3  # managers moved to hunting new clients only
+hunter_rate: float = -1.0  # new clients a month per hunter; negative for the rate calibrated on the data
+ramp_months: int = 3  # months before a hunter reaches that rate
+handover: str = "deals:2"  # when a hunter hands a client to an account manager: deals:N, months:N or amount:X
+overflow_loss: float = 0.3  # yearly revenue lost on clients beyond the account managers' capacity
+projection_months: int = 36  # months of the projection
+interactive: bool = True  # show the sliders in JupyterLab (never in a report)
+
+# %% jupyter={"source_hidden": true}
+import salesbook as sb
+
+cube = sb.get_cube(source, mapping or None, as_of or None)
+lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
+nb = sb.Book(lang, currency or sb.currency_of(mapping))
+import pandas as pd
+from salesbook.analysis import whatif as wi
+from salesbook.views import whatif_views as wv
+
+cal = wi.calibrate(cube)
+levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
+result = wi.simulate(cal, levers)
+nb.title("nb.05.title")
+
+# %% jupyter={"source_hidden": true}
+explore = interactive and not sb.in_report()  # JupyterLab and the workshop: sliders above the chart
+if explore:
+    nb.section("wi.explore")
+    wv.levers_explorer(cal, levers, lang)
+else:
+    nb.say_text(wv.result_sentence(result, lang, cal.as_of))
+    nb.section("wi.settings")
+    nb.table(wv.levers_table(cal, levers, lang))
+    nb.chart(wv.waterfall(result, lang))
+nb.section("wi.by_category")
+nb.table(wv.category_table(result, lang))
+nb.section("wi.calibration")
+nb.table(wv.calibration_table(cal, lang))
+
+# %% jupyter={"source_hidden": true}
+nb.section("wi.reorg")
+why = wv.reorg_lacks_sentence(cube, hunters, lang)
+if why:
+    nb.say_text(why)
+else:
+    org = wi.calibrate_org(cube)
+    start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
+    rate = None if hunter_rate < 0 else hunter_rate
+    if explore:
+        wv.hunters_explorer(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, lang, handover)
+    else:
+        proj = wi.project(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, handover)
+        nb.say_text(wv.reorg_sentence(proj, hunters, lang))
+        nb.chart(wv.projection_chart(proj, lang))
+    nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang, handover))
