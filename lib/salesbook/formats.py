@@ -145,14 +145,17 @@ def fmt_num(x: float, lang: str = "en", decimals: int = 2) -> str:
     return fmt_number(x, lang, decimals)
 
 
+def _hundredths(x: float, lang: str, decimals: int, signed: bool) -> str:
+    """``x`` times 100 in the language's decimal mark, with a true minus."""
+    text = f"{x * 100:{'+' if signed else ''}.{decimals}f}"
+    return (text.replace(".", ",") if lang == "ru" else text).replace("-", _MINUS)
+
+
 def fmt_pct(x: float, lang: str = "en", decimals: int = 1, signed: bool = False) -> str:
     """A share as a percentage: ``+1,4 %`` in Russian (a space before the sign), ``+1.4%`` in English."""
     if x is None or pd.isna(x):
         return "–"
-    text = f"{x * 100:{'+' if signed else ''}.{decimals}f}"
-    if lang == "ru":
-        text = text.replace(".", ",")
-    return text.replace("-", _MINUS) + ("\u00a0%" if lang == "ru" else "%")
+    return _hundredths(x, lang, decimals, signed) + ("\u00a0%" if lang == "ru" else "%")
 
 
 def fmt_points(x: float, lang: str = "en", decimals: int = 0) -> str:
@@ -160,7 +163,4 @@ def fmt_points(x: float, lang: str = "en", decimals: int = 0) -> str:
     ``−9 %``, which reads as a relative change)."""
     if x is None or pd.isna(x):
         return "–"
-    text = f"{x * 100:+.{decimals}f}"
-    if lang == "ru":
-        text = text.replace(".", ",")
-    return text.replace("-", _MINUS) + ("\u00a0п.\u00a0п." if lang == "ru" else "\u00a0pts")
+    return _hundredths(x, lang, decimals, True) + ("\u00a0п.\u00a0п." if lang == "ru" else "\u00a0pts")
