@@ -286,10 +286,10 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("ends_early", "00_overview.html", "Sep 2026, Oct 2026 have no data (not zero sales)"),
     ("ends_early", "index.html", "have no data (not zero sales)"),
     # issue 18's sections: hand-overs, calibrated opportunities, the backtested baseline
-    ("no_manager", "03_stagnation.html", "No hand-overs to read: the data have no manager column."),
+    ("no_manager", "03_stagnation.html", "change hands? The data have no manager column"),
     ("one_manager", "03_stagnation.html", "No client changed its manager"),
     ("months_23", "04_forecast.html", "The baseline is not backtested: that needs 24 full months"),
-    ("three_months", "01_segmentation.html", "No calibrated expectation yet"),
+    ("months_23", "01_segmentation.html", "No calibrated expectation yet: the backtest at earlier analysis dates"),
 ])
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]

@@ -39,7 +39,7 @@ Operational definitions (every threshold a parameter of :class:`HandoverRules`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -107,12 +107,27 @@ def handovers(cube: Cube) -> pd.DataFrame:
     return out[cols].sort_values(["month", "client_id"]).reset_index(drop=True)
 
 
-def _window_revenue(cm: pd.DataFrame, at: pd.DataFrame, lo: int, hi: int) -> np.ndarray:
-    """For each (client_id, k) row of ``at``: the client's revenue in months k+lo .. k+hi-1."""
-    pairs = at.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
-    joined = pairs.merge(cm[["client_id", "k", "revenue"]], on="client_id", suffixes=("", "_m"))
-    inside = joined[(joined.k_m >= joined.k + lo) & (joined.k_m < joined.k + hi)]
-    return inside.groupby("_row").revenue.sum().reindex(pairs._row, fill_value=0.0).to_numpy(dtype=float)
+def _window_revenue(cm: pd.DataFrame, at: pd.DataFrame, lo: int, hi: int, col: str = "revenue") -> np.ndarray:
+    """For each (client_id, k) row of ``at``: the sum of the client's ``col`` over months k+lo .. k+hi-1.
+
+    One running total over ``cm`` keyed by (client, month) and two binary searches a row: no join of
+    every candidate with every month of its client (which cost seconds and hundreds of MB at 10,000
+    clients; benchmarks/handover_benchmark.py)."""
+    if not len(at):
+        return np.zeros(0)
+    codes = pd.Categorical(cm.client_id.to_numpy())
+    months = np.concatenate([cm.k.to_numpy(dtype=np.int64), at.k.to_numpy(dtype=np.int64)])
+    base = int(months.min()) - abs(lo) - abs(hi) - 1
+    span = int(months.max()) - base + abs(lo) + abs(hi) + 2
+    key = codes.codes.astype(np.int64) * span + (cm.k.to_numpy(dtype=np.int64) - base)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    total = np.concatenate([[0.0], np.cumsum(cm[col].to_numpy(dtype=float)[order])])
+    who = codes.categories.get_indexer(at.client_id.to_numpy()).astype(np.int64)
+    start = who * span + (at.k.to_numpy(dtype=np.int64) - base)
+    out = total[np.searchsorted(key, start + hi)] - total[np.searchsorted(key, start + lo)]
+    out[who < 0] = 0.0
+    return out
 
 
 def infer_trigger(ho: pd.DataFrame, rules: HandoverRules = HandoverRules()) -> dict[str, Any]:
@@ -144,11 +159,8 @@ def _states(cube: Cube, at: pd.DataFrame, cm: pd.DataFrame, months: int) -> pd.D
     out["tenure"] = (out.k - out.client_id.map(first)).to_numpy()
     out["before"] = _window_revenue(cm, out[["client_id", "k"]], -12, 0)
     out["after"] = _window_revenue(cm, out[["client_id", "k"]], 1, months + 1)
-    buys = cm[cm.orders > 0][["client_id", "k"]]
-    bought = out[["client_id", "k"]].reset_index(drop=True).assign(_row=lambda d: np.arange(len(d))).merge(
-        buys, on="client_id", suffixes=("", "_m"))
-    bought = bought[(bought.k_m > bought.k) & (bought.k_m <= bought.k + months)]
-    out["retained"] = np.isin(np.arange(len(out)), bought._row.unique())
+    bought = cm.assign(bought=(cm.orders > 0).astype(float))
+    out["retained"] = _window_revenue(bought, out[["client_id", "k"]], 1, months + 1, "bought") > 0
     return out
 
 
@@ -166,12 +178,32 @@ def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     """The median of ``x`` with weights ``w``; with equal weights, the ordinary median (the midpoint of
     the two middle values of an even count)."""
     order = np.argsort(x, kind="stable")
-    x, cw = x[order], np.cumsum(w[order])
-    half = cw[-1] / 2
-    i = int(np.searchsorted(cw, half - 1e-12 * cw[-1]))
-    if abs(cw[i] - half) <= 1e-12 * cw[-1] and i + 1 < len(x):
-        return float((x[i] + x[i + 1]) / 2)
-    return float(x[i])
+    return _sorted_median(x[order], np.cumsum(w[order]))
+
+
+def _sorted_median(xs: np.ndarray, cw: np.ndarray) -> float:
+    """The weighted median of ascending ``xs`` from their running weights ``cw`` (a zero weight: absent)."""
+    half, tol = cw[-1] / 2, 1e-12 * cw[-1]
+    i = int(np.searchsorted(cw, half - tol))
+    if abs(cw[i] - half) <= tol:
+        j = int(np.searchsorted(cw, half + tol, side="right"))
+        return float((xs[i] + xs[min(j, len(xs) - 1)]) / 2)
+    return float(xs[i])
+
+
+def _resampled_medians(x: np.ndarray, w: np.ndarray, draws: "Callable[[np.random.Generator], np.ndarray]",
+                       rng: np.random.Generator, n: int) -> np.ndarray:
+    """The weighted median of ``n`` resamples of ``x``: sorted once, each resample a count per sorted
+    position (no sort per draw)."""
+    order = np.argsort(x, kind="stable")
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[order] = np.arange(len(x))
+    xs = x[order]
+    out = np.empty(n)
+    for b in range(n):
+        idx = draws(rng)
+        out[b] = _sorted_median(xs, np.cumsum(np.bincount(rank[idx], weights=w[idx], minlength=len(x))))
+    return out
 
 
 def _std_mean(h: pd.DataFrame, c: pd.DataFrame, col: str) -> dict[str, float]:
@@ -209,19 +241,38 @@ def _growth(h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str,
     w0 = (share / n0).reindex(c.stratum).to_numpy(dtype=float)  # each kept client's weight
     med1, med0 = _weighted_median(g1, np.ones(len(g1))), _weighted_median(g0, w0)
 
-    def draws(strata: pd.Series) -> "callable":
+    def draws(strata: pd.Series) -> "Callable[[np.random.Generator], np.ndarray]":
         codes = strata.to_numpy()
         starts = np.searchsorted(codes, codes, side="left")
         sizes = np.searchsorted(codes, codes, side="right") - starts
         return lambda rng: starts + np.floor(rng.random(len(codes)) * sizes).astype(int)
 
     rng = np.random.default_rng(rules.seed)
-    d1, d0 = draws(h.stratum), draws(c.stratum)
-    diffs = np.array([_weighted_median(g1[d1(rng)], np.ones(len(g1))) - _weighted_median(g0[i := d0(rng)], w0[i])
-                      for _ in range(rules.boot)])
+    diffs = (_resampled_medians(g1, np.ones(len(g1)), draws(h.stratum), rng, rules.boot)
+             - _resampled_medians(g0, w0, draws(c.stratum), rng, rules.boot))
     low, high = np.quantile(diffs, [0.025, 0.975])
     out.update(handed=med1, kept=med0, diff=med1 - med0, low=float(low), high=float(high))
     return out
+
+
+def _candidates(serving: pd.DataFrame, months: np.ndarray, won_by: pd.Series, handed_ever: pd.Series) -> pd.DataFrame:
+    """The comparison's kept side: at each hand-over month k, the clients who bought in the 12 months
+    before it, whose latest serving manager then is the one who won them, and who were not handed over
+    by k. Each purchase month k' pairs with the hand-over months in (k', k' + 12]; the latest k' of each
+    (client, k) tells the manager at k."""
+    k_s = serving.k.to_numpy(dtype=np.int64)
+    lo = np.searchsorted(months, k_s, side="right")
+    hi = np.searchsorted(months, k_s + 12, side="right")
+    n = hi - lo
+    rows = np.repeat(np.arange(len(serving)), n)
+    step = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    pairs = pd.DataFrame({"client_id": serving.client_id.to_numpy()[rows], "k": months[np.repeat(lo, n) + step],
+                          "k_s": k_s[rows], "manager": serving.manager.to_numpy()[rows]})
+    pairs = pairs.sort_values(["client_id", "k", "k_s"]).drop_duplicates(["client_id", "k"], keep="last")
+    winner = won_by.reindex(pairs.client_id).to_numpy()
+    first_ho = handed_ever.reindex(pairs.client_id).to_numpy(dtype=float)
+    keep = (pairs.manager.to_numpy() == winner) & ~(first_ho <= pairs.k.to_numpy())
+    return pairs.loc[keep, ["client_id", "k"]].reset_index(drop=True)
 
 
 def _terciles(values: pd.Series) -> pd.Series:
@@ -253,18 +304,7 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     serving = _serving(cube)
     won_by = serving.groupby("client_id").manager.first()
     handed_ever = ho.groupby("client_id").k.min()
-    # candidates at each hand-over month: clients who bought in the 12 months before, still with their
-    # winning manager at that month (no hand-over yet), and not handed over in that month
-    months = np.sort(ho.k.unique())
-    last = serving[serving.k.isin(set(np.concatenate([months - d for d in range(1, 13)])))]
-    cand = []
-    for k in months:
-        recent = last[(last.k < k) & (last.k >= k - 12)].sort_values("k").drop_duplicates("client_id", keep="last")
-        recent = recent[recent.manager.to_numpy() == won_by.reindex(recent.client_id).to_numpy()]
-        first_ho = handed_ever.reindex(recent.client_id).to_numpy()
-        recent = recent[~(first_ho <= k)]
-        cand.append(pd.DataFrame({"client_id": recent.client_id.to_numpy(), "k": k}))
-    kept = pd.concat(cand, ignore_index=True) if cand else pd.DataFrame(columns=["client_id", "k"])
+    kept = _candidates(serving, np.sort(ho.k.unique()), won_by, handed_ever)
     handed = _states(cube, ho[["client_id", "k"]].reset_index(drop=True), cm, rules.outcome_months)
     kept = _states(cube, kept, cm, rules.outcome_months) if len(kept) else kept
     edges = [-1, *rules.tenure_edges, 10 ** 6]

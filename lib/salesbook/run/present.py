@@ -98,6 +98,9 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
             f"--template={TEMPLATE}", "--theme=light", "--show_tracebacks=True", "--classic_tree=True",
             f"--Voila.open_browser={open_browser}",
             f"--VoilaConfiguration.file_allowlist={ALLOWED_FILES}",
+            # jupytext's JupyterLab extension (the workbooks' text pairs) is for editing: in Voilà's frontend
+            # it fails to load ("the getter for the shared module is not a function") and a dashboard needs none
+            "--VoilaConfiguration.extension_denylist=['jupyterlab-jupytext']",
             # a closed or reloaded page leaves its kernel behind: stop those idle and disconnected for 10 minutes
             "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
             # each workbook runs once ahead in a kernel kept ready (Voilà's preheated pool; pooled kernels are
