@@ -286,7 +286,7 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("ends_early", "00_overview.html", "Sep 2026, Oct 2026 have no data (not zero sales)"),
     ("ends_early", "index.html", "have no data (not zero sales)"),
     # issue 18's sections: hand-overs, calibrated opportunities, the backtested baseline
-    ("no_manager", "03_stagnation.html", "change hands? The data have no manager column"),
+    ("no_manager", "03_stagnation.html", "change hands? \u00b6 The data have no manager column"),  # title ¶ sentence
     ("one_manager", "03_stagnation.html", "No client changed its manager"),
     ("months_23", "04_forecast.html", "The baseline is not backtested: that needs 24 full months"),
     ("months_23", "01_segmentation.html", "No calibrated expectation yet: the backtest at earlier analysis dates"),
