@@ -147,10 +147,10 @@ sector = vip.vip_sector(cube, classes, abc_a)
 nb.section("vip.title")
 nb.say_text(vip.vip_sentence(sector, cube, lang))
 nb.links([sv.export_vip(sector, exports, lang, window_months)])
-nb.section("vip.offended")
-nb.table(vip.vip_view(sector["offended"], lang, window_months))
-nb.section("vip.largest")
-nb.table(vip.vip_view(sector["largest"], lang, window_months))
+for part in ("offended", "largest"):  # the sentence above says when a list is empty
+    if len(sector[part]):
+        nb.section(f"vip.{part}")
+        nb.table(vip.vip_view(sector[part], lang, window_months))
 
 # %% jupyter={"source_hidden": true}
 if interactive and not sb.in_report():
