@@ -134,7 +134,8 @@ if len(sleepers):
     nb.links(files)
     from salesbook.analysis import calibration as cb
     nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))
-    nb.table(sg.reactivation_summary(sleepers, lang))
+    if cube.profile.has_manager:  # one row of "—" says nothing
+        nb.table(sg.reactivation_summary(sleepers, lang))
     nb.section("seg.reactivation_top")
     nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
 else:

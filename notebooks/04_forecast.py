@@ -93,7 +93,8 @@ if len(assistant):
     nb.say("fc.assistant_text", clients=nb.int(len(assistant)), as_of=cube.as_of.date(),
            which=fv.assistant_which(assistant, spontaneous, lang),
            expected=nb.money(assistant.expected.sum()), horizon=horizon_months)
-    nb.table(fv.assistant_view(assistant, lang, by_manager=True))
+    if cube.profile.has_manager:  # one row of "—" says nothing
+        nb.table(fv.assistant_view(assistant, lang, by_manager=True))
     nb.table(fv.assistant_view(assistant, lang))
 else:
     nb.say("fc.no_assistant", as_of=cube.as_of.date())
