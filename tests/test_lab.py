@@ -57,18 +57,8 @@ def lab(tmp_path):
                 proc.kill()
                 raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
             time.sleep(0.5)
-    url = f"http://127.0.0.1:{port}/"
-    _ROOTS[url] = root
-    yield url
+    yield f"http://127.0.0.1:{port}/"
     stop_group(proc)
-
-
-_ROOTS: dict = {}
-
-
-def lab_root(url: str) -> Path:
-    """The folder a running lab fixture serves."""
-    return _ROOTS[url]
 
 
 @pytest.mark.slow
@@ -97,7 +87,7 @@ def test_jupyterlab_opens_a_workbook_with_its_code_collapsed(lab, chromium):
 
 
 @pytest.mark.slow
-def test_saving_a_workbook_in_jupyterlab_writes_its_text_pair_too(lab):
+def test_saving_a_workbook_in_jupyterlab_writes_its_text_pair_too(lab, tmp_path):
     """The jupytext extension the project installs pairs each .ipynb with its py:percent file: a save
     through JupyterLab's contents API (what its Save button calls) rewrites both."""
     import json
@@ -108,6 +98,6 @@ def test_saving_a_workbook_in_jupyterlab_writes_its_text_pair_too(lab):
     body = json.dumps({"type": "notebook", "format": "json", "content": model["content"]}).encode()
     request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=30).read()
-    root = Path(lab_root(lab))
+    root = tmp_path / "lab"  # the copy the lab fixture serves
     assert "# # Segmentation, edited in JupyterLab" in (root / "01_segmentation.py").read_text(encoding="utf-8")
     assert "Segmentation, edited in JupyterLab" in (root / "01_segmentation.ipynb").read_text(encoding="utf-8")

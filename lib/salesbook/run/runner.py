@@ -97,14 +97,17 @@ def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
 _PY_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
 
 
-def _value_checks() -> dict[str, Any]:
-    from salesbook.analysis.forecast import spontaneous_rule
-    from salesbook.analysis.whatif import parse_trigger
-    return {"spontaneous": spontaneous_rule, "handover": parse_trigger}
+#: parameters whose text has a grammar, and the function that reads it (module:function, imported only
+#: when such a parameter is given: the analyses pull in ibis): read before anything runs, so a typo is one
+#: line, not a failed cell
+VALUE_CHECKS = {"spontaneous": "salesbook.analysis.forecast:spontaneous_rule",
+                "handover": "salesbook.analysis.whatif:parse_trigger"}
 
 
-#: parameters whose text has a grammar: read before anything runs, so a typo is one line, not a failed cell
-VALUE_CHECKS = _value_checks()
+def _check_value(name: str, value: Any) -> None:
+    import importlib
+    module, _, function = VALUE_CHECKS[name].partition(":")
+    getattr(importlib.import_module(module), function)(value)
 
 
 def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
@@ -122,7 +125,7 @@ def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
             problems.append(f"parameter {name!r} must be {typ}, got {type(value).__name__} {value!r}")
         elif name in VALUE_CHECKS:
             try:
-                VALUE_CHECKS[name](value)
+                _check_value(name, value)
             except ParameterError as exc:
                 problems.append(str(exc))
     if problems:
