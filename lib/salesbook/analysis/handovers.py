@@ -206,29 +206,33 @@ def _resampled_medians(x: np.ndarray, w: np.ndarray, draws: "Callable[[np.random
     return out
 
 
+def _matched(h: pd.DataFrame, c: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both sides kept to the strata they share: a handed client without comparable kept ones (or the
+    reverse) is not compared."""
+    shared = set(h.stratum) & set(c.stratum)
+    return h[h.stratum.isin(shared)], c[c.stratum.isin(shared)]
+
+
 def _std_mean(h: pd.DataFrame, c: pd.DataFrame, col: str) -> dict[str, float]:
     """Handed mean of ``col``, the kept mean standardised to the handed strata, their difference and its
-    95 % interval from the strata's variances (for a 0/1 column: the binomial ones)."""
-    kept = c.groupby("stratum")[col].agg(["mean", "size", lambda v: v.var(ddof=0)])
-    kept.columns = ["mean", "size", "var"]
-    h = h[h.stratum.isin(kept.index)]
-    n1 = h.groupby("stratum").size()
-    w = n1 / n1.sum()
-    m1, v1 = h.groupby("stratum")[col].mean(), h.groupby("stratum")[col].var(ddof=0)
-    m0, n0, v0 = kept.loc[w.index, "mean"], kept.loc[w.index, "size"], kept.loc[w.index, "var"]
-    diff = float((w * (m1 - m0)).sum())
-    se = float(np.sqrt((w ** 2 * (v1 / n1 + v0 / n0)).sum()))
-    return {"handed": float(h[col].mean()), "kept": float((w * m0).sum()), "diff": diff,
+    95 % interval from the strata's variances (for a 0/1 column: the binomial ones). Both sides hold the
+    same strata (:func:`_matched`)."""
+    one, other = (d.groupby("stratum")[col].agg(["mean", "size", lambda v: v.astype(float).var(ddof=0)])
+                  .set_axis(["mean", "size", "var"], axis=1) for d in (h, c))
+    other = other.loc[one.index]
+    w = one["size"] / one["size"].sum()
+    diff = float((w * (one["mean"] - other["mean"])).sum())
+    se = float(np.sqrt((w ** 2 * (one["var"] / one["size"] + other["var"] / other["size"])).sum()))
+    return {"handed": float(h[col].astype(float).mean()), "kept": float((w * other["mean"]).sum()), "diff": diff,
             "low": diff - 1.96 * se, "high": diff + 1.96 * se, "n_handed": int(len(h)),
-            "n_kept": int(c[c.stratum.isin(w.index)].client_id.nunique())}
+            "n_kept": int(c.client_id.nunique())}
 
 
 def _growth(h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
     """Median revenue growth of each side (kept weighted to the handed strata), the difference and its
     bootstrap interval; ``unknown`` below the minimum."""
     h, c = h[h.before > 0], c[c.before > 0]
-    c = c[c.stratum.isin(set(h.stratum))]
-    h = h[h.stratum.isin(set(c.stratum))]
+    h, c = _matched(h, c)
     out: dict[str, Any] = {"n_handed": int(len(h)), "n_kept": int(c.client_id.nunique()), "unknown": None}
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
         out["unknown"] = "ho.short"
@@ -312,18 +316,12 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     both["tenure_s"] = pd.cut(both.tenure, edges, labels=False)
     both["size_s"] = both.groupby("k").before.transform(_terciles)
     both["stratum"] = both.k.astype(str) + "|" + both.tenure_s.astype(str) + "|" + both.size_s.astype(str)
-    h, c = both[both.side == "handed"], both[both.side == "kept"]
-    strata = h.groupby("stratum").size()
-    kept_rate = c.groupby("stratum").retained.agg(["mean", "size"])
-    matched = strata.index.intersection(kept_rate.index)
-    h = h[h.stratum.isin(matched)]
-    c = c[c.stratum.isin(matched)]
+    h, c = _matched(both[both.side == "handed"], both[both.side == "kept"])
     res.update(handed=int(len(h)), kept=int(c.client_id.nunique()))
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
         res["unknown"] = "ho.short"
         return res
-    kept_share = _std_mean(h.assign(retained=h.retained.astype(float)), c.assign(retained=c.retained.astype(float)),
-                           "retained")
+    kept_share = _std_mean(h, c, "retained")
     res.update(retained_handed=kept_share["handed"], retained_kept=kept_share["kept"], diff=kept_share["diff"],
                low=kept_share["low"], high=kept_share["high"], growth=_growth(h, c, rules))
     res["categories"] = _categories(cube, h, c, rules)
@@ -337,8 +335,7 @@ def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRul
     h, c = h[h.retained], c[c.retained]
     h = h.assign(cats=_categories_after(cube, h, rules.outcome_months))
     c = c.assign(cats=_categories_after(cube, c, rules.outcome_months))
-    c = c[c.stratum.isin(set(h.stratum))]
-    h = h[h.stratum.isin(set(c.stratum))]
+    h, c = _matched(h, c)
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
         return {"unknown": "ho.short", "n_handed": int(len(h)), "n_kept": int(c.client_id.nunique())}
     return {"unknown": None, **_std_mean(h, c, "cats")}
