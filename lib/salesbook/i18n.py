@@ -1,8 +1,11 @@
 """One message catalogue for every label, title and sentence of every report.
 
-``messages/catalogue.yml`` holds each key with its English and Russian text
-side by side, so that a language cannot fall behind unnoticed (a test checks
-that every key has every language and the same placeholders).
+``messages/*.yml`` hold each key with its English and Russian text side by
+side, so that a language cannot fall behind unnoticed (a test checks that
+every key has every language and the same placeholders). ``catalogue.yml`` is
+the main file; an analysis may keep its messages in a file of its own
+(``messages/<analysis>.yml``): the files are read as one catalogue, and a key
+defined in two files is an error.
 """
 
 from __future__ import annotations
@@ -18,12 +21,21 @@ from salesbook.errors import ParameterError
 __all__ = ["LANGS", "t", "catalogue", "month_names", "month_labels"]
 
 LANGS = ("en", "ru")
-_FILE = Path(__file__).resolve().parent / "messages" / "catalogue.yml"
+_DIR = Path(__file__).resolve().parent / "messages"
+_FILE = _DIR / "catalogue.yml"
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(_FILE.read_text(encoding="utf-8"))
+    """Every ``messages/*.yml`` as one mapping key -> {lang: text}."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_DIR.glob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        twice = sorted(set(part) & set(merged))
+        if twice:
+            raise KeyError(f"{path.name}: message key(s) defined in another messages file too: {', '.join(twice)}")
+        merged.update(part)
+    return merged
 
 
 def t(key: str, lang: str = "en", **values: Any) -> str:
@@ -33,7 +45,7 @@ def t(key: str, lang: str = "en", **values: Any) -> str:
     try:
         text = catalogue()[key][lang]
     except KeyError:
-        raise KeyError(f"no message {key!r} in {_FILE.name}") from None
+        raise KeyError(f"no message {key!r} in {_DIR.name}/*.yml") from None
     return text.format(**values) if values else text
 
 
