@@ -23,6 +23,7 @@ mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+settings: str = ""  # the run's settings file (JSON; salesbook run writes it); empty: the defaults and this cell
 window_months: int = 12  # months of activity, revenue and ABC
 abc_a: float = 0.8  # cumulative revenue share closing class A
 abc_b: float = 0.95  # cumulative revenue share closing class B
@@ -59,12 +60,9 @@ from salesbook.analysis import segments as sg
 from salesbook.views import segment_views as sv
 from salesbook.views.display import fmt_money, fmt_pct
 
-rules = sg.Rules(window_months=window_months, abc_a=abc_a, abc_b=abc_b, new_months=new_months,
-                 reactivated_recent_months=reactivated_recent_months, reactivated_gap_months=reactivated_gap_months,
-                 sleeping_min_months=sleeping_min_months, sleeping_gap_multiple=sleeping_gap_multiple,
-                 vip_active_months=vip_active_months, partner_tenure_months=partner_tenure_months,
-                 partner_active_months=partner_active_months, partner_categories=partner_categories,
-                 regular_active_months=regular_active_months, prospective_growth=prospective_growth)
+from salesbook.analysis import settings as rs
+
+rules = rs.for_notebook("01", globals(), settings).segmentation.rules  # this cell on the run's settings
 as_of_date = cube.as_of
 exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / "exports"
 nb.title("nb.01.title")

@@ -23,6 +23,7 @@ mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+settings: str = ""  # the run's settings file (JSON; salesbook run writes it); empty: the defaults and this cell
 trend_months: int = 36  # months of the adjusted series the trend line is fitted on
 stl: bool = True  # also estimate the indices with STL (needs two full years)
 min_share: float = 0.02  # segments below this share of revenue get no profile of their own

@@ -23,6 +23,7 @@ mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+settings: str = ""  # the run's settings file (JSON; salesbook run writes it); empty: the defaults and this cell
 trend_months: int = 36  # months of the adjusted series the verdict is based on
 bridge_end: str = ""  # end of the bridge's later window, ISO; empty for as_of
 bridge_months: int = 12  # length of each bridge window in months
@@ -43,8 +44,11 @@ from salesbook.analysis import stagnation as st
 from salesbook.views import stagnation_views as sv
 from salesbook.views.display import fmt_money, fmt_pct
 
+from salesbook.analysis import settings as rs
+
+run_settings = rs.for_notebook("03", globals(), settings)  # this cell on the run's settings
 exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
-diagnosis = st.diagnose(cube, trend_months)
+diagnosis = st.diagnose(cube, run_settings.stagnation.rules)
 nb.title("nb.03.title")
 nb.section("stag.memo")
 nb.say_markdown(st.memo(diagnosis, lang))
@@ -127,7 +131,7 @@ if prof.has_category:
                potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
         nb.links(files)
         from salesbook.analysis import calibration as cb
-        nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws), lang))
+        nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws, min_lift=whitespace_min), lang))
         nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
     else:
         nb.say("stag.no_whitespace")

@@ -23,6 +23,7 @@ mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+settings: str = ""  # the run's settings file (JSON; salesbook run writes it); empty: the defaults and this cell
 pipeline: str = ""  # pipeline file (CSV/XLSX): client_id, manager, amount, expected_month, stage; empty: none (the sample's own with the sample)
 plan: str = ""  # plan file (month, plan); empty for none
 p30: float = 0.3  # probability of stage 30: calculation sent
@@ -43,8 +44,11 @@ from salesbook.analysis import forecast as fc, segments as sg
 from salesbook.views import forecast_views as fv
 from salesbook.views.display import fmt_money
 
-probabilities = {30: p30, 50: p50, 70: p70, 90: p90, 100: p100}
-classes = sg.classify_clients(cube, cube.as_of, lang=lang)
+from salesbook.analysis import settings as rs
+
+run_settings = rs.for_notebook("04", globals(), settings)  # this cell on the run's settings
+probabilities = run_settings.forecast.probabilities
+classes = sg.classify_clients(cube, cube.as_of, run_settings.segmentation.rules, lang=lang)  # the run's categories
 deals = fc.run_deals(pipeline, source, classes, cube.as_of, probabilities, spontaneous)  # None: the run has no pipeline
 base = fc.baseline(cube, horizon_months)
 plan_series = fc.load_plan(plan) if plan else None

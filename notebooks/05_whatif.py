@@ -23,6 +23,7 @@ mapping: str = ""  # column mapping: YAML file or preset 1c; empty for canonical
 as_of: str = ""  # analysis date, ISO yyyy-mm-dd; empty for the last date in the data
 lang: str = ""  # report language: en or ru; empty: the language of the data's own names
 currency: str = ""  # ISO 4217 code of the amounts (RUB, USD, GBP, ...); empty: the mapping's, else RUB
+settings: str = ""  # the run's settings file (JSON; salesbook run writes it); empty: the defaults and this cell
 reactivate: float = 0.1  # share of the sleeping clients won back
 frequency: float = 0.05  # purchase frequency of repeat buyers, relative rise
 deal_size: float = 0.05  # average deal of repeat buyers, relative rise
@@ -46,7 +47,11 @@ import pandas as pd
 from salesbook.analysis import whatif as wi
 from salesbook.views import whatif_views as wv
 
-cal = wi.calibrate(cube)
+from salesbook.analysis import settings as rs
+
+run_settings = rs.for_notebook("05", globals(), settings)  # this cell on the run's settings
+seg_settings = run_settings.segmentation  # the run's categories and call lists, as workbook 01 draws them
+cal = wi.calibrate(cube, seg_settings.max_months_asleep, seg_settings.rules)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
 result = wi.simulate(cal, levers)
 nb.title("nb.05.title")

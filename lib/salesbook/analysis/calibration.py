@@ -171,10 +171,11 @@ def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), 
 
 
 def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = CalibrationRules(),
-                        backtest: pd.DataFrame | None = None) -> dict[str, Any]:
+                        backtest: pd.DataFrame | None = None, min_lift: float = 0.25) -> dict[str, Any]:
     """Today's whitespace list's expected revenue in the next ``horizon`` months: the share of earlier
-    suggestions that started, and what they brought against their potential, applied to today's potentials."""
-    bt = whitespace_backtest(cube, cal) if backtest is None else backtest
+    suggestions that started, and what they brought against their potential, applied to today's potentials.
+    ``min_lift``: the whitespace rule today's list was drawn with (the backtest draws its lists the same way)."""
+    bt = whitespace_backtest(cube, cal, min_lift=min_lift) if backtest is None else backtest
     res: dict[str, Any] = {"suggestions": int(len(bt)), "origins": sorted({str(o) for o in bt.origin}),
                            "potential": float(ws.potential.sum()) if len(ws) else 0.0, "horizon": cal.horizon,
                            "unknown": None}

@@ -22,12 +22,38 @@ from salesbook.analysis.segments import NO_MANAGER, window_start
 
 __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
            "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
-           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period"]
+           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period", "DiagnosisRules"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
 DEFERRED = ("scipy.stats",)
 
 BRIDGE_PARTS = ("new", "reactivated", "growth", "decline", "lost")
+
+
+@dataclass(frozen=True)
+class DiagnosisRules:
+    """Every threshold of the stagnation diagnosis (DOMAIN.md, "Stagnation"), all parameters.
+
+    Shares are fractions (0.25 = 25 %); a change "a year" is a share of the level. The evidence minimums
+    (how many months, managers, quarters a claim needs) are :class:`salesbook.cube.profile.Evidence`'s.
+    """
+
+    trend_months: int = 36  #: months of the seasonally adjusted series the verdict is fitted on
+    flat_threshold: float = 0.03  #: growing / declining only when the trend is at least this a year and its interval excludes 0
+    acquisition_mild: float = 0.25  #: acquisition: new clients a year fell by at least this share (first to last full year)
+    acquisition_strong: float = 0.50  #: ... strongly by at least this share
+    capacity_mild: float = -0.15  #: capacity: correlation of a manager's new clients with his active clients (per quarter) at most this
+    capacity_strong: float = -0.30  #: ... strongly at most this
+    crosssell_recent: float = 0.05  #: cross-sell saturated: categories per client grew less than this in the last year
+    crosssell_early_factor: float = 2.0  #: ... strongly when the early growth was over this many times the recent one
+    existing_mild: float = 0.0  #: existing clients: their revenue fell (growth and decline, last bridge) by more than this share
+    existing_strong: float = 0.03  #: ... strongly by at least this share
+    concentration_mild: float = 0.02  #: concentration: the top-10 clients' share rose by at least this
+    concentration_strong: float = 0.05  #: ... strongly by at least this
+    productivity_change: float = 0.03  #: productivity: revenue per manager changes by at least this a year
+    hunter_share: float = 0.25  #: hunter: at least this share of a manager's 12-month revenue from clients won in it
+    farmer_share: float = 0.10  #: account manager: at most this share
+    few_hunters: int = 2  #: "few hunters" (mild) up to this many; none at all is strong
 
 
 # --------------------------------------------------------------------------- is it flat?
@@ -446,15 +472,19 @@ def _cannot(key: str, why: str, **values: Any) -> Symptom:
 
 
 @per_cube
-def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
+def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, Any]:
     """The structured finding: the verdict and each symptom with its evidence and severity.
 
     Each symptom is judged only on the evidence :attr:`Cube.profile` says the data hold (full years,
     the columns it needs, enough managers and quarters); otherwise it is ``unknown``, with the reason.
+    ``rules``: every threshold (:class:`DiagnosisRules`); an int is read as ``trend_months`` (old calls).
     """
+    if not isinstance(rules, DiagnosisRules):
+        rules = DiagnosisRules(trend_months=int(rules))
+    r = rules
     prof = cube.profile
     ev = prof.evidence
-    flat = flatness(cube, months)
+    flat = flatness(cube, r.trend_months, r.flat_threshold)
     symptoms: list[Symptom] = []
     need = {"need": ev.trend_months, "months": prof.n_full}
     if flat["verdict"] == "unknown":
@@ -480,7 +510,7 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         symptoms.append(_cannot("acquisition", "diag.unknown.years_acquisition", years=len(per_year),
                                 since=prof.lead_in_end.date()))
     else:
-        symptoms.append(Symptom("acquisition", False, sev(acq_change, 0.25, 0.5),
+        symptoms.append(Symptom("acquisition", False, sev(acq_change, r.acquisition_mild, r.acquisition_strong),
                                 {"first": int(round(per_year.iloc[0])), "last": int(round(per_year.iloc[-1])),
                                  "change": acq_change, "first_year": str(per_year.index[0]),
                                  "last_year": str(per_year.index[-1])}))
@@ -494,7 +524,8 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         symptoms.append(_cannot("capacity", "diag.unknown.points", points=len(sat), need=ev.correlation_points,
                                 managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
     else:
-        symptoms.append(Symptom("capacity", False, "strong" if corr <= -0.3 else "mild" if corr <= -0.15 else "none",
+        symptoms.append(Symptom("capacity", False, "strong" if corr <= r.capacity_strong else "mild" if corr <= r.capacity_mild
+                                else "none",
                                 {"corr": Num(corr)}))
     # cross-sell: categories and at least three full years (an early and a recent change)
     breadth = category_breadth(cube)
@@ -504,18 +535,21 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         symptoms.append(_cannot("crosssell", "diag.unknown.years_crosssell", years=len(breadth)))
     else:
         b_recent, b_early = breadth.iloc[-1] - breadth.iloc[-2], breadth.iloc[1] - breadth.iloc[0]
-        symptoms.append(Symptom("crosssell", False, "strong" if (b_recent < 0.05 and b_early > 2 * max(b_recent, 0.01))
-                                else "mild" if b_recent < 0.05 else "none",
+        recent_low = b_recent < r.crosssell_recent
+        symptoms.append(Symptom("crosssell", False, "strong" if (recent_low and b_early > r.crosssell_early_factor
+                                                                 * max(b_recent, 0.01))
+                                else "mild" if recent_low else "none",
                                 {"early": Num(b_early, signed=True), "recent": Num(b_recent, signed=True),
                                  "breadth": Num(breadth.iloc[-1])}))
     # existing clients: the last covered bridge
     bridges = yearly_bridges(cube)
     last = bridges.iloc[-1] if len(bridges) else None
     if last is None or not last["before"]:
-        symptoms.append(_cannot("existing", "diag.unknown.bridge", window=12, need=24, months=prof.n_full))
+        symptoms.append(_cannot("existing", "diag.unknown.bridge", window=ev.bridge_months, need=2 * ev.bridge_months,
+                                months=prof.n_full))
     else:
         growth_existing = (last["growth"] + last["decline"]) / last["before"]
-        symptoms.append(Symptom("existing", False, sev(growth_existing, 0.0, 0.03),
+        symptoms.append(Symptom("existing", False, sev(growth_existing, r.existing_mild, r.existing_strong),
                                 {"change": growth_existing, "new_share": last["new"] / last["before"],
                                  "end": str(pd.Timestamp(last["end"]).date())}))
     conc = concentration(cube)
@@ -524,8 +558,8 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         symptoms.append(_cannot("concentration", "diag.unknown.years_concentration", years=len(conc)))
     else:
         top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0]
-        symptoms.append(Symptom("concentration", False, "strong" if top10_change >= 0.05 else "mild"
-                                if top10_change >= 0.02 else "none",
+        symptoms.append(Symptom("concentration", False, "strong" if top10_change >= r.concentration_strong else "mild"
+                                if top10_change >= r.concentration_mild else "none",
                                 {"top10": float(conc.top10.iloc[-1]), "change": top10_change,
                                  "first_year": str(conc.index[0]), "last_year": str(conc.index[-1])}))
     prod = productivity(cube)
@@ -535,8 +569,9 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
         symptoms.append(_cannot("productivity", "diag.unknown.years_productivity", years=len(prod)))
     else:
         prod_change = _slope(prod.per_manager)
-        symptoms.append(Symptom("productivity", False, "mild" if abs(prod_change) < 0.03 and flat["verdict"] == "flat"
-                                else "strong" if prod_change <= -0.03 else "none",
+        symptoms.append(Symptom("productivity", False, "mild" if abs(prod_change) < r.productivity_change
+                                and flat["verdict"] == "flat" else "strong" if prod_change <= -r.productivity_change
+                                else "none",
                                 {"change": prod_change, "per_manager": float(prod.per_manager.iloc[-1]),
                                  "year": str(prod.index[-1])}))
     if not prof.has_manager:
@@ -544,9 +579,10 @@ def diagnose(cube: Cube, months: int = 36) -> dict[str, Any]:
     elif prof.lead_in_end > cube.as_of - pd.DateOffset(months=12):
         symptoms.append(_cannot("no_hunters", "diag.unknown.won", until=prof.lead_in_end.date()))
     else:
-        profiles = manager_profiles(cube)
+        profiles = manager_profiles(cube, hunter=r.hunter_share, farmer=r.farmer_share)
         hunters = int((profiles.profile == "hunter").sum())
-        symptoms.append(Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= 2 else "none",
+        symptoms.append(Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= r.few_hunters
+                                else "none",
                                 {"hunters": hunters, "managers": len(profiles)}))
     by_key = {s.key: s for s in symptoms}
     if by_key["acquisition"].severity == "none" and not by_key["no_hunters"].unknown:

@@ -53,10 +53,11 @@ class Calibration:
         return float(self.baseline.sum())
 
 
-def calibrate(cube: Cube, max_months_asleep: int = 24) -> Calibration:
-    """Read every baseline figure from the data at ``cube.as_of``."""
+def calibrate(cube: Cube, max_months_asleep: int = 24, rules: Any = None) -> Calibration:
+    """Read every baseline figure from the data at ``cube.as_of``, with the run's category ``rules``
+    (:class:`salesbook.analysis.segments.Rules`; default the defaults) and reactivation lists."""
     from salesbook.analysis.stagnation import last_bridge
-    classes = classify_clients(cube)
+    classes = classify_clients(cube, cube.as_of, rules) if rules is not None else classify_clients(cube)
     base = classes.groupby("category").revenue.sum()
     sleepers = reactivation_list(cube, classes, max_months_asleep)
     target = classes[classes.category.isin(TARGET_CATEGORIES)]

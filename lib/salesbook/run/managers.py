@@ -42,9 +42,12 @@ def _table(df: pd.DataFrame, lang: str) -> str:
     return f'<div class="sb-scroll">{Book(lang).table_html(df, interactive=False)}</div>'
 
 
-def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", source: str = "") -> list[dict[str, Any]]:
+def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", source: str = "",
+                settings: Any = None) -> list[dict[str, Any]]:
     """Write every manager's pack under ``folder/managers/``; return the scorecard (one row per manager).
-    ``pipeline``, ``source``: the run's (its pipeline's deals go to their managers' packs; none without one)."""
+    ``pipeline``, ``source``: the run's (its pipeline's deals go to their managers' packs; none without one).
+    ``settings``: the run's (:class:`salesbook.analysis.settings.Settings`), as the workbooks computed with."""
+    from salesbook.analysis.settings import Settings
     from salesbook.analysis import segments as sg
     from salesbook.analysis import stagnation as st
     from salesbook.analysis.calibration import (expected_reactivation, expected_whitespace, reactivation_backtest, reactivation_sentence,
@@ -57,15 +60,17 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 
     if not cube.profile.has_manager:
         return []
-    seg = sg.segment(cube, cube.as_of, lang=lang)
+    settings = settings or Settings()
+    s1, s3, s4 = settings.segmentation, settings.stagnation, settings.forecast
+    seg = sg.segment(cube, cube.as_of, s1.rules, lang, s1.xyz_x, s1.xyz_y, s1.abc_measure, s1.rfm_window_months)
     classes = seg.classes
     from salesbook.analysis.forecast import run_deals
-    deals = run_deals(pipeline or "", source, classes, cube.as_of)
-    sleepers = sg.reactivation_list(cube, classes)
-    backtest = reactivation_backtest(cube)
-    ws_backtest = whitespace_backtest(cube)
-    ws = st.whitespace(cube) if cube.profile.has_category else pd.DataFrame(columns=["manager", "client_id"])
-    profiles = st.manager_profiles(cube)
+    deals = run_deals(pipeline or "", source, classes, cube.as_of, s4.probabilities, s4.spontaneous)
+    sleepers = sg.reactivation_list(cube, classes, s1.max_months_asleep)
+    backtest = reactivation_backtest(cube, s1.rules, s1.max_months_asleep)
+    ws_backtest = whitespace_backtest(cube, min_lift=s3.whitespace_min)
+    ws = st.whitespace(cube, 12, s3.whitespace_min) if cube.profile.has_category else pd.DataFrame(columns=["manager", "client_id"])
+    profiles = st.manager_profiles(cube, hunter=s3.rules.hunter_share, farmer=s3.rules.farmer_share)
     team_new = float(profiles.clients_new.median()) if len(profiles) else 0.0
     active = classes[classes.active_months > 0]
     managers = sorted(m for m in active.manager.dropna().astype(str).unique())

@@ -111,12 +111,25 @@ def _check_value(name: str, value: Any) -> None:
 
 
 def check_parameters(notebook: Path, given: dict[str, Any]) -> None:
-    """Unknown names or wrong types are an error before anything runs (papermill only warns)."""
+    """Unknown names or wrong types are an error before anything runs (papermill only warns).
+
+    A name is known when the notebook's parameters cell declares it, or when it is one of the workbook's
+    settings (:mod:`salesbook.analysis.settings`: a threshold the cell does not list, set through the run's
+    settings file)."""
+    from salesbook.analysis import settings as _settings
     declared = notebook_parameters(notebook)
+    extra = _settings.names(notebook.stem)
     problems = []
     for name, value in given.items():
+        if name not in declared and name in extra:
+            try:
+                _settings.apply(_settings.Settings(), notebook.stem, {name: value})
+            except ParameterError as exc:
+                problems.append(str(exc).split(": ", 1)[-1])
+            continue
         if name not in declared:
-            allowed = ", ".join(f"{n}: {d['inferred_type_name']}" for n, d in declared.items())
+            allowed = ", ".join([f"{n}: {d['inferred_type_name']}" for n, d in declared.items()]
+                                + [n for n in extra if n not in declared])
             problems.append(f"unknown parameter {name!r}; allowed: {allowed}")
             continue
         typ = declared[name]["inferred_type_name"].split("|")[0].strip()
@@ -147,7 +160,8 @@ def plan_parameters(chosen: list[Path], common: dict[str, Any],
         if "output_dir" in declared and not params.get("output_dir"):
             params["output_dir"] = "exports"  # relative to the run folder (the kernel's cwd): moves with it
         check_parameters(nb_path, params)
-        plan.append((nb_path, params))
+        # a setting the cell does not declare reaches the notebook through the run's settings file only
+        plan.append((nb_path, {k: v for k, v in params.items() if k in declared}))
     if per_nb:
         raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
     return plan
@@ -581,9 +595,12 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     chosen = list_notebooks(notebooks)
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
+    from salesbook.analysis import settings as run_settings
     plan = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
-                                    "lang": lang, "currency": currency, "pipeline": pipeline or "", "plan": plan_file or ""},
+                                    "lang": lang, "currency": currency, "pipeline": pipeline or "", "plan": plan_file or "",
+                                    "settings": run_settings.SETTINGS_FILE},
                            parameters)
+    settings = run_settings.from_parameters(parameters)  # one object: every workbook, the summary and the packs
 
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock_output(out, wait)  # one run at a time per output folder
@@ -594,6 +611,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         tmp.mkdir(parents=True)
         (tmp / "notebooks").mkdir()
         write_assets(tmp)  # plotly.js, the stylesheet and DataTables, once for the summary and every page
+        run_settings.write(settings, tmp / run_settings.SETTINGS_FILE)  # the kernels' cwd is tmp
         pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
         nav_pages = [(planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in plan]  # every page's bar
         old_env = {k: os.environ.get(k) for k in ("SALESBOOK_REPORT", "SALESBOOK_CACHE")}
@@ -639,7 +657,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             wait_for_cube()
             t1 = time.perf_counter()
             with using_currency(currency):
-                result = summarise(cube, lang, pipeline=pipeline, plan=plan_file)
+                result = summarise(cube, lang, pipeline=pipeline, plan=plan_file, settings=settings)
             seconds["summary"] = time.perf_counter() - t1
             return result
 
@@ -735,7 +753,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             from salesbook.views.display import using_currency as _currency
             from salesbook.run.managers import write_packs
             with _currency(currency):
-                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source))
+                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings)
             log(f"manager packs: {len(scorecard)}")
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,

@@ -25,7 +25,7 @@ CATEGORIES_FILE = "categories.csv"
 
 
 def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
-              plan: Any = None, horizon: int = 3) -> tuple[dict[str, Any], pd.DataFrame]:
+              plan: Any = None, horizon: int | None = None, settings: Any = None) -> tuple[dict[str, Any], pd.DataFrame]:
     """Key figures of a run and the per-client category snapshot.
 
     Returns (figures, categories): figures is JSON-ready (turnover of the last
@@ -33,20 +33,27 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     none yet; clients; the top reactivation and cross-sell opportunities with their money and how
     much they overlap; what the data can tell); categories has one row per client: ``client_id``,
     ``category``, ``revenue`` (last 12 months). ``pipeline``: the run's own pipeline file, or none
-    (``"sample"`` only with the sample source).
+    (``"sample"`` only with the sample source). ``settings``: the run's
+    (:class:`salesbook.analysis.settings.Settings`), the same the workbooks computed with, so that each
+    figure here is the workbook's (the per-cube memo gives the same result back); default: the defaults.
+    ``horizon``: months of the forecast card, default the forecast's ``horizon_months``.
     """
     from salesbook.analysis import segments as sg
     from salesbook.analysis import stagnation as st
+    from salesbook.analysis.settings import Settings
     from salesbook.views.overview import window_totals
 
+    settings = settings or Settings()
+    s1, s3 = settings.segmentation, settings.stagnation
+    horizon = horizon or settings.forecast.horizon_months
     prof = cube.profile
     last12, prev12 = window_totals(cube, 12)
-    diagnosis = st.diagnose(cube)
+    diagnosis = st.diagnose(cube, s3.rules)
     flat = diagnosis["flatness"]
-    seg = sg.segment(cube, cube.as_of, lang=lang)
+    seg = sg.segment(cube, cube.as_of, s1.rules, lang, s1.xyz_x, s1.xyz_y, s1.abc_measure, s1.rfm_window_months)
     classes = seg.classes
-    sleepers = sg.reactivation_list(cube, classes).sort_values("yearly_revenue", ascending=False)
-    ws = st.whitespace(cube)
+    sleepers = sg.reactivation_list(cube, classes, s1.max_months_asleep).sort_values("yearly_revenue", ascending=False)
+    ws = st.whitespace(cube, 12, s3.whitespace_min)
     ws = ws.assign(expected=ws.score * ws.potential).sort_values("expected", ascending=False)
     present = [sym for sym in diagnosis["symptoms"] if sym.present]
     # the verdict (the first symptom) is the headline; what else cannot be told is listed once each
@@ -77,17 +84,18 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
         "overlap_clients": len(both),
     }
     from salesbook.analysis.calibration import expected_reactivation, reactivation_sentence
-    figures["reactivation"]["calibrated_text"] = reactivation_sentence(expected_reactivation(cube, sleepers), lang)
+    figures["reactivation"]["calibrated_text"] = reactivation_sentence(
+        expected_reactivation(cube, sleepers, s1.rules, s1.max_months_asleep), lang)
     if prof.has_category:
         from salesbook.analysis.calibration import expected_whitespace, whitespace_sentence
-        figures["crosssell"]["calibrated_text"] = whitespace_sentence(expected_whitespace(cube, ws), lang)
+        figures["crosssell"]["calibrated_text"] = whitespace_sentence(expected_whitespace(cube, ws, min_lift=s3.whitespace_min), lang)
     from salesbook.analysis.vip import vip_sector, vip_sentence
-    sector = vip_sector(cube, classes)
+    sector = vip_sector(cube, classes, s1.rules.abc_a)
     figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
                       "text": vip_sentence(sector, cube, lang)}
     from salesbook.analysis.forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
-    figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon)
+    figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon, settings.forecast)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
 
@@ -97,14 +105,20 @@ def _number(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
-def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int) -> dict[str, Any] | None:
+def _forecast_figures(cube: Cube, classes: pd.DataFrame, pipeline: Any, plan: Any, horizon: int,
+                      fs: Any = None) -> dict[str, Any] | None:
     """Weighted pipeline of target clients and the history baseline for the next ``horizon`` months.
 
-    ``None`` without a pipeline: the run's own inputs or none, never another company's."""
+    ``None`` without a pipeline: the run's own inputs or none, never another company's. ``fs``: the run's
+    forecast settings (stage probabilities, the spontaneous rule), as workbook 04 reads them."""
     from salesbook.analysis import forecast as fc
+    from salesbook.analysis.settings import Forecast
     if not pipeline:
         return None
-    deals = fc.weighted_forecast(fc.load_pipeline(pipeline), classes, cube.as_of)
+    fs = fs or Forecast()
+    deals = fc.run_deals(pipeline, cube.report.source, classes, cube.as_of, fs.probabilities, fs.spontaneous)
+    if deals is None:
+        return None
     months = pd.date_range(cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1), periods=horizon,
                            freq="MS")
     live = deals[deals.target & ~deals.stale & deals.month.isin(months)]
