@@ -48,10 +48,13 @@ from salesbook.analysis import settings as rs
 
 run_settings = rs.for_notebook("03", globals(), settings)  # this cell on the run's settings
 exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
-diagnosis = st.diagnose(cube, run_settings.stagnation.rules)
+from salesbook.analysis.advice import advise, apply_advice
+
+advice = advise(cube, run_settings)  # each remedy's simulated effect, as the summary shows it
+diagnosis = apply_advice(st.diagnose(cube, run_settings.stagnation.rules), advice)
 nb.title("nb.03.title")
 nb.section("stag.memo")
-nb.say_markdown(st.memo(diagnosis, lang))
+nb.say_markdown(st.memo(diagnosis, lang, run_settings.stagnation.rules))
 
 # %% jupyter={"source_hidden": true}
 flat = diagnosis["flatness"]
@@ -60,7 +63,9 @@ nb.section("stag.flat")
 if flat["verdict"] == "unknown":
     nb.say_text(prof.lacks("trend", lang) or prof.lacks("season", lang))
 else:
-    nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), tau=sb.display.fmt_num(flat["mann_kendall_tau"], lang),
+    r12 = flat["rolling_12m"]
+    nb.say("stag.flat_text", cagr=fmt_pct(flat["cagr"], lang, signed=True), first=sb.i18n.month_labels(r12.index[:1], lang)[0],
+           last=sb.i18n.month_labels(r12.index[-1:], lang)[0], tau=sb.display.fmt_num(flat["mann_kendall_tau"], lang),
            p=sb.display.fmt_num(flat["mann_kendall_p"], lang, 3), months=flat["months"])
     nb.chart(sv.rolling_chart(flat, lang))
 
@@ -131,7 +136,7 @@ if prof.has_category:
                potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
         nb.links(files)
         from salesbook.analysis import calibration as cb
-        nb.say_text(cb.whitespace_sentence(cb.expected_whitespace(cube, ws, min_lift=whitespace_min), lang))
+        nb.say_text(cb.whitespace_sentence(advice["whitespace"], lang))
         nb.table(sv.whitespace_view(ws.sort_values("potential", ascending=False), lang))
     else:
         nb.say("stag.no_whitespace")

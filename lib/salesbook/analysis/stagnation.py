@@ -22,7 +22,7 @@ from salesbook.analysis.segments import NO_MANAGER, window_start
 
 __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
            "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
-           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period", "DiagnosisRules"]
+           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period", "DiagnosisRules", "headline"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
 DEFERRED = ("scipy.stats",)
@@ -54,6 +54,7 @@ class DiagnosisRules:
     hunter_share: float = 0.25  #: hunter: at least this share of a manager's 12-month revenue from clients won in it
     farmer_share: float = 0.10  #: account manager: at most this share
     few_hunters: int = 2  #: "few hunters" (mild) up to this many; none at all is strong
+    recent_change: float = 0.05  #: the headline calls the last 12 months against the 12 before out from this change on
 
 
 # --------------------------------------------------------------------------- is it flat?
@@ -428,6 +429,11 @@ class Symptom:
     severity: str  # "none", "mild", "strong"
     evidence: dict[str, Any] = field(default_factory=dict)
     unknown: str | None = None  #: the message key of what is missing, with ``evidence`` as its values
+    #: the remedy's simulated effect (simulation name, result) from :func:`salesbook.analysis.advice.advise`
+    effect: tuple[str, dict[str, Any]] | None = None
+    #: rated strong by the figures, shown mild: the simulator finds no gain in the remedy; then the
+    #: simulations that do find one (what else the data point to), else ``("",)``
+    capped: tuple[str, ...] = ()
 
     def text(self, lang: str = "en") -> str:
         if self.unknown:
@@ -435,7 +441,17 @@ class Symptom:
         return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
 
     def remedy(self, lang: str = "en") -> str:
-        return t(f"remedy.{self.key}", lang)
+        """The remedy, with its simulated effect when the what-if has one (and why it is not rated strong)."""
+        text = t(f"remedy.{self.key}", lang)
+        if self.effect is not None:
+            from salesbook.analysis.advice import effect_text
+            text += " " + effect_text(*self.effect, lang)
+            others = [c for c in self.capped if c]
+            if others:
+                text += " " + t("story.capped_others", lang, others=t("story.and", lang).join(t(f"story.sim.{c}", lang) for c in others))
+            elif self.capped:
+                text += " " + t("story.capped", lang)
+        return text
 
 
 class Num(float):
@@ -604,11 +620,59 @@ def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
              high=f(flat["high"]), months=flat["months"])
 
 
-def memo(diagnosis: dict[str, Any], lang: str = "en") -> str:
-    """A one-page finding in Markdown: the verdict, the symptoms with their figures and remedies, and what
-    the data cannot tell yet (once each, with the reason)."""
+def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = DiagnosisRules()) -> str:
+    """The one story of the summary's first line: the long-run verdict, the last 12 months against the 12
+    before, and what the bridge says made that move, each with its period and base.
+
+    The trend (seasonally adjusted, over ``trend_months``) answers "are we growing?"; the last 12 months
+    say where the company stands now, and the bridge of those months names the biggest part of the move
+    and what offset it. When the two disagree (a flat trend, a fall of the last 12 months of at least
+    ``recent_change``) the sentence says so. Without a covered bridge it is the verdict alone.
+    """
+    from salesbook.formats import fmt_money, fmt_pct
+    text = [verdict_text(diagnosis, lang)]
+    bridges = diagnosis.get("bridges")
+    if bridges is None or not len(bridges) or not bridges.iloc[-1]["before"]:
+        return text[0]
+    last = bridges.iloc[-1]
+    before, after = float(last["before"]), float(last["after"])
+    change = after / before - 1
+    end = str(pd.Timestamp(last["end"]).date())
+    verdict = diagnosis["verdict"]
+    if abs(change) < rules.recent_change:
+        kind = "in_line"
+    elif change < 0:
+        kind = "fell_but" if verdict in ("flat", "growing") else "fell"
+    else:
+        kind = "rose_but" if verdict in ("flat", "declining") else "rose"
+    if verdict == "unknown":
+        kind = "only_recent"
+    parts = {p: float(last[p]) for p in BRIDGE_PARTS}
+    gained = parts["new"] + parts["reactivated"]
+    if change < 0:  # what took the revenue away, and what made up for it
+        driver = "lost" if parts["lost"] <= parts["decline"] else "decline"
+        text.append(t(f"story.recent.{kind}", lang, change=fmt_pct(change if kind in ("in_line", "only_recent")
+                                                                   else -change, lang, signed=kind in ("in_line", "only_recent")),
+                      end=end, before=fmt_money(before, lang), after=fmt_money(after, lang)))
+        text.append(t(f"story.driver.{driver}", lang, money=fmt_money(parts[driver], lang),
+                      gained=fmt_money(gained, lang), share=fmt_pct(gained / -parts[driver], lang)
+                      if parts[driver] else "–"))
+    else:
+        driver = "new" if gained >= parts["growth"] else "growth"
+        text.append(t(f"story.recent.{kind}", lang, change=fmt_pct(change, lang, signed=kind in ("in_line", "only_recent")),
+                      end=end, before=fmt_money(before, lang), after=fmt_money(after, lang)))
+        text.append(t(f"story.driver.up_{driver}", lang, money=fmt_money(gained if driver == "new" else parts["growth"], lang),
+                      lost=fmt_money(parts["lost"] + parts["decline"], lang)))
+    if verdict != "unknown":
+        text.append(t("story.which", lang, months=diagnosis["flatness"]["months"]))
+    return " ".join(text)
+
+
+def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = DiagnosisRules()) -> str:
+    """A one-page finding in Markdown: the headline (:func:`headline`, the summary's first line), the
+    symptoms with their figures and remedies, and what the data cannot tell yet (once each, with the reason)."""
     from salesbook.formats import escape
-    lines = [f"**{escape(verdict_text(diagnosis, lang))}**", ""]
+    lines = [f"**{escape(headline(diagnosis, lang, rules))}**", ""]
     present = [s for s in diagnosis["symptoms"] if s.present]
     if diagnosis["verdict"] not in ("growing", "unknown") and diagnosis["causes"]:
         lines.append(t("memo.mechanism", lang))

@@ -48,7 +48,9 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     horizon = horizon or settings.forecast.horizon_months
     prof = cube.profile
     last12, prev12 = window_totals(cube, 12)
-    diagnosis = st.diagnose(cube, s3.rules)
+    from salesbook.analysis.advice import advise, apply_advice
+    advice = advise(cube, settings)  # the remedies' simulated effects, as workbook 03's memo shows them
+    diagnosis = apply_advice(st.diagnose(cube, s3.rules), advice)
     flat = diagnosis["flatness"]
     seg = sg.segment(cube, cube.as_of, s1.rules, lang, s1.xyz_x, s1.xyz_y, s1.abc_measure, s1.rfm_window_months)
     classes = seg.classes
@@ -63,7 +65,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     figures = {
         "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
         "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
-        "verdict_text": st.verdict_text(diagnosis, lang),
+        "verdict_text": st.headline(diagnosis, lang, s3.rules),
         "findings": [{"key": sym.key, "severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
         "cannot_tell": unknown,
         "monthly": {"month": [str(m.date()) for m in monthly.month], "revenue": [round(float(v), 2) for v in monthly.revenue]},
@@ -84,11 +86,10 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
         "overlap_clients": len(both),
     }
     from salesbook.analysis.calibration import expected_reactivation, reactivation_sentence
-    figures["reactivation"]["calibrated_text"] = reactivation_sentence(
-        expected_reactivation(cube, sleepers, s1.rules, s1.max_months_asleep), lang)
+    figures["reactivation"]["calibrated_text"] = reactivation_sentence(advice["reactivation"], lang)
     if prof.has_category:
         from salesbook.analysis.calibration import expected_whitespace, whitespace_sentence
-        figures["crosssell"]["calibrated_text"] = whitespace_sentence(expected_whitespace(cube, ws, min_lift=s3.whitespace_min), lang)
+        figures["crosssell"]["calibrated_text"] = whitespace_sentence(advice["whitespace"], lang)
     from salesbook.analysis.vip import vip_sector, vip_sentence
     sector = vip_sector(cube, classes, s1.rules.abc_a)
     figures["vip"] = {"largest": int(len(sector["largest"])), "offended": int(len(sector["offended"])),
