@@ -59,6 +59,7 @@ import pandas as pd
 from salesbook.analysis import segments as sg
 from salesbook.views import segment_views as sv
 from salesbook.views.display import fmt_money, fmt_pct
+from salesbook.formats import fact
 
 from salesbook.analysis import settings as rs
 
@@ -76,7 +77,7 @@ nb.section("seg.categories")
 nb.say_text(sg.history_note(cube, rules, lang))
 nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
        target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
-       sleeping=int(summary.loc["sleeping", "clients"]))
+       sleeping=fact("sleeping.count", nb.int(summary.loc["sleeping", "clients"]), summary.loc["sleeping", "clients"]))
 nb.table(sv.category_table(summary, lang, window_months))
 nb.chart(sv.category_chart(summary, lang))
 
@@ -127,8 +128,11 @@ sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
 files = sv.export_reactivation(sleepers, exports, lang)
 nb.section("seg.reactivation")
 if len(sleepers):
-    nb.say("seg.reactivation_text", n=nb.int(len(sleepers)), months=max_months_asleep,
-           revenue=fmt_money(sleepers.yearly_revenue.sum(), lang), files=", ".join(f.name for f in files))
+    n_sleeping = int((classes.category == "sleeping").sum())
+    nb.say("seg.reactivation_text", n=fact("sleeping.listed", nb.int(len(sleepers)), len(sleepers)),
+           all=fact("sleeping.count", nb.int(n_sleeping), n_sleeping), months=max_months_asleep,
+           revenue=fact("sleeping.listed_bought", fmt_money(sleepers.yearly_revenue.sum(), lang), sleepers.yearly_revenue.sum()),
+           files=", ".join(f.name for f in files))
     nb.links(files)
     from salesbook.analysis import calibration as cb
     nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))

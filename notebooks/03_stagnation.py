@@ -43,6 +43,7 @@ import pandas as pd
 from salesbook.analysis import stagnation as st
 from salesbook.views import stagnation_views as sv
 from salesbook.views.display import fmt_money, fmt_pct
+from salesbook.formats import fact
 
 from salesbook.analysis import settings as rs
 
@@ -132,8 +133,10 @@ if prof.has_category:
     nb.section("stag.whitespace")
     if len(ws):
         files = sv.export_whitespace(ws, exports, lang)
-        nb.say("stag.whitespace_text", n=nb.int(len(ws)), clients=nb.int(ws.client_id.nunique()),
-               potential=fmt_money(ws.potential.sum(), lang), files=", ".join(f.name for f in files))
+        nb.say("stag.whitespace_text", n=nb.int(len(ws)),
+               clients=fact("whitespace.clients", nb.int(ws.client_id.nunique()), ws.client_id.nunique()),
+               potential=fact("whitespace.potential", fmt_money(ws.potential.sum(), lang), ws.potential.sum()),
+               files=", ".join(f.name for f in files))
         nb.links(files)
         from salesbook.analysis import calibration as cb
         nb.say_text(cb.whitespace_sentence(advice["whitespace"], lang))

@@ -6,6 +6,9 @@ import pandas as pd
 
 from salesbook.analysis import stagnation as st
 from salesbook.analysis.advice import apply_advice, effect_text
+import re
+
+from salesbook.formats import escape_html, plain
 
 
 def _diagnosis(verdict: str = "flat", before: float = 1000.0, parts: dict | None = None,
@@ -20,20 +23,23 @@ def _diagnosis(verdict: str = "flat", before: float = 1000.0, parts: dict | None
 
 def test_headline_says_a_flat_trend_hides_a_recent_fall_and_names_what_made_it():
     # 1000 -> 919: -8.1 %; lost -131 is the largest loss; new + reactivated = 40, 30.5 % of 131
-    text = st.headline(_diagnosis(), "en")
+    text = plain(st.headline(_diagnosis(), "en"))
     assert text.startswith("Turnover is flat: +1.4% a year")
     assert "But the 12 months to 2026-10-31 fell 8.1% against the 12 before" in text
     assert "from lost clients (−RUB\xa0131)" in text and "(RUB\xa040, 30.5% of that loss)" in text
     assert 'The 36-month trend answers "are we growing?"' in text
-    ru = st.headline(_diagnosis(), "ru")
+    ru = plain(st.headline(_diagnosis(), "ru"))
+    marked = escape_html(st.headline(_diagnosis(), "en"))  # the pages mark the figures with their names
+    assert re.search(r'<span data-fact="turnover.change" data-value="-0.08(09+\d*)?">8.1%</span>', marked)
+    assert '<span data-fact="trend.per_year" data-value="0.014">+1.4%</span>' in marked
     assert "упали на 8,1\xa0%" in ru and "потерянных клиентов (−131\xa0₽)" in ru
 
 
 def test_headline_in_line_with_the_trend_says_so_and_a_rise_names_its_source():
     small = {"new": 10.0, "reactivated": 0.0, "growth": 20.0, "decline": -5.0, "lost": -5.0}  # +2 %: below 5 %
-    assert "(+2.0%): in line with the trend" in st.headline(_diagnosis(parts=small), "en")
+    assert "(+2.0%): in line with the trend" in plain(st.headline(_diagnosis(parts=small), "en"))
     up = {"new": 150.0, "reactivated": 0.0, "growth": 20.0, "decline": -5.0, "lost": -5.0}  # +16 % on a flat trend
-    text = st.headline(_diagnosis(parts=up), "en")
+    text = plain(st.headline(_diagnosis(parts=up), "en"))
     assert "rose 16.0% against the 12 before" in text and "a recent rise" in text
     assert "carried by new and reactivated clients (RUB\xa0150)" in text
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-__all__ = ["escape", "check_currency", "using_currency", "currency_symbol", "with_currency", "country_name",
+__all__ = ["escape", "escape_html", "fact", "plain", "check_currency", "using_currency", "currency_symbol", "with_currency", "country_name",
            "money_header", "fmt_number", "fmt_money", "fmt_short", "fmt_int", "fmt_num", "fmt_pct", "fmt_points",
            "CURRENCY", "DEFAULT_CURRENCY"]
 
@@ -24,10 +24,57 @@ __all__ = ["escape", "check_currency", "using_currency", "currency_symbol", "wit
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 
-def escape(value: Any) -> str:
-    """A value as inert text inside Markdown or HTML."""
+def _escape_text(text: str) -> str:
     # quotes stay as they are: this is text, never an attribute (an escaped apostrophe showed as &#x27;)
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def escape(value: Any) -> str:
+    """A value as inert text inside Markdown or HTML; a named figure (:func:`fact`) becomes its span."""
+    return _with_facts(str(value), _escape_text)
+
+
+def escape_html(value: Any, quote: bool = True) -> str:
+    """A value as inert text inside HTML (not Markdown); a named figure (:func:`fact`) becomes its span."""
+    return _with_facts(str(value), lambda text: html.escape(text, quote=quote))
+
+
+# --------------------------------------------------------------------------- named figures
+
+#: a figure with its stable name travels through sentences (``t(...)``) as text between private-use marks,
+#: and becomes ``<span data-fact=... data-value=...>`` where the sentence is escaped for a page
+_FACT = re.compile("\uE010([^\uE011\uE012]*)\uE011([^\uE010\uE012]*)\uE012")
+
+
+def fact(name: str, text: Any, value: Any = None, scope: str = "") -> str:
+    """``text`` (a formatted figure) marked with its stable ``name`` (``sleeping.count``), its raw ``value``
+    (when the text is formatted: ``570``, ``575750920.0``) and its ``scope`` (``""`` for the company, a
+    manager's name in his pack). Pages show the text inside ``<span data-fact data-value data-scope>``;
+    :func:`plain` gives the text alone (JSON, Excel)."""
+    meta = "\uE013".join([name, "" if value is None else repr(float(value)) if not isinstance(value, str) else value,
+                           str(scope)])
+    return f"\uE010{meta}\uE011{text}\uE012"
+
+
+def plain(text: str) -> str:
+    """``text`` without the marks of its named figures."""
+    return _FACT.sub(lambda m: m.group(2), text)
+
+
+def _with_facts(text: str, esc: Any) -> str:
+    out, at = [], 0
+    for m in _FACT.finditer(text):
+        out.append(esc(text[at:m.start()]))
+        name, value, scope = (m.group(1).split("\uE013") + ["", ""])[:3]
+        attrs = f' data-fact="{html.escape(name)}"'
+        if value:
+            attrs += f' data-value="{html.escape(value)}"'
+        if scope:
+            attrs += f' data-scope="{html.escape(scope)}"'
+        out.append(f"<span{attrs}>{esc(m.group(2))}</span>")
+        at = m.end()
+    out.append(esc(text[at:]))
+    return "".join(out)
 
 
 #: the currency of every amount a run shows (a run parameter, ISO 4217); set by :class:`Book` and :func:`using_currency`

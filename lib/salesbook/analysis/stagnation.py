@@ -615,8 +615,10 @@ def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
     flat = diagnosis["flatness"]
     if diagnosis["verdict"] == "unknown":
         return diagnosis["symptoms"][0].text(lang)
+    from salesbook.formats import fact
     f = lambda v: _fmt(v, lang)  # noqa: E731
-    return t("memo.verdict." + diagnosis["verdict"], lang, slope=f(flat["slope_per_year"]), low=f(flat["low"]),
+    slope = fact("trend.per_year", f(flat["slope_per_year"]), flat["slope_per_year"])
+    return t("memo.verdict." + diagnosis["verdict"], lang, slope=slope, low=f(flat["low"]),
              high=f(flat["high"]), months=flat["months"])
 
 
@@ -629,7 +631,7 @@ def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules 
     and what offset it. When the two disagree (a flat trend, a fall of the last 12 months of at least
     ``recent_change``) the sentence says so. Without a covered bridge it is the verdict alone.
     """
-    from salesbook.formats import fmt_money, fmt_pct
+    from salesbook.formats import fact, fmt_money, fmt_pct
     text = [verdict_text(diagnosis, lang)]
     bridges = diagnosis.get("bridges")
     if bridges is None or not len(bridges) or not bridges.iloc[-1]["before"]:
@@ -649,20 +651,24 @@ def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules 
         kind = "only_recent"
     parts = {p: float(last[p]) for p in BRIDGE_PARTS}
     gained = parts["new"] + parts["reactivated"]
+    parts["decline"] = parts["growth"] + parts["decline"]  # retained clients on balance
     if change < 0:  # what took the revenue away, and what made up for it
         driver = "lost" if parts["lost"] <= parts["decline"] else "decline"
-        text.append(t(f"story.recent.{kind}", lang, change=fmt_pct(change if kind in ("in_line", "only_recent")
-                                                                   else -change, lang, signed=kind in ("in_line", "only_recent")),
+        text.append(t(f"story.recent.{kind}", lang, change=fact("turnover.change", fmt_pct(
+                          change if kind in ("in_line", "only_recent") else -change, lang,
+                          signed=kind in ("in_line", "only_recent")), change),
                       end=end, before=fmt_money(before, lang), after=fmt_money(after, lang)))
         text.append(t(f"story.driver.{driver}", lang, money=fmt_money(parts[driver], lang),
                       gained=fmt_money(gained, lang), share=fmt_pct(gained / -parts[driver], lang)
                       if parts[driver] else "–"))
     else:
+        parts["growth"] = parts["decline"]  # retained clients on balance
         driver = "new" if gained >= parts["growth"] else "growth"
-        text.append(t(f"story.recent.{kind}", lang, change=fmt_pct(change, lang, signed=kind in ("in_line", "only_recent")),
+        text.append(t(f"story.recent.{kind}", lang, change=fact("turnover.change", fmt_pct(
+                          change, lang, signed=kind in ("in_line", "only_recent")), change),
                       end=end, before=fmt_money(before, lang), after=fmt_money(after, lang)))
         text.append(t(f"story.driver.up_{driver}", lang, money=fmt_money(gained if driver == "new" else parts["growth"], lang),
-                      lost=fmt_money(parts["lost"] + parts["decline"], lang)))
+                      lost=fmt_money(parts["lost"], lang)))
     if verdict != "unknown":
         text.append(t("story.which", lang, months=diagnosis["flatness"]["months"]))
     return " ".join(text)

@@ -104,10 +104,11 @@ def vip_view(table: pd.DataFrame, lang: str = "en", window_months: int = 12) -> 
 
 def vip_sentence(sector: dict[str, pd.DataFrame], cube: Cube, lang: str = "en") -> str:
     """"143 clients for the VIP sector now (1,05 bn in the 12 months to ...); 37 offended ones ..."."""
-    from salesbook.formats import fmt_int, fmt_money
+    from salesbook.formats import fact, fmt_int, fmt_money
     years = [y for y in cube.profile.full_years() if y < cube.as_of.year]
     largest, hurt = sector["largest"], sector["offended"]
-    text = t("vip.text", lang, n=fmt_int(len(largest), lang), revenue=fmt_money(largest.revenue.sum(), lang),
+    text = t("vip.text", lang, n=fact("vip_desk.count", fmt_int(len(largest), lang), len(largest)),
+             revenue=fact("vip_desk.revenue", fmt_money(largest.revenue.sum(), lang), largest.revenue.sum()),
              as_of=cube.as_of.date())
     if not years:
         return text + " " + t("vip.no_years", lang)

@@ -53,6 +53,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     from salesbook.analysis.calibration import (expected_reactivation, expected_whitespace, reactivation_backtest, reactivation_sentence,
                               whitespace_backtest, whitespace_sentence)
     from salesbook.views.display import fmt_int, fmt_money
+    from salesbook.formats import escape_html, fact
     from salesbook.views.export import call_columns, to_excel
     from salesbook.views.pages import PAGE_CSS
     from salesbook.views.stagnation_views import whitespace_view
@@ -105,10 +106,13 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         to_excel(sheets, out / "clients.xlsx", portfolio, t("mgr.portfolio", lang),
                  {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang)},
                  shares={t("stag.col.score", lang)}, call_columns=call_columns(lang), lang=lang)
-        e = html.escape
+        e = escape_html  # his figures carry their names, scoped to him (formats.fact)
         profile_text = t(f"mgr.profile.{prof.profile}", lang) if prof is not None else "–"
-        facts = [t("mgr.fact.clients", lang, n=fmt_int(int((mine.active_months > 0).sum()), lang), as_of=cube.as_of.date()),
-                 t("mgr.fact.revenue", lang, revenue=fmt_money(revenue, lang), as_of=cube.as_of.date()),
+        n_active = int((mine.active_months > 0).sum())
+        facts = [t("mgr.fact.clients", lang, n=fact("clients.active", fmt_int(n_active, lang), n_active, m),
+                   as_of=cube.as_of.date()),
+                 t("mgr.fact.revenue", lang, revenue=fact("turnover.12m", fmt_money(revenue, lang), revenue, m),
+                   as_of=cube.as_of.date()),
                  t("mgr.fact.new", lang, n=fmt_int(new, lang), median=fmt_int(round(team_new), lang)),
                  t("mgr.fact.profile", lang, profile=profile_text)]
         deals_html = ""

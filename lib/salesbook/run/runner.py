@@ -162,6 +162,11 @@ def plan_parameters(chosen: list[Path], common: dict[str, Any],
         check_parameters(nb_path, params)
         # a setting the cell does not declare reaches the notebook through the run's settings file only
         plan.append((nb_path, {k: v for k, v in params.items() if k in declared}))
+    from salesbook.analysis import settings as _settings
+    for key in list(per_nb):  # a workbook left out still lends its settings to the run (the summary's advice)
+        if _settings.SECTIONS.get(key.split("_", 1)[0][:2]) and all(_settings.names(key).get(n) is not None
+                                                                    for n in per_nb[key]):
+            _settings.apply(_settings.Settings(), key, per_nb.pop(key))  # checked: a wrong value is one line
     if per_nb:
         raise ParameterError(f"parameters given for notebooks not in this run: {', '.join(per_nb)}")
     return plan
@@ -744,8 +749,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
                 "argv": sys.argv, "config": config or {}}
         (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
-        (tmp / SUMMARY_FILE).write_text(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
-                                                   default=str), encoding="utf-8")
+        from salesbook.formats import plain
+        (tmp / SUMMARY_FILE).write_text(plain(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
+                                                         default=str)), encoding="utf-8")  # text, without the pages' marks
         write_plain_csv(categories, tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
         exports = sorted(p.name for p in (tmp / "exports").glob("*.xlsx")) if (tmp / "exports").is_dir() else []
         scorecard = None
@@ -758,12 +764,18 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
                                                    nav=nav_pages, scorecard=scorecard), encoding="utf-8")
+        from salesbook.run.summary import _CSS as SUMMARY_CSS
+        from salesbook.views.glossary import GLOSSARY_PAGE, glossary_page
+        from salesbook.views.pages import PAGE_CSS, nav_html
+        (tmp / GLOSSARY_PAGE).write_text(glossary_page(lang, settings, SUMMARY_CSS + PAGE_CSS,
+                                                       nav_html(nav_pages, GLOSSARY_PAGE, lang)), encoding="utf-8")
 
         if single_file:
             from plotly.offline import get_plotlyjs
 
             from salesbook.views.pages import single_file as one_page
-            bodies = [(page, title, (tmp / page).read_text(encoding="utf-8")) for title, page in entries]
+            bodies = [(page, title, (tmp / page).read_text(encoding="utf-8"))
+                      for title, page in entries + [(t("gloss.title", lang), GLOSSARY_PAGE)]]
             mail = tmp / f"{run_name}.html"
             mail.write_text(one_page((tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs(),
                                      page_stylesheet(), (tmp / TABLES_FILE).read_text(encoding="utf-8")),

@@ -16,6 +16,7 @@ import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.views.display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
+from salesbook.formats import escape_html, fact
 from salesbook.i18n import month_labels, t
 
 __all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
@@ -76,6 +77,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
         "clients_active_12m": int((classes.active_months > 0).sum()),
         "categories": classes.category.value_counts().to_dict(),
         "reactivation": {"clients": int(len(sleepers)), "yearly_revenue": round(float(sleepers.yearly_revenue.sum()), 2),
+                         "sleeping": int((classes.category == "sleeping").sum()), "max_months_asleep": s1.max_months_asleep,
                          "top": sleepers.head(top)[["client_id", "client_name", "manager", "yearly_revenue"]]
                          .astype({"client_id": str, "manager": str}).to_dict("records")},
         "crosssell": {"suggestions": int(len(ws)), "clients": int(ws.client_id.nunique()),
@@ -231,7 +233,7 @@ def _linked_text(key: str, lang: str, values: dict[str, str], links: dict[str, s
     marks = {k: f"\uE000{i}\uE001" for i, k in enumerate(values)}
     text = html.escape(t(key, lang, **marks))
     for k, mark in marks.items():
-        value = html.escape(str(values[k]))
+        value = escape_html(values[k])
         href = links.get(k)
         text = text.replace(mark, f'<a href="{html.escape(href, quote=True)}">{value}</a>' if href else value)
     return text
@@ -283,8 +285,23 @@ def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str,
     ``entries``: (title, file) of the workbooks that ran; ``files``: the Excel files in ``exports/``, which
     the counts of clients link to; ``nav``: the bar's pages (default ``entries``)."""
     with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
-        return _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
+        page = _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
                            set(files or []), nav if nav is not None else entries, scorecard)
+    return _defined(page, lang)
+
+
+def _defined(page: str, lang: str) -> str:
+    """Each named figure of ``page`` with its glossary definition as its tooltip."""
+    import re
+
+    from salesbook.views.glossary import GLOSSARY
+
+    def title(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in GLOSSARY:
+            return m.group(0)
+        return f'{m.group(0)} title="{html.escape(t(f"gloss.{name}", lang) + ": " + t(f"gloss.{name}.def", lang))}"'
+    return re.sub(r'<span data-fact="([^"]+)"[^>]*', title, page)
 
 
 def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
@@ -295,7 +312,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     from salesbook.views.display import localise, money_axis, month_ticks
     from salesbook.views.pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html, section_id
 
-    e = html.escape
+    e = escape_html  # named figures (formats.fact) become their spans; everything else inert
     f = figures
     href, xlsx = _linker({page for _, page in entries}, files)
 
@@ -306,18 +323,22 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 
     as_of = f["as_of"]  # every card names its period
     cards = [
-        card(t("sum.card.revenue", lang, as_of=as_of), fmt_money(f["turnover_12m"], lang), "turnover"),
-        card(t("sum.card.change", lang, as_of=as_of), fmt_pct(f["turnover_change"], lang, signed=True)
+        card(t("sum.card.revenue", lang, as_of=as_of),
+             fact("turnover.12m", fmt_money(f["turnover_12m"], lang), f["turnover_12m"]), "turnover"),
+        card(t("sum.card.change", lang, as_of=as_of),
+             fact("turnover.change", fmt_pct(f["turnover_change"], lang, signed=True), f["turnover_change"])
              if f["turnover_change"] is not None else t("sum.no_change", lang), "turnover"),
-        card(t("sum.card.clients", lang, as_of=as_of), fmt_int(f["clients_active_12m"], lang), "clients"),
+        card(t("sum.card.clients", lang, as_of=as_of),
+             fact("clients.active", fmt_int(f["clients_active_12m"], lang), f["clients_active_12m"]), "clients"),
     ]
     fcst = f.get("forecast")
     if fcst:
         n = len(fcst["months"])
-        cards.append(card(t("sum.card.forecast", lang, n=n, as_of=as_of), fmt_money(fcst["weighted"], lang), "forecast"))
+        cards.append(card(t("sum.card.forecast", lang, n=n, as_of=as_of),
+                          fact("forecast.weighted", fmt_money(fcst["weighted"], lang), fcst["weighted"]), "forecast"))
         if fcst.get("baseline") is not None:
-            cards.append(card(t("sum.card.baseline", lang, n=n, as_of=as_of), fmt_money(fcst["baseline"], lang),
-                              "forecast"))
+            cards.append(card(t("sum.card.baseline", lang, n=n, as_of=as_of),
+                              fact("forecast.baseline", fmt_money(fcst["baseline"], lang), fcst["baseline"]), "forecast"))
         if fcst.get("plan"):
             cards.append(card(t("sum.card.plan", lang, n=n, as_of=as_of), fmt_money(fcst["plan"], lang), "forecast"))
     r, c = f["reactivation"], f["crosssell"]
@@ -331,13 +352,22 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     no_category = "category" not in f.get("profile", {}).get("columns", ["category"])
     if no_category:
         opportunities = _linked_text("sum.opportunities_no_category", lang,
-                                     {"sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang)},
+                                     {"sleepers": fact("sleeping.listed", fmt_int(r["clients"], lang), r["clients"]),
+                                      "bought": fact("sleeping.listed_bought", fmt_money(r["yearly_revenue"], lang),
+                                                     r["yearly_revenue"]),
+                                      "all": fact("sleeping.count", fmt_int(r.get("sleeping", r["clients"]), lang),
+                                                  r.get("sleeping", r["clients"])),
+                                      "months": str(r.get("max_months_asleep", 24))},
                                      {"sleepers": href("sleeping")})
         opportunities = with_file(opportunities, "sleeping")
     else:
         opportunities = _linked_text("sum.opportunities_text", lang, {
-            "sleepers": fmt_int(r["clients"], lang), "bought": fmt_money(r["yearly_revenue"], lang),
-            "clients": fmt_int(c.get("clients", 0), lang), "potential": fmt_money(c["potential"], lang),
+            "sleepers": fact("sleeping.listed", fmt_int(r["clients"], lang), r["clients"]),
+            "bought": fact("sleeping.listed_bought", fmt_money(r["yearly_revenue"], lang), r["yearly_revenue"]),
+            "all": fact("sleeping.count", fmt_int(r.get("sleeping", r["clients"]), lang), r.get("sleeping", r["clients"])),
+            "months": str(r.get("max_months_asleep", 24)),
+            "clients": fact("whitespace.clients", fmt_int(c.get("clients", 0), lang), c.get("clients", 0)),
+            "potential": fact("whitespace.potential", fmt_money(c["potential"], lang), c["potential"]),
             "expected": fmt_money(c.get("expected", 0), lang), "overlap": fmt_int(f.get("overlap_clients", 0), lang)},
             {"sleepers": href("sleeping"), "clients": href("whitespace")})
         opportunities = with_file(opportunities, "sleeping", "whitespace")
@@ -407,6 +437,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <body>{nav_html(nav, SUMMARY_PAGE, lang)}<h1>{e(t("run.index_title", lang))}</h1>
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
 <div class="cards">{"".join(cards)}</div>
+<p class="meta"><a href="glossary.html">{e(t("gloss.link", lang))}</a></p>
 <p class="verdict">{verdict}</p><ul class="findings">{findings}</ul>
 {f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
 <h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>

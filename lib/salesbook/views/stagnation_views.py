@@ -155,6 +155,10 @@ def export_bridge(detail: pd.DataFrame, folder: "str | Path", lang: str = "en") 
 
 
 def first_year_table(cohorts: dict, lang: str = "en") -> pd.DataFrame:
+    """Each cohort: the clients won (the acquisition count), the subset whose first 12 months the data
+    cover, and their mean first-year revenue (over that subset only)."""
     fy = cohorts["first_year"]
-    return pd.DataFrame({t("col.year", lang): fy.index.astype(str), t("stag.new_clients", lang): fy["size"].to_numpy(),
+    won = cohorts["size"].reindex(fy.index).fillna(0).astype("int64")
+    return pd.DataFrame({t("col.year", lang): fy.index.astype(str), t("story.col.won", lang): won.to_numpy(),
+                         t("story.col.full_first_year", lang): fy["size"].to_numpy(),
                          t("stag.first_year", lang): fy["mean"].to_numpy()})
