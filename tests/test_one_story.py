@@ -26,12 +26,20 @@ _SPAN = re.compile(r'<span data-fact="([^"]+)"(?: data-value="([^"]*)")?(?: data
                    re.S)
 
 
+def _cents(value: str) -> str:
+    """A raw value to the cent (money is kept to the cent: summary.json rounds there), a share to 1e-9."""
+    try:
+        return repr(round(float(value), 2 if abs(float(value)) >= 100 else 9))
+    except ValueError:
+        return value
+
+
 def facts(folder: Path) -> dict[tuple[str, str], dict[str, set[str]]]:
     """(name, scope) -> {file: the values it shows} over every HTML file of a run."""
     found: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for page in sorted(folder.rglob("*.html")):
         for name, value, scope, text in _SPAN.findall(page.read_text(encoding="utf-8")):
-            found[(name, html.unescape(scope))][str(page.relative_to(folder))].add(value or html.unescape(text))
+            found[(name, html.unescape(scope))][str(page.relative_to(folder))].add(_cents(value) or html.unescape(text))
     return found
 
 

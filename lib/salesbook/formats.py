@@ -51,9 +51,15 @@ def fact(name: str, text: Any, value: Any = None, scope: str = "") -> str:
     (when the text is formatted: ``570``, ``575750920.0``) and its ``scope`` (``""`` for the company, a
     manager's name in his pack). Pages show the text inside ``<span data-fact data-value data-scope>``;
     :func:`plain` gives the text alone (JSON, Excel)."""
-    meta = "\uE013".join([name, "" if value is None else repr(float(value)) if not isinstance(value, str) else value,
+    meta = "\uE013".join([name, "" if value is None else value if isinstance(value, str) else _raw(float(value)),
                            str(scope)])
     return f"\uE010{meta}\uE011{text}\uE012"
+
+
+def _raw(x: float) -> str:
+    """A figure's raw value as every page writes it: to the cent from 100 on (money is kept to the cent, so a
+    figure rounded there for JSON reads the same), else to 1e-9 (shares, rates)."""
+    return repr(round(x, 2 if abs(x) >= 100 else 9))
 
 
 def plain(text: str) -> str:
