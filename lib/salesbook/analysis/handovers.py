@@ -7,6 +7,9 @@ are often "abandoned" and drift away, while a seller who keeps his clients holds
 
 Operational definitions (every threshold a parameter of :class:`HandoverRules`):
 
+- **A stable assignment first** (:mod:`salesbook.analysis.assignment`): when clients change manager
+  about as often as a random draw would (stability beyond chance below ``assignment.min_stability``), a
+  change of manager is not a hand-over: no comparison is made, and the section says so with the measure.
 - **Serving manager** of a client in a month: the manager of its purchases that month (the one with
   most revenue when there are several). Months without a purchase have none.
 - **Hand-over**: a purchase month whose serving manager differs from that of the client's previous
@@ -46,6 +49,7 @@ import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.i18n import t
+from salesbook.analysis.assignment import AssignmentRules, serving_months, stability, unstable_sentence
 
 __all__ = ["HandoverRules", "handovers", "infer_trigger", "compare", "handover_sentences"]
 
@@ -60,6 +64,7 @@ class HandoverRules:
     amount_band: float = 0.25  #: "after reaching an amount": within this share of the median
     boot: int = 400  #: bootstrap draws for the interval of the difference in median growth
     seed: int = 0  #: seed of those draws (the same data give the same interval)
+    assignment: AssignmentRules = AssignmentRules()  #: what counts as a stable client -> manager assignment
 
 
 def _index(month: pd.Series) -> pd.Series:
@@ -69,14 +74,7 @@ def _index(month: pd.Series) -> pd.Series:
 
 def _serving(cube: Cube) -> pd.DataFrame:
     """client_id, month, k (month index), manager: the serving manager of each purchase month."""
-    cmm = cube.client_manager_month
-    if cmm is None or not len(cmm) or cmm.manager.isna().all():
-        return pd.DataFrame(columns=["client_id", "month", "k", "manager"])
-    m = cmm[(cmm.orders > 0) & cmm.manager.notna()].astype({"client_id": str, "manager": str})
-    m = m.sort_values(["client_id", "month", "revenue", "manager"], ascending=[True, True, False, True])
-    m = m.drop_duplicates(["client_id", "month"])[["client_id", "month", "manager"]].reset_index(drop=True)
-    m["k"] = _index(m.month)
-    return m
+    return serving_months(cube)
 
 
 def _client_months(cube: Cube) -> pd.DataFrame:
@@ -291,9 +289,14 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
 
     Returns the counts, the retention of each side (the kept side standardised to the handed clients'
     strata), the difference with its 95 % interval, the median revenue change of each side, and
-    ``unknown`` (a message key) when the evidence is short."""
-    ho = handovers(cube) if ho is None else ho
+    ``unknown`` (a message key) when the evidence is short, or ``"ho.unstable"`` (with ``stability``,
+    :func:`salesbook.analysis.assignment.stability`) when clients have no stable manager."""
     res: dict[str, Any] = {"handed": 0, "kept": 0, "unknown": None, "months": rules.outcome_months}
+    stab = stability(cube, rules.assignment)
+    if stab["stable"] is False:  # clients change manager as a random draw would: no hand-over to compare
+        res.update(unknown="ho.unstable", stability=stab)
+        return res
+    ho = handovers(cube) if ho is None else ho
     if not len(ho):
         res["unknown"] = "ho.none"
         return res
@@ -346,6 +349,9 @@ def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = Hand
     from salesbook.formats import fmt_int, fmt_money, fmt_pct, fmt_points
     if not cube.profile.has_manager:
         return [cube.profile.lacks("manager", lang) or t("ho.no_manager", lang)]
+    stab = stability(cube, rules.assignment)
+    if stab["stable"] is False:
+        return [unstable_sentence(stab, lang, "asg.unstable_ho")]
     ho = handovers(cube)
     if not len(ho):
         return [t("ho.none_text", lang, start=cube.profile.start.date(), end=cube.profile.end.date())]

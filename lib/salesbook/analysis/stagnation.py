@@ -19,10 +19,12 @@ from salesbook.cube.memo import per_cube
 from salesbook.cube.profile import windows as bridge_windows  # (later, earlier) windows of n months
 from salesbook.analysis.seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
 from salesbook.analysis.segments import NO_MANAGER, window_start
+from salesbook.analysis.assignment import AssignmentRules, stability, unstable_sentence
 
 __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
-           "manager_profiles", "saturation", "category_breadth", "penetration", "whitespace", "concentration",
-           "productivity", "Symptom", "diagnose", "memo", "verdict_text", "full_period", "DiagnosisRules", "headline"]
+           "manager_profiles", "saturation", "capacity_correlation", "acquisition_change", "category_breadth",
+           "penetration", "whitespace", "concentration", "productivity", "Symptom", "diagnose", "memo", "verdict_text",
+           "full_period", "DiagnosisRules", "headline"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
 DEFERRED = ("scipy.stats",)
@@ -55,6 +57,9 @@ class DiagnosisRules:
     farmer_share: float = 0.10  #: account manager: at most this share
     few_hunters: int = 2  #: "few hunters" (mild) up to this many; none at all is strong
     recent_change: float = 0.05  #: the headline calls the last 12 months against the 12 before out from this change on
+    #: findings on managers' portfolios (capacity, hunters) need a client -> manager assignment at least this stable
+    #: (continuity beyond chance, 0..1; analysis.assignment.AssignmentRules.min_stability)
+    assignment_stability: float = 0.8
 
 
 # --------------------------------------------------------------------------- is it flat?
@@ -287,6 +292,53 @@ def manager_profiles(cube: Cube, months: int = 12, hunter: float = 0.25, farmer:
     return out.sort_values("share_new", ascending=False)
 
 
+def capacity_correlation(sat: pd.DataFrame, draws: int = 400, seed: int = 0) -> dict[str, Any]:
+    """The correlation of new clients won against active clients serviced across the manager-quarters of
+    :func:`saturation`, with a 95 % interval from resampling whole managers (a manager's quarters are not
+    independent of each other: a seeded cluster bootstrap, ``draws`` resamples).
+
+    Returns ``corr``, ``low``, ``high`` (NaN when undefined), ``points`` and ``managers``."""
+    x = sat.new_clients.to_numpy(dtype=float)
+    y = sat.active_clients.to_numpy(dtype=float)
+    out = {"points": int(len(sat)), "managers": int(sat.manager.nunique()), "corr": float("nan"),
+           "low": float("nan"), "high": float("nan")}
+    if len(sat) < 3:
+        return out
+    # per manager: n, sums of x, y, x², y², xy; a resample is a count per manager, its correlation from the
+    # counted sums (no rows copied per draw)
+    who = pd.factorize(sat.manager)[0]
+    stats = np.stack([np.bincount(who, weights=w) for w in (np.ones_like(x), x, y, x * x, y * y, x * y)], axis=1)
+
+    def corr(counts: np.ndarray) -> np.ndarray:
+        n, sx, sy, sxx, syy, sxy = (counts @ stats).T
+        cov, vx, vy = sxy - sx * sy / n, sxx - sx * sx / n, syy - sy * sy / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return cov / np.sqrt(vx * vy)
+
+    out["corr"] = float(corr(np.ones((1, len(stats))))[0])
+    k = len(stats)
+    rng = np.random.default_rng(seed)
+    counts = np.stack([np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(draws)]).astype(float)
+    boot = corr(counts)
+    boot = boot[np.isfinite(boot)]
+    if len(boot) >= draws // 2 and k >= 2:
+        out["low"], out["high"] = (float(v) for v in np.quantile(boot, [0.025, 0.975]))
+    return out
+
+
+def acquisition_change(first: int, last: int, level: float = 0.95) -> tuple[float, float, float]:
+    """The change of new clients a year from ``first`` to ``last`` (counts of two equal periods), with its
+    exact interval: given the total, ``last`` is binomial with share ``r / (1 + r)`` of it, ``r`` the ratio
+    of the two yearly rates (Clopper-Pearson on that share, turned back into a ratio, minus 1)."""
+    from scipy.stats import beta
+    if first <= 0:
+        return float("nan"), float("nan"), float("nan")
+    tail = (1 - level) / 2
+    lo = float(beta.ppf(tail, last, first + 1)) if last > 0 else 0.0
+    hi = float(beta.ppf(1 - tail, last + 1, first))
+    return last / first - 1, lo / (1 - lo) - 1, hi / (1 - hi) - 1
+
+
 # --------------------------------------------------------------------------- cross-sell
 
 
@@ -436,8 +488,10 @@ class Symptom:
     capped: tuple[str, ...] = ()
 
     def text(self, lang: str = "en") -> str:
+        if self.unknown and self.unknown.startswith("asg."):  # no stable assignment: the measure, in lang
+            return unstable_sentence(self.evidence, lang, self.unknown)
         if self.unknown:
-            return t(self.unknown, lang, **self.evidence)
+            return t(self.unknown, lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
         return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
 
     def remedy(self, lang: str = "en") -> str:
@@ -494,6 +548,11 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     Each symptom is judged only on the evidence :attr:`Cube.profile` says the data hold (full years,
     the columns it needs, enough managers and quarters); otherwise it is ``unknown``, with the reason.
     ``rules``: every threshold (:class:`DiagnosisRules`); an int is read as ``trend_months`` (old calls).
+    The findings on managers' portfolios (``capacity``, ``no_hunters``) also need a stable client ->
+    manager assignment (:func:`salesbook.analysis.assignment.stability`, ``rules.assignment_stability``): without
+    one they are ``unknown`` and say so with the measure. A comparison that reads an effect is rated
+    only when its interval excludes zero: the fall of acquisition (an exact interval of the ratio of two
+    years' counts) and the capacity correlation (resampling managers).
     """
     if not isinstance(rules, DiagnosisRules):
         rules = DiagnosisRules(trend_months=int(rules))
@@ -526,23 +585,37 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
         symptoms.append(_cannot("acquisition", "diag.unknown.years_acquisition", years=len(per_year),
                                 since=prof.lead_in_end.date()))
     else:
-        symptoms.append(Symptom("acquisition", False, sev(acq_change, r.acquisition_mild, r.acquisition_strong),
+        _, _, acq_high = acquisition_change(int(per_year.iloc[0]), int(per_year.iloc[-1]))
+        # a fall within the counts' noise (the interval reaches no change) is not rated
+        symptoms.append(Symptom("acquisition", False,
+                                sev(acq_change, r.acquisition_mild, r.acquisition_strong) if acq_high < 0 else "none",
                                 {"first": int(round(per_year.iloc[0])), "last": int(round(per_year.iloc[-1])),
                                  "change": acq_change, "first_year": str(per_year.index[0]),
                                  "last_year": str(per_year.index[-1])}))
-    # capacity: needs managers and enough manager-quarters
+    # the findings on managers' portfolios (capacity, hunters) need clients that belong to a manager
+    stab = stability(cube, AssignmentRules(r.assignment_stability)) if prof.has_manager else {"stable": None}
+    unstable = stab["stable"] is False
+    # capacity: needs managers, a stable assignment and enough manager-quarters; rated only beyond noise
     sat = saturation(cube, "Q") if prof.has_manager else pd.DataFrame(columns=["manager", "new_clients", "active_clients"])
     enough = len(sat) >= ev.correlation_points and sat.manager.nunique() >= ev.correlation_managers
-    corr = sat[["new_clients", "active_clients"]].astype(float).corr().iloc[0, 1] if enough else np.nan
+    cap = capacity_correlation(sat) if enough and not unstable else {"corr": np.nan}
+    corr = cap["corr"]
     if not prof.has_manager:
         symptoms.append(_cannot("capacity", "diag.unknown.no_manager"))
+    elif unstable:
+        symptoms.append(Symptom("capacity", False, "none", stab, unknown="asg.unstable_managers"))
     elif not enough or np.isnan(corr):
         symptoms.append(_cannot("capacity", "diag.unknown.points", points=len(sat), need=ev.correlation_points,
                                 managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
+    elif corr <= r.capacity_mild and not cap["high"] < 0:  # negative, but the interval includes zero: noise
+        symptoms.append(Symptom("capacity", False, "none", {"points": cap["points"], "corr": Num(corr, signed=True),
+                                                            "low": Num(cap["low"], signed=True),
+                                                            "high": Num(cap["high"], signed=True)},
+                                unknown="diag.unknown.capacity_noise"))
     else:
         symptoms.append(Symptom("capacity", False, "strong" if corr <= r.capacity_strong else "mild" if corr <= r.capacity_mild
                                 else "none",
-                                {"corr": Num(corr)}))
+                                {"corr": Num(corr), "low": Num(cap["low"]), "high": Num(cap["high"])}))
     # cross-sell: categories and at least three full years (an early and a recent change)
     breadth = category_breadth(cube)
     if not prof.has_category:
@@ -592,6 +665,8 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
                                  "year": str(prod.index[-1])}))
     if not prof.has_manager:
         symptoms.append(_cannot("no_hunters", "diag.unknown.no_manager"))
+    elif unstable:
+        symptoms.append(Symptom("no_hunters", False, "none", stab, unknown="asg.unstable_managers"))
     elif prof.lead_in_end > cube.as_of - pd.DateOffset(months=12):
         symptoms.append(_cannot("no_hunters", "diag.unknown.won", until=prof.lead_in_end.date()))
     else:

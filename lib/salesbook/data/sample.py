@@ -8,7 +8,9 @@ asleep and some of those come back; sales follow a clear season.
 
 ``generate(SampleSpec())`` returns the sales lines, the pipeline and the
 planted facts; ``write_sample(folder)`` writes the committed sample. The
-growing company used by the tests is ``SampleSpec.growing()``.
+growing company used by the tests is ``SampleSpec.growing()``; ``SampleSpec.no_story()`` is a company
+with no planted effect (the placebo of every comparison), and :func:`shuffle_managers` takes the
+client -> manager assignment out of any lines.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SampleSpec", "generate", "write_sample", "write_1c_export", "SEASON"]
+__all__ = ["SampleSpec", "generate", "write_sample", "write_1c_export", "shuffle_managers", "SEASON"]
 
 #: planted multiplicative season by calendar month (mean 1)
 SEASON = np.array([0.62, 0.82, 1.14, 1.20, 1.06, 0.98, 0.90, 0.88, 1.08, 1.14, 1.10, 1.08])
@@ -88,12 +90,30 @@ class SampleSpec:
     handover_after_deals: int = 2
     handover_stop: float = 0.5
     account_managers: int = 5
+    #: planted regular clients that fall asleep before the end, and that pause and come back at the end
+    planted_sleepers: int = 45
+    planted_reactivated: int = 25
+    #: the planted season (False: every month alike)
+    seasonal: bool = True
 
     @classmethod
     def handovers(cls, **kw: Any) -> "SampleSpec":
         """The committed company, where hunters hand 40 % of the clients they win to five account managers
         after the 2nd deal, and half of those handed clients stop buying soon after."""
         base = dict(handover_share=0.4)
+        base.update(kw)
+        return cls(**base)
+
+    @classmethod
+    def no_story(cls, **kw: Any) -> "SampleSpec":
+        """A company with no planted effect: managers never fill up (acquisition at a constant rate), the
+        active base starts at its steady state (1.0 new client a month per manager against 2.5 % lost a
+        month: 40 clients each), every client buys its whole assortment from the start with no growth
+        (no cross-sell), no planted sleepers or comebacks, no season, no hand-overs. Every comparison
+        of the workbooks must find nothing here (tests/test_placebo.py)."""
+        base = dict(seed=11, hunting_rate=1.0, capacity=1e12, initial_clients_per_manager=40, loss_rate=0.025,
+                    months_per_category=1e-9, category_lift=0.0, planted_sleepers=0, planted_reactivated=0,
+                    seasonal=False)
         base.update(kw)
         return cls(**base)
 
@@ -192,11 +212,12 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
     eligible = [i for i, c in enumerate(clients)
                 if c["start"] <= last_m - 30 and len(c["history"]) >= 20 and c["state"] == "active"
                 and i not in set(big)]
-    pick = rng.choice(eligible, size=min(len(eligible), 70), replace=False)
+    pick = rng.choice(eligible, size=min(len(eligible), spec.planted_sleepers + spec.planted_reactivated),
+                      replace=False)
     planted_sleep, planted_react = [], []
     for k, i in enumerate(pick):
         c = clients[i]
-        if k < 45:  # stops 8..20 months before the end and stays asleep
+        if k < spec.planted_sleepers:  # stops 8..20 months before the end and stays asleep
             stop = last_m - int(rng.integers(8, 21))
             c["history"] = [h for h in c["history"] if h <= stop]
             c["state"] = "sleeping"
@@ -225,7 +246,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
     price_of = products.price.to_numpy()
     prod_by_cat = {ci: np.flatnonzero(pcat == cats[ci]) for ci in range(len(cats))}
     bdays = [pd.bdate_range(mo, mo + pd.offsets.MonthEnd(0)).to_numpy() for mo in months]
-    season = SEASON[months.month.to_numpy() - 1]
+    season = SEASON[months.month.to_numpy() - 1] if spec.seasonal else np.ones(len(months))
     # planted hand-overs: a separate generator, so the committed sample (share 0) is drawn exactly as before
     hand_rng = np.random.default_rng(spec.seed + 1)
     handed: dict[int, int] = {}  # client -> month of its hand-over
@@ -327,6 +348,31 @@ def _pipeline(rng, spec, clients, ids, names, managers, as_of) -> pd.DataFrame:
                      "expected_month": month.strftime("%Y-%m"), "stage": stage,
                      "stage_name": STAGES[stage]})
     return pd.DataFrame(rows).sort_values(["expected_month", "manager", "deal_id"]).reset_index(drop=True)
+
+
+def shuffle_managers(lines: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """A copy of ``lines`` with the managers shuffled within each calendar month: the placebo of every
+    finding about who serves whom.
+
+    Each order (``order_id``; without one, a client's day) keeps one manager, drawn without replacement
+    from the managers of that month's orders: every manager keeps his number of orders in every month,
+    the company's totals do not move, and a client's manager is a fresh draw at every order (no stable
+    assignment). Lines without a manager stay without one. Seeded: the same ``seed``, the same copy."""
+    rng = np.random.default_rng(seed)
+    out = lines.copy()
+    date = pd.to_datetime(out["date"])
+    order = (out["order_id"].astype(str) if "order_id" in out
+             else out["client_id"].astype(str) + "|" + date.dt.strftime("%Y-%m-%d"))
+    key = pd.DataFrame({"month": date.dt.to_period("M").to_numpy(), "order": order.to_numpy(),
+                        "manager": out["manager"].to_numpy()})
+    orders = key[key.manager.notna()].drop_duplicates(["month", "order"]).reset_index(drop=True)
+    drawn = orders.manager.to_numpy(dtype=object).copy()
+    for rows in orders.groupby("month").indices.values():
+        drawn[rows] = drawn[rng.permutation(rows)]
+    new = pd.Series(drawn, index=pd.MultiIndex.from_frame(orders[["month", "order"]]))
+    got = new.reindex(pd.MultiIndex.from_frame(key[["month", "order"]])).to_numpy()
+    out["manager"] = np.where(key.manager.notna().to_numpy(), got, out["manager"].to_numpy())
+    return out
 
 
 # --------------------------------------------------------------------------- writing

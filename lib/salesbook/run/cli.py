@@ -141,7 +141,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     from salesbook.data.sample import SampleSpec, write_sample
-    spec = SampleSpec.growing() if args.growing else SampleSpec.handovers() if args.handovers else SampleSpec()
+    spec = (SampleSpec.growing() if args.growing else SampleSpec.handovers() if args.handovers
+            else SampleSpec.no_story() if args.no_story else SampleSpec())
     out = Path(args.out) if args.out else paths.SAMPLE_DIR
     s = write_sample(out, spec)
     print(f"{len(s.lines):,} lines, {s.lines.client_id.nunique():,} clients written to {out}")
@@ -225,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--growing", action="store_true", help="the growing company instead of the stagnating one")
     s.add_argument("--handovers", action="store_true",
                    help="the committed company with hand-overs after the 2nd deal (data/sample/README.md)")
+    s.add_argument("--no-story", action="store_true",
+                   help="a company with no planted effect: every comparison must find nothing (data/sample/README.md)")
     s.set_defaults(func=_cmd_sample)
     return p
 
