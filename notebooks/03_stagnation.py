@@ -105,8 +105,13 @@ else:
     nb.say("stag.no_cohorts")
 
 # %% jupyter={"source_hidden": true}
+from salesbook.analysis import assignment as asg
+
 nb.section("stag.acquisition")
-if prof.has_manager:
+unstable = asg.lacks(cube, lang, "asg.unstable_managers")  # clients with no stable manager: no portfolios
+if unstable:
+    nb.say_text(unstable)
+elif prof.has_manager:
     sat = st.saturation(cube, "Q")
     if len(sat):
         nb.chart(sv.saturation_chart(sat, lang))

@@ -63,27 +63,28 @@ def test_handed_clients_are_lost_more_often_than_kept_ones(cube):
 
 def test_revenue_growth_and_categories_after_a_hand_over_by_hand(cube):
     res = hv.compare(cube)
-    # growth 12 months on against the 12 before (200: Jan and Feb): the 10 lost handed clients -100 %, the
-    # 10 others 1,200 / 200 - 1 = +500 %: the median of 20 is the midpoint, +200 %; every kept client +500 %
+    # growth: revenue a month in the 12 months after against a month before, over the 2 months since the
+    # first purchase (200 / 2 = 100): the 10 lost handed clients -100 %, the 10 others 1,200 / 12 = 100 a
+    # month, 0 %: the median of 20 is the midpoint, -50 %; every kept client 0 %
     g = res["growth"]
     assert g["unknown"] is None and g["n_handed"] == 20 and g["n_kept"] == 10
-    assert g["handed"] == pytest.approx(2.0) and g["kept"] == pytest.approx(5.0) and g["diff"] == pytest.approx(-3.0)
+    assert g["handed"] == pytest.approx(-0.5) and g["kept"] == pytest.approx(0.0) and g["diff"] == pytest.approx(-0.5)
     # a resample of the handed side has a median of -100 % when more than 10 of its 20 draws are lost
-    # clients (probability 0.41), +200 % at exactly 10 (0.18), +500 % otherwise: the 2.5 % and 97.5 %
-    # quantiles of the difference are -600 and 0 points
-    assert g["low"] == pytest.approx(-6.0) and g["high"] == pytest.approx(0.0)
+    # clients (probability 0.41), -50 % at exactly 10 (0.18), 0 % otherwise: the 2.5 % and 97.5 %
+    # quantiles of the difference are -100 and 0 points
+    assert g["low"] == pytest.approx(-1.0) and g["high"] == pytest.approx(0.0)
     # categories bought after, among those who bought again: the 10 retained handed clients 1 (A),
     # the 10 kept ones 2 (A and B), with no spread on either side
     k = res["categories"]
     assert k["unknown"] is None and k["n_handed"] == 10 and k["n_kept"] == 10
     assert (k["handed"], k["kept"], k["diff"], k["low"], k["high"]) == pytest.approx((1.0, 2.0, -1.0, -1.0, -1.0))
     text = hv.handover_sentences(cube)
-    assert "+200% for 20 handed clients, +500% for 10" in text[4] and "\u2212300\u00a0pts" in text[4]
+    assert "\u221250% for 20 handed clients, +0% for 10" in text[4] and "\u221250\u00a0pts" in text[4]
     assert "1.0 on average for 10 handed clients, 2.0 for 10" in text[5]
     few = hv._more_sentences({**res, "growth": {**g, "unknown": "ho.short", "n_kept": 3}}, "en", hv.HandoverRules())
     assert few[0].startswith("Cannot tell yet how revenue changes") and "3 kept clients" in few[0]
     ru = hv.handover_sentences(cube, "ru")
-    assert "\u2212300\u00a0п.\u00a0п." in ru[4] and "1,0" in ru[5]
+    assert "\u221250\u00a0п.\u00a0п." in ru[4] and "1,0" in ru[5]
 
 
 def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):

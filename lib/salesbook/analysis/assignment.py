@@ -80,7 +80,7 @@ def stability(cube: Cube, rules: AssignmentRules = AssignmentRules()) -> dict[st
     Returns ``pairs`` (consecutive purchase months of one client), ``clients`` (clients with such a
     pair), ``same`` (pairs with the same serving manager), ``continuity``, ``chance``, ``stability``
     (shares, NaN without pairs), ``stable`` (True / False, or None below ``min_pairs``), ``min_stability``,
-    ``start`` and ``end`` (the first and last purchase month read)."""
+    ``start`` and ``end`` (the first day of the first purchase month read, the last day of the last)."""
     s = serving_months(cube)
     out: dict[str, Any] = {"pairs": 0, "clients": 0, "same": 0, "continuity": float("nan"),
                            "chance": float("nan"), "stability": float("nan"), "stable": None,
@@ -89,7 +89,8 @@ def stability(cube: Cube, rules: AssignmentRules = AssignmentRules()) -> dict[st
     if not len(s):
         return out
     s = s.sort_values(["client_id", "k"]).reset_index(drop=True)
-    out.update(start=pd.Timestamp(s.month.min()).date(), end=pd.Timestamp(s.month.max()).date())
+    out.update(start=pd.Timestamp(s.month.min()).date(),
+               end=(pd.Timestamp(s.month.max()) + pd.offsets.MonthEnd(0)).date())
     prev = s.groupby("client_id").manager.shift()
     prev_k = s.groupby("client_id").k.shift()
     has = prev.notna().to_numpy()

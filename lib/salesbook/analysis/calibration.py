@@ -8,6 +8,11 @@ used to buy in their last 12 months of activity. Applied to today's list, bucket
 the client has slept, that gives an expected value; its 90 % interval comes from resampling the
 backtest's clients (a bootstrap, seeded: the same data give the same interval).
 
+The whitespace list is also held against chance: at the same earlier dates, the categories the same
+clients did not buy and the list did not suggest are the placebo. When suggested categories are taken
+up no more often than those (the interval of the difference includes zero), the sentence says the list
+picks no better than chance: its expectation is what these clients buy anyway.
+
 Only origins whose history before (``window_months``) and outcome after (``horizon``) the data fully
 cover are used; below ``min_clients`` backtest clients there is no calibration, and no money figure.
 """
@@ -25,7 +30,7 @@ from salesbook.i18n import t
 from salesbook.analysis.segments import Rules, classify_clients, reactivation_list
 
 __all__ = ["CalibrationRules", "reactivation_backtest", "expected_reactivation", "reactivation_sentence",
-           "whitespace_backtest", "expected_whitespace", "whitespace_sentence"]
+           "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace", "whitespace_sentence"]
 
 
 @dataclass(frozen=True)
@@ -170,15 +175,86 @@ def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), 
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
 
 
+def whitespace_others(cube: Cube, backtest: pd.DataFrame, cal: CalibrationRules = CalibrationRules(),
+                      months: int = 12) -> pd.DataFrame:
+    """The placebo of :func:`whitespace_backtest`: at each of its earlier dates, every category that a client
+    the list made a suggestion to did not buy in the ``months`` before and was not suggested. One row per
+    ``origin``, ``client_id``, ``category``, with ``started`` (bought it within ``horizon`` months)."""
+    cols = ["origin", "client_id", "category", "started"]
+    if not len(backtest) or not cube.profile.has_category:
+        return pd.DataFrame(columns=cols)
+    ccm = cube.client_category_month
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()].astype({"client_id": str, "category": str})
+    cats = np.array(sorted(ccm.category.unique()), dtype=object)
+    out = []
+    for origin, rows in backtest.groupby("origin"):
+        at = pd.Timestamp(origin)
+        until = at + pd.DateOffset(months=cal.horizon)
+        clients = np.array(sorted(rows.client_id.astype(str).unique()), dtype=object)
+        every = pd.MultiIndex.from_product([clients, cats], names=["client_id", "category"])
+        mine = ccm[ccm.client_id.isin(clients)]
+        before = mine[(mine.month > at - pd.DateOffset(months=months)) & (mine.month <= at)]
+        owned = pd.MultiIndex.from_frame(before[["client_id", "category"]].drop_duplicates())
+        suggested = pd.MultiIndex.from_frame(rows[["client_id", "category"]].astype(str))
+        other = every.difference(owned).difference(suggested)
+        after = mine[(mine.month > at) & (mine.month <= until)]
+        started = pd.MultiIndex.from_frame(after[["client_id", "category"]].drop_duplicates())
+        out.append(pd.DataFrame({"origin": origin, "client_id": other.get_level_values(0),
+                                 "category": other.get_level_values(1), "started": other.isin(started)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def whitespace_lift(backtest: pd.DataFrame, others: pd.DataFrame,
+                    cal: CalibrationRules = CalibrationRules()) -> dict[str, Any]:
+    """Suggested categories against the placebo: the share of earlier suggestions taken up, the share of the
+    same clients' other not-bought categories taken up, the difference and its ``level`` interval (a seeded
+    bootstrap over the clients at each date: a client's categories go together). ``unknown`` below
+    ``min_clients`` pairs on either side."""
+    res: dict[str, Any] = {"n": int(len(backtest)), "n_other": int(len(others)), "unknown": None}
+    if len(backtest) < cal.min_clients or len(others) < cal.min_clients:
+        res["unknown"] = "cal.short"
+        return res
+    unit = lambda d: d.origin.astype(str) + "|" + d.client_id.astype(str)  # noqa: E731
+    codes, uniques = pd.factorize(pd.concat([unit(backtest), unit(others)], ignore_index=True))
+    k = len(uniques)
+    a, b = codes[:len(backtest)], codes[len(backtest):]
+    stats = np.stack([np.bincount(a, minlength=k), np.bincount(a, weights=backtest.started.to_numpy(dtype=float),
+                                                                minlength=k),
+                      np.bincount(b, minlength=k), np.bincount(b, weights=others.started.to_numpy(dtype=float),
+                                                               minlength=k)], axis=1).astype(float)
+
+    def diff(counts: np.ndarray) -> np.ndarray:
+        n1, s1, n0, s0 = (counts @ stats).T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s1 / n1 - s0 / n0
+
+    rng = np.random.default_rng(20261206)
+    draws = np.stack([np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(cal.draws)]).astype(float)
+    boot = diff(draws)
+    boot = boot[np.isfinite(boot)]
+    tail = (1 - cal.level) / 2
+    share, base = float(backtest.started.mean()), float(others.started.mean())
+    res.update(share=share, base=base, diff=share - base, low=float(np.quantile(boot, tail)),
+               high=float(np.quantile(boot, 1 - tail)))
+    return res
+
+
 def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = CalibrationRules(),
-                        backtest: pd.DataFrame | None = None, min_lift: float = 0.25) -> dict[str, Any]:
+                        backtest: pd.DataFrame | None = None, min_lift: float = 0.25,
+                        others: pd.DataFrame | None = None) -> dict[str, Any]:
     """Today's whitespace list's expected revenue in the next ``horizon`` months: the share of earlier
     suggestions that started, and what they brought against their potential, applied to today's potentials.
-    ``min_lift``: the whitespace rule today's list was drawn with (the backtest draws its lists the same way)."""
+    ``min_lift``: the whitespace rule today's list was drawn with (the backtest draws its lists the same way).
+
+    ``lift`` (:func:`whitespace_lift`): the suggestions against the same clients' other categories, from
+    ``others`` (:func:`whitespace_others`; computed here when ``backtest`` is, else only when given)."""
     bt = whitespace_backtest(cube, cal, min_lift=min_lift) if backtest is None else backtest
+    if others is None and backtest is None:
+        others = whitespace_others(cube, bt, cal)
     res: dict[str, Any] = {"suggestions": int(len(bt)), "origins": sorted({str(o) for o in bt.origin}),
                            "potential": float(ws.potential.sum()) if len(ws) else 0.0, "horizon": cal.horizon,
-                           "unknown": None}
+                           "unknown": None, "level": cal.level}
+    res["lift"] = whitespace_lift(bt, others, cal) if others is not None else {"unknown": "cal.short"}
     if len(bt) < cal.min_clients:
         res["unknown"] = "cal.short"
         return res
@@ -203,8 +279,18 @@ def _sentence(res: dict[str, Any], lang: str, key: str, count: str, name: str) -
 
 
 def whitespace_sentence(res: dict[str, Any], lang: str = "en") -> str:
-    """How the whitespace expectation was calibrated, or why it is not."""
-    return _sentence(res, lang, "whitespace", "suggestions", "n")
+    """How the whitespace expectation was calibrated, or why it is not; then, when it can be told, whether
+    the list picks better than chance (its suggestions against the same clients' other categories)."""
+    from salesbook.formats import fmt_pct, fmt_points
+    text = _sentence(res, lang, "whitespace", "suggestions", "n")
+    lift = res.get("lift") or {"unknown": "cal.short"}
+    if res["unknown"] or lift["unknown"]:
+        return text
+    verdict = "better" if lift["low"] > 0 else "worse" if lift["high"] < 0 else "chance"
+    return text + " " + t(f"cal.lift.{verdict}", lang, share=fmt_pct(lift["share"], lang, 1),
+                          base=fmt_pct(lift["base"], lang, 1), diff=fmt_points(lift["diff"], lang, 1),
+                          low=fmt_points(lift["low"], lang, 1), high=fmt_points(lift["high"], lang, 1),
+                          level=fmt_pct(res["level"], lang, 0), horizon=res["horizon"])
 
 
 def reactivation_sentence(res: dict[str, Any], lang: str = "en") -> str:

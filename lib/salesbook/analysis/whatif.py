@@ -290,12 +290,18 @@ def project(cal: OrgCalibration, hunters: int = 0, hunter_rate: float | None = N
 def reorg_lacks(cube: Cube, hunters: int) -> tuple[str, dict[str, Any]] | None:
     """Why the reorganisation cannot be simulated on these data (a message key and its values), or ``None``.
 
-    It needs managers (a manager column, at least two active), fewer hunters than managers, and the last
-    12 months with the 12 before fully covered (the existing clients' change comes from that bridge).
+    It needs managers (a manager column, at least two active), a stable client -> manager assignment (the
+    portfolios, their load and a hunter's rate are read from it: ``asg.unstable_reorg`` with the measure
+    of :func:`salesbook.analysis.assignment.stability` otherwise), fewer hunters than managers, and the
+    last 12 months with the 12 before fully covered (the existing clients' change comes from that bridge).
     """
+    from salesbook.analysis.assignment import stability
     prof = cube.profile
     if not prof.has_manager:
         return "wi.lacks.no_manager", {}
+    stab = stability(cube)
+    if stab["stable"] is False:
+        return "asg.unstable_reorg", stab
     managers = active_managers(cube)
     if managers < 2:
         return "wi.lacks.managers", {"managers": managers}

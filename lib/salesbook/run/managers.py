@@ -72,6 +72,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     ws_backtest = whitespace_backtest(cube, min_lift=s3.whitespace_min)
     ws = st.whitespace(cube, 12, s3.whitespace_min) if cube.profile.has_category else pd.DataFrame(columns=["manager", "client_id"])
     profiles = st.manager_profiles(cube, hunter=s3.rules.hunter_share, farmer=s3.rules.farmer_share)
+    from salesbook.analysis.assignment import lacks as unstable_assignment
+    unstable = unstable_assignment(cube, lang)  # clients with no stable manager: no hunter / account-manager profile
     team_new = float(profiles.clients_new.median()) if len(profiles) else 0.0
     active = classes[classes.active_months > 0]
     managers = sorted(m for m in active.manager.dropna().astype(str).unique())
@@ -115,6 +117,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
                    as_of=cube.as_of.date()),
                  t("mgr.fact.new", lang, n=fmt_int(new, lang), median=fmt_int(round(team_new), lang)),
                  t("mgr.fact.profile", lang, profile=profile_text)]
+        if unstable:  # who won a client and how a manager works say nothing when clients have no manager
+            facts = facts[:2] + [unstable]
         deals_html = ""
         if his_deals is not None:
             from salesbook.views.forecast_views import flags_table
@@ -135,6 +139,6 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 """
         (out / "index.html").write_text(page, encoding="utf-8")
         rows.append({"manager": m, "folder": f"{FOLDER}/{name}/index.html", "clients": int((mine.active_months > 0).sum()),
-                     "revenue": revenue, "new": new, "profile": prof.profile if prof is not None else "",
+                     "revenue": revenue, "new": new, "profile": prof.profile if prof is not None and not unstable else "",
                      "sleeping": int(len(his_sleepers)), "whitespace": int(his_ws.client_id.nunique()) if len(his_ws) else 0})
     return rows

@@ -74,7 +74,10 @@ def levers_table(cal: Calibration, levers: Levers, lang: str = "en") -> pd.DataF
 def reorg_lacks_sentence(cube, hunters: int, lang: str = "en") -> str | None:
     """Why the reorganisation is not simulated on these data, in ``lang`` (``None``: it is)."""
     from salesbook.analysis.whatif import reorg_lacks
+    from salesbook.analysis.assignment import unstable_sentence
     why = reorg_lacks(cube, hunters)
+    if why and why[0].startswith("asg."):  # no stable assignment: the measure, written in lang
+        return unstable_sentence(why[1], lang, why[0])
     return t(why[0], lang, **why[1]) if why else None
 
 
