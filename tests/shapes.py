@@ -68,6 +68,11 @@ def _typo_2031(d: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([d, extra], ignore_index=True)
 
 
+def _shuffled(d: pd.DataFrame) -> pd.DataFrame:
+    from salesbook.data.sample import shuffle_managers
+    return shuffle_managers(d, seed=1)
+
+
 #: name -> (what it is, how it is made from the sample, run settings)
 SHAPES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], dict]] = {
     "one_day": ("1 day of history", _last_busy_day, {}),
@@ -83,6 +88,8 @@ SHAPES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], dict]] = {
     "typo_2031": ("one line dated 2031-01-01", _typo_2031, {}),
     "ends_early": ("data end two months before as_of", lambda d: d[d.date < "2026-09-01"],
                    {"as_of": "2026-10-31"}),
+    "shuffled_managers": ("managers shuffled within each month: no client keeps a manager",
+                          lambda d: _shuffled(d), {}),
 }
 
 

@@ -226,3 +226,79 @@ def test_whitespace_with_affinity_picks_better_than_chance_by_hand():
     res = cb.expected_whitespace(cube, st.whitespace(cube), cal)
     assert "picks better than chance" in cb.whitespace_sentence(res)
     assert "лучше случайного" in cb.whitespace_sentence(res, "ru")
+
+
+# --------------------------------------------------------------------------- on generated companies (slow)
+
+
+@pytest.fixture(scope="module")
+def sample_shuffled():
+    lines = pd.read_parquet(SAMPLE)
+    return _cube(shuffle_managers(lines, seed=1), "2026-10-31")
+
+
+@pytest.mark.slow
+def test_placebo_the_sample_with_managers_shuffled_within_month_has_no_manager_finding(sample_shuffled):
+    from salesbook.analysis.whatif import reorg_lacks
+    from salesbook.views.whatif_views import reorg_lacks_sentence
+    cube = sample_shuffled
+    res = asg.stability(cube)
+    assert res["stable"] is False and res["stability"] < 0.05  # 25 managers: chance about 4 %, and so is continuity
+    assert hv.compare(cube)["unknown"] == "ho.unstable"
+    d = st.diagnose(cube)
+    sym = {s.key: s for s in d["symptoms"]}
+    for key in ("capacity", "no_hunters"):  # the manager findings say why, with the measure, and rate nothing
+        assert sym[key].unknown == "asg.unstable_managers" and not sym[key].present and sym[key].severity == "none"
+        assert "no stable manager" in sym[key].text("en") and "нет постоянного менеджера" in sym[key].text("ru")
+    assert "no_hunters" not in d["causes"] and "capacity" not in d["causes"]
+    memo = st.memo(d)
+    assert "work as hunters" not in memo and "no stable manager" in memo
+    assert reorg_lacks(cube, 3)[0] == "asg.unstable_reorg"
+    assert "No reorganisation simulated: clients have no stable manager" in reorg_lacks_sentence(cube, 3)
+
+
+@pytest.fixture(scope="module")
+def no_story():
+    s = generate(SampleSpec.no_story(managers=10, months=48, initial_clients_per_manager=30))
+    return _cube(s.lines, s.planted["as_of"])
+
+
+@pytest.mark.slow
+def test_placebo_a_company_with_no_story_rates_no_acquisition_capacity_or_hunter_finding(no_story):
+    cube = no_story
+    assert asg.stability(cube)["stable"] is True  # every manager keeps the clients he wins
+    assert hv.compare(cube)["unknown"] == "ho.none"  # and hands none over
+    sym = {s.key: s for s in st.diagnose(cube)["symptoms"]}
+    # cohorts: new clients by yearly cohort come at a constant rate: no fall beyond the counts' noise
+    acq = sym["acquisition"]
+    assert not acq.unknown and acq.severity == "none"
+    # the capacity correlation: no planted capacity, so none rated
+    cap = sym["capacity"]
+    assert cap.severity == "none" and not cap.present
+    assert sym["no_hunters"].severity != "strong"
+
+
+@pytest.mark.slow
+def test_placebo_the_whitespace_list_of_a_company_with_no_category_affinity(no_story):
+    """In the generated companies each client's categories are drawn at random: nothing ties one to
+    another, so the list cannot pick better than chance."""
+    cube = no_story
+    res = cb.expected_whitespace(cube, st.whitespace(cube))
+    lift = res["lift"]
+    assert res["unknown"] is None and lift["unknown"] is None
+    assert not lift["low"] > 0  # no better than the same clients' other categories
+    assert "than chance" in cb.whitespace_sentence(res) and "picks better" not in cb.whitespace_sentence(res)
+
+
+@pytest.mark.slow
+def test_placebo_hand_overs_that_change_nothing_show_no_difference():
+    """SampleSpec.handovers(handover_stop=0): the planted hand-overs, but the handed clients buy on exactly
+    as before. Every interval of the comparison includes zero."""
+    s = generate(SampleSpec.handovers(handover_stop=0.0))
+    cube = _cube(s.lines, s.planted["as_of"])
+    res = hv.compare(cube)
+    assert res["unknown"] is None and res["handed"] >= 200
+    assert res["low"] < 0 < res["high"]
+    assert res["growth"]["low"] < 0 < res["growth"]["high"]
+    assert res["categories"]["low"] < 0 < res["categories"]["high"]
+    assert hv.handover_sentences(cube)[3] == "The data show no difference either way: the interval includes zero."

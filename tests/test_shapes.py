@@ -290,6 +290,11 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("one_manager", "03_stagnation.html", "No client changed its manager"),
     ("months_23", "04_forecast.html", "The baseline is not backtested: that needs 24 full months"),
     ("months_23", "01_segmentation.html", "No calibrated expectation yet: the backtest at earlier analysis dates"),
+    # issue 24: clients with no stable manager (managers shuffled within each month)
+    ("shuffled_managers", "03_stagnation.html", "change hands? \u00b6 No hand-over is compared: clients have no stable manager"),
+    ("shuffled_managers", "03_stagnation.html", "Nothing is said about managers' portfolios"),
+    ("shuffled_managers", "05_whatif.html", "No reorganisation simulated: clients have no stable manager"),
+    ("shuffled_managers", "index.html", "clients have no stable manager"),
 ])
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]
