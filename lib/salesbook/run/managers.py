@@ -51,7 +51,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     from salesbook.analysis import segments as sg
     from salesbook.analysis import stagnation as st
     from salesbook.analysis.calibration import (expected_reactivation, expected_whitespace, reactivation_backtest, reactivation_sentence,
-                              whitespace_backtest, whitespace_sentence)
+                              whitespace_backtest, whitespace_others, whitespace_sentence)
     from salesbook.views.display import fmt_int, fmt_money
     from salesbook.formats import escape_html, fact
     from salesbook.views.export import call_columns, to_excel
@@ -70,6 +70,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     sleepers = sg.reactivation_list(cube, classes, s1.max_months_asleep)
     backtest = reactivation_backtest(cube, s1.rules, s1.max_months_asleep)
     ws_backtest = whitespace_backtest(cube, min_lift=s3.whitespace_min)
+    ws_others = whitespace_others(cube, ws_backtest)  # the list against chance, once for every pack
     ws = st.whitespace(cube, 12, s3.whitespace_min) if cube.profile.has_category else pd.DataFrame(columns=["manager", "client_id"])
     profiles = st.manager_profiles(cube, hunter=s3.rules.hunter_share, farmer=s3.rules.farmer_share)
     from salesbook.analysis.assignment import lacks as unstable_assignment
@@ -133,7 +134,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <ul>{"".join(f"<li>{e(x)}</li>" for x in facts)}</ul>
 <h2>{e(t("seg.categories", lang))}</h2>{_table(cat_table, lang)}
 <h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
-<h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
+<h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest, others=ws_others), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
 {deals_html}
 <p class="meta"><a href="clients.xlsx">clients.xlsx</a></p></body></html>
 """
