@@ -108,7 +108,8 @@ else:
 from salesbook.analysis import assignment as asg
 
 nb.section("stag.acquisition")
-unstable = asg.lacks(cube, lang, "asg.unstable_managers")  # clients with no stable manager: no portfolios
+assignment = run_settings.stagnation.rules.assignment  # what counts as a stable client -> manager assignment
+unstable = asg.lacks(cube, lang, "asg.unstable_managers", assignment)  # no stable manager: no portfolios
 if unstable:
     nb.say_text(unstable)
 elif prof.has_manager:
@@ -125,7 +126,7 @@ else:
 from salesbook.analysis import handovers as hv
 
 nb.section("ho.title")
-for sentence in hv.handover_sentences(cube, lang):
+for sentence in hv.handover_sentences(cube, lang, run_settings.stagnation.handovers, assignment):
     nb.say_text(sentence)
 
 # %% jupyter={"source_hidden": true}

@@ -126,7 +126,10 @@ def advise(cube: Cube, settings: Any = None, rules: AdviceRules = AdviceRules())
     if cube.profile.has_category:
         ws = st.whitespace(cube, 12, s3.whitespace_min)
         white = cb.expected_whitespace(cube, ws, min_lift=s3.whitespace_min)
-        out["whitespace"] = {**white, "gain": material(white)}
+        # a list that picks no better than the same clients' other categories (its placebo) has no effect of
+        # its own: what it expects, the clients buy anyway
+        chance = white.get("lift", {}).get("unknown") is None and not white["lift"].get("low", 0) > 0
+        out["whitespace"] = {**white, "gain": material(white) and not chance}
     return out
 
 
@@ -137,6 +140,9 @@ def effect_text(sim: str, res: dict[str, Any], lang: str = "en") -> str:
     if sim == "hunters":
         if res.get("unknown"):
             key, values = res["unknown"]
+            if key.startswith("asg."):  # no stable assignment: the measure, written in lang
+                from salesbook.analysis.assignment import unstable_sentence
+                return t("story.effect.cannot", lang, why=unstable_sentence(values, lang, key))
             return t("story.effect.cannot", lang, why=t(key, lang, **values))
         first, last = month_labels([res["first"], res["last"]], lang)
         key = "story.effect.hunters" if res["gain"] else "story.effect.hunters_small" if res["low"] > 0 \

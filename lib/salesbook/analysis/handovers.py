@@ -8,7 +8,8 @@ are often "abandoned" and drift away, while a seller who keeps his clients holds
 Operational definitions (every threshold a parameter of :class:`HandoverRules`):
 
 - **A stable assignment first** (:mod:`salesbook.analysis.assignment`): when clients change manager
-  about as often as a random draw would (stability beyond chance below ``assignment.min_stability``), a
+  about as often as a random draw would (stability beyond chance below ``min_stability`` of the
+  ``assignment`` rules, the diagnosis's own: ``DiagnosisRules.assignment``), a
   change of manager is not a hand-over: no comparison is made, and the section says so with the measure.
 - **Serving manager** of a client in a month: the manager of its purchases that month (the one with
   most revenue when there are several). Months without a purchase have none.
@@ -68,7 +69,6 @@ class HandoverRules:
     amount_band: float = 0.25  #: "after reaching an amount": within this share of the median
     boot: int = 400  #: bootstrap draws for the interval of the difference in median growth
     seed: int = 0  #: seed of those draws (the same data give the same interval)
-    assignment: AssignmentRules = AssignmentRules()  #: what counts as a stable client -> manager assignment
 
 
 def _index(month: pd.Series) -> pd.Series:
@@ -290,7 +290,8 @@ def _terciles(values: pd.Series) -> pd.Series:
     return pd.qcut(values, 3, labels=False, duplicates="drop").fillna(0).astype(int)
 
 
-def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = HandoverRules()) -> dict[str, Any]:
+def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = HandoverRules(),
+            assignment: AssignmentRules = AssignmentRules()) -> dict[str, Any]:
     """Clients after a hand-over against comparable clients kept by the manager who won them.
 
     Returns the counts, the retention of each side (the kept side standardised to the handed clients'
@@ -298,7 +299,7 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     ``unknown`` (a message key) when the evidence is short, or ``"ho.unstable"`` (with ``stability``,
     :func:`salesbook.analysis.assignment.stability`) when clients have no stable manager."""
     res: dict[str, Any] = {"handed": 0, "kept": 0, "unknown": None, "months": rules.outcome_months}
-    stab = stability(cube, rules.assignment)
+    stab = stability(cube, assignment)
     if stab["stable"] is False:  # clients change manager as a random draw would: no hand-over to compare
         res.update(unknown="ho.unstable", stability=stab)
         return res
@@ -350,12 +351,13 @@ def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRul
     return {"unknown": None, **_std_mean(h, c, "cats")}
 
 
-def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = HandoverRules()) -> list[str]:
+def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = HandoverRules(),
+                       assignment: AssignmentRules = AssignmentRules()) -> list[str]:
     """What the report says about hand-overs: how many, the trigger, and whether clients stay."""
     from salesbook.formats import fmt_int, fmt_money, fmt_pct, fmt_points
     if not cube.profile.has_manager:
         return [cube.profile.lacks("manager", lang) or t("ho.no_manager", lang)]
-    stab = stability(cube, rules.assignment)
+    stab = stability(cube, assignment)
     if stab["stable"] is False:
         return [unstable_sentence(stab, lang, "asg.unstable_ho")]
     ho = handovers(cube)
@@ -371,7 +373,7 @@ def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = Hand
         value = fmt_money(trig["value"], lang) if trig["rule"] == "amount" else fmt_int(trig["value"], lang)
         out.append(t(f"ho.trigger.{trig['rule']}", lang, value=value, share=fmt_pct(trig["share"], lang, 0),
                      n=fmt_int(len(ho), lang)))
-    cmp = compare(cube, ho, rules)
+    cmp = compare(cube, ho, rules, assignment)
     if cmp["unknown"]:
         out.append(t("ho.cannot_tell", lang, handed=fmt_int(cmp["handed"], lang), min=rules.min_compared,
                      months=rules.outcome_months))

@@ -57,9 +57,9 @@ class DiagnosisRules:
     farmer_share: float = 0.10  #: account manager: at most this share
     few_hunters: int = 2  #: "few hunters" (mild) up to this many; none at all is strong
     recent_change: float = 0.05  #: the headline calls the last 12 months against the 12 before out from this change on
-    #: findings on managers' portfolios (capacity, hunters) need a client -> manager assignment at least this stable
-    #: (continuity beyond chance, 0..1; analysis.assignment.AssignmentRules.min_stability)
-    assignment_stability: float = 0.8
+    #: findings on managers' portfolios (capacity, hunters) and hand-overs need a stable client -> manager
+    #: assignment: ``min_stability`` (continuity beyond chance, 0..1) and ``min_pairs`` (analysis.assignment)
+    assignment: AssignmentRules = AssignmentRules()
 
 
 # --------------------------------------------------------------------------- is it flat?
@@ -549,7 +549,7 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     the columns it needs, enough managers and quarters); otherwise it is ``unknown``, with the reason.
     ``rules``: every threshold (:class:`DiagnosisRules`); an int is read as ``trend_months`` (old calls).
     The findings on managers' portfolios (``capacity``, ``no_hunters``) also need a stable client ->
-    manager assignment (:func:`salesbook.analysis.assignment.stability`, ``rules.assignment_stability``): without
+    manager assignment (:func:`salesbook.analysis.assignment.stability`, ``rules.assignment``): without
     one they are ``unknown`` and say so with the measure. A comparison that reads an effect is rated
     only when its interval excludes zero: the fall of acquisition (an exact interval of the ratio of two
     years' counts) and the capacity correlation (resampling managers).
@@ -593,7 +593,7 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
                                  "change": acq_change, "first_year": str(per_year.index[0]),
                                  "last_year": str(per_year.index[-1])}))
     # the findings on managers' portfolios (capacity, hunters) need clients that belong to a manager
-    stab = stability(cube, AssignmentRules(r.assignment_stability)) if prof.has_manager else {"stable": None}
+    stab = stability(cube, r.assignment) if prof.has_manager else {"stable": None}
     unstable = stab["stable"] is False
     # capacity: needs managers, a stable assignment and enough manager-quarters; rated only beyond noise
     sat = saturation(cube, "Q") if prof.has_manager else pd.DataFrame(columns=["manager", "new_clients", "active_clients"])
