@@ -154,8 +154,13 @@ def effect_text(sim: str, res: dict[str, Any], lang: str = "en") -> str:
                  material=fmt_pct(res["material"], lang, 0))
     if res.get("unknown"):
         return t("story.effect.not_calibrated", lang, horizon=res["horizon"])
-    return t(f"story.effect.{sim}", lang, expected=fmt_money(res["expected"], lang), low=fmt_money(res["low"], lang),
+    text = t(f"story.effect.{sim}", lang, expected=fmt_money(res["expected"], lang), low=fmt_money(res["low"], lang),
              high=fmt_money(res["high"], lang), horizon=res["horizon"])
+    if sim == "whitespace":  # whether the list picks better than chance (its placebo), when it can be told
+        from salesbook.analysis.calibration import lift_sentence
+        lift = lift_sentence(res, lang)
+        text = text + " " + lift if lift else text
+    return text
 
 
 def apply_advice(diagnosis: dict[str, Any], advice: dict[str, dict[str, Any]]) -> dict[str, Any]:

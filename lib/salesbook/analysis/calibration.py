@@ -30,7 +30,8 @@ from salesbook.i18n import t
 from salesbook.analysis.segments import Rules, classify_clients, reactivation_list
 
 __all__ = ["CalibrationRules", "reactivation_backtest", "expected_reactivation", "reactivation_sentence",
-           "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace", "whitespace_sentence"]
+           "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace", "whitespace_sentence",
+           "lift_sentence"]
 
 
 @dataclass(frozen=True)
@@ -280,17 +281,23 @@ def _sentence(res: dict[str, Any], lang: str, key: str, count: str, name: str) -
 
 def whitespace_sentence(res: dict[str, Any], lang: str = "en") -> str:
     """How the whitespace expectation was calibrated, or why it is not; then, when it can be told, whether
-    the list picks better than chance (its suggestions against the same clients' other categories)."""
-    from salesbook.formats import fmt_pct, fmt_points
+    the list picks better than chance (:func:`lift_sentence`)."""
     text = _sentence(res, lang, "whitespace", "suggestions", "n")
+    lift = lift_sentence(res, lang)
+    return text + " " + lift if lift else text
+
+
+def lift_sentence(res: dict[str, Any], lang: str = "en") -> str | None:
+    """Whether the whitespace list of :func:`expected_whitespace` picks better than chance: its earlier
+    suggestions against the same clients' other categories, with the interval; None when not calibrated."""
+    from salesbook.formats import fmt_pct, fmt_points
     lift = res.get("lift") or {"unknown": "cal.short"}
     if res["unknown"] or lift["unknown"]:
-        return text
+        return None
     verdict = "better" if lift["low"] > 0 else "worse" if lift["high"] < 0 else "chance"
-    return text + " " + t(f"cal.lift.{verdict}", lang, share=fmt_pct(lift["share"], lang, 1),
-                          base=fmt_pct(lift["base"], lang, 1), diff=fmt_points(lift["diff"], lang, 1),
-                          low=fmt_points(lift["low"], lang, 1), high=fmt_points(lift["high"], lang, 1),
-                          level=fmt_pct(res["level"], lang, 0), horizon=res["horizon"])
+    return t(f"cal.lift.{verdict}", lang, share=fmt_pct(lift["share"], lang, 1), base=fmt_pct(lift["base"], lang, 1),
+             diff=fmt_points(lift["diff"], lang, 1), low=fmt_points(lift["low"], lang, 1),
+             high=fmt_points(lift["high"], lang, 1), level=fmt_pct(res["level"], lang, 0), horizon=res["horizon"])
 
 
 def reactivation_sentence(res: dict[str, Any], lang: str = "en") -> str:
