@@ -7,16 +7,17 @@ import salesbook as sb
 from salesbook.analysis import calibration as cb, segments as sg
 
 
-def _history() -> pd.DataFrame:
+def _history(back: int = 2) -> pd.DataFrame:
     """Every purchase on the 28th. S0-S9 buy 100 a month from January 2023 to March 2024, then sleep;
-    S0 and S1 buy 200 once in June 2025. R buys 100 a month throughout, to December 2025."""
+    the first ``back`` of them (S0 and S1) buy 200 once in June 2025. R buys 100 a month throughout, to
+    December 2025."""
     rows = []
     for month in pd.date_range("2023-01-01", "2025-12-01", freq="MS"):
         day = month + pd.Timedelta(days=27)
         rows.append(("R", 100.0, day))
         if month <= pd.Timestamp("2024-03-01"):
             rows += [(f"S{i}", 100.0, day) for i in range(10)]
-    rows += [("S0", 200.0, pd.Timestamp("2025-06-28")), ("S1", 200.0, pd.Timestamp("2025-06-28"))]
+    rows += [(f"S{i}", 200.0, pd.Timestamp("2025-06-28")) for i in range(back)]
     df = pd.DataFrame(rows, columns=["client_id", "amount", "date"])
     return df.assign(client_name=df.client_id, manager="Ivanova")
 

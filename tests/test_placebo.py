@@ -20,6 +20,7 @@ import salesbook as sb
 from salesbook.analysis import assignment as asg, calibration as cb, handovers as hv, stagnation as st
 from salesbook.data.sample import SampleSpec, generate, shuffle_managers
 
+from test_calibration import _history as sleepers_history
 from test_handovers import _history as handover_history
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "sales.parquet"
@@ -145,24 +146,10 @@ def test_placebo_a_fall_of_acquisition_within_the_counts_noise_is_not_a_fall():
 # --------------------------------------------------------------------------- calibrated opportunities
 
 
-def _sleepers(back: int) -> pd.DataFrame:
-    """test_calibration's history: S0-S9 buy 100 a month from January 2023 to March 2024, then sleep; the
-    first ``back`` of them buy 200 once in June 2025. R buys 100 a month throughout."""
-    rows = []
-    for month in pd.date_range("2023-01-01", "2025-12-01", freq="MS"):
-        day = month + pd.Timedelta(days=27)
-        rows.append(("R", 100.0, day))
-        if month <= pd.Timestamp("2024-03-01"):
-            rows += [(f"S{i}", 100.0, day) for i in range(10)]
-    rows += [(f"S{i}", 200.0, pd.Timestamp("2025-06-28")) for i in range(back)]
-    df = pd.DataFrame(rows, columns=["client_id", "amount", "date"])
-    return df.assign(client_name=df.client_id, manager="Ivanova")
-
-
 @pytest.mark.parametrize("back, reaches_zero", [(0, True), (2, True)])
 def test_placebo_reactivation_without_comebacks_expects_nothing(back, reaches_zero):
     from salesbook.analysis import segments as sg
-    cube = _cube(_sleepers(back), "2025-12-31")
+    cube = _cube(sleepers_history(back), "2025-12-31")  # S0-S9 asleep; the first ``back`` come back
     sleepers = sg.reactivation_list(cube, sg.classify_clients(cube), 24)
     res = cb.expected_reactivation(cube, sleepers, cal=cb.CalibrationRules(min_clients=10))
     if back == 0:  # nobody came back in the backtest: nothing expected, and no interval around it
