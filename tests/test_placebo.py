@@ -291,3 +291,17 @@ def test_placebo_hand_overs_that_change_nothing_show_no_difference():
     assert res["growth"]["low"] < 0 < res["growth"]["high"]
     assert res["categories"]["low"] < 0 < res["categories"]["high"]
     assert hv.handover_sentences(cube)[3] == "The data show no difference either way: the interval includes zero."
+
+
+@pytest.mark.slow
+def test_placebo_a_managers_pack_names_no_profile_when_clients_have_no_stable_manager(shuffled, handed, tmp_path):
+    from salesbook.run.managers import write_packs
+    rows = write_packs(shuffled, tmp_path / "shuffled")
+    assert {r["manager"] for r in rows} == {"Hunter", "Farmer"} and all(r["profile"] == "" for r in rows)
+    for pack in (tmp_path / "shuffled" / "managers").iterdir():
+        page = (pack / "index.html").read_text(encoding="utf-8")
+        assert "no stable manager" in page and "new clients won" not in page and "Profile:" not in page
+    kept = write_packs(handed, tmp_path / "kept")  # the planted history: each pack has its profile
+    assert all(r["profile"] for r in kept)
+    assert not any("no stable manager" in (p / "index.html").read_text(encoding="utf-8")
+                   for p in (tmp_path / "kept" / "managers").iterdir())
