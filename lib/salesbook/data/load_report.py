@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = ["LoadReport", "ReportLine", "REASONS", "EXAMPLES"]
 
-REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
+REASONS = ("total_row", "repeated_header", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
            "duplicate", "zero_amount", "return")
 EXAMPLES = 5
 
@@ -44,6 +44,11 @@ class LoadReport:
     decimal: Any = None
     date_format: str | None = None
     line_word: str = "line"
+    sheet: str | None = None
+    #: source column -> {amount rule (currency $, thousands ",", parentheses): values it read}
+    amount_rules: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: canonical columns whose source the mapping guessed (salesbook map, --mapping auto)
+    guessed: list[str] = field(default_factory=list)
     columns_present: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_kept: int = 0
