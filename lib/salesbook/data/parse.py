@@ -60,8 +60,9 @@ def read_amounts(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.S
     txt = values.astype("string").str.strip()
     empty = txt.isna() | (txt == "")
     rules: dict[str, int] = {}
-    signs = txt.str.extract(_CURRENCY)
-    sign = signs[0].fillna(signs[1])
+    maybe = txt.str.contains(r"[^\d\s.,'()+\-]", regex=True).fillna(False)  # fast (Arrow): who can carry a sign
+    signs = txt[maybe].str.extract(_CURRENCY)
+    sign = signs[0].fillna(signs[1]).reindex(txt.index) if len(signs) else pd.Series(pd.NA, index=txt.index)
     found = sorted(set(sign.dropna()))
     if len(found) == 1:  # the whole column agrees on one currency: strip it
         rules[f"currency {found[0]}"] = int(sign.notna().sum())

@@ -141,13 +141,14 @@ def detect_decimal(values: pd.Series) -> str:
 
 
 def _find_header(lines: list[list[str]], wanted: set[str]) -> int:
-    """Index of the first row holding a wanted source column name (1C puts titles above)."""
-    if not wanted:
-        return 0
+    """Index of the first row holding a wanted source column name (1C puts titles above); else of the first
+    row with as many filled cells as the widest of the first 30 (a title above a header of unknown names)."""
     for i, cells in enumerate(lines[:30]):
         if {str(c).strip().strip('"').strip() for c in cells if c is not None} & wanted:
             return i
-    return 0
+    filled = [sum(1 for c in cells if c is not None and str(c).strip().strip('"') not in ("", "nan"))
+              for cells in lines[:30]]
+    return filled.index(max(filled)) if filled else 0
 
 
 def drop_repeated_headers(frame: pd.DataFrame, drop: bool) -> tuple[pd.DataFrame, list[int]]:
@@ -261,7 +262,9 @@ def read_excel_table(path: Path, wanted: set[str], options: dict[str, Any], *, l
         raise DataError(str(path), f"the sheet {sheet!r} is empty: no header and no sales lines")
     header_idx = int(options.get("header_row", 0) or 0) - 1
     if header_idx < 0:
-        header_idx = _sheet_header(chosen, wanted) or 0
+        found = _sheet_header(chosen, wanted)
+        header_idx = found if found is not None else _find_header(
+            [list(chosen.iloc[i]) for i in range(min(30, len(chosen)))], set())
     header = [str(v).strip() if v is not None and str(v) != "nan" else f"Unnamed: {j}"
               for j, v in enumerate(chosen.iloc[header_idx])]
     frame = chosen.iloc[header_idx + 1:].copy()
