@@ -357,3 +357,22 @@ def propose(source: Any, lang: str = "en", sample_rows: int = SAMPLE_ROWS, **opt
     if rows > len(frame):
         proposal.notes.append(t("map.sampled", lang, n=f"{len(frame):,}", rows=f"{rows:,}"))
     return proposal
+
+
+def auto_mapping(source: Any, lang: str = "en") -> str:
+    """The proposal's YAML for ``run --mapping auto``; a :class:`ParameterError` naming the weak columns
+    when a required column is not found with high confidence."""
+    from salesbook.errors import ParameterError
+    proposal = propose(source, lang)
+    if not proposal.confident():
+        raise ParameterError(t("map.low_confidence", "en", columns=", ".join(proposal.weak()), source=source))
+    return proposal.to_yaml(lang)
+
+
+def is_missing_columns(exc: Exception) -> bool:
+    """``exc`` is a load error about required columns missing (the file's columns are not canonical)."""
+    return any(str(getattr(p, "message", "")).startswith("required column is missing")
+               for p in getattr(exc, "problems", []))
+
+
+__all__ += ["auto_mapping", "is_missing_columns"]

@@ -186,7 +186,8 @@ def read_text_table(path: Path, wanted: set[str], options: dict[str, Any]) -> Re
     lines = text.splitlines()
     header_idx = int(options.get("header_row", 0) or 0) - 1
     if header_idx < 0:
-        header_idx = _find_header([ln.split(delim) for ln in lines[:30]], wanted)
+        header_idx = _find_header(list(csv.reader(lines[:30], delimiter=delim)) if len(delim) == 1
+                                  else [ln.split(delim) for ln in lines[:30]], wanted)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
                             skiprows=header_idx, skip_blank_lines=False, engine="python"
