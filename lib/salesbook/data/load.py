@@ -221,8 +221,9 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping,
             expected = ("a number such as 1 234,50" if dec == "," else "a number such as 1234.50")
         elif kind == "date":
             fmt, problem = _date_problem(values, opts.get("date_format"), col, canon_of[col])
-            if problem is not None:
+            if problem is not None:  # the column is there: only its order is unknown (no 'missing' problem)
                 problems.append(problem)
+                typed[col] = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
                 continue
             detected["date_format"] = fmt if not pd.api.types.is_datetime64_any_dtype(values) else None
             parsed, bad = parse_dates(values, fmt)
