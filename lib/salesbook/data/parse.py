@@ -207,7 +207,7 @@ def date_reading(values: pd.Series, sample: int = 20000) -> DateReading:
             return DateReading(EXCEL_SERIAL, "serial", example=example,
                                evidence=f"numbers {int(num.min())}..{int(num.max())} (Excel serial dates)")
     parts = txt.str.extract(_DMY)
-    if parts[0].notna().mean() < 0.999:  # not this shape: leave it to the known formats
+    if parts[0].notna().mean() < 0.99:  # not this shape (a stray header or typo is named later, by its line)
         return DateReading(None, example=example)
     parts = parts[parts[0].notna()]
     a, b = parts[0].astype(int), parts[2].astype(int)

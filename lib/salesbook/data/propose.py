@@ -113,8 +113,9 @@ class Proposal:
 
     def mapping(self) -> ColumnMapping:
         """The proposal as a mapping (every column marked guessed)."""
-        return ColumnMapping({c: k.source for c, k in self.chosen.items()}, dict(self.read),
-                             f"proposed for {self.source}", None, tuple(self.chosen))
+        order = [c for c in CANONICAL if c in self.chosen]
+        return ColumnMapping({c: self.chosen[c].source for c in order}, dict(self.read),
+                             f"proposed for {self.source}", None, tuple(order))
 
     def weak(self) -> list[str]:
         """Required columns not found with high confidence."""

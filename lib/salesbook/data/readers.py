@@ -240,6 +240,7 @@ def read_excel_table(path: Path, wanted: set[str], options: dict[str, Any], *, l
     rows; else a :class:`DataError` listing each sheet with its first columns.
     """
     sheet = options.get("sheet")
+    listed = ""
     try:
         if sheet is not None:
             chosen = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine=EXCEL_ENGINE)
@@ -254,11 +255,12 @@ def read_excel_table(path: Path, wanted: set[str], options: dict[str, Any], *, l
                 sheet = max(names, key=lambda n: len(every[n])) if names else 0
             else:
                 listed = "; ".join(f"'{n}' ({len(every[n])} rows: {_first_columns(every[n])})" for n in names)
-                raise DataError(str(path), f"no sheet has a header with {', '.join(sorted(wanted))}: sheets {listed}. "
-                                "Name one in the mapping's read: sheet: ...")
-            chosen = every[sheet]
+            chosen = every[sheet] if not listed else None
     except ValueError as exc:
         raise DataError(str(path), f"cannot read sheet {sheet!r}: {exc}") from None
+    if chosen is None:
+        raise DataError(str(path), f"no sheet has a header with {', '.join(sorted(wanted))}: sheets {listed}. "
+                        "Name one in the mapping's read: sheet: ...")
     if chosen.dropna(how="all").empty:
         raise DataError(str(path), f"the sheet {sheet!r} is empty: no header and no sales lines")
     header_idx = int(options.get("header_row", 0) or 0) - 1
