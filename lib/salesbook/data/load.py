@@ -14,12 +14,13 @@ checks and counts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 import ibis
 import pandas as pd
@@ -214,7 +215,9 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping,
         values = frame[col]
         if kind == "number":
             dec = opts.get("decimal") or detect_decimal(values)
-            detected["decimal"][col] = dec
+            if not pd.api.types.is_numeric_dtype(values) and \
+                    values.astype("string").str.contains(r"[.,]", regex=True).fillna(False).any():
+                detected["decimal"][col] = dec  # a mark was read (typed cells and whole numbers have none)
             parsed, bad, rules = read_amounts(values, dec)
             if rules:
                 detected["amount_rules"][col] = rules
@@ -341,12 +344,21 @@ def load_sales(source: "str | os.PathLike | ibis.Table | pd.DataFrame", mapping:
     A file that cannot be read as what it claims to be (a corrupt Parquet file, a truncated XLSX) is a
     :class:`DataError` naming it, not an engine's traceback.
     """
+    with unreadable_as_data_error(source):
+        return _load_sales(source, mapping, **options)
+
+
+@contextlib.contextmanager
+def unreadable_as_data_error(source: Any) -> Iterator[None]:
+    """A file that its engine cannot read (a corrupt Parquet file, a truncated workbook) becomes one
+    :class:`DataError` naming it."""
     import zipfile
 
     import duckdb
+    from python_calamine import CalamineError
     try:
-        return _load_sales(source, mapping, **options)
-    except (duckdb.Error, zipfile.BadZipFile, EOFError) as exc:
+        yield
+    except (duckdb.Error, zipfile.BadZipFile, EOFError, CalamineError) as exc:
         if isinstance(source, (ibis.Table, pd.DataFrame)):
             raise
         where = str(source) if is_engine_source(source) else str(paths.resolve_source(source))
@@ -357,7 +369,8 @@ def load_sales(source: "str | os.PathLike | ibis.Table | pd.DataFrame", mapping:
 def _kind_of(where: str) -> str:
     suffix = Path(where).suffix.lower()
     return {".parquet": "not a readable Parquet file", ".pq": "not a readable Parquet file",
-            ".xlsx": "not a readable Excel workbook", ".xlsm": "not a readable Excel workbook"}.get(
+            ".xlsx": "not a readable Excel workbook", ".xlsm": "not a readable Excel workbook",
+            ".xls": "not a readable Excel workbook", ".ods": "not a readable OpenDocument spreadsheet"}.get(
         suffix, "not readable as sales lines")
 
 

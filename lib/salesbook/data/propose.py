@@ -340,10 +340,11 @@ def propose(source: Any, lang: str = "en", sample_rows: int = SAMPLE_ROWS, **opt
     Text files and spreadsheets are read whole (the sheet with the most rows when none holds canonical
     names); typed sources give their first ``sample_rows`` lines.
     """
-    from salesbook.data.load import connect, read_source
+    from salesbook.data.load import connect, read_source, unreadable_as_data_error
     from salesbook.data.engines import is_engine_source
     con = None if is_engine_source(source) else connect()
-    read = read_source(source, ColumnMapping(), dict(options), con=con, largest=True)
+    with unreadable_as_data_error(source):
+        read = read_source(source, ColumnMapping(), dict(options), con=con, largest=True)
     extra: dict[str, Any] = {}
     if read.frame is not None:
         frame = read.frame
