@@ -595,7 +595,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log("mapping guessed from the file's columns (--mapping auto): written to mapping.yml in the run's folder")
     from salesbook.views.display import check_currency, using_currency
     from salesbook.data.mapping import currency_of
-    currency = check_currency(currency or currency_of(mapping or None))  # given, else the mapping's, else RUB
+    currency = check_currency(currency or currency_of(None if guessed_mapping else mapping or None))  # given, else the mapping's, else RUB
     if pdf:
         from salesbook.run.pdf import find_chromium
         find_chromium()  # before anything runs: a machine without Chromium is told at once
