@@ -52,6 +52,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Info(dict):
+    """The cluster's settings; shown without the password (a failing test prints its fixtures)."""
+
+    def __repr__(self) -> str:
+        return repr({k: ("***" if k == "password" else v) for k, v in self.items()})
+
+
 @contextlib.contextmanager
 def cluster(database: str = "erp", user: str = "salesbook") -> Iterator[dict[str, str]]:
     """Start a cluster, create ``database``; yields host, port, user, password, database and ``url``
@@ -81,8 +88,8 @@ def cluster(database: str = "erp", user: str = "salesbook") -> Iterator[dict[str
         with psycopg.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="postgres",
                              autocommit=True) as con:
             con.execute(f'create database "{database}"')
-        yield {"host": "127.0.0.1", "port": str(port), "user": user, "password": password, "database": database,
-               "url": f"postgres://{user}@127.0.0.1:{port}/{database}"}
+        yield _Info(host="127.0.0.1", port=str(port), user=user, password=password, database=database,
+                    url=f"postgres://{user}@127.0.0.1:{port}/{database}")
     finally:
         subprocess.run(as_owner + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

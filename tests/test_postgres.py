@@ -74,9 +74,9 @@ def test_the_suite_from_postgres_equals_the_parquet_run_to_the_cent(pg, tmp_path
     from salesbook.run.runner import run
     pipeline = str(paths.SAMPLE_DIR / "pipeline.csv")
     logs: list[str] = []
-    common = dict(out=tmp_path, pipeline=pipeline, cache=False, jobs=2, lang="en")
-    from_file = run(None, source=str(paths.SAMPLE_DIR / "sales.parquet"), run_name="file", **common)
-    from_db = run(None, source=pg["url"] + "#sales", run_name="db", log=logs.append, **common)
+    common = dict(pipeline=pipeline, cache=False, jobs=2, lang="en")  # each in its own folder: no "what changed"
+    from_file = run(None, source=str(paths.SAMPLE_DIR / "sales.parquet"), out=tmp_path / "file", **common)
+    from_db = run(None, source=pg["url"] + "#sales", out=tmp_path / "db", log=logs.append, **common)
     a = json.loads((from_file.folder / "summary.json").read_text(encoding="utf-8"))
     b = json.loads((from_db.folder / "summary.json").read_text(encoding="utf-8"))
     for figures in (a, b):
