@@ -220,3 +220,11 @@ def test_run_with_mapping_auto_completes_and_says_the_mapping_was_guessed(corpus
     assert "mapping was guessed" in index and 'href="mapping.yml"' in index
     page = (tmp_path / "auto" / "00_overview.html").read_text(encoding="utf-8")
     assert "dd/mm/yy" in page and "currency $" in page
+
+
+def test_a_title_above_the_header_does_not_hide_the_columns_from_the_proposal():
+    from salesbook import paths
+    proposal = propose(paths.SAMPLE_DIR / "sales_1c_last_quarter.csv")  # cp1251, ';', two title lines
+    assert {c: proposal.chosen[c].source for c in ("date", "client_id", "amount")} == \
+        {"date": "Дата", "client_id": "Контрагент", "amount": "Сумма"}
+    assert proposal.confident() and proposal.read == {"date_format": "%d.%m.%Y"}
