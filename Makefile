@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test test-fast browser sample bench lab notebooks present lock clean
+.PHONY: help install report test test-fast browser postgres sample bench lab notebooks present lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ install: $(STAMP) ## create .venv and install the pinned, verified versions
 report: install ## run every workbook on data/sample; reports land in reports/<run>/index.html
 	$(BIN)/salesbook run
 
-test: install browser ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
+test: install browser postgres ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
 	SALESBOOK_BROWSER=required $(BIN)/python -m pytest --nbval-lax tests notebooks --ignore=tests/notebooks
 
 browser: ## headless Chromium for the report and workshop browser tests (Debian package; installs when root)
@@ -30,6 +30,12 @@ browser: ## headless Chromium for the report and workshop browser tests (Debian 
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: install Debian's chromium package for the browser tests"; fi; }
+
+postgres: ## PostgreSQL's server for the database-source test, a throwaway cluster (Debian package; installs when root)
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql not found: install Debian's postgresql package for the database-source test"; fi; }
 
 test-fast: install ## unit tests only (no notebook runs)
 	$(BIN)/python -m pytest -m "not slow" tests

@@ -288,7 +288,8 @@ def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[st
     # same mtime (cp -p, rsync, some export jobs) must never be served from the old cube
     digest = content_digest(path)
     ident = {"path": str(path), "engine": engine, "content": digest,
-             "mapping": {"columns": mapping.columns, "read": mapping.read}, "as_of": str(as_of),
+             "mapping": {"columns": mapping.columns, "read": mapping.read,
+                         **({"guessed": list(mapping.guessed)} if mapping.guessed else {})}, "as_of": str(as_of),
              "options": {k: str(v) for k, v in sorted(options.items())},
              "version": __version__, "cube": CUBE_VERSION}
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -4,50 +4,42 @@ The result is a :class:`Sales`: an ibis table of clean sales lines (canonical
 columns, see :data:`salesbook.data.mapping.CANONICAL`) and a :class:`LoadReport` that
 accounts for every line read: kept, dropped (and why), or kept with a note.
 
-Text files are parsed here (encoding, delimiter, decimal mark and date format
-are detected, each can be overridden) so that a bad value is reported with its
-line number; typed sources (Parquet, database tables) stay in the engine and
-only counts and a few examples come back to Python.
+This module orchestrates: a reader of :mod:`salesbook.data.readers` reads the source (text and
+spreadsheets as cells with their line numbers, typed files as engine tables) and says what it detected;
+text cells are typed here with :mod:`salesbook.data.parse` (decimal mark, amount rules, date order, each
+detected unless the mapping gives it) so that a bad value is reported with its line number; the mapping
+turns the result into canonical columns in the engine, and :func:`~salesbook.data.validate.clean_lines`
+checks and counts.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 import ibis
-import numpy as np
 import pandas as pd
 
 from salesbook import paths
 from salesbook.data.engines import is_engine_source, open_source
 from salesbook.errors import DataError, ParameterError, Problem
+from salesbook.i18n import t
 from salesbook.data.mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, UnsafeExpression, evaluate,
                       load_mapping, referenced_columns)
-from salesbook.data.parse import parse_dates, parse_numbers
+from salesbook.data.parse import date_reading, human_format, parse_dates, parse_numbers, read_amounts, reading_of
+from salesbook.data.readers import (Detected, Read, SUFFIXES, detect_decimal, detect_delimiter, detect_encoding,
+                                    drop_repeated_headers, read_text_table, reader_for)
+from salesbook.data.load_report import ReportLine
 from salesbook.data.validate import LoadReport, clean_lines
 
 __all__ = ["Sales", "load_sales", "read_text_table", "parse_numbers", "parse_dates",
            "detect_encoding", "detect_delimiter", "detect_decimal", "detect_date_format",
-           "connect"]
-
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
-
-#: date formats tried, in order, when a text column's format is not given
-DATE_FORMATS = (
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-    "%d.%m.%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%y",
-    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y", "%m/%d/%Y %H:%M", "%Y%m%d",
-)
+           "connect", "read_source"]
 
 
 def connect() -> ibis.BaseBackend:
@@ -122,47 +114,27 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend,
     return back.mutate(date=back.date.cast("timestamp")), path  # DuckDB gives timestamp(6): the canonical type
 
 
-# --------------------------------------------------------------------------- detection
+# --------------------------------------------------------------------------- detection (dates)
 
-
-def detect_encoding(head: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, else cp1251 (the Windows Cyrillic code page 1C writes)."""
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # a cut in the middle of a multi-byte character at the end is still UTF-8
-        if exc.start >= len(head) - 3:
-            return "utf-8"
-        return "cp1251"
-
-
-def detect_delimiter(text: str) -> str:
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    sample = "\n".join(lines)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
-    except csv.Error:
-        counts = {d: sum(ln.count(d) for ln in lines) for d in ";,\t|"}
-        return max(counts, key=counts.get) if any(counts.values()) else ","
-
-
-_COMMA_NUM = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f.]\d{3})*,\d+$|^-?\d+,\d+$")
-_DOT_NUM = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f,]\d{3})*\.\d+$|^-?\d+\.\d+$")
-
-
-def detect_decimal(values: pd.Series) -> str:
-    """',' when the numbers in ``values`` are written with a decimal comma, else '.'."""
-    sample = values.dropna().astype(str).str.strip().head(2000)
-    comma = int(sample.str.match(_COMMA_NUM).sum())
-    dot = int(sample.str.match(_DOT_NUM).sum())
-    return "," if comma > dot else "."
+#: date formats tried, in order, when :func:`~salesbook.data.parse.date_reading` cannot tell the shape
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%y",
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y", "%m/%d/%Y %H:%M", "%Y%m%d",
+)
 
 
 def detect_date_format(values: pd.Series) -> str | None:
-    """The first of :data:`DATE_FORMATS` that parses every value of a sample, or the best one."""
+    """The format of a column's dates: from :func:`~salesbook.data.parse.date_reading` (day or month
+    first told by the values), else the first of :data:`DATE_FORMATS` that parses a sample, or the best one.
+    None when no format reads any value, or when the order is ambiguous (see :func:`date_reading`)."""
+    reading = date_reading(values)
+    if reading.fmt or reading.ambiguous or reading.conflict:
+        return reading.fmt
+    return _best_known_format(values)
+
+
+def _best_known_format(values: pd.Series) -> str | None:
     sample = values.dropna().astype(str).str.strip()
     sample = sample[sample != ""].head(500)
     if sample.empty:
@@ -177,121 +149,37 @@ def detect_date_format(values: pd.Series) -> str | None:
     return best if best_ok > 0 else None
 
 
-# --------------------------------------------------------------------------- parsing
+def _date_problem(values: pd.Series, given: str | None, col: str, canon: str) -> tuple[str | None, Problem | None]:
+    """The format to read a date column with, or the one-line problem saying why it cannot be chosen."""
+    if given:
+        return given, None
+    reading = date_reading(values)
+    if reading.ambiguous:
+        d, m = reading.readings
+        ex = reading.example
+        return None, Problem(t("readers.date_ambiguous", "en", example=ex, day=reading_of(d, ex),
+                                 month=reading_of(m, ex), day_fmt=d, month_fmt=m),
+                             column=canon, source_column=col)
+    if reading.conflict:
+        d, m = reading.readings
+        return None, Problem(t("readers.date_conflict", "en", evidence=reading.evidence, day_fmt=d, month_fmt=m),
+                             column=canon, source_column=col)
+    return reading.fmt or _best_known_format(values), None
 
 
-def _strftime_human(fmt: str | None) -> str:
-    if not fmt:
-        return "a date"
-    human = (fmt.replace("%Y", "yyyy").replace("%y", "yy").replace("%m", "mm").replace("%d", "dd")
-             .replace("%H", "hh").replace("%M", "mm").replace("%S", "ss"))
-    return f"a date written as {human}"
+def _date_expected(fmt: str | None, bad_values: pd.Series) -> str:
+    """What an unreadable date was read as, and what the unreadable values look like."""
+    seems = date_reading(bad_values.astype("string"))
+    looks = seems.fmt or (seems.readings[0] if seems.readings else None) or _best_known_format(bad_values)
+    tried = f"a date written as {human_format(fmt)} (date_format {fmt!r})" if fmt else "a date"
+    if looks and looks != fmt:
+        tried += f"; these values look like {human_format(looks)} (date_format {looks!r})"
+    elif not looks:
+        tried += "; these values match no known date format"
+    return tried
 
 
-# --------------------------------------------------------------------------- text files
-
-
-@dataclass
-class _TextInfo:
-    encoding: str | None = None
-    delimiter: str | None = None
-    header_line: int = 1
-    line_word: str = "line"
-    total_rows: list[int] | None = None
-
-
-def _find_header(lines: list[str], delimiter: str, wanted: set[str]) -> int:
-    """Index of the first line holding a required source column name (1C puts titles above)."""
-    if not wanted:
-        return 0
-    for i, line in enumerate(lines[:30]):
-        cells = {c.strip().strip('"').strip() for c in line.split(delimiter)}
-        if cells & wanted:
-            return i
-    return 0
-
-
-def read_text_table(path: Path, mapping: ColumnMapping, *, encoding: str | None = None,
-                    delimiter: str | None = None) -> tuple[pd.DataFrame, _TextInfo]:
-    """Read a CSV export as text cells (nothing converted yet) with its source line numbers.
-
-    Returns a frame of strings with an extra ``_row`` column (line number in the
-    file, 1-based, as an editor shows it) and what was detected.
-    """
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(str(path), "the file is empty: no header and no sales lines")
-    enc = encoding or mapping.read.get("encoding") or detect_encoding(raw[:65536])
-    try:
-        text = raw.decode(enc)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(str(path), f"cannot decode the file as {enc}: {exc}. "
-                        "Give the encoding (for example cp1251 or utf-8) in the mapping's read: section") from None
-    text = text.lstrip("\ufeff")
-    delim = delimiter or mapping.read.get("delimiter") or detect_delimiter(text[:20000])
-    lines = text.splitlines()
-    wanted = {str(mapping.target(c)) for c in REQUIRED}
-    header_idx = int(mapping.read.get("header_row", 0) or 0) - 1
-    if header_idx < 0:
-        header_idx = _find_header(lines, delim, wanted)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                            skiprows=header_idx, skip_blank_lines=False, engine="python"
-                            if len(delim) > 1 else "c", on_bad_lines="error")
-    except pd.errors.ParserError as exc:
-        raise DataError(str(path), f"the file is not a table separated by {delim!r}: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(str(path), "the file is empty: no header and no sales lines") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    # line numbers: header is line header_idx+1; data row i is line header_idx+2+i
-    frame["_row"] = np.arange(len(frame), dtype="int64") + header_idx + 2
-    blank = frame.drop(columns="_row").apply(lambda s: s.str.strip() == "").all(axis=1)
-    frame = frame[~blank]
-    return frame, _TextInfo(enc, delim, header_idx + 1, "line")
-
-
-def read_excel_table(path: Path, mapping: ColumnMapping, sheet: Any = None) -> tuple[pd.DataFrame, _TextInfo]:
-    """Read an Excel sheet as cells (Excel numbers and dates stay typed) with Excel row numbers."""
-    sheet = sheet if sheet is not None else mapping.read.get("sheet", 0)
-    try:
-        probe = pd.read_excel(path, sheet_name=sheet, header=None, nrows=30, dtype=object)
-    except ValueError as exc:
-        raise DataError(str(path), f"cannot read sheet {sheet!r}: {exc}") from None
-    if probe.empty:
-        raise DataError(str(path), "the sheet is empty: no header and no sales lines")
-    wanted = {str(mapping.target(c)) for c in REQUIRED}
-    header_idx = 0
-    for i, row in probe.iterrows():
-        if {str(v).strip() for v in row if v is not None} & wanted:
-            header_idx = int(i)
-            break
-    frame = pd.read_excel(path, sheet_name=sheet, header=header_idx, dtype=object)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame["_row"] = np.arange(len(frame), dtype="int64") + header_idx + 2
-    cells = frame.drop(columns="_row")
-    blank = cells.isna().all(axis=1)
-    frame = frame[~blank]
-    return frame, _TextInfo(None, None, header_idx + 1, "row")
-
-
-def _excel_column(values: pd.Series) -> pd.Series:
-    """Excel cells of mixed types -> typed column when all are numbers/dates, else text."""
-    present = values.dropna()
-    if len(present) and present.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)).all():
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-    if len(present) and present.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp))).all():
-        return pd.to_datetime(values, errors="coerce").astype("datetime64[us]")
-
-    def cell(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, (datetime, pd.Timestamp)):
-            return v.strftime("%d.%m.%Y %H:%M:%S") if (v.hour or v.minute or v.second) else v.strftime("%d.%m.%Y")
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    return values.map(cell).astype("string")
+# --------------------------------------------------------------------------- cells to typed columns
 
 
 def _drop_total_rows(frame: pd.DataFrame, marker: str | None) -> tuple[pd.DataFrame, list[int]]:
@@ -308,8 +196,8 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping,
                          opts: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list[Problem], dict[str, pd.Series]]:
     """Parse the source columns the mapping reads into numbers, dates or text.
 
-    Returns the typed frame (source column names + ``_row``), what was detected,
-    problems (bad values) and per-source-column masks of bad values.
+    Returns the typed frame (source column names + ``_row``), what was detected (decimal marks, the date
+    format, the amount rules applied), problems (bad values) and per-source-column masks of bad values.
     """
     available = set(frame.columns) - {"_row"}
     kinds: dict[str, str] = {}  # source column -> how to parse it, from the first canonical column reading it
@@ -320,26 +208,34 @@ def _type_source_columns(frame: pd.DataFrame, mapping: ColumnMapping,
                 kinds[col] = "number" if canon in NUMERIC else "date" if canon == "date" else "text"
                 canon_of[col] = canon
     typed = pd.DataFrame({"_row": frame["_row"].to_numpy()}, index=frame.index)
-    detected: dict[str, Any] = {"decimal": {}, "date_format": None}
+    detected: dict[str, Any] = {"decimal": {}, "date_format": None, "amount_rules": {}}
     problems: list[Problem] = []
     bad_masks: dict[str, pd.Series] = {}
     for col, kind in kinds.items():
         values = frame[col]
         if kind == "number":
-            dec = opts.get("decimal") or mapping.read.get("decimal") or detect_decimal(values)
-            detected["decimal"][col] = dec
-            parsed, bad = parse_numbers(values, dec)
+            dec = opts.get("decimal") or detect_decimal(values)
+            if not pd.api.types.is_numeric_dtype(values) and \
+                    values.astype("string").str.contains(r"[.,]", regex=True).fillna(False).any():
+                detected["decimal"][col] = dec  # a mark was read (typed cells and whole numbers have none)
+            parsed, bad, rules = read_amounts(values, dec)
+            if rules:
+                detected["amount_rules"][col] = rules
             expected = ("a number such as 1 234,50" if dec == "," else "a number such as 1234.50")
         elif kind == "date":
-            fmt = opts.get("date_format") or mapping.read.get("date_format") or detect_date_format(values)
-            detected["date_format"] = fmt
+            fmt, problem = _date_problem(values, opts.get("date_format"), col, canon_of[col])
+            if problem is not None:  # the column is there: only its order is unknown (no 'missing' problem)
+                problems.append(problem)
+                typed[col] = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+                continue
+            detected["date_format"] = fmt if not pd.api.types.is_datetime64_any_dtype(values) else None
             parsed, bad = parse_dates(values, fmt)
-            expected = _strftime_human(fmt)
+            expected = _date_expected(fmt, values[bad]) if bad.any() else ""
             empty = values.isna() | (values.astype("string").str.strip() == "")
             if empty.any():
                 rows = frame.loc[empty.fillna(True).astype(bool), "_row"].tolist()
                 problems.append(Problem("{n} line(s) with no date", column=canon_of[col], source_column=col,
-                                        rows=rows, count=len(rows), expected=expected))
+                                        rows=rows, count=len(rows), expected=expected or None))
                 bad = bad | empty.fillna(True).astype(bool)
         else:
             parsed = values.astype("string").str.strip()
@@ -442,41 +338,27 @@ _ID_COLUMNS = frozenset({"client_id", "product_id", "order_id"})
 # --------------------------------------------------------------------------- entry point
 
 
-def _source_table(source: Any, con: ibis.BaseBackend, table: str | None) -> tuple[ibis.Table, str, str]:
-    if isinstance(source, ibis.Table):
-        return source, "ibis table", "table"
-    if isinstance(source, pd.DataFrame):
-        return ibis.memtable(source), "data frame", "frame"
-    path = paths.resolve_source(source)
-    suffix = path.suffix.lower()
-    if suffix in PARQUET_SUFFIXES:
-        return con.read_parquet(str(path)), str(path), "parquet"
-    if suffix in DUCKDB_SUFFIXES:
-        db = ibis.duckdb.connect(str(path), read_only=True)  # the user's file: never written
-        tables = db.list_tables()
-        if not table and len(tables) == 1:
-            table = tables[0]
-        if not table:
-            raise DataError(str(path), "a DuckDB file holds tables: name one as file.duckdb#table "
-                            f"(tables: {', '.join(tables) or 'none'})")
-        if table not in tables:
-            raise DataError(str(path), f"no table {table!r}; tables: {', '.join(db.list_tables())}")
-        return db.table(table), f"{path}:{table}", "duckdb"
-    raise DataError(str(path), f"unknown file type {suffix!r}: expected CSV, Excel (.xlsx), Parquet or DuckDB")
-
-
 def load_sales(source: "str | os.PathLike | ibis.Table | pd.DataFrame", mapping: Any = None, **options: Any) -> Sales:
     """Load sales lines, map them to canonical columns, validate and clean them (see :func:`_load_sales`).
 
     A file that cannot be read as what it claims to be (a corrupt Parquet file, a truncated XLSX) is a
     :class:`DataError` naming it, not an engine's traceback.
     """
+    with unreadable_as_data_error(source):
+        return _load_sales(source, mapping, **options)
+
+
+@contextlib.contextmanager
+def unreadable_as_data_error(source: Any) -> Iterator[None]:
+    """A file that its engine cannot read (a corrupt Parquet file, a truncated workbook) becomes one
+    :class:`DataError` naming it."""
     import zipfile
 
     import duckdb
+    from python_calamine import CalamineError
     try:
-        return _load_sales(source, mapping, **options)
-    except (duckdb.Error, zipfile.BadZipFile, EOFError) as exc:
+        yield
+    except (duckdb.Error, zipfile.BadZipFile, EOFError, CalamineError) as exc:
         if isinstance(source, (ibis.Table, pd.DataFrame)):
             raise
         where = str(source) if is_engine_source(source) else str(paths.resolve_source(source))
@@ -487,7 +369,8 @@ def load_sales(source: "str | os.PathLike | ibis.Table | pd.DataFrame", mapping:
 def _kind_of(where: str) -> str:
     suffix = Path(where).suffix.lower()
     return {".parquet": "not a readable Parquet file", ".pq": "not a readable Parquet file",
-            ".xlsx": "not a readable Excel workbook", ".xlsm": "not a readable Excel workbook"}.get(
+            ".xlsx": "not a readable Excel workbook", ".xlsm": "not a readable Excel workbook",
+            ".xls": "not a readable Excel workbook", ".ods": "not a readable OpenDocument spreadsheet"}.get(
         suffix, "not readable as sales lines")
 
 
@@ -572,62 +455,38 @@ def _load_sales(
         source, table = str(source).rsplit("#", 1)
     con = con or (None if is_engine_source(source) else connect())
     m = load_mapping(mapping)
-    opts = {"decimal": decimal, "date_format": date_format}
-    info = _TextInfo()
-    typed_frame: pd.DataFrame | None = None
-    problems: list[Problem] = []
+    options = {**m.read, **{k: v for k, v in dict(encoding=encoding, delimiter=delimiter, decimal=decimal,
+                                                    date_format=date_format, sheet=sheet).items() if v is not None}}
+    read = read_source(source, m, options, con=con, table=table)
+    con = read.con or con
+    dropped_rows: dict[str, list[int]] = {}
     parse_drops: dict[str, list[int]] = {}
     detected: dict[str, Any] = {}
-    total_rows: list[int] = []
     file_columns: list[str] | None = None
+    problems: list[Problem] = []
+    raw = read.table
+    if read.frame is not None:  # cells: drop what the mapping says, type the columns it reads
+        frame = read.frame
+        file_columns = [c for c in frame.columns if c != "_row"]
+        frame, dropped_rows["total_row"] = _drop_total_rows(frame, options.get("total_row"))
+        frame, dropped_rows["repeated_header"] = drop_repeated_headers(
+            frame, str(options.get("repeated_headers", "raise")) == "drop")
+        typed_frame, detected, problems, bad_masks = _type_source_columns(frame, m, options)
+        if bad_masks and bad_values == "drop":
+            typed_frame, parse_drops = _drop_bad(typed_frame, bad_masks)
+            problems = [p for p in problems if not p.message.startswith("{n}")]
+        raw = ibis.memtable(typed_frame.reset_index(drop=True))
 
-    if isinstance(source, (ibis.Table, pd.DataFrame)):
-        raw, where, kind = _source_table(source, con, table)
-    elif is_engine_source(source):  # spark:..., <ibis URL>#<table>: read and aggregated in that engine
-        raw, where, kind, con = open_source(source, table)
-    else:
-        path = paths.resolve_source(source)
-        where = str(path)
-        if not path.exists():
-            raise DataError(where, "file not found")
-        suffix = path.suffix.lower()
-        if suffix in TEXT_SUFFIXES or suffix in EXCEL_SUFFIXES:
-            kind = "csv" if suffix in TEXT_SUFFIXES else "excel"
-            if kind == "csv":
-                frame, info = read_text_table(path, m, encoding=encoding, delimiter=delimiter)
-            else:
-                frame, info = read_excel_table(path, m, sheet)
-                for col in frame.columns:
-                    if col != "_row":
-                        frame[col] = _excel_column(frame[col])
-            file_columns = [c for c in frame.columns if c != "_row"]
-            frame, total_rows = _drop_total_rows(frame, m.read.get("total_row"))
-            typed_frame, detected, problems, bad_masks = _type_source_columns(frame, m, opts)
-            if bad_masks and bad_values == "drop":
-                taken = pd.Series(False, index=typed_frame.index)
-                for col, mask in bad_masks.items():  # each line counted once, under its first bad column
-                    mine = mask & ~taken
-                    parse_drops[col] = typed_frame.loc[mine, "_row"].tolist()
-                    taken |= mask
-                typed_frame = typed_frame[~taken]
-                problems = []
-            elif bad_masks:
-                pass  # problems already describe every bad value
-            raw = ibis.memtable(typed_frame.reset_index(drop=True))
-        else:
-            raw, where, kind = _source_table(path, con, table)
-
-    canon, present, map_problems = _canonical(raw, m, where, file_columns)
+    canon, present, map_problems = _canonical(raw, m, read.where, file_columns)
     problems = map_problems + problems
     if problems:
-        raise DataError(where, problems, info.line_word)
+        raise DataError(read.where, problems, read.detected.line_word)
 
-    report = LoadReport(source=where, kind=kind, mapping=m.name, encoding=info.encoding,
-                        delimiter=info.delimiter, header_line=info.header_line,
-                        decimal=detected.get("decimal") or None,
-                        date_format=detected.get("date_format"), line_word=info.line_word,
-                        columns_present=present)
-    report.rows_read = sum(len(v) for v in parse_drops.values()) + len(total_rows)
+    report = _report(read, m, detected, present)
+    report.rows_read = sum(len(v) for v in parse_drops.values()) + sum(len(v) for v in dropped_rows.values())
+    if dropped_rows.get("repeated_header"):
+        rows = dropped_rows["repeated_header"]
+        report.lines.append(ReportLine("repeated_header", len(rows), "dropped", rows=rows[:5]))
     staged: dict[str, Any] = {}
 
     wanted = set(CANONICAL) if columns is None else set(columns) | set(REQUIRED)
@@ -642,8 +501,55 @@ def _load_sales(
         return staged["table"]
 
     clean = clean_lines(canon, report, as_of=as_of, returns=returns, duplicates=duplicates,
-                        zero_amounts=zero_amounts, future=future, odd_dates=odd_dates, total_rows=total_rows,
-                        parse_drops=parse_drops, stage=keep)
+                        zero_amounts=zero_amounts, future=future, odd_dates=odd_dates,
+                        total_rows=dropped_rows.get("total_row"), parse_drops=parse_drops, stage=keep)
     # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
     done = "table" in staged and clean.equals(staged["table"])
     return Sales(clean, report, con, done, staged.get("file") if done else None)
+
+
+def _drop_bad(typed: pd.DataFrame, bad_masks: dict[str, pd.Series]) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """Lines with an unreadable value removed; each counted once, under its first bad column."""
+    taken = pd.Series(False, index=typed.index)
+    drops: dict[str, list[int]] = {}
+    for col, mask in bad_masks.items():
+        mine = mask & ~taken
+        drops[col] = typed.loc[mine, "_row"].tolist()
+        taken |= mask
+    return typed[~taken], drops
+
+
+def _report(read: Read, m: ColumnMapping, detected: dict[str, Any], present: list[str]) -> LoadReport:
+    d = read.detected
+    return LoadReport(source=read.where, kind=d.kind, mapping=m.name, encoding=d.encoding,
+                      delimiter=d.delimiter, header_line=d.header_line,
+                      decimal=detected.get("decimal") or None,
+                      date_format=detected.get("date_format"), line_word=d.line_word,
+                      columns_present=present, sheet=d.sheet,
+                      amount_rules=detected.get("amount_rules") or {},
+                      guessed=list(m.guessed))
+
+
+def read_source(source: Any, mapping: ColumnMapping, options: dict[str, Any], *, con: Any = None,
+                table: str | None = None, largest: bool = False) -> Read:
+    """``source`` read by its reader (:mod:`salesbook.data.readers`): a frame of cells or an engine table.
+
+    ``largest``: a workbook none of whose sheets holds the mapped columns gives its largest sheet (the
+    proposer's case) instead of an error listing the sheets.
+    """
+    if isinstance(source, ibis.Table):
+        return Read("ibis table", Detected("table"), table=source)
+    if isinstance(source, pd.DataFrame):
+        return Read("data frame", Detected("frame"), table=ibis.memtable(source))
+    if is_engine_source(source):  # spark:..., <ibis URL>#<table>: read and aggregated in that engine
+        raw, where, kind, engine = open_source(source, table)
+        return Read(where, Detected(kind), table=raw, con=engine)
+    path = paths.resolve_source(source)
+    if not path.exists():
+        raise DataError(str(path), "file not found")
+    reader = reader_for(path)
+    if reader is None:
+        raise DataError(str(path), f"unknown file type {path.suffix.lower()!r}: expected CSV or text, a spreadsheet "
+                        "(.xlsx, .xls, .ods), Parquet or DuckDB")
+    wanted = {str(mapping.target(c)) for c in REQUIRED}
+    return reader.read(path, wanted, options, con=con, table=table, largest=largest)

@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = ["LoadReport", "ReportLine", "REASONS", "EXAMPLES"]
 
-REASONS = ("total_row", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
+REASONS = ("total_row", "repeated_header", "bad_value", "no_client", "bad_date", "bad_amount", "suspicious_amount", "suspicious_date", "after_as_of",
            "duplicate", "zero_amount", "return")
 EXAMPLES = 5
 
@@ -44,6 +44,11 @@ class LoadReport:
     decimal: Any = None
     date_format: str | None = None
     line_word: str = "line"
+    sheet: str | None = None
+    #: source column -> {amount rule (currency $, thousands ",", parentheses): values it read}
+    amount_rules: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: canonical columns whose source the mapping guessed (salesbook map, --mapping auto)
+    guessed: list[str] = field(default_factory=list)
     columns_present: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_kept: int = 0
@@ -94,21 +99,37 @@ class LoadReport:
         return pd.DataFrame(rows, columns=[t(k, lang) for k in
                                            ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
 
+    def detected(self, lang: str = "en") -> list[str]:
+        """What was detected (or given) to read the source, each in a few words in ``lang``: encoding,
+        delimiter, decimal mark, date format, sheet, header line, the amount rules applied (with the
+        number of values each read) and the columns whose source was guessed."""
+        from salesbook.i18n import t
+        out = []
+        if self.encoding:
+            out.append(t("readers.encoding", lang, value=self.encoding))
+        if self.delimiter:
+            out.append(t("readers.delimiter", lang, value="tab" if self.delimiter == "\t" else repr(self.delimiter)))
+        if self.decimal:
+            marks = sorted(set(self.decimal.values())) if isinstance(self.decimal, dict) else [self.decimal]
+            out.append(t("readers.decimal", lang, value="/".join(repr(m) for m in marks)))
+        if self.date_format:
+            from salesbook.data.parse import human_format
+            out.append(t("readers.date_format", lang, value=f"{human_format(self.date_format)} ({self.date_format})"))
+        if self.sheet:
+            out.append(t("readers.sheet", lang, value=self.sheet))
+        if self.header_line and self.header_line > 1:
+            out.append(t("readers.header", lang, value=self.header_line))
+        for column, rules in (self.amount_rules or {}).items():
+            for rule, count in rules.items():
+                out.append(t("readers.rule", lang, column=column, rule=rule, count=count))
+        if self.guessed:
+            out.append(t("readers.guessed_short", lang, columns=", ".join(self.guessed)))
+        return out
+
     def to_text(self, lang: str = "en") -> str:
         from salesbook.i18n import t
         out = [t("report.source", lang, source=self.source, kind=self.kind)]
-        detected = []
-        if self.encoding:
-            detected.append(f"encoding {self.encoding}")
-        if self.delimiter:
-            detected.append(f"delimiter {self.delimiter!r}")
-        if self.decimal:
-            marks = sorted(set(self.decimal.values())) if isinstance(self.decimal, dict) else [self.decimal]
-            detected.append("decimal mark " + "/".join(repr(m) for m in marks))
-        if self.date_format:
-            detected.append(f"dates {self.date_format}")
-        if self.header_line and self.header_line > 1:
-            detected.append(f"header on {self.line_word} {self.header_line}")
+        detected = self.detected(lang)
         if detected:
             out.append("  " + ", ".join(detected))
         out.append(t("report.counts", lang, read=self.rows_read, kept=self.rows_kept,

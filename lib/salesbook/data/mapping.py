@@ -14,6 +14,7 @@ A mapping is a YAML file (or dict) such as::
       date_format: "%d.%m.%Y"
       sheet: 0
       total_row: Итого
+      repeated_headers: drop         # header rows repeated mid-file (pasted exports): dropped, counted
 
 A name that is a column of the source is taken as it is; otherwise the value
 is an expression of ``+ - * /``, numbers and column names (names with spaces
@@ -45,7 +46,8 @@ REQUIRED = ("date", "client_id", "amount")
 NUMERIC = frozenset({"amount", "quantity", "cost"})
 TEXT = frozenset(set(CANONICAL) - NUMERIC - {"date"})
 
-_READ_KEYS = {"encoding", "delimiter", "decimal", "date_format", "sheet", "total_row", "header_row"}
+_READ_KEYS = {"encoding", "delimiter", "decimal", "date_format", "sheet", "total_row", "header_row",
+              "repeated_headers"}
 
 _PRESET_DIR = paths.PACKAGE_DIR / "presets"
 
@@ -58,21 +60,25 @@ class ColumnMapping:
     read: dict[str, Any] = field(default_factory=dict)
     name: str = "identity"
     currency: str | None = None  #: ISO 4217 code of the export's amounts, when the mapping knows it
+    #: canonical columns whose source was guessed (``salesbook map``, ``--mapping auto``), not written by a person
+    guessed: tuple[str, ...] = ()
 
     def target(self, canonical: str) -> Any:
         return self.columns.get(canonical, canonical)
 
     def merged(self, other: "ColumnMapping") -> "ColumnMapping":
         return ColumnMapping({**self.columns, **other.columns}, {**self.read, **other.read},
-                             f"{self.name}+{other.name}", other.currency or self.currency)
+                             f"{self.name}+{other.name}", other.currency or self.currency,
+                             tuple(dict.fromkeys(self.guessed + other.guessed)))
 
 
 def _check(raw: TMapping[str, Any], where: str) -> ColumnMapping:
     problems = []
     columns = dict(raw.get("columns") or {})
     read = dict(raw.get("read") or {})
-    for key in set(raw) - {"columns", "read", "name", "currency"}:
-        problems.append(Problem(f"unknown section '{key}'", expected="'columns', 'read', 'name' and 'currency'"))
+    for key in set(raw) - {"columns", "read", "name", "currency", "guessed"}:
+        problems.append(Problem(f"unknown section '{key}'",
+                                expected="'columns', 'read', 'name', 'currency' and 'guessed'"))
     currency = raw.get("currency")
     if currency is not None:
         from babel.numbers import list_currencies
@@ -86,9 +92,14 @@ def _check(raw: TMapping[str, Any], where: str) -> ColumnMapping:
         if key not in _READ_KEYS:
             problems.append(Problem(f"unknown read option '{key}'",
                                     expected="one of " + ", ".join(sorted(_READ_KEYS))))
+    repeated = read.get("repeated_headers")
+    if repeated is not None and repeated not in ("drop", "raise"):
+        problems.append(Problem(f"read option repeated_headers: {repeated!r}", expected="drop or raise"))
+    guessed = raw.get("guessed") or ()
     if problems:
         raise DataError(where, problems)
-    return ColumnMapping(columns, read, str(raw.get("name", where)), str(currency).upper() if currency else None)
+    return ColumnMapping(columns, read, str(raw.get("name", where)), str(currency).upper() if currency else None,
+                         tuple(str(g) for g in guessed))
 
 
 def currency_of(mapping: Any = None, default: str = "RUB") -> str:

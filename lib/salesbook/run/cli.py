@@ -36,7 +36,7 @@ def _read_config(path: Path) -> dict[str, Any]:
 #: options that name a file or folder: relative ones are taken from where they were written (below)
 _PATHS = ("source", "mapping", "output", "pipeline", "plan")
 #: words that name something of salesbook's own, never a path
-_KEYWORDS = {"sample", "1c"}
+_KEYWORDS = {"sample", "1c", "auto"}
 
 
 def _absolute(value: Any, base: Path) -> Any:
@@ -120,23 +120,76 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      cache=not args.no_cache, single_file=bool(pick("single_file", False)),
                      pdf=bool(pick("pdf", False)), per_manager=bool(pick("per_manager", False)))
     except (Exception, MemoryError) as exc:  # noqa: BLE001 - every failure ends in one line and its exit code
-        return _fail("run", exc, args.debug)
+        code = _fail("run", exc, args.debug)
+        if isinstance(exc, DataError) and not args.mapping and not args.config:
+            _print_proposal(str(args.source or "sample"), exc, args.lang or "en", sys.stderr)
+        return code
     print(result.index)
     return EXIT_OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from salesbook.data.load import load_sales
+    here = Path.cwd()  # relative paths on the command line: from the current folder
     try:
-        here = Path.cwd()  # relative paths on the command line: from the current folder
-        sales = load_sales(_absolute(args.file, here), _absolute(args.mapping, here) or None,
-                           as_of=args.as_of or None,
+        mapping = _absolute(args.mapping, here) or None
+        if mapping == "auto":
+            mapping = _auto_mapping_file(_absolute(args.file, here), args.lang)
+        sales = load_sales(_absolute(args.file, here), mapping, as_of=args.as_of or None,
                            bad_values="drop" if args.drop_bad else "raise")
-    except DataError as exc:
+    except (DataError, ParameterError) as exc:
         print(str(exc))
+        if not args.mapping:
+            _print_proposal(args.file, exc, args.lang, sys.stdout)
         return 1
     print(sales.report.to_text(args.lang))
     return 0
+
+
+def _auto_mapping_file(source: str, lang: str) -> str:
+    """``--mapping auto`` for validate: the proposal written to a temporary file (or the error)."""
+    import tempfile
+    from salesbook.data.propose import auto_mapping
+    text = auto_mapping(source, lang)
+    fd, name = tempfile.mkstemp(prefix="salesbook-mapping-", suffix=".yml")
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return name
+
+
+def _print_proposal(source: str, exc: BaseException, lang: str, stream: Any) -> None:
+    """After a load that found no canonical columns: the proposed mapping, and the command that saves it."""
+    from salesbook.data.propose import is_missing_columns, propose
+    from salesbook.i18n import t
+    if not is_missing_columns(exc) or source in _KEYWORDS:
+        return
+    try:
+        proposal = propose(_absolute(source, Path.cwd()), lang)
+    except (DataError, ParameterError):
+        return
+    print(file=stream)
+    print(proposal.to_yaml(lang), file=stream)
+    print(t("map.save", lang, command=f"salesbook map {source} --write mapping.yml"), file=stream)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from salesbook.data.propose import propose
+    from salesbook.i18n import t
+    try:
+        proposal = propose(_absolute(args.file, Path.cwd()), args.lang)
+    except (DataError, ParameterError) as exc:
+        return _fail("map", exc, False)
+    text = proposal.to_yaml(args.lang)
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"{args.write}")
+        weak = proposal.weak()
+        if weak:
+            print(t("map.low_confidence", args.lang, columns=", ".join(weak), source=args.file), file=sys.stderr)
+        return EXIT_OK
+    print(text)
+    print(t("map.save", args.lang, command=f"salesbook map {args.file} --write mapping.yml"))
+    return EXIT_OK
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -172,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("notebooks", nargs="*", help="notebooks to run (00, 00_overview, ...); default all")
     r.add_argument("--config", help="YAML run config (source, mapping, as_of, lang, notebooks, parameters, output)")
     r.add_argument("--source", help="sales file or 'sample' (default)")
-    r.add_argument("--mapping", help="mapping YAML or preset (1c)")
+    r.add_argument("--mapping", help="mapping YAML, preset (1c), or auto: the proposal of salesbook map when every "
+                   "required column is found with high confidence (written to the run's folder)")
     r.add_argument("--as-of", dest="as_of",
                    help="analysis date yyyy-mm-dd, or last-full-month (default: last date in the data)")
     r.add_argument("--lang", choices=["en", "ru"])
@@ -200,11 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a sales file and print the validation report")
     v.add_argument("file")
-    v.add_argument("--mapping", help="mapping YAML or preset (1c)")
+    v.add_argument("--mapping", help="mapping YAML, preset (1c) or auto (the proposal of salesbook map)")
     v.add_argument("--as-of", dest="as_of")
     v.add_argument("--lang", choices=["en", "ru"], default="en")
     v.add_argument("--drop-bad", action="store_true", help="drop and count unreadable values instead of failing")
     v.set_defaults(func=_cmd_validate)
+
+    mp = sub.add_parser("map", help="propose a mapping for a file's columns, as commented YAML")
+    mp.add_argument("file", help="the sales file (CSV, text, .xlsx, .xls, .ods, Parquet) or an engine source")
+    mp.add_argument("--write", help="save the proposal to this YAML file (then: --mapping FILE)")
+    mp.add_argument("--lang", choices=["en", "ru"], default="en")
+    mp.set_defaults(func=_cmd_map)
 
     pr = sub.add_parser("present", help="workshop: the workbooks as Voilà dashboards (sliders, no code), offline")
     pr.add_argument("notebooks", nargs="*", help="notebooks to present (default: 00_overview 05_whatif)")

@@ -588,15 +588,23 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     out = Path(out or paths.REPORTS_DIR)
     as_of = resolve_as_of(as_of)
+    guessed_mapping = None
+    if mapping == "auto":  # the proposal, when every required column is found with high confidence
+        from salesbook.data.propose import auto_mapping
+        guessed_mapping = auto_mapping(source, lang)
+        log("mapping guessed from the file's columns (--mapping auto): written to mapping.yml in the run's folder")
     from salesbook.views.display import check_currency, using_currency
     from salesbook.data.mapping import currency_of
-    currency = check_currency(currency or currency_of(mapping or None))  # given, else the mapping's, else RUB
+    currency = check_currency(currency or currency_of(None if guessed_mapping else mapping or None))  # given, else the mapping's, else RUB
     if pdf:
         from salesbook.run.pdf import find_chromium
         find_chromium()  # before anything runs: a machine without Chromium is told at once
     from salesbook.analysis.forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
     run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
+    tmp = out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # unique: two runs never share it
+    if guessed_mapping is not None:  # read from the run's folder while it runs; it stays there after
+        mapping = str((tmp / "mapping.yml").resolve())
     chosen = list_notebooks(notebooks)
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
@@ -609,11 +617,12 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
 
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock_output(out, wait)  # one run at a time per output folder
-    tmp = out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # unique: two runs never share it
     try:
         for swept in _sweep_leftovers(out):
             log(f"removed the leftovers of a run that died: {swept}")
         tmp.mkdir(parents=True)
+        if guessed_mapping is not None:
+            (tmp / "mapping.yml").write_text(guessed_mapping, encoding="utf-8")
         (tmp / "notebooks").mkdir()
         write_assets(tmp)  # plotly.js, the stylesheet and DataTables, once for the summary and every page
         run_settings.write(settings, tmp / run_settings.SETTINGS_FILE)  # the kernels' cwd is tmp

@@ -65,6 +65,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
     figures = {
         "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
+        "guessed": list(getattr(cube.report, "guessed", []) or []),
         "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
         "verdict_text": st.headline(diagnosis, lang, s3.rules),
         "findings": [{"key": sym.key, "severity": sym.severity, "text": sym.text(lang), "remedy": sym.remedy(lang)} for sym in present],
@@ -275,6 +276,15 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lan
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _guessed(f: dict[str, Any], lang: str) -> str:
+    """The sentence saying that the mapping was guessed, with a link to it (``--mapping auto``)."""
+    if not f.get("guessed"):
+        return ""
+    text = html.escape(t("readers.guessed", lang, columns=", ".join(f["guessed"]), where="mapping.yml"))
+    link = '<a href="mapping.yml">mapping.yml</a>'
+    return '<p class="meta guessed">' + text.replace("mapping.yml", link, 1) + "</p>"
+
+
 def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
                changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
                plotly: str = "plotly.min.js", files: list[str] | None = None,
@@ -436,6 +446,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <script type="text/javascript" src="{e(plotly, quote=True)}"></script>{PRINT_JS}</head>
 <body>{nav_html(nav, SUMMARY_PAGE, lang)}<h1>{e(t("run.index_title", lang))}</h1>
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
+{_guessed(f, lang)}
 <div class="cards">{"".join(cards)}</div>
 <p class="meta"><a href="glossary.html">{e(t("gloss.link", lang))}</a></p>
 <p class="verdict">{verdict}</p><ul class="findings">{findings}</ul>
