@@ -95,7 +95,10 @@ def test_each_manager_s_fact_against_the_plan_linear_on_a_short_history(tmp_path
     assert t.index.tolist() == ["A", "B", pc.COMPANY]  # the furthest behind first
     assert (t.loc["A", "fact"], t.loc["A", "plan_to_date"], t.loc["A", "gap"]) == (20.0, 24.0, -4.0)
     assert (t.loc["B", "fact"], t.loc["B", "new_fact"], t.loc["B", "new_plan_to_date"]) == (11.0, 1.0, 2.0)
-    assert t.loc[pc.COMPANY, "fact"] == 31.0 and not pace.whole
+    assert t.loc[pc.COMPANY, "fact"] == 31.0 and pace.whole  # A and B are every manager who sold
+    only_a = pc.plan_pace(cube, plan[plan.manager == "A"], backtest=None)
+    assert not only_a.whole and only_a.table.loc[pc.COMPANY, "fact"] == 20.0  # A's plan against A's fact only
+    assert pc.pace_sentence(only_a).startswith("The managers in the plan, 2026-01-01 to 2026-02-28: 20")
     said = pc.pace_sentence(pace, "A")
     assert "83% of it" in said and "paced linearly: a seasonal profile needs 24 full months, the data have 14" in said
     assert "83% of the 2026 plan" in said and "no interval" in said and "2026-01-01 to 2026-02-28" in said

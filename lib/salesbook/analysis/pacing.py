@@ -37,7 +37,7 @@ import pandas as pd
 from salesbook.cube import Cube
 from salesbook.i18n import t
 
-__all__ = ["PaceRules", "PACE", "Pace", "pace_weights", "pace_figures", "plan_pace", "pace_sentence", "pace_view_columns",
+__all__ = ["PaceRules", "PACE", "Pace", "pace_weights", "pace_figures", "plan_pace", "pace_sentence", "pace_view_columns", "shared_cause",
            "COMPANY"]
 
 #: the row of the whole company in :attr:`Pace.table`
@@ -166,8 +166,10 @@ def plan_pace(cube: Cube, plan: pd.DataFrame, rules: PaceRules = PACE, backtest:
     fact_by = mm[span].groupby(mm.manager.astype(object)[span]).revenue.sum()
     monthly = cube.monthly()
     fact_company = float(monthly[(monthly.month >= start) & (monthly.month <= end)].revenue.sum())
-    whole = rows.manager.isna().any()  # a plan with company rows is the company's; else its managers' only
     named = [str(m) for m in rows.manager.dropna().unique()]
+    # the company's plan: it has company rows, or names every manager who sold in the span; else its managers'
+    sold = {str(m) for m, v in fact_by.items() if v}
+    whole = bool(rows.manager.isna().any()) or sold <= set(named)
     if not whole:
         fact_company = float(sum(fact_by.get(m, 0.0) for m in named))
     cl = cube.clients
@@ -218,3 +220,27 @@ def pace_view_columns() -> list[str]:
     """The columns of the managers' pace table, in order (views translate them)."""
     return ["plan_year", "plan_to_date", "fact", "pct", "gap", "projected_pct", "low_pct", "high_pct",
             "new_plan_to_date", "new_fact"]
+
+
+def shared_cause(cube: Cube, pace: Pace, lang: str = "en", min_managers: int = 2) -> str | None:
+    """When most managers behind their plan to date (at least ``min_managers``, and more than half of them)
+    lost the most on the same step of the revenue walk, one sentence naming that step and its money;
+    else None. A manager's walk is that of the clients he serves last (``walk_by(..., "manager")``)."""
+    from salesbook.analysis import walk as wk
+    from salesbook.formats import fmt_money
+    behind = [m for m in pace.table.index if m != COMPANY and pace.table.loc[m, "gap"] < 0]
+    walk = wk.revenue_walk(cube)
+    if len(behind) < min_managers or walk.steps.empty:
+        return None
+    by = wk.walk_by(cube, walk, "manager", lang)
+    rows = by.reindex([m for m in behind if m in by.index])
+    rows = rows[rows.worst_amount < 0]
+    if rows.empty:
+        return None
+    counts = rows.worst.value_counts()
+    step, k = str(counts.index[0]), int(counts.iloc[0])
+    if k < min_managers or k * 2 <= len(behind):
+        return None
+    amount = float(rows.loc[rows.worst == step, step].sum())
+    return t("pace.shared", lang, n=len(behind), k=k, step=t(f"walk.step.{step}", lang), amount=fmt_money(amount, lang),
+             start=str(walk.later[0].date()), end=str(walk.later[1].date()))

@@ -56,7 +56,7 @@ from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
 __all__ = ["FLOW", "SPLIT", "STEPS", "WalkRules", "WALK", "Walk", "revenue_walk", "split_lines", "walk_frame", "walk_by",
-           "contributors", "largest_negative", "price_story", "walk_sentences", "step_sentence"]
+           "contributors", "largest_negative", "causes", "ASSORTMENT", "price_story", "walk_sentences", "step_sentence"]
 
 #: the client-flow steps (the bridge's parts)
 FLOW = ("new", "reactivated", "lost")
@@ -64,6 +64,18 @@ FLOW = ("new", "reactivated", "lost")
 SPLIT = ("price", "volume", "mix", "new_products", "discontinued", "no_units", "returns", "rounding")
 #: every step, in the walk's order (``retained`` replaces the split when the data have no units)
 STEPS = (*FLOW, "retained", *SPLIT)
+#: the two steps of a retained client's assortment, netted when the largest fall is named: products begun and
+#: products stopped are two sides of one turnover of the assortment (in the sample, 0.76 bn against 0.72 bn)
+ASSORTMENT = ("new_products", "discontinued")
+
+
+def causes(steps: pd.Series) -> pd.Series:
+    """The steps as candidate causes: ``new_products`` and ``discontinued`` netted into ``assortment``."""
+    if not all(s in steps.index for s in ASSORTMENT):
+        return steps
+    out = steps.drop(list(ASSORTMENT))
+    out["assortment"] = steps[list(ASSORTMENT)].sum()
+    return out
 
 
 @dataclass(frozen=True)
@@ -261,7 +273,9 @@ def walk_by(cube: Cube, walk: Walk, by: str, lang: str = "en") -> pd.DataFrame:
     g = cents.groupby(key).sum()
     g["change"] = g["after"] - g["before"]
     out = g[["before", "after", "change", *steps]] / 100
-    vals = out[steps]
+    vals = out[steps].copy()
+    if all(s in steps for s in ASSORTMENT):
+        vals = vals.drop(columns=list(ASSORTMENT)).assign(assortment=out[list(ASSORTMENT)].sum(axis=1))
     out["worst"] = vals.idxmin(axis=1) if steps else ""
     out["worst_amount"] = vals.min(axis=1) if steps else 0.0
     return out.rename_axis(by).sort_values("worst_amount", kind="stable")
@@ -272,11 +286,14 @@ def contributors(walk: Walk, step: str, top: int | None = None) -> pd.DataFrame:
     direction first (the largest falls for a negative step), at most ``top`` (``None``: all).
 
     Columns: client_id, client_name, manager, amount, lines (its lines in the step), share (of the step)."""
-    lines = walk.lines[walk.lines[step] != 0]
+    lines = walk.lines
+    if step == "assortment":
+        lines = lines.assign(assortment=lines[list(ASSORTMENT)].sum(axis=1))
+    lines = lines[lines[step] != 0]
     g = lines.groupby("client_id", sort=False).agg(client_name=("client_name", "first"),
                                                    manager=("manager", "first"), amount=(step, "sum"),
                                                    lines=(step, "size"))
-    total = float(walk.steps.get(step, 0.0))
+    total = float(causes(walk.steps).get(step, 0.0))
     g = g.sort_values("amount", ascending=total < 0, kind="stable")
     g["share"] = g.amount / total if total else np.nan
     g = g.reset_index()
@@ -284,8 +301,10 @@ def contributors(walk: Walk, step: str, top: int | None = None) -> pd.DataFrame:
 
 
 def largest_negative(walk: Walk) -> str | None:
-    """The step that took the most money away (None: no step is negative)."""
-    neg = walk.steps[walk.steps < 0]
+    """The step that took the most money away (None: no step is negative); new and discontinued products
+    count as one, ``assortment`` (:func:`causes`)."""
+    c = causes(walk.steps)
+    neg = c[c < 0]
     return None if neg.empty else str(neg.idxmin())
 
 
@@ -310,11 +329,14 @@ def _period(walk: Walk) -> dict[str, str]:
 def step_sentence(walk: Walk, step: str, lang: str = "en", rules: WalkRules = WALK, who: str = "") -> str:
     """One step in a sentence, with its money, period and base (``who``: a group's name, or the company)."""
     from salesbook.formats import fmt_money, fmt_pct
-    amount = float(walk.steps.get(step, 0.0))
+    amount = float(causes(walk.steps).get(step, walk.steps.get(step, 0.0)))
     base = walk.before
     values = dict(_period(walk), amount=fmt_money(amount, lang), step=t(f"walk.step.{step}", lang),
                   share=fmt_pct(amount / base, lang, signed=True) if base else "–",
                   before=fmt_money(base, lang))
+    if step == "assortment":  # the turnover of the assortment: both sides and the net
+        return t("walk.say.assortment", lang, **values, new=fmt_money(float(walk.steps["new_products"]), lang),
+                 stopped=fmt_money(float(walk.steps["discontinued"]), lang))
     if step == "price":
         story = price_story(walk)
         if story["lines"] >= rules.min_lines:

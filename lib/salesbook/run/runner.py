@@ -780,7 +780,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             from salesbook.views.display import using_currency as _currency
             from salesbook.run.managers import write_packs
             with _currency(currency):
-                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings)
+                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings,
+                                        plan=plan_file or "")
             log(f"manager packs: {len(scorecard)}")
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
