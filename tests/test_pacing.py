@@ -98,7 +98,7 @@ def test_each_manager_s_fact_against_the_plan_linear_on_a_short_history(tmp_path
     assert t.loc[pc.COMPANY, "fact"] == 31.0 and pace.whole  # A and B are every manager who sold
     only_a = pc.plan_pace(cube, plan[plan.manager == "A"], backtest=None)
     assert not only_a.whole and only_a.table.loc[pc.COMPANY, "fact"] == 20.0  # A's plan against A's fact only
-    assert pc.pace_sentence(only_a).startswith("The managers in the plan, 2026-01-01 to 2026-02-28: 20")
+    assert pc.pace_sentence(only_a).startswith("The managers in the plan, 2026-01-01 to 2026-02-28: RUB\u00a020 against")
     said = pc.pace_sentence(pace, "A")
     assert "83% of it" in said and "paced linearly: a seasonal profile needs 24 full months, the data have 14" in said
     assert "83% of the 2026 plan" in said and "no interval" in said and "2026-01-01 to 2026-02-28" in said
