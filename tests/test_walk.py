@@ -160,3 +160,22 @@ def test_the_walk_finds_the_planted_price_erosion():
     this_year = (cut.p1 * (cut.price / (cut.p1 - cut.p0))).sum()  # p1 x q1, q1 = price / (p1 - p0)
     assert w.steps["price"] == pytest.approx(-0.12 / 0.88 * this_year, rel=0.01)
     assert w.steps["price"] < -0.01 * w.before
+
+
+def test_the_memo_says_when_retained_clients_revenue_fell_on_price():
+    # A: X 100 units at 10 = 1000 -> 100 at 8 = 800: price -200 (at this year's 100 units); filler 100 both years
+    cube = cube_of([("A", "2023-03-01", "X", "K", 100, 1000), ("A", "2024-03-01", "X", "K", 100, 800)])
+    w = wk.revenue_walk(cube)
+    assert w.steps["price"] == -200.0 and wk.largest_negative(w) == "price"
+    said = wk.memo_lines(w)
+    # price is also the largest fall, said once, as the price finding: -200 of last year's 1,100 = -18.2 %
+    assert len(said) == 1 and said[0].startswith("Price, 2024-01-01 to 2024-12-31 against the 12 months before: "
+                                                 "−RUB\u00a0200 (−18.2% of last year's RUB\u00a01,100).")
+    assert "Check who gives discounts" in said[0]
+    # in the memo itself, beside the diagnosis
+    d = {"verdict": "unknown", "flatness": {}, "causes": [], "walk": w,
+         "symptoms": [st.Symptom("flat", False, "none", {"need": "36", "months": "24"}, unknown="diag.unknown.trend")]}
+    assert said[0].split(":")[0] in st.memo(d)
+    # no fall in price: no price finding
+    flat = wk.revenue_walk(cube_of([("A", "2023-03-01", "X", "K", 100, 1000), ("A", "2024-03-01", "X", "K", 90, 900)]))
+    assert not any("Check who gives discounts" in x for x in wk.memo_lines(flat))

@@ -56,7 +56,7 @@ from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
 __all__ = ["FLOW", "SPLIT", "STEPS", "WalkRules", "WALK", "Walk", "revenue_walk", "split_lines", "walk_frame", "walk_by",
-           "contributors", "largest_negative", "causes", "ASSORTMENT", "price_story", "walk_sentences", "step_sentence"]
+           "contributors", "largest_negative", "causes", "ASSORTMENT", "price_story", "walk_sentences", "step_sentence", "memo_lines"]
 
 #: the client-flow steps (the bridge's parts)
 FLOW = ("new", "reactivated", "lost")
@@ -326,8 +326,8 @@ def _period(walk: Walk) -> dict[str, str]:
             "start0": str(walk.earlier[0].date()), "end0": str(walk.earlier[1].date())}
 
 
-def step_sentence(walk: Walk, step: str, lang: str = "en", rules: WalkRules = WALK, who: str = "") -> str:
-    """One step in a sentence, with its money, period and base (``who``: a group's name, or the company)."""
+def step_sentence(walk: Walk, step: str, lang: str = "en", rules: WalkRules = WALK, largest: bool = False) -> str:
+    """One step in a sentence, with its money, period and base (``largest``: said as the largest fall)."""
     from salesbook.formats import fmt_money, fmt_pct
     amount = float(causes(walk.steps).get(step, walk.steps.get(step, 0.0)))
     base = walk.before
@@ -342,7 +342,7 @@ def step_sentence(walk: Walk, step: str, lang: str = "en", rules: WalkRules = WA
         if story["lines"] >= rules.min_lines:
             return t("walk.say.price", lang, **values, fell=fmt_pct(story["share"], lang, decimals=0),
                      lines=story["lines"], money=fmt_money(story["money"], lang))
-    return t("walk.say.step", lang, **values)
+    return t("walk.say.largest" if largest else "walk.say.step", lang, **values)
 
 
 def walk_sentences(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> list[str]:
@@ -356,7 +356,24 @@ def walk_sentences(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> lis
              pct=fmt_pct(walk.change / walk.before, lang, signed=True) if walk.before else "–")]
     worst = largest_negative(walk)
     if worst is not None and abs(walk.steps[worst]) >= rules.material * max(walk.before, 1.0):
-        out.append(step_sentence(walk, worst, lang, rules))
+        out.append(step_sentence(walk, worst, lang, rules, largest=True))
     if not walk.split and walk.unknown:
         out.append(t(walk.unknown, lang))
+    return out
+
+
+def memo_lines(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> list[str]:
+    """The walk's findings for the memo: when retained clients' revenue fell on price (by at least
+    ``rules.material`` of last year's revenue), that sentence with its money and what to check; and the
+    largest fall, when it is another step and material."""
+    if walk.steps.empty:
+        return []
+    out = []
+    base = max(walk.before, 1.0)
+    price = float(walk.steps.get("price", 0.0))
+    if price < 0 and abs(price) >= rules.material * base:
+        out.append(step_sentence(walk, "price", lang, rules) + " " + t("walk.memo.price", lang))
+    worst = largest_negative(walk)
+    if worst is not None and worst != "price" and abs(causes(walk.steps)[worst]) >= rules.material * base:
+        out.append(step_sentence(walk, worst, lang, rules, largest=True))
     return out
