@@ -36,6 +36,15 @@ def test_a_plan_of_120_a_year_at_the_end_of_february_by_hand():
     assert lin["projected_pct"] == pytest.approx(0.75) and np.isnan(lin["low_pct"])
 
 
+def test_the_year_end_carries_today_s_pace_not_the_year_to_date():
+    # linear, end of April: 4/12 of the year elapsed; sold 40 of 120 (on plan), but only 24 in Feb-Apr (3/12):
+    # today's pace is 24 / (3/12) = 96 a year; the rest, 8/12 of it, at that pace: 64; the year: 40 + 64 = 104,
+    # 104 / 120 = 86.7 % by December, though 100 % of the plan to date
+    f = pc.pace_figures(120.0, 40.0, 4 / 12, None, 24.0, 3 / 12)
+    assert f["pct"] == pytest.approx(1.0) and f["projected"] == pytest.approx(104.0)
+    assert f["projected_pct"] == pytest.approx(104 / 120)
+
+
 def test_the_current_month_counts_by_its_working_days():
     # 2026-03-13: March 2026 has 21 working days in Russia (9 March is the day off for 8 March, a Sunday);
     # 2, 3, 4, 5, 6, 10, 11, 12, 13 are done: 9 of 21.
@@ -101,7 +110,9 @@ def test_each_manager_s_fact_against_the_plan_linear_on_a_short_history(tmp_path
     assert pc.pace_sentence(only_a).startswith("The managers in the plan, 2026-01-01 to 2026-02-28: RUB\u00a020 against")
     said = pc.pace_sentence(pace, "A")
     assert "83% of it" in said and "paced linearly: a seasonal profile needs 24 full months, the data have 14" in said
-    assert "83% of the 2026 plan" in said and "no interval" in said and "2026-01-01 to 2026-02-28" in said
+    # today's pace: January and February (the last three elapsed months, of which there are two) = the year to date
+    assert "at the pace of Jan 2026 – Feb 2026, 83% of the 2026 plan" in said and "no interval" in said
+    assert "2026-01-01 to 2026-02-28" in said
 
 
 def test_a_manager_not_in_the_data_is_a_data_error(tmp_path):

@@ -18,8 +18,9 @@ Fact to date
     ``cube.manager_month``); new clients: clients whose first purchase falls in that span, by the
     manager of their first purchase.
 Year-end projection
-    The fact to date divided by the share of the year's weights elapsed: this pace, carried through the
-    rest of the year's season. Its interval: the remaining months' part of it, give or take the
+    The fact to date plus the rest of the year sold at **today's pace**: the revenue of the last
+    :attr:`PaceRules.recent_months` elapsed months over their share of the year's weights, times the
+    share still to come (so a manager who slowed down lately ends lower than his year to date says). Its interval: the remaining months' part of it, give or take the
     baseline forecast's backtested error (:func:`salesbook.analysis.forecast.baseline_backtest`, WAPE of
     one-month-ahead forecasts over 12 months, on the company's series; a manager's own series is
     noisier, so his interval is, if anything, too narrow). Without a backtest (short history) there is
@@ -54,6 +55,8 @@ class PaceRules:
     country: str = "RU"
     #: spread the plan by the season at all (False: linear always)
     seasonal: bool = True
+    #: "today's pace": the last this many elapsed months of the plan year (fewer when fewer have elapsed)
+    recent_months: int = 3
 
 
 PACE = PaceRules()
@@ -78,6 +81,7 @@ class Pace:
     months: int  #: full months of history the season was (or could not be) read from
     wape: float | None
     elapsed_share: float  #: the share of the year's weights elapsed at ``as_of``
+    recent: list[pd.Timestamp]  #: the months of today's pace
     last: pd.Timestamp  #: the plan year's last planned month
     whole: bool  #: the plan has company rows: the :data:`COMPANY` row is the whole company, else its managers'
     rules: PaceRules = field(default_factory=PaceRules)
@@ -104,12 +108,19 @@ def pace_weights(months: pd.DatetimeIndex, as_of: Any, index: pd.Series | None =
     return w, done
 
 
-def pace_figures(year_plan: float, fact: float, share: float, wape: float | None = None) -> dict[str, float]:
-    """Plan to date, share of it done, gap, and the year at this pace, from the share of the year's weights
-    elapsed (``share``, 0..1) and, for the interval, the baseline's backtested error (``wape``)."""
+def pace_figures(year_plan: float, fact: float, share: float, wape: float | None = None,
+                 recent_fact: float | None = None, recent_share: float | None = None) -> dict[str, float]:
+    """Plan to date, share of it done, gap, and the year at today's pace.
+
+    ``share``: the share of the year's weights elapsed (0..1); ``recent_fact`` and ``recent_share``: the
+    revenue and the share of the year's weights of the last few elapsed months (today's pace; None: the
+    pace since the year began). The rest of the year, ``1 - share`` of its weights, is sold at today's pace:
+    ``recent_fact / recent_share x (1 - share)``; the interval is that rest give or take ``wape``."""
     to_date = year_plan * share
-    projected = fact / share if share > 0 else np.nan
-    remaining = projected - fact
+    if recent_fact is None or not recent_share:
+        recent_fact, recent_share = fact, share
+    remaining = recent_fact / recent_share * (1 - share) if recent_share > 0 else np.nan
+    projected = fact + remaining
     ok = wape is not None and year_plan
     return {"plan_year": year_plan, "plan_to_date": to_date, "fact": fact,
             "pct": fact / to_date if to_date else np.nan, "gap": fact - to_date, "projected": projected,
@@ -164,14 +175,22 @@ def plan_pace(cube: Cube, plan: pd.DataFrame, rules: PaceRules = PACE, backtest:
     mm = cube.manager_month
     span = (mm.month >= start) & (mm.month <= end)
     fact_by = mm[span].groupby(mm.manager.astype(object)[span]).revenue.sum()
+    # today's pace: the last ``recent_months`` elapsed months (the current one by its elapsed working days)
+    elapsed = done[done > 0].index
+    recent = elapsed[-rules.recent_months:] if len(elapsed) else elapsed
+    recent_share = float((w * done)[recent].sum() / w.sum())
+    near = mm.month.isin(recent) & span
+    recent_by = mm[near].groupby(mm.manager.astype(object)[near]).revenue.sum()
     monthly = cube.monthly()
     fact_company = float(monthly[(monthly.month >= start) & (monthly.month <= end)].revenue.sum())
+    recent_company = float(monthly[monthly.month.isin(recent)].revenue.sum())
     named = [str(m) for m in rows.manager.dropna().unique()]
     # the company's plan: it has company rows, or names every manager who sold in the span; else its managers'
     sold = {str(m) for m, v in fact_by.items() if v}
     whole = bool(rows.manager.isna().any()) or sold <= set(named)
     if not whole:
         fact_company = float(sum(fact_by.get(m, 0.0) for m in named))
+        recent_company = float(sum(recent_by.get(m, 0.0) for m in named))
     cl = cube.clients
     won = cl[(cl.first_date >= start) & (cl.first_date <= end + pd.Timedelta(days=1))]
     new_by = won.groupby(won.first_manager.astype(object)).size() if "first_manager" in won else pd.Series(dtype=float)
@@ -185,13 +204,21 @@ def plan_pace(cube: Cube, plan: pd.DataFrame, rules: PaceRules = PACE, backtest:
         new_plan = float(r.new_clients.sum()) if has_new and r.new_clients.notna().any() else np.nan
         new_company = float(len(won)) if whole else float(sum(new_by.get(m, 0) for m in named))
         new_fact = (new_company if name == COMPANY else float(new_by.get(name, 0))) if has_new else np.nan
-        out.append({"manager": name, **pace_figures(year_plan, fact, share, wape),
+        near_fact = recent_company if name == COMPANY else float(recent_by.get(name, 0.0))
+        out.append({"manager": name, **pace_figures(year_plan, fact, share, wape, near_fact, recent_share),
                     "plan_to_date_linear": year_plan * share_linear,
                     "new_plan_to_date": new_plan * share, "new_fact": new_fact})
     table = pd.DataFrame(out).set_index("manager")
     people = table.drop(index=COMPANY).sort_values("gap", kind="stable")
     table = pd.concat([people, table.loc[[COMPANY]]])
-    return Pace(table, year, start, end, index is not None, n_full, wape, share, months[-1], bool(whole), rules)
+    return Pace(table, year, start, end, index is not None, n_full, wape, share, list(recent), months[-1], bool(whole),
+                rules)
+
+
+def _span(months: list[pd.Timestamp], lang: str) -> str:
+    from salesbook.i18n import month_labels
+    labels = month_labels(months, lang)
+    return labels[0] if len(labels) == 1 else f"{labels[0]} – {labels[-1]}" if labels else "–"
 
 
 def _month(m: pd.Timestamp, lang: str) -> str:
@@ -213,6 +240,7 @@ def pace_sentence(pace: Pace, who: str = COMPANY, lang: str = "en") -> str:
     return t("pace.say", lang, who=name, start=str(pace.start.date()), end=str(pace.end.date()),
              fact=fmt_money(r.fact, lang), plan=fmt_money(r.plan_to_date, lang), pct=fmt_pct(r.pct, lang, decimals=0),
              projected=fmt_pct(r.projected_pct, lang, decimals=0), year=pace.year, last=_month(pace.last, lang),
+             recent=_span(pace.recent, lang),
              year_plan=fmt_money(r.plan_year, lang), how=how, interval=interval)
 
 
