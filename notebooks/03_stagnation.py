@@ -93,14 +93,14 @@ from salesbook.views import walk_views as wv
 
 walk = wk.revenue_walk(cube)
 nb.section("walk.title")
-for sentence in wk.walk_sentences(walk, lang):
+for sentence in wk.walk_sentences(walk, lang, run_settings.stagnation.walk):
     nb.say_text(sentence)
 if len(walk.steps):
     nb.chart(wv.walk_chart(walk, lang))
     nb.table(wv.walk_table(walk, lang))
     if walk.split:
         nb.say("walk.convention")
-    for sentence, table in wv.drilldowns(cube, walk, lang) + wv.step_lists(walk, lang, walk_top):
+    for sentence, table in wv.drilldowns(cube, walk, lang) + wv.step_lists(walk, lang, run_settings.stagnation.walk.walk_top):
         nb.say_text(sentence)
         nb.table(table, interactive=True)
 

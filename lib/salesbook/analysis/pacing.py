@@ -7,7 +7,7 @@ plan's months in it make the **year's plan**.
 Plan to date (the pace)
     The year's plan is spread over its months by **weights** ``w``: the company's own seasonal index of
     each calendar month (:func:`salesbook.analysis.seasonality.seasonal_profile` on the full months,
-    which needs :attr:`PaceRules.season_months`, 24 by default) and, within the month of ``as_of``, by
+    which needs :attr:`PaceRules.pace_season_months`, 24 by default) and, within the month of ``as_of``, by
     the working days elapsed (:func:`salesbook.analysis.seasonality.working_days`). The plan to date is
     ``year's plan x (sum of w over the elapsed months, the current one by its elapsed working days) /
     (sum of w over the plan's months)``. With fewer full months the weights are all 1 (linear pacing)
@@ -19,7 +19,7 @@ Fact to date
     manager of their first purchase.
 Year-end projection
     The fact to date plus the rest of the year sold at **today's pace**: the revenue of the last
-    :attr:`PaceRules.recent_months` elapsed months over their share of the year's weights, times the
+    :attr:`PaceRules.pace_recent_months` elapsed months over their share of the year's weights, times the
     share still to come (so a manager who slowed down lately ends lower than his year to date says). Its interval: the remaining months' part of it, give or take the
     baseline forecast's backtested error (:func:`salesbook.analysis.forecast.baseline_backtest`, WAPE of
     one-month-ahead forecasts over 12 months, on the company's series; a manager's own series is
@@ -50,13 +50,13 @@ class PaceRules:
     """The pace's thresholds (every one a parameter)."""
 
     #: full months of history before the plan is paced by the company's season (else linear)
-    season_months: int = 24
+    pace_season_months: int = 24
     #: public-holiday calendar of the working days within the current month
-    country: str = "RU"
+    pace_country: str = "RU"
     #: spread the plan by the season at all (False: linear always)
-    seasonal: bool = True
+    pace_seasonal: bool = True
     #: "today's pace": the last this many elapsed months of the plan year (fewer when fewer have elapsed)
-    recent_months: int = 3
+    pace_recent_months: int = 3
 
 
 PACE = PaceRules()
@@ -133,7 +133,7 @@ def _season(cube: Cube, rules: PaceRules) -> tuple[pd.Series | None, int]:
     from salesbook.analysis.seasonality import complete_series, seasonal_profile
     full = complete_series(cube)
     n = int(len(full))
-    if not rules.seasonal or n < rules.season_months:
+    if not rules.pace_seasonal or n < rules.pace_season_months:
         return None, n
     prof = seasonal_profile(full, stl=False)
     if not prof.enough or prof.index.isna().any():
@@ -159,8 +159,8 @@ def plan_pace(cube: Cube, plan: pd.DataFrame, rules: PaceRules = PACE, backtest:
     current = as_of.to_period("M").to_timestamp()
     try:  # working days of the plan's months, and of the current month up to as_of
         import holidays as hol
-        days = working_days(months, rules.country)
-        cal = hol.country_holidays(rules.country, years=[year])
+        days = working_days(months, rules.pace_country)
+        cal = hol.country_holidays(rules.pace_country, years=[year])
         done_days = sum(1 for d in pd.date_range(current, as_of, freq="D").date if cal.is_working_day(d))
     except (ImportError, NotImplementedError, KeyError):  # a calendar the holidays package lacks: calendar days
         days, done_days = None, None
@@ -177,7 +177,7 @@ def plan_pace(cube: Cube, plan: pd.DataFrame, rules: PaceRules = PACE, backtest:
     fact_by = mm[span].groupby(mm.manager.astype(object)[span]).revenue.sum()
     # today's pace: the last ``recent_months`` elapsed months (the current one by its elapsed working days)
     elapsed = done[done > 0].index
-    recent = elapsed[-rules.recent_months:] if len(elapsed) else elapsed
+    recent = elapsed[-rules.pace_recent_months:] if len(elapsed) else elapsed
     recent_share = float((w * done)[recent].sum() / w.sum())
     near = mm.month.isin(recent) & span
     recent_by = mm[near].groupby(mm.manager.astype(object)[near]).revenue.sum()
@@ -231,8 +231,8 @@ def pace_sentence(pace: Pace, who: str = COMPANY, lang: str = "en") -> str:
     from salesbook.formats import fmt_money, fmt_pct
     r = pace.table.loc[who]
     how = (t("pace.how.seasonal", lang, months=pace.months) if pace.seasonal
-           else t("pace.how.linear_chosen", lang) if not pace.rules.seasonal
-           else t("pace.how.linear", lang, months=pace.months, need=pace.rules.season_months))
+           else t("pace.how.linear_chosen", lang) if not pace.rules.pace_seasonal
+           else t("pace.how.linear", lang, months=pace.months, need=pace.rules.pace_season_months))
     interval = (t("pace.interval", lang, low=fmt_pct(r.low_pct, lang, decimals=0), high=fmt_pct(r.high_pct, lang, decimals=0),
                   wape=fmt_pct(pace.wape, lang, decimals=0)) if pace.wape is not None and not np.isnan(r.low_pct)
                 else t("pace.no_interval", lang))

@@ -83,11 +83,11 @@ class WalkRules:
     """The walk's thresholds (every one a parameter)."""
 
     #: biggest contributors listed under each step
-    top: int = 10
+    walk_top: int = 10
     #: continuing lines needed before a sentence says on what share of them the price fell
-    min_lines: int = 20
+    walk_min_lines: int = 20
     #: a step is named in a sentence when it is at least this share of last year's revenue
-    material: float = 0.005
+    walk_material: float = 0.005
 
 
 WALK = WalkRules()
@@ -339,7 +339,7 @@ def step_sentence(walk: Walk, step: str, lang: str = "en", rules: WalkRules = WA
                  stopped=fmt_money(float(walk.steps["discontinued"]), lang))
     if step == "price":
         story = price_story(walk)
-        if story["lines"] >= rules.min_lines:
+        if story["lines"] >= rules.walk_min_lines:
             return t("walk.say.price", lang, **values, fell=fmt_pct(story["share"], lang, decimals=0),
                      lines=story["lines"], money=fmt_money(story["money"], lang))
     return t("walk.say.largest" if largest else "walk.say.step", lang, **values)
@@ -355,7 +355,7 @@ def walk_sentences(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> lis
              after=fmt_money(walk.after, lang), change=fmt_money(walk.change, lang),
              pct=fmt_pct(walk.change / walk.before, lang, signed=True) if walk.before else "–")]
     worst = largest_negative(walk)
-    if worst is not None and abs(walk.steps[worst]) >= rules.material * max(walk.before, 1.0):
+    if worst is not None and abs(causes(walk.steps)[worst]) >= rules.walk_material * max(walk.before, 1.0):
         out.append(step_sentence(walk, worst, lang, rules, largest=True))
     if not walk.split and walk.unknown:
         out.append(t(walk.unknown, lang))
@@ -364,16 +364,16 @@ def walk_sentences(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> lis
 
 def memo_lines(walk: Walk, lang: str = "en", rules: WalkRules = WALK) -> list[str]:
     """The walk's findings for the memo: when retained clients' revenue fell on price (by at least
-    ``rules.material`` of last year's revenue), that sentence with its money and what to check; and the
+    ``rules.walk_material`` of last year's revenue), that sentence with its money and what to check; and the
     largest fall, when it is another step and material."""
     if walk.steps.empty:
         return []
     out = []
     base = max(walk.before, 1.0)
     price = float(walk.steps.get("price", 0.0))
-    if price < 0 and abs(price) >= rules.material * base:
+    if price < 0 and abs(price) >= rules.walk_material * base:
         out.append(step_sentence(walk, "price", lang, rules) + " " + t("walk.memo.price", lang))
     worst = largest_negative(walk)
-    if worst is not None and worst != "price" and abs(causes(walk.steps)[worst]) >= rules.material * base:
+    if worst is not None and worst != "price" and abs(causes(walk.steps)[worst]) >= rules.walk_material * base:
         out.append(step_sentence(walk, worst, lang, rules, largest=True))
     return out

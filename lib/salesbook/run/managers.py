@@ -80,7 +80,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     active = classes[classes.active_months > 0]
     managers = sorted(m for m in active.manager.dropna().astype(str).unique())
     from salesbook.run.walk_summary import pack_context, pack_html
-    pace, by_manager = pack_context(cube, plan, lang)  # issue 28: the plan's pace and each manager's walk
+    pace, by_manager = pack_context(cube, plan, lang, settings.forecast.pace)  # issue 28: pace and walk
     taken: set[str] = set()
     rows = []
     root = Path(folder) / FOLDER

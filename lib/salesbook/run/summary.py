@@ -101,7 +101,8 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
     figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon, settings.forecast)
     from salesbook.run.walk_summary import pace_figures, walk_figures  # issue 28: the walk and the plan's pace
-    figures["walk"], figures["pace"] = walk_figures(cube, lang), pace_figures(cube, plan, lang)
+    figures["walk"] = walk_figures(cube, lang, s3.walk)
+    figures["pace"] = pace_figures(cube, plan, lang, settings.forecast.pace)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
 

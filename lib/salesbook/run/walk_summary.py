@@ -21,11 +21,13 @@ __all__ = ["walk_figures", "pace_figures", "walk_html", "walk_cards", "pack_html
 TOP = 3
 
 
-def walk_figures(cube: Cube, lang: str = "en") -> dict[str, Any]:
-    """The walk's sentences, its steps in money, and the top contributors of its largest negative step."""
+def walk_figures(cube: Cube, lang: str = "en", rules: Any = None) -> dict[str, Any]:
+    """The walk's sentences, its steps in money, and the top contributors of its largest negative step
+    (``rules``: the run's :class:`salesbook.analysis.walk.WalkRules`)."""
     from salesbook.analysis import walk as wk
+    rules = rules or wk.WALK
     walk = wk.revenue_walk(cube)
-    out: dict[str, Any] = {"text": wk.walk_sentences(walk, lang), "steps": None}
+    out: dict[str, Any] = {"text": wk.walk_sentences(walk, lang, rules), "steps": None}
     if walk.steps.empty:
         return out
     worst = wk.largest_negative(walk)
@@ -39,12 +41,13 @@ def walk_figures(cube: Cube, lang: str = "en") -> dict[str, Any]:
                     for r in top.itertuples()]})
     story = wk.price_story(walk)
     if walk.split and story["lines"] and walk.steps.get("price", 0.0) < 0:
-        out["price_text"] = wk.step_sentence(walk, "price", lang)
+        out["price_text"] = wk.step_sentence(walk, "price", lang, rules)
     return out
 
 
-def pace_figures(cube: Cube, plan: Any, lang: str = "en") -> dict[str, Any] | None:
-    """Each manager's pace against the run's plan (``None`` without a plan, or one with no month this year)."""
+def pace_figures(cube: Cube, plan: Any, lang: str = "en", rules: Any = None) -> dict[str, Any] | None:
+    """Each manager's pace against the run's plan (``None`` without a plan, or one with no month this year;
+    ``rules``: the run's :class:`salesbook.analysis.pacing.PaceRules`)."""
     if not plan:
         return None
     from salesbook.analysis import forecast as fc
@@ -52,7 +55,7 @@ def pace_figures(cube: Cube, plan: Any, lang: str = "en") -> dict[str, Any] | No
     from salesbook.views.display import CURRENCY
     rows = fc.read_plan(plan, CURRENCY.get())
     fc.check_plan_managers(rows, cube, str(plan))
-    pace = pc.plan_pace(cube, rows)
+    pace = pc.plan_pace(cube, rows, rules or pc.PACE)
     if pace is None:
         return {"text": [t("pace.no_year", lang, year=cube.as_of.year)], "rows": []}
     text = [pc.pace_sentence(pace, pc.COMPANY, lang)]
@@ -130,7 +133,7 @@ def _pace_rows_html(p: dict[str, Any], lang: str, interactive: bool) -> str:
     return loader + table
 
 
-def pack_context(cube: Cube, plan: Any = None, lang: str = "en") -> tuple[Any, pd.DataFrame | None]:
+def pack_context(cube: Cube, plan: Any = None, lang: str = "en", rules: Any = None) -> tuple[Any, pd.DataFrame | None]:
     """What every pack reads once: the plan's pace (None without a plan) and the walk by manager (None
     without a walk)."""
     from salesbook.analysis import walk as wk
@@ -141,7 +144,7 @@ def pack_context(cube: Cube, plan: Any = None, lang: str = "en") -> tuple[Any, p
         from salesbook.views.display import CURRENCY
         rows = fc.read_plan(plan, CURRENCY.get())
         fc.check_plan_managers(rows, cube, str(plan))
-        pace = pc.plan_pace(cube, rows)
+        pace = pc.plan_pace(cube, rows, rules or pc.PACE)
     walk = wk.revenue_walk(cube)
     by = wk.walk_by(cube, walk, "manager", lang) if len(walk.steps) else None
     return pace, by
