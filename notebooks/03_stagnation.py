@@ -32,6 +32,7 @@ hunter_share: float = 0.25  # hunter: at least this share of revenue from client
 farmer_share: float = 0.1  # account manager: at most this share
 whitespace_min: float = 0.25  # whitespace: at least this share of similar clients buy the category
 output_dir: str = ""  # folder for the whitespace exports; empty for reports/exports
+walk_top: int = 10  # biggest contributors listed under each step of the revenue walk
 
 # %% jupyter={"source_hidden": true}
 import salesbook as sb
@@ -85,6 +86,23 @@ else:
            last=prof.end.date())
 if len(diagnosis["bridges"]) > 1:
     nb.chart(sv.bridges_chart(diagnosis["bridges"], lang))
+
+# %% jupyter={"source_hidden": true}
+from salesbook.analysis import walk as wk
+from salesbook.views import walk_views as wv
+
+walk = wk.revenue_walk(cube)
+nb.section("walk.title")
+for sentence in wk.walk_sentences(walk, lang, run_settings.stagnation.walk):
+    nb.say_text(sentence)
+if len(walk.steps):
+    nb.chart(wv.walk_chart(walk, lang))
+    nb.table(wv.walk_table(walk, lang))
+    if walk.split:
+        nb.say("walk.convention")
+    for sentence, table in wv.drilldowns(cube, walk, lang) + wv.step_lists(walk, lang, run_settings.stagnation.walk.walk_top):
+        nb.say_text(sentence)
+        nb.table(table, interactive=True)
 
 # %% jupyter={"source_hidden": true}
 cohorts = st.cohort_tables(cube, cohort_freq)

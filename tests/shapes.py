@@ -84,12 +84,33 @@ SHAPES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], dict]] = {
     "one_manager": ("exactly one manager", lambda d: d.assign(manager="Иванов"), {}),
     "no_category": ("no category column", lambda d: d.drop(columns="category"), {}),
     "no_order_id": ("no order id column", lambda d: d.drop(columns="order_id"), {}),
+    "no_quantity": ("no quantity column", lambda d: d.drop(columns="quantity"), {}),
+    "no_product": ("no product column", lambda d: d.drop(columns=["product_id", "product_name"]), {}),
     "returns_only_client": ("a client with only returns", _only_returns, {}),
     "typo_2031": ("one line dated 2031-01-01", _typo_2031, {}),
     "ends_early": ("data end two months before as_of", lambda d: d[d.date < "2026-09-01"],
                    {"as_of": "2026-10-31"}),
     "shuffled_managers": ("managers shuffled within each month: no client keeps a manager",
                           lambda d: _shuffled(d), {}),
+}
+
+
+def _plan(rows: list[tuple[str, str, float, str]]) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / "plan.csv"
+        pd.DataFrame(rows, columns=["month", "manager", "plan", "currency"]).to_csv(path, index=False)
+        return path
+    return write
+
+
+#: plans that must stop a run before any workbook runs, with a one-line error and exit code 2 (README)
+PLAN_SHAPES: dict[str, tuple[str, Callable[[Path], Path], str]] = {
+    "plan_unknown_manager": ("a plan naming a manager not in the data",
+                             _plan([("2026-01", "Петрова Е.С.", 1e6, "RUB"), ("2026-01", "Нетов Н.Н.", 1e6, "RUB")]),
+                             "manager(s) not in the data: Нетов Н.Н."),
+    "plan_other_currency": ("a plan in another currency",
+                            _plan([("2026-01", "Петрова Е.С.", 1e4, "USD")]),
+                            "the plan is in USD, the run's amounts are in RUB"),
 }
 
 
@@ -142,7 +163,7 @@ def visible_text(page: str, code: bool = True) -> list[str]:
 
 
 #: what must never reach a reader: a missing number, an infinity, a raw message key, a Python repr
-BAD_TEXT = re.compile(r"\b(nan|NaN|NaT|inf|-inf|None|<NA>)\b|\b(?:diag|profile|stag|seg|kpi|fc|wi|sum)\.[a-z_]+\.?[a-z_]*\b"
+BAD_TEXT = re.compile(r"\b(nan|NaN|NaT|inf|-inf|None|<NA>)\b|\b(?:diag|profile|stag|seg|kpi|fc|wi|sum|walk|pace)\.[a-z_]+\.?[a-z_]*\b"
                       r"|<[a-zA-Z_.]+ object at 0x|\bTimestamp\(|\bPeriod\(|dtype[:=]")
 
 

@@ -25,7 +25,7 @@ from salesbook.cube.profile import Evidence, data_profile
 from salesbook.run.runner import resolve_as_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shapes import (REAL, bad_text, foreign_words, make_shape, number_style_errors, sample_names,  # noqa: E402
+from shapes import (PLAN_SHAPES, REAL, SAMPLE, bad_text, foreign_words, make_shape, number_style_errors, sample_names,  # noqa: E402
                     shape_names, visible_text)
 
 NAMES = sample_names()
@@ -295,11 +295,29 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("shuffled_managers", "03_stagnation.html", "Nothing is said about managers' portfolios"),
     ("shuffled_managers", "05_whatif.html", "No reorganisation simulated: clients have no stable manager"),
     ("shuffled_managers", "index.html", "clients have no stable manager"),
+    # issue 28: the revenue walk stops at client flow without units or products, and says why
+    ("no_quantity", "03_stagnation.html", "the data have no quantity column, so there is no unit price"),
+    ("no_product", "03_stagnation.html", "the data have no product column, so price, volume and mix"),
+    ("months_23", "03_stagnation.html", "Cannot tell yet: the walk compares"),
 ])
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]
     assert done.returncode == 0, done.stderr[-2000:]
     assert says in _page(folder, page)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(PLAN_SHAPES))
+def test_a_bad_plan_stops_the_run_before_any_workbook_in_one_line(tmp_path, name):
+    what, write, says = PLAN_SHAPES[name]
+    plan = write(tmp_path)
+    out = tmp_path / "out"
+    done = subprocess.run([SALESBOOK, "run", "-q", "--source", str(SAMPLE), "--plan", str(plan), "--output", str(out)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and says in lines[0] and str(plan) in lines[0]
+    assert not list(out.glob("*/0*.html"))  # no workbook page was written
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from salesbook.errors import DataError, ParameterError, Problem
 from salesbook.data.parse import parse_numbers
 from salesbook.analysis.segments import TARGET_CATEGORIES
 
-__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan",
+__all__ = ["STAGE_PROBABILITIES", "pipeline_for", "run_deals", "no_deals", "load_pipeline", "weighted_forecast", "forecast_table", "baseline", "load_plan", "read_plan", "check_plan_managers",
            "ASSISTANT_CATEGORIES", "SPONTANEOUS", "spontaneous", "spontaneous_rule", "assistant_clients",
            "baseline_backtest", "wape", "seasonal_naive", "win_rates"]
 
@@ -267,19 +267,79 @@ def baseline_backtest(cube: Cube, months: int = 12, min_months: int = 12) -> dic
             "wape_naive": wape(table.actual, table.naive), "first": table.month.iloc[0], "last": table.month.iloc[-1]}
 
 
-def load_plan(source: "str | os.PathLike") -> pd.Series:
-    """A plan file: ``month`` (YYYY-MM) and ``plan`` (amount) -> Series by month."""
+def read_plan(source: "str | os.PathLike", currency: str | None = None) -> pd.DataFrame:
+    """A plan file (CSV or Excel), checked: one row per month, or per manager and month.
+
+    Columns: ``month`` (YYYY-MM) and ``plan`` (amount), both required; optional ``manager`` (a row
+    without one is the company's, not any manager's), ``new_clients`` (new clients planned that month)
+    and ``currency`` (ISO 4217 code of the amounts; when given it must be the run's ``currency``).
+    Returns columns ``month``, ``manager`` (None for a company row), ``plan``, ``new_clients`` (NaN when
+    not planned). Raises :class:`DataError` (exit code 2 from the command line), in one line, on a missing
+    column, an unreadable month or amount, a month (and manager) given twice, or another currency.
+    """
     path = Path(source)
     raw = _read_table(path)
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
     missing = [c for c in ("month", "plan") if c not in raw.columns]
     if missing:
-        raise DataError(str(path), [Problem("required column is missing", column=c) for c in missing])
+        raise DataError(str(path), [Problem("required column is missing", column=c,
+                                            expected="month (YYYY-MM) and plan; optional manager, new_clients, currency")
+                                    for c in missing])
     amount, bad = parse_numbers(raw.plan, "," if raw.plan.astype(str).str.contains(",").any() else ".")
-    month = pd.to_datetime(raw.month.astype(str).str[:7], format="%Y-%m", errors="coerce")
+    month = pd.to_datetime(raw.month.astype(str).str.strip().str[:7], format="%Y-%m", errors="coerce")
+    new = pd.Series(np.nan, index=raw.index)
+    if "new_clients" in raw.columns:
+        text = raw.new_clients.astype(str).str.strip()
+        new = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = bad | (text.ne("") & new.isna()).to_numpy()
     if bad.any() or month.isna().any():
-        rows = (np.flatnonzero((bad | month.isna()).to_numpy()) + 2).tolist()
-        raise DataError(str(path), [Problem("{n} line(s) with a month or plan that cannot be read", rows=rows)])
-    return pd.Series(amount.to_numpy(), index=pd.DatetimeIndex(month).astype("datetime64[us]"), name="plan")
+        rows = (np.flatnonzero((np.asarray(bad) | month.isna().to_numpy())) + 2).tolist()
+        raise DataError(str(path), [Problem("{n} line(s) with a month, plan or new_clients that cannot be read",
+                                            rows=rows)])
+    if "currency" in raw.columns and currency:
+        given = {c.strip().upper() for c in raw.currency.astype(str) if c.strip()}
+        other = sorted(given - {str(currency).upper()})
+        if other:
+            text = f"the plan is in {', '.join(other)}, the run's amounts are in {str(currency).upper()}"
+            raise DataError(str(path), [Problem(_literal(text), column="currency",
+                                                expected="a plan in the data's currency (convert it, or run with --currency)")])
+    manager = (raw.manager.astype(str).str.strip() if "manager" in raw.columns else pd.Series("", index=raw.index))
+    out = pd.DataFrame({"month": pd.DatetimeIndex(month).astype("datetime64[us]"),
+                        "manager": manager.where(manager != "", None).to_numpy(dtype=object),
+                        "plan": amount.to_numpy(dtype="float64"), "new_clients": new.to_numpy(dtype="float64")})
+    twice = out.duplicated(["month", "manager"], keep=False)
+    if twice.any():
+        rows = (np.flatnonzero(twice.to_numpy()) + 2).tolist()
+        raise DataError(str(path), [Problem("{n} line(s) give the same month (and manager) twice", rows=rows)])
+    return out
+
+
+def load_plan(source: "str | os.PathLike", currency: str | None = None) -> pd.Series:
+    """A plan file (:func:`read_plan`) as the company's plan by month: the sum of its rows (per-manager rows
+    and company rows alike) for each month."""
+    plan = read_plan(source, currency)
+    by_month = plan.groupby("month").plan.sum()
+    return pd.Series(by_month.to_numpy(), index=pd.DatetimeIndex(by_month.index).astype("datetime64[us]"),
+                     name="plan")
+
+
+def check_plan_managers(plan: pd.DataFrame, cube: Cube, where: str = "plan") -> None:
+    """A :class:`DataError` when the plan names a manager the data do not have (a typo, or another team)."""
+    named = {str(m) for m in plan.manager.dropna()}
+    if not named:
+        return
+    if not cube.profile.has_manager:
+        raise DataError(where, [Problem("the plan is per manager, but the data have no manager column")])
+    known = {str(m) for m in cube.manager_month.manager.dropna().astype(str).unique()}
+    unknown = sorted(named - known)
+    if unknown:
+        raise DataError(where, [Problem(_literal(f"manager(s) not in the data: {', '.join(unknown)}"), column="manager",
+                                        expected="the managers as the data spell them")])
+
+
+def _literal(text: str) -> str:
+    """A message with no placeholder (Problem formats ``{n}``): braces in names stay braces."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 #: categories whose orders an assistant takes (DOMAIN.md: spontaneous clients' orders go to an assistant, not

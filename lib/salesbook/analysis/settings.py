@@ -24,6 +24,8 @@ from salesbook.errors import ParameterError
 from salesbook.analysis.handovers import HandoverRules
 from salesbook.analysis.segments import Rules
 from salesbook.analysis.stagnation import DiagnosisRules
+from salesbook.analysis.pacing import PaceRules
+from salesbook.analysis.walk import WalkRules
 
 __all__ = ["Segmentation", "Seasonality", "Stagnation", "Forecast", "WhatIf", "Settings", "SECTIONS",
            "SETTINGS_FILE", "names", "from_parameters", "read", "write", "for_notebook"]
@@ -66,6 +68,7 @@ class Stagnation:
     bridge_months: int = 12  #: length of each bridge window in months
     cohort_freq: str = "Y"  #: cohorts by acquisition year Y or quarter Q
     whitespace_min: float = 0.25  #: whitespace: at least this share of similar clients buy the category
+    walk: WalkRules = WalkRules()  #: the revenue walk (issue 28)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Forecast:
     p100: float = 1.0  #: probability of stage 100: invoice issued
     horizon_months: int = 6  #: months of the baseline forecast
     spontaneous: str = "C"  #: periodic buyers routed to the assistant: an ABC class, an amount, or empty
+    pace: PaceRules = PaceRules()  #: each manager's pace against the plan (issue 28; the summary and the packs)
 
     @property
     def probabilities(self) -> dict[int, float]:

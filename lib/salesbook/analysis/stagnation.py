@@ -681,8 +681,9 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     for s in symptoms:
         s.present = s.severity != "none"
     causes = [s.key for s in symptoms if s.present and s.key in ("acquisition", "capacity", "crosssell", "no_hunters")]
+    from salesbook.analysis.walk import revenue_walk  # the walk: where the year's change went, in money
     return {"verdict": flat["verdict"], "flatness": flat, "symptoms": symptoms, "causes": causes,
-            "bridges": bridges, "acquisition_per_year": per_year}
+            "bridges": bridges, "acquisition_per_year": per_year, "walk": revenue_walk(cube)}
 
 
 def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
@@ -763,6 +764,9 @@ def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = Di
                      f"{t('memo.remedy', lang)}: {escape(s.remedy(lang))}")
     if not present:
         lines.append(t("memo.no_symptoms", lang))
+    if diagnosis.get("walk") is not None:  # the revenue walk's findings: a fall in price, the largest fall
+        from salesbook.analysis.walk import memo_lines
+        lines += [f"- {escape(x)}" for x in memo_lines(diagnosis["walk"], lang)]
     unknown = [s for s in diagnosis["symptoms"][1:] if s.unknown]
     if unknown:
         lines += ["", t("memo.cannot_tell", lang)]

@@ -15,6 +15,11 @@ table                  one row per ... and its columns
 ``manager_month``      manager x month: revenue, clients, orders, lines
 ``client_manager_month``  client x manager x month: revenue, orders (who served each client when)
 ``category_month``     category x month: revenue, clients, lines
+``client_product_window``  client x product x category x period, over the revenue walk's two windows
+                       (``period`` ``"after"``: the 12 months to ``as_of``; ``"before"``: the 12 months
+                       before them, :func:`salesbook.cube.profile.windows`): ``sales`` and ``units``
+                       (lines with a positive amount), ``returns`` and ``returned`` (negative lines:
+                       their amount and quantity, both <= 0). Lines before the two windows are not in it
 ``clients``            client: client_name, region, first_date, last_date,
                        first_manager, manager (latest), revenue, orders, lines,
                        categories, median_gap_days (between purchase days)
@@ -54,9 +59,11 @@ if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is 
 
 __all__ = ["Cube", "build_cube", "get_cube", "content_digest", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 8
+CUBE_VERSION = 9
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
-          "client_manager_month", "category_month", "clients")
+          "client_manager_month", "category_month", "clients", "client_product_window")
+#: months in each of the two windows of ``client_product_window`` (the revenue walk's year against the year before)
+WALK_MONTHS = 12
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Cube:
     client_manager_month: pd.DataFrame
     category_month: pd.DataFrame
     clients: pd.DataFrame
+    client_product_window: pd.DataFrame
     report: LoadReport
     meta: dict[str, Any] = field(default_factory=dict)
     #: the cache folder it was read from or saved to (None: built in memory); analyses keep results there
@@ -134,11 +142,11 @@ class Cube:
 
 #: the canonical columns the cube reads (cube_expressions); get_cube's staged clean lines keep only these
 COLUMNS = ("date", "client_id", "amount", "client_name", "manager", "category", "quantity", "order_id", "region",
-           "cost")
+           "cost", "product_id")
 
 
-def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table] | None" = None
-                     ) -> dict[str, ibis.Table]:
+def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table] | None" = None,
+                     as_of: Any = None) -> dict[str, ibis.Table]:
     """The ibis expressions of every cube table over clean canonical lines (any backend).
 
     ``client_category``, ``category_month`` and ``client_month.categories`` are sums over
@@ -147,6 +155,7 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     distinct counts are row counts.
     ``keep`` receives that table and returns what they read (``build_cube`` has the engine compute
     it once); ``None`` leaves it an expression, which each of them then recomputes.
+    ``as_of``: the end of ``client_product_window``'s later window (``None``: the last line's date).
     """
     keep = keep or (lambda table: table)
     t = lines.mutate(month=lines.date.truncate("M"), day=lines.date.truncate("D"))
@@ -183,12 +192,29 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     return {"client_month": client_month, "client_day": client_day, "client_category": client_category,
             "client_category_month": client_category_month,
             "manager_month": manager_month, "client_manager_month": client_manager_month,
-            "category_month": category_month, "clients": clients}
+            "category_month": category_month, "clients": clients,
+            "client_product_window": _product_windows(t, as_of)}
+
+
+def _product_windows(t: ibis.Table, as_of: Any) -> ibis.Table:
+    """client x product x category x period over the walk's two windows (the bridge's, day for day)."""
+    import ibis
+    from salesbook.cube.profile import windows
+    if as_of is None:
+        as_of = t.date.max().to_pyarrow().as_py()
+    (s1, e1), (s0, _) = windows(as_of, WALK_MONTHS)
+    s0, s1, end = (pd.Timestamp(x).to_pydatetime() for x in (s0, s1, e1 + pd.Timedelta(days=1)))
+    w = t.filter((t.date >= s0) & (t.date < end))
+    w = w.mutate(period=ibis.ifelse(w.date >= s1, "after", "before"))
+    sale, back = w.amount > 0, w.amount < 0
+    return w.group_by(["client_id", "product_id", "category", "period"]).aggregate(
+        sales=w.amount.sum(where=sale), units=w.quantity.sum(where=sale),
+        returns=w.amount.sum(where=back), returned=w.quantity.sum(where=back))
 
 
 #: key columns held as pandas categoricals: filters, sorts and group-bys work on integer codes
 #: instead of Arrow strings (several times faster at 20k clients, and smaller)
-KEYS = ("client_id", "manager", "first_manager", "category")
+KEYS = ("client_id", "manager", "first_manager", "category", "product_id")
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -204,9 +230,10 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 ORDER = {"client_month": ["client_id", "month"], "client_category_month": ["client_id", "category", "month"],
          "client_day": ["client_id", "day"], "client_category": ["client_id", "category"],
          "manager_month": ["manager", "month"], "client_manager_month": ["client_id", "month", "manager"],
-         "category_month": ["category", "month"], "clients": ["client_id"]}
+         "category_month": ["category", "month"], "clients": ["client_id"],
+         "client_product_window": ["client_id", "product_id", "category", "period"]}
 #: money columns of the cube, kept in whole cents
-MONEY = ("revenue", "cost")
+MONEY = ("revenue", "cost", "sales", "returns")
 
 
 def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
@@ -238,7 +265,8 @@ def build_cube(sales: Sales) -> Cube:
         return held[-1]
 
     try:
-        frames = {name: _to_pandas(expr, name) for name, expr in cube_expressions(sales.table, keep).items()}
+        frames = {name: _to_pandas(expr, name)
+                  for name, expr in cube_expressions(sales.table, keep, sales.report.as_of).items()}
     finally:
         for table in held:
             table.release()
@@ -246,6 +274,8 @@ def build_cube(sales: Sales) -> Cube:
     # an engine returns groups in any order, and sums over them must not depend on it
     frames = {name: df.sort_values(ORDER[name], kind="stable", ignore_index=True) for name, df in frames.items()}
     frames["client_day"] = days = frames["client_day"].rename(columns={"day": "date"})
+    frames["client_product_window"] = frames["client_product_window"].fillna(
+        {"sales": 0.0, "units": 0.0, "returns": 0.0, "returned": 0.0})
     # from client_day here rather than in the engine, which would aggregate the lines into days a second time
     gap = median_gaps(days[days.orders > 0])
     frames["clients"]["median_gap_days"] = gap.set_axis(gap.index.astype(str)).reindex(

@@ -95,6 +95,19 @@ class SampleSpec:
     planted_reactivated: int = 25
     #: the planted season (False: every month alike)
     seasonal: bool = True
+    #: price erosion (off in the committed sample): in the last ``price_cut_months`` months, ``price_cut_share``
+    #: of the products sell ``price_cut`` below their list price (the units bought do not change)
+    price_cut: float = 0.0
+    price_cut_share: float = 0.4
+    price_cut_months: int = 12
+
+    @classmethod
+    def price_erosion(cls, **kw: Any) -> "SampleSpec":
+        """The committed company, where 40 % of the products sell 12 % below list price over the last 12 months
+        (the same units as before: the walk must find the fall in price, not in volume)."""
+        base = dict(price_cut=0.12)
+        base.update(kw)
+        return cls(**base)
 
     @classmethod
     def handovers(cls, **kw: Any) -> "SampleSpec":
@@ -249,6 +262,12 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
     season = SEASON[months.month.to_numpy() - 1] if spec.seasonal else np.ones(len(months))
     # planted hand-overs: a separate generator, so the committed sample (share 0) is drawn exactly as before
     hand_rng = np.random.default_rng(spec.seed + 1)
+    # planted price erosion: its own generator too; units are drawn at list price, amounts at the cut price
+    cut_rng = np.random.default_rng(spec.seed + 2)
+    cut = np.zeros(len(products), dtype=bool)
+    if spec.price_cut > 0:
+        cut[cut_rng.choice(len(products), int(round(spec.price_cut_share * len(products))), replace=False)] = True
+    cut_from = spec.months - spec.price_cut_months
     handed: dict[int, int] = {}  # client -> month of its hand-over
     account = list(range(spec.managers - spec.account_managers, spec.managers))
     for i, c in enumerate(clients):
@@ -286,6 +305,8 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
                     used.add(p)
                     qty = max(1, int(round(order_value * share / price_of[p])))
                     amount = round(qty * float(price_of[p]), 2)
+                    if cut[p] and m >= cut_from:  # sold below list price (never in the committed sample)
+                        amount = round(qty * round(float(price_of[p]) * (1 - spec.price_cut), 2), 2)
                     rows.append((day, ids[i], names[i], managers[c.get("manager_now", c["manager"])], pid[p],
                                  pname[p], pcat[p],
                                  float(qty), amount, order, cities[i], round(amount * 0.74, 2)))
@@ -322,6 +343,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> Sample:
         "duplicate_lines": spec.duplicate_lines,
         "return_lines": int(len(ret)),
         "handed_over_clients": sorted(ids[i] for i in handed),
+        **({"price_cut_products": sorted(str(x) for x in pid[cut])} if spec.price_cut > 0 else {}),
         "new_clients_per_year": {str(y): int(v) for y, v in
                                  pd.Series(new_by_month.sum(axis=1), index=months.year).groupby(level=0).sum().items()},
         "spec": asdict(spec),

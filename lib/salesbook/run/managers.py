@@ -43,10 +43,11 @@ def _table(df: pd.DataFrame, lang: str) -> str:
 
 
 def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", source: str = "",
-                settings: Any = None) -> list[dict[str, Any]]:
+                settings: Any = None, plan: str = "") -> list[dict[str, Any]]:
     """Write every manager's pack under ``folder/managers/``; return the scorecard (one row per manager).
     ``pipeline``, ``source``: the run's (its pipeline's deals go to their managers' packs; none without one).
-    ``settings``: the run's (:class:`salesbook.analysis.settings.Settings`), as the workbooks computed with."""
+    ``settings``: the run's (:class:`salesbook.analysis.settings.Settings`), as the workbooks computed with.
+    ``plan``: the run's plan file (a manager it names gets his pace; nothing about plans without one)."""
     from salesbook.analysis.settings import Settings
     from salesbook.analysis import segments as sg
     from salesbook.analysis import stagnation as st
@@ -78,6 +79,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     team_new = float(profiles.clients_new.median()) if len(profiles) else 0.0
     active = classes[classes.active_months > 0]
     managers = sorted(m for m in active.manager.dropna().astype(str).unique())
+    from salesbook.run.walk_summary import pack_context, pack_html
+    pace, by_manager = pack_context(cube, plan, lang, settings.forecast.pace)  # issue 28: pace and walk
     taken: set[str] = set()
     rows = []
     root = Path(folder) / FOLDER
@@ -135,6 +138,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <h2>{e(t("seg.categories", lang))}</h2>{_table(cat_table, lang)}
 <h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
 <h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest, others=ws_others), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
+{pack_html(cube, m, lang, pace, by_manager)}
 {deals_html}
 <p class="meta"><a href="clients.xlsx">clients.xlsx</a></p></body></html>
 """

@@ -104,6 +104,14 @@ VALUE_CHECKS = {"spontaneous": "salesbook.analysis.forecast:spontaneous_rule",
                 "handover": "salesbook.analysis.whatif:parse_trigger"}
 
 
+def _check_plan(plan_file: str | None, currency: str) -> "pd.DataFrame | None":
+    """The run's plan file read and checked (columns, months, amounts, repeats, currency), or None."""
+    if not plan_file:
+        return None
+    from salesbook.analysis.forecast import read_plan
+    return read_plan(plan_file, currency)
+
+
 def _check_value(name: str, value: Any) -> None:
     import importlib
     module, _, function = VALUE_CHECKS[name].partition(":")
@@ -601,6 +609,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         find_chromium()  # before anything runs: a machine without Chromium is told at once
     from salesbook.analysis.forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
+    plan_rows = _check_plan(plan_file, currency)  # before anything runs: a bad plan is one line, exit 2
     run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
     tmp = out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # unique: two runs never share it
     if guessed_mapping is not None:  # read from the run's folder while it runs; it stays there after
@@ -693,6 +702,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             t0 = time.perf_counter()
             log(f"loading {source}")
             cube = get_cube(source, mapping or None, as_of or None, cache_dir=cache_dir)  # once; notebooks read it
+            if plan_rows is not None:  # its managers against the data's, before any workbook reads the cube
+                from salesbook.analysis.forecast import check_plan_managers
+                check_plan_managers(plan_rows, cube, str(plan_file))
             cube_ready.set()
             if cube.profile.no_data_months:
                 log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
@@ -768,7 +780,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             from salesbook.views.display import using_currency as _currency
             from salesbook.run.managers import write_packs
             with _currency(currency):
-                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings)
+                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings,
+                                        plan=plan_file or "")
             log(f"manager packs: {len(scorecard)}")
         (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,

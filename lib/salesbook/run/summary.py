@@ -100,6 +100,9 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     from salesbook.analysis.forecast import pipeline_for
     pipeline = pipeline_for(pipeline or "", cube.report.source)  # the sample's own pipeline with the sample only
     figures["forecast"] = _forecast_figures(cube, classes, pipeline, plan, horizon, settings.forecast)
+    from salesbook.run.walk_summary import pace_figures, walk_figures  # issue 28: the walk and the plan's pace
+    figures["walk"] = walk_figures(cube, lang, s3.walk)
+    figures["pace"] = pace_figures(cube, plan, lang, settings.forecast.pace)
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
 
@@ -206,7 +209,7 @@ SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_o
               "sleeping": ("01_segmentation", "seg.reactivation"), "whitespace": ("03_stagnation", "stag.whitespace"),
               "moves": ("01_segmentation", "seg.migration"), "fell": ("01_segmentation", "seg.moves_to_sleep"),
               "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title"),
-              "vip": ("01_segmentation", "vip.title")}
+              "vip": ("01_segmentation", "vip.title"), "walk": ("03_stagnation", "walk.title")}
 #: the Excel file behind each list (in the run's exports folder)
 FILE_OF = {"vip": "vip_sector.xlsx", "sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
            "fell": "migration.xlsx", "back": "migration.xlsx"}
@@ -351,6 +354,8 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
                               fact("forecast.baseline", fmt_money(fcst["baseline"], lang), fcst["baseline"]), "forecast"))
         if fcst.get("plan"):
             cards.append(card(t("sum.card.plan", lang, n=n, as_of=as_of), fmt_money(fcst["plan"], lang), "forecast"))
+    from salesbook.run.walk_summary import walk_cards, walk_html
+    cards += walk_cards(f, lang, card)
     r, c = f["reactivation"], f["crosssell"]
 
     def with_file(text: str, *whats: str) -> str:
@@ -453,6 +458,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 {f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
 <h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
 {chart}
+{walk_html(f, lang)}
 <h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
 {vip_html}
 <h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
