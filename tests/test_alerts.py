@@ -11,7 +11,7 @@ import pytest
 
 import salesbook as sb
 from salesbook.analysis import alerts as al
-from tests.shapes import SAMPLE
+from shapes import SAMPLE
 
 RULES = al.AlertRules(min_share=0.0, min_noise=3)
 

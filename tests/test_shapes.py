@@ -295,6 +295,10 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("shuffled_managers", "03_stagnation.html", "Nothing is said about managers' portfolios"),
     ("shuffled_managers", "05_whatif.html", "No reorganisation simulated: clients have no stable manager"),
     ("shuffled_managers", "index.html", "clients have no stable manager"),
+    # issue 29's early warnings: the at-risk list and the alerts
+    ("months_23", "01_segmentation.html", "Cannot tell yet who is slipping away"),
+    ("months_23", "index.html", "Cannot tell yet who is slipping away"),
+    ("one_day", "03_stagnation.html", "Cannot tell yet whether a month is unusual"),
 ])
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]

@@ -39,7 +39,7 @@ from salesbook.cube import Cube
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
-__all__ = ["AlertRules", "series", "evaluate", "replayed", "replay", "alerts", "alert_sentences", "alerts_json",
+__all__ = ["early_warning_lines", "AlertRules", "series", "evaluate", "replayed", "replay", "alerts", "alert_sentences", "alerts_json",
            "alerts_view"]
 
 
@@ -360,3 +360,14 @@ def alerts_view(res: dict[str, Any], lang: str = "en", cube: Cube | None = None)
     out = pd.DataFrame(rows, columns=cols)
     out.attrs["money"] = cols[3:5]
     return out
+
+
+def early_warning_lines(cube: Cube, lang: str = "en", classes: pd.DataFrame | None = None,
+                        rules: Any = None) -> list[str]:
+    """The memo's early warnings: how many clients are at risk with the ranking's backtested precision (or
+    why it cannot tell), then the month's alerts with the rule's replayed record. ``rules``: the category
+    rules (:class:`salesbook.analysis.segments.Rules`, the run's)."""
+    from salesbook.analysis.atrisk import at_risk, at_risk_sentence
+    from salesbook.analysis.segments import Rules
+    res = alerts(cube)
+    return [at_risk_sentence(at_risk(cube, rules or Rules(), classes=classes), lang), *alert_sentences(res, lang, cube)]

@@ -346,6 +346,15 @@ def at_risk_sentence(res: dict[str, Any], lang: str = "en", clients: int | None 
     return text
 
 
+def compare_sentence(res: dict[str, Any], lang: str = "en") -> str:
+    """What the backtest table below it measures, on which history, and which ranking the list uses."""
+    from salesbook.formats import fmt_int, fmt_pct
+    comp = res["comparison"]
+    return t("risk.compare_intro", lang, horizon=res["horizon"], origins=", ".join(comp["origins"]),
+             clients=fmt_int(comp["clients"], lang), bought=fmt_int(comp["bought"], lang),
+             share=fmt_pct(comp["top_share"], lang, 0), method=t(f"risk.method.{res['method']}", lang))
+
+
 def comparison_table(res: dict[str, Any], lang: str = "en") -> pd.DataFrame:
     """The backtest table: one row per ranking with its AUC and top-share precision and their intervals."""
     from salesbook.formats import fmt_num, fmt_pct
@@ -360,7 +369,7 @@ def comparison_table(res: dict[str, Any], lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ += ["comparison_table"]
+__all__ += ["comparison_table", "compare_sentence"]
 
 
 def at_risk_view(at: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
