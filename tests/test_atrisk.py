@@ -35,7 +35,7 @@ def _backtest(n: int, seed: int = 1) -> pd.DataFrame:
     bought = rng.random(n) < 0.7
     return pd.DataFrame({"origin": "2025-10-31", "client_id": [f"c{i}" for i in range(n)],
                          "model": np.where(bought, 0.7, 0.4) + rng.normal(0, 0.2, n),
-                         "rules": rng.random(n), "one_off": False, "bought": bought})
+                         "rules": rng.random(n), "sleep": rng.random(n), "one_off": False, "bought": bought})
 
 
 def test_the_comparison_is_reproducible_and_names_the_better_ranking():

@@ -16,8 +16,10 @@ Definitions (every threshold is a field of :class:`RiskRules`):
   scored by P(alive) alone, but by that probability of a repeat purchase, which falls as the only
   purchase ages; the list marks them. Gamma-Gamma (Fader, Hardie & Lee 2005b) gives the expected
   revenue per purchase of clients with repeat purchases.
-- **The rules** (b): the nine categories ranked by how likely their clients are to keep buying (VIP,
-  partner, regular, prospective, periodic, reactivated, new, one-off), ties broken by the RFM score.
+- **The rules** (b), two rankings: the nine categories ranked by how likely their clients are to keep
+  buying (VIP, partner, regular, prospective, periodic, reactivated, new, one-off), ties broken by the RFM
+  score; and the sleeping rule's own progress (days idle over the idle days that would make the client
+  asleep), the rule's natural early warning.
 - **The comparison**: at the calibration's earlier analysis dates
   (:func:`salesbook.analysis.calibration._origins`, 12 and 24 months back), both rankings of the clients
   active then are set against who bought in the next ``horizon`` months: AUC (the chance that a
@@ -48,7 +50,7 @@ from salesbook.i18n import t
 from salesbook.analysis.segments import NO_MANAGER, Rules, classify_clients, rfm, window_start
 
 __all__ = ["RiskRules", "WEEKS_PER_MONTH", "model_available", "rfm_summary", "fit_bgnbd", "model_scores",
-           "rule_scores", "population", "risk_backtest", "auc", "top_precision", "compare", "at_risk",
+           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "top_precision", "compare", "at_risk",
            "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -191,14 +193,24 @@ def rule_scores(cube: Cube, classes: pd.DataFrame, as_of: "str | pd.Timestamp", 
     return out
 
 
+def sleep_scores(classes: pd.DataFrame, seg: Rules = Rules()) -> pd.Series:
+    """The sleeping rule's own warning: how far each client has gone towards it, minus (days since the last
+    order / the idle days that would make it asleep, max(``sleeping_min_months``, ``sleeping_gap_multiple``
+    x its usual gap)); higher is safer, so it ranks like the other scores."""
+    limit = np.maximum(seg.sleeping_min_months * 365.25 / 12,
+                       seg.sleeping_gap_multiple * classes.median_gap_days.fillna(0).to_numpy(dtype=float))
+    out = -classes.idle_days.to_numpy(dtype=float) / limit
+    return pd.Series(out, index=classes.index.astype(str))
+
+
 @per_cube
 def risk_backtest(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules()) -> pd.DataFrame:
     """One row per client active (and not sleeping) at each earlier analysis date: ``origin``,
     ``client_id``, ``model`` (the model's probability of buying in the horizon; NaN without the model),
-    ``rules`` (the rule score), ``one_off`` (one purchase day), ``bought`` (an order in the ``horizon``
+    ``rules`` (the category rule score), ``sleep`` (:func:`sleep_scores`), ``one_off`` (one purchase day), ``bought`` (an order in the ``horizon``
     months after ``origin``)."""
     from salesbook.analysis.calibration import CalibrationRules, _origins
-    cols = ["origin", "client_id", "model", "rules", "one_off", "bought"]
+    cols = ["origin", "client_id", "model", "rules", "sleep", "one_off", "bought"]
     days = cube.client_day
     out = []
     for origin, until in _origins(cube, seg.window_months, CalibrationRules(back_months=rules.back_months,
@@ -214,6 +226,7 @@ def risk_backtest(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules
         classes = classes.set_axis(classes.index.astype(str))
         out.append(pd.DataFrame({"origin": origin.date(), "client_id": pool.to_numpy(), "model": model.to_numpy(),
                                  "rules": rule_scores(cube, classes, origin, seg.window_months).reindex(pool).to_numpy(),
+                                 "sleep": sleep_scores(classes, seg).reindex(pool).to_numpy(),
                                  "one_off": (classes.orders.reindex(pool) <= 1).to_numpy(),
                                  "bought": pool.isin(bought)}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
@@ -255,7 +268,7 @@ def compare(bt: pd.DataFrame, rules: RiskRules = RiskRules()) -> dict[str, Any]:
         res["unknown"] = "risk.short"
         return res
     bought = bt.bought.to_numpy(dtype=bool)
-    methods = ["rules"] + (["model"] if bt.model.notna().all() else [])
+    methods = ["rules", "sleep"] + (["model"] if bt.model.notna().all() else [])
     rng = np.random.default_rng(rules.seed)
     picks = [rng.integers(0, len(bt), len(bt)) for _ in range(rules.draws)]
     tail = (1 - rules.level) / 2
@@ -300,9 +313,13 @@ def at_risk(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules(),
     scores = fit["scores"].reindex(pool) if fit["scores"] is not None else pd.DataFrame(
         np.nan, index=pool, columns=["p_alive", "p_buy", "expected_orders", "expected_revenue"])
     if fit["scores"] is None:  # today's model could not be fitted: the rules rank the list
-        res["method"] = "rules"
-    score = scores.p_buy if res["method"] == "model" else rule_scores(cube, classes, cube.as_of,
-                                                                       seg.window_months).reindex(pool)
+        res["method"] = max(("rules", "sleep"), key=lambda m: comp["methods"][m]["auc"])
+    if res["method"] == "model":
+        score = scores.p_buy
+    elif res["method"] == "sleep":
+        score = sleep_scores(classes.loc[pool], seg)
+    else:
+        score = rule_scores(cube, classes, cube.as_of, seg.window_months).reindex(pool)
     k = max(1, int(round(rules.top_share * len(pool))))
     riskiest = pool[np.argsort(score.to_numpy(dtype=float), kind="stable")[:k]]
     c = classes.loc[riskiest]
