@@ -46,6 +46,8 @@ def test_the_comparison_is_reproducible_and_names_the_better_ranking():
     m, r = a["methods"]["model"], a["methods"]["rules"]
     assert m["auc_low"] < m["auc"] < m["auc_high"] and r["auc_low"] < 0.5 < r["auc_high"]
     assert m["precision"] > r["precision"]
+    # against the runner-up (one of the two noise rankings) the paired difference's interval is above zero
+    assert a["runner_up"]["method"] in ("rules", "sleep") and a["runner_up"]["low"] > 0
     other = ar.compare(bt, ar.RiskRules(seed=7))
     assert other["methods"]["model"]["auc"] == m["auc"] and other["methods"]["model"]["auc_low"] != m["auc_low"]
 
@@ -137,3 +139,13 @@ def test_a_client_whose_gaps_lengthen_is_at_risk_before_it_is_sleeping():
     # 41 active clients: the riskiest 10 % is round(4.1) = 4 clients; S is the riskiest of all
     assert p.idxmin() == "S" and "S" in p.nsmallest(4).index
     assert p["S"] < p.drop("S").min() - 0.1  # not by a hair
+
+
+def test_two_rankings_the_backtest_cannot_tell_apart_are_said_to_be_tied():
+    bt = _backtest(400).assign(sleep=lambda d: d.model)  # the same scores under two names
+    comp = ar.compare(bt)
+    assert comp["runner_up"]["diff"] == 0 and comp["runner_up"]["low"] <= 0 <= comp["runner_up"]["high"]
+    res = {"comparison": comp, "unknown": None, "method": comp["better"], "list": pd.DataFrame(index=range(40)),
+           "pool": 400, "horizon": 12, "window": 12}
+    text = ar.at_risk_sentence(res, "en")
+    assert text.startswith("40 clients at risk: the riskiest 10% of the 400 clients") and "does not tell it apart" in text

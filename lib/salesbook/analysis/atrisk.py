@@ -258,7 +258,8 @@ def top_precision(score: np.ndarray, bought: np.ndarray, share: float) -> float:
 
 def compare(bt: pd.DataFrame, rules: RiskRules = RiskRules()) -> dict[str, Any]:
     """Both rankings on the backtest: per method ``auc``, ``auc_low``, ``auc_high``, ``precision``,
-    ``precision_low``, ``precision_high``; ``better`` (the method with the higher AUC), ``clients``,
+    ``precision_low``, ``precision_high``; ``better`` (the method with the higher AUC), ``runner_up`` (the next
+    method, its AUC difference and that difference's paired-bootstrap interval), ``clients``,
     ``bought``, ``origins``, ``unknown`` (a message key below the evidence minimum)."""
     res: dict[str, Any] = {"clients": int(len(bt)), "bought": int(bt.bought.sum()) if len(bt) else 0,
                            "origins": sorted({str(o) for o in bt.origin}), "methods": {}, "better": None,
@@ -272,16 +273,22 @@ def compare(bt: pd.DataFrame, rules: RiskRules = RiskRules()) -> dict[str, Any]:
     rng = np.random.default_rng(rules.seed)
     picks = [rng.integers(0, len(bt), len(bt)) for _ in range(rules.draws)]
     tail = (1 - rules.level) / 2
+    draws = {}
     for m in methods:
         score = bt[m].to_numpy(dtype=float)
-        a = [auc(score[p], bought[p]) for p in picks]
+        a = draws[m] = np.array([auc(score[p], bought[p]) for p in picks])
         pr = [top_precision(score[p], bought[p], rules.top_share) for p in picks]
         res["methods"][m] = {"auc": auc(score, bought), "auc_low": float(np.nanquantile(a, tail)),
                              "auc_high": float(np.nanquantile(a, 1 - tail)),
                              "precision": top_precision(score, bought, rules.top_share),
                              "precision_low": float(np.nanquantile(pr, tail)),
                              "precision_high": float(np.nanquantile(pr, 1 - tail))}
-    res["better"] = max(methods, key=lambda m: res["methods"][m]["auc"])
+    ranked = sorted(methods, key=lambda m: -res["methods"][m]["auc"])
+    res["better"] = ranked[0]
+    # the runner-up: the paired bootstrap's interval of the AUC difference says whether they are told apart
+    diff = draws[ranked[0]] - draws[ranked[1]]
+    res["runner_up"] = {"method": ranked[1], "diff": res["methods"][ranked[0]]["auc"] - res["methods"][ranked[1]]["auc"],
+                        "low": float(np.nanquantile(diff, tail)), "high": float(np.nanquantile(diff, 1 - tail))}
     return res
 
 
@@ -298,7 +305,8 @@ def at_risk(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules(),
     bt = risk_backtest(cube, seg, rules)
     comp = compare(bt, rules)
     res: dict[str, Any] = {"comparison": comp, "method": comp["better"], "list": _empty_list(), "pool": 0,
-                           "unknown": comp["unknown"], "model_unknown": None, "horizon": rules.horizon}
+                           "unknown": comp["unknown"], "model_unknown": None, "horizon": rules.horizon,
+                           "window": seg.window_months}
     if not model_available():
         res["model_unknown"] = "risk.no_model"
     classes = classify_clients(cube, cube.as_of, seg) if classes is None else classes
@@ -357,7 +365,14 @@ def at_risk_sentence(res: dict[str, Any], lang: str = "en", clients: int | None 
     text = t("risk.count", lang, n=fmt_int(n, lang), pool=fmt_int(res["pool"], lang),
              share=fmt_pct(comp["top_share"], lang, 0), method=t(f"risk.method.{res['method']}", lang),
              precision=fmt_pct(m["precision"], lang, 0), low=fmt_pct(m["precision_low"], lang, 0),
-             high=fmt_pct(m["precision_high"], lang, 0), horizon=res["horizon"], origins=", ".join(comp["origins"]))
+             high=fmt_pct(m["precision_high"], lang, 0), horizon=res["horizon"], origins=", ".join(comp["origins"]),
+             window=res.get("window", 12))
+    runner = comp.get("runner_up")
+    if runner and runner["low"] <= 0:
+        from salesbook.formats import fmt_num
+        text += " " + t("risk.tie", lang, other=t(f"risk.method.{runner['method']}", lang),
+                        diff=fmt_num(runner["diff"], lang, 3), low=fmt_num(runner["low"], lang, 3),
+                        high=fmt_num(runner["high"], lang, 3))
     if res.get("model_unknown") == "risk.no_model":
         text += " " + t("risk.no_model", lang)
     return text
