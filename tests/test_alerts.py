@@ -84,7 +84,9 @@ def test_the_replay_on_the_sample_finds_the_planted_story():
     found = al.replayed(ev, res["threshold"])
     story = found[(found.kind == "category") & (found.name == "Крепёж")]
     assert story.month.min() == pd.Timestamp("2026-02-01") and (story.direction == -1).all() and story.held.all()
-    assert json.loads(json.dumps(al.alerts_json(res, cube)))["replayed"]["alerts"] == len(found)
+    out = json.loads(json.dumps(al.alerts_json(res, cube)))
+    assert out["replayed"]["alerts"] == len(found)
+    assert [r["threshold"] for r in out["replay"]] == list(al.AlertRules().thresholds)
 
 
 @pytest.mark.slow  # builds a cube from the whole sample

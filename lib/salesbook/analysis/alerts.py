@@ -333,11 +333,16 @@ def alert_sentences(res: dict[str, Any], lang: str = "en", cube: Cube | None = N
 
 
 def alerts_json(res: dict[str, Any], cube: Cube | None = None) -> dict[str, Any]:
-    """The month's alerts for ``summary.json``: the month, the threshold, the replay's counts, and each
-    alert with its figures and contributors (JSON-ready)."""
+    """The month's alerts for ``summary.json``: the month, the threshold, the chosen threshold's replayed
+    counts, the replay at every candidate threshold (``replay``: alerts, held, false-alarm rate, so the
+    scheduler sees why none was chosen), and each alert with its figures and contributors (JSON-ready)."""
     c = res["chosen"] or {}
+    rep = res["replay"]
+    table = [{"threshold": float(r.threshold), "alerts": int(r.alerts), "held": int(r.held),
+              "false_rate": None if np.isnan(r.false_rate) else round(float(r.false_rate), 4)}
+             for r in rep.itertuples()] if len(rep) else []
     return {"month": res["month"], "threshold": res["threshold"], "unknown": res["unknown"],
-            "max_false": res["rules"].max_false,
+            "max_false": res["rules"].max_false, "replay": table,
             "replayed": {k: (None if isinstance(c.get(k), float) and np.isnan(c.get(k)) else c.get(k))
                          for k in ("alerts", "held", "false", "false_rate", "months", "first", "last")} if c else None,
             "alerts": [{"kind": a.kind, "name": _name(a.kind, a.name, cube), "month": a.month,
