@@ -144,6 +144,18 @@ else:
     nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)
 
 # %% jupyter={"source_hidden": true}
+from salesbook.analysis import atrisk
+
+risk = atrisk.at_risk(cube, rules, classes=classes)
+nb.section("risk.title")
+nb.say_text(atrisk.at_risk_sentence(risk, lang))
+if not risk["unknown"]:
+    nb.say_text(atrisk.compare_sentence(risk, lang))
+    nb.table(atrisk.comparison_table(risk, lang))
+    nb.links(sv.export_at_risk(risk, exports, lang))
+    nb.table(atrisk.at_risk_view(risk["list"], lang))
+
+# %% jupyter={"source_hidden": true}
 from salesbook.analysis import vip
 
 sector = vip.vip_sector(cube, classes, abc_a)

@@ -55,8 +55,11 @@ from salesbook.analysis.advice import advise, apply_advice
 advice = advise(cube, run_settings)  # each remedy's simulated effect, as the summary shows it
 diagnosis = apply_advice(st.diagnose(cube, run_settings.stagnation.rules), advice)
 nb.title("nb.03.title")
+from salesbook.analysis import alerts as al
+
 nb.section("stag.memo")
-nb.say_markdown(st.memo(diagnosis, lang, run_settings.stagnation.rules))
+nb.say_markdown(st.memo(diagnosis, lang, run_settings.stagnation.rules,
+                            al.early_warning_lines(cube, lang, rules=run_settings.segmentation.rules)))
 
 # %% jupyter={"source_hidden": true}
 flat = diagnosis["flatness"]
@@ -178,3 +181,11 @@ if len(conc):
              formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})
 else:
     nb.say("stag.no_full_year")
+
+# %% jupyter={"source_hidden": true}
+found = al.alerts(cube)
+nb.section("alert.title")
+for sentence in al.alert_sentences(found, lang, cube)[:1]:
+    nb.say_text(sentence)
+if len(found["alerts"]):
+    nb.table(al.alerts_view(found, lang, cube))

@@ -299,6 +299,10 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("no_quantity", "03_stagnation.html", "the data have no quantity column, so there is no unit price"),
     ("no_product", "03_stagnation.html", "the data have no product column, so price, volume and mix"),
     ("months_23", "03_stagnation.html", "Cannot tell yet: the walk compares"),
+    # issue 29's early warnings: the at-risk list and the alerts
+    ("months_23", "01_segmentation.html", "Cannot tell yet who is slipping away"),
+    ("months_23", "index.html", "Cannot tell yet who is slipping away"),
+    ("one_day", "03_stagnation.html", "Cannot tell yet whether a month is unusual"),
 ])
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]

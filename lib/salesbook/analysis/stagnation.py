@@ -750,9 +750,12 @@ def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules 
     return " ".join(text)
 
 
-def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = DiagnosisRules()) -> str:
+def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = DiagnosisRules(),
+         warnings: "list[str] | tuple[str, ...]" = ()) -> str:
     """A one-page finding in Markdown: the headline (:func:`headline`, the summary's first line), the
-    symptoms with their figures and remedies, and what the data cannot tell yet (once each, with the reason)."""
+    symptoms with their figures and remedies, the early warnings (``warnings``:
+    :func:`salesbook.analysis.alerts.early_warning_lines`), and what the data cannot tell yet (once each,
+    with the reason)."""
     from salesbook.formats import escape
     lines = [f"**{escape(headline(diagnosis, lang, rules))}**", ""]
     present = [s for s in diagnosis["symptoms"] if s.present]
@@ -767,6 +770,8 @@ def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = Di
     if diagnosis.get("walk") is not None:  # the revenue walk's findings: a fall in price, the largest fall
         from salesbook.analysis.walk import memo_lines
         lines += [f"- {escape(x)}" for x in memo_lines(diagnosis["walk"], lang)]
+    if warnings:
+        lines += ["", t("risk.memo_head", lang)] + [f"- {escape(w)}" for w in warnings]
     unknown = [s for s in diagnosis["symptoms"][1:] if s.unknown]
     if unknown:
         lines += ["", t("memo.cannot_tell", lang)]

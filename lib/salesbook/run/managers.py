@@ -1,8 +1,8 @@
 """A pack per manager: his one-page summary and his Excel, with only his clients.
 
 ``salesbook run --per-manager`` writes ``managers/<manager>/`` beside the run's pages: ``index.html``
-(portfolio, categories, new clients against the team's median, his profile, his sleeping and whitespace
-lists with their expected values, his pipeline) and ``clients.xlsx`` (the same lists, call columns
+(portfolio, categories, new clients against the team's median, his profile, his sleeping, at-risk and
+whitespace lists with their expected values or backtested precision, his pipeline) and ``clients.xlsx`` (the same lists, call columns
 included). A folder is self-contained (no script, no link outside it), so a director can send each to
 its manager; no file in it names a client of another manager. A client belongs to its latest manager,
 as everywhere in the workbooks.
@@ -76,6 +76,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     profiles = st.manager_profiles(cube, hunter=s3.rules.hunter_share, farmer=s3.rules.farmer_share)
     from salesbook.analysis.assignment import lacks as unstable_assignment
     unstable = unstable_assignment(cube, lang)  # clients with no stable manager: no hunter / account-manager profile
+    from salesbook.analysis import atrisk
+    risk = atrisk.at_risk(cube, s1.rules, classes=classes)
     team_new = float(profiles.clients_new.median()) if len(profiles) else 0.0
     active = classes[classes.active_months > 0]
     managers = sorted(m for m in active.manager.dropna().astype(str).unique())
@@ -106,12 +108,18 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         cat_table = category_table(cats[cats.clients > 0], lang)
         sleep_view = sg.reactivation_view(his_sleepers, lang).drop(columns=[t("col.manager", lang)])
         ws_view = whitespace_view(his_ws, lang).drop(columns=[t("col.manager", lang)], errors="ignore") if len(his_ws) else None
+        his_risk = risk["list"][risk["list"].manager.astype(str) == m]
+        risk_view = atrisk.at_risk_view(his_risk, lang).drop(columns=[t("col.manager", lang)])
+        risk_text = atrisk.at_risk_sentence(risk, lang, clients=len(his_risk))
         sheets = {t("seg.reactivation", lang): sleep_view}
+        if not risk["unknown"] and len(his_risk):
+            sheets[t("risk.sheet", lang)] = risk_view
         if ws_view is not None:
             sheets[t("stag.whitespace", lang)] = ws_view
         to_excel(sheets, out / "clients.xlsx", portfolio, t("mgr.portfolio", lang),
-                 {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang)},
-                 shares={t("stag.col.score", lang)}, call_columns=call_columns(lang), lang=lang)
+                 {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang), *risk_view.attrs.get("money", [])},
+                 shares={t("stag.col.score", lang), *risk_view.attrs.get("shares", [])}, call_columns=call_columns(lang),
+                 lang=lang)
         e = escape_html  # his figures carry their names, scoped to him (formats.fact)
         profile_text = t(f"mgr.profile.{prof.profile}", lang) if prof is not None else "–"
         n_active = int((mine.active_months > 0).sum())
@@ -137,6 +145,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <ul>{"".join(f"<li>{e(x)}</li>" for x in facts)}</ul>
 <h2>{e(t("seg.categories", lang))}</h2>{_table(cat_table, lang)}
 <h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
+<h2>{e(t("risk.title", lang))}</h2><p>{e(risk_text)}</p>{_table(risk_view, lang) if not risk["unknown"] and len(his_risk) else ""}
 <h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest, others=ws_others), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
 {pack_html(cube, m, lang, pace, by_manager)}
 {deals_html}
@@ -145,5 +154,5 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         (out / "index.html").write_text(page, encoding="utf-8")
         rows.append({"manager": m, "folder": f"{FOLDER}/{name}/index.html", "clients": int((mine.active_months > 0).sum()),
                      "revenue": revenue, "new": new, "profile": prof.profile if prof is not None and not unstable else "",
-                     "sleeping": int(len(his_sleepers)), "whitespace": int(his_ws.client_id.nunique()) if len(his_ws) else 0})
+                     "sleeping": int(len(his_sleepers)), "at_risk": int(len(his_risk)), "whitespace": int(his_ws.client_id.nunique()) if len(his_ws) else 0})
     return rows

@@ -19,7 +19,7 @@ from salesbook.views.display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_mon
 from salesbook.formats import escape_html, fact
 from salesbook.i18n import month_labels, t
 
-__all__ = ["summarise", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
+__all__ = ["summarise", "early_warnings", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
 
 SUMMARY_FILE = "summary.json"
 CATEGORIES_FILE = "categories.csv"
@@ -103,8 +103,56 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     from salesbook.run.walk_summary import pace_figures, walk_figures  # issue 28: the walk and the plan's pace
     figures["walk"] = walk_figures(cube, lang, s3.walk)
     figures["pace"] = pace_figures(cube, plan, lang, settings.forecast.pace)
+    figures.update(early_warnings(cube, classes, lang, rules=s1.rules))
     categories = classes.reset_index()[["client_id", "category", "revenue"]].astype({"client_id": str})
     return figures, categories
+
+
+def early_warnings(cube: Cube, classes: pd.DataFrame, lang: str = "en", top: int = 10,
+                   rules: "Any | None" = None) -> dict[str, Any]:
+    """The run's early warnings (issue 29), JSON-ready: ``at_risk`` (how many clients are slipping away,
+    the ranking used and its backtested precision, the sentence, the riskiest ``top``) and ``alerts`` (the
+    last full month's alerts with the rule's replayed false-alarm rate, for the scheduler)."""
+    from salesbook.analysis import alerts as al
+    from salesbook.analysis import atrisk as ar
+    from salesbook.analysis.segments import Rules
+    risk = ar.at_risk(cube, rules or Rules(), classes=classes)
+    comp = risk["comparison"]
+    best = comp["methods"].get(risk["method"] or "", {})
+    at_risk = {"clients": int(len(risk["list"])), "pool": risk["pool"], "method": risk["method"],
+               "precision": best.get("precision"), "precision_low": best.get("precision_low"),
+               "precision_high": best.get("precision_high"), "auc": best.get("auc"), "origins": comp["origins"],
+               "unknown": risk["unknown"], "text": ar.at_risk_sentence(risk, lang),
+               "top": risk["list"].sort_values("p_buy" if risk["method"] == "model" else "rank").head(top)
+               [["client_id", "client_name", "manager", "category", "revenue"]]
+               .astype({"client_id": str, "manager": str}).to_dict("records") if len(risk["list"]) else []}
+    res = al.alerts(cube)
+    alerts = al.alerts_json(res, cube)
+    alerts["text"] = al.alert_sentences(res, lang, cube)
+    return {"at_risk": at_risk, "alerts": alerts}
+
+
+def _warnings_html(f: dict[str, Any], lang: str, href: Any, xlsx: Any) -> str:
+    """The summary's early-warnings section: the at-risk sentence, then the alerts' sentences."""
+    e = html.escape
+    risk, alerts = f.get("at_risk"), f.get("alerts")
+    if not risk and not alerts:
+        return ""
+    from salesbook.views.pages import section_id
+    title = e(t("risk.title", lang))
+    if href("at_risk"):
+        title = f'<a href="{e(href("at_risk"), quote=True)}">{title}</a>'
+    files = f'<a class="xlsx" href="{e(xlsx("at_risk"), quote=True)}">at_risk_lists.xlsx</a>' if xlsx("at_risk") else ""
+    out = f'<h2 id="{section_id("risk.title")}">{title}</h2><p>{e(risk["text"])} {files}</p>' if risk else ""
+    if alerts:
+        items = alerts.get("text", [])
+        head = e(t("alert.title", lang))
+        if href("alerts"):
+            head = f'<a href="{e(href("alerts"), quote=True)}">{head}</a>'
+        out += (f'<h2 id="{section_id("alert.title")}">{head}</h2>'
+                + (f"<p>{e(items[0])}</p>" if items else "")
+                + (f'<ul>{"".join(f"<li>{e(x)}</li>" for x in items[1:])}</ul>' if len(items) > 1 else ""))
+    return out
 
 
 def _number(v: Any) -> float | None:
@@ -213,6 +261,9 @@ SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_o
 #: the Excel file behind each list (in the run's exports folder)
 FILE_OF = {"vip": "vip_sector.xlsx", "sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
            "fell": "migration.xlsx", "back": "migration.xlsx"}
+SECTION_OF["at_risk"] = ("01_segmentation", "risk.title")  # the early warnings (issue 29)
+SECTION_OF["alerts"] = ("03_stagnation", "alert.title")
+FILE_OF["at_risk"] = "at_risk_lists.xlsx"
 
 
 def _linker(pages: set[str], files: set[str]):
@@ -461,6 +512,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 {walk_html(f, lang)}
 <h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
 {vip_html}
+{_warnings_html(f, lang, href, xlsx)}
 <h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
 <h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
 <h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>

@@ -119,6 +119,24 @@ def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str 
     return [xlsx, csv]
 
 
+def export_at_risk(res: dict, folder: "str | Path", lang: str = "en") -> list[Path]:
+    """The at-risk call lists: an Excel workbook (the backtest table, then one sheet per manager) and one CSV
+    of all; nothing when there is no list (below the evidence minimum)."""
+    from salesbook.analysis.atrisk import at_risk_view, comparison_table
+    from salesbook.views.export import call_columns, to_csv, to_excel
+    if res["unknown"] or not len(res["list"]):
+        return []
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    view = at_risk_view(res["list"], lang)
+    manager_col = t("col.manager", lang)
+    sheets = {m: df.drop(columns=manager_col) for m, df in view.groupby(manager_col, sort=True)}
+    xlsx = to_excel(sheets, folder / "at_risk_lists.xlsx", comparison_table(res, lang), t("risk.sheet", lang),
+                    set(view.attrs.get("money", [])), set(view.attrs.get("shares", [])),
+                    call_columns=call_columns(lang), lang=lang)
+    return [xlsx, to_csv(view, folder / "at_risk_lists.csv", lang)]
+
+
 def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | Path", lang: str = "en") -> Path:
     """An .xlsx with the matrix first and one sheet per cell that changed (the clients behind it)."""
     from salesbook.views.export import to_excel

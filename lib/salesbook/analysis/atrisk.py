@@ -1,0 +1,420 @@
+"""Clients slipping away before they fall asleep: a buy-till-you-die model against the category rules.
+
+Definitions (every threshold is a field of :class:`RiskRules`):
+
+- **Active, not yet asleep** (the population): a client with a purchase in the ``window_months`` before
+  the analysis date whose category (:func:`salesbook.analysis.segments.classify_clients`) is not
+  *sleeping*. Sleeping clients are already on the reactivation list.
+- **Outcome**: the client buys (an order) in the ``horizon`` months after the analysis date.
+- **The model** (a): BG/NBD (Fader, Hardie & Lee 2005) fitted by MAP with flat priors (so the maximum
+  likelihood estimate the paper reports) through pymc-marketing, on every client with a purchase
+  before the date. Time is in weeks, a purchase is a day with an order (``frequency``: repeat purchase
+  days, ``recency``: first to last purchase, ``T``: first purchase to the date). The score is the
+  probability of at least one purchase in the horizon, P(alive) x (1 - ((alpha+T)/(alpha+T+t))^(r+x)):
+  exact under BG/NBD, where a client can drop out only right after a purchase. **One-time buyers**
+  have P(alive) = 1 in BG/NBD by construction (no purchase after which to drop out): they are never
+  scored by P(alive) alone, but by that probability of a repeat purchase, which falls as the only
+  purchase ages; the list marks them. Gamma-Gamma (Fader, Hardie & Lee 2005b) gives the expected
+  revenue per purchase of clients with repeat purchases.
+- **The rules** (b), two rankings: the nine categories ranked by how likely their clients are to keep
+  buying (VIP, partner, regular, prospective, periodic, reactivated, new, one-off), ties broken by the RFM
+  score; and the sleeping rule's own progress (days idle over the idle days that would make the client
+  asleep), the rule's natural early warning.
+- **The comparison**: at the calibration's earlier analysis dates
+  (:func:`salesbook.analysis.calibration._origins`, 12 and 24 months back), both rankings of the clients
+  active then are set against who bought in the next ``horizon`` months: AUC (the chance that a
+  client who bought is ranked above one who did not) and the precision of the riskiest ``top_share``
+  (the share of them that did not buy), with seeded bootstrap intervals over the backtest's clients.
+  The better ranking (higher AUC) orders today's at-risk list.
+- **Evidence minimum**: ``min_clients`` backtest clients with at least ``min_events`` of each outcome;
+  below it, "cannot tell yet".
+
+pymc-marketing is an optional dependency (``pip install salesbook[clv]``): without it the comparison
+has the rules only, and the sentence says that the model is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesbook.cube import Cube
+from salesbook.cube.memo import per_cube
+from salesbook.i18n import t
+from salesbook.analysis.segments import NO_MANAGER, Rules, classify_clients, rfm, window_start
+
+__all__ = ["RiskRules", "WEEKS_PER_MONTH", "model_available", "rfm_summary", "fit_bgnbd", "model_scores",
+           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "top_precision", "compare", "at_risk",
+           "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
+
+WEEKS_PER_MONTH = 365.25 / 12 / 7
+#: categories from the most to the least likely to keep buying (the rule ranking, highest first)
+RISK_ORDER = ("vip", "partner", "regular", "prospective", "periodic", "reactivated", "new", "one_off", "sleeping")
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """Thresholds of the at-risk list and its backtest. Months are calendar months."""
+
+    horizon: int = 12  #: months after the analysis date in which a purchase counts
+    top_share: float = 0.10  #: the riskiest share of the active clients that the list holds
+    min_clients: int = 100  #: backtest clients needed to compare at all
+    min_events: int = 10  #: ... with at least this many who bought and who did not
+    min_repeat: int = 20  #: clients with a repeat purchase needed to fit the model at a date
+    draws: int = 400  #: bootstrap resamples of the intervals
+    level: float = 0.9  #: the intervals' coverage
+    seed: int = 20261201  #: the bootstrap's seed (the same data give the same intervals)
+    back_months: tuple[int, ...] = (12, 24)  #: the earlier analysis dates, months back (the calibration's)
+
+
+def model_available() -> bool:
+    """Whether pymc-marketing (the ``clv`` extra) is installed."""
+    return importlib.util.find_spec("pymc_marketing") is not None
+
+
+def rfm_summary(cube: Cube, as_of: "str | pd.Timestamp") -> pd.DataFrame:
+    """Per client with a purchase on or before ``as_of``: ``frequency`` (repeat purchase days),
+    ``recency`` and ``T`` (weeks from the first purchase to the last one and to ``as_of``),
+    ``monetary_value`` (mean revenue of the repeat purchase days; 0 without one). Index: client_id."""
+    as_of = pd.Timestamp(as_of).normalize()
+    days = cube.client_day
+    buys = days[(days.orders > 0) & (days.date <= as_of)]
+    g = buys.groupby("client_id", observed=True, sort=True)
+    first, last, n = g.date.min(), g.date.max(), g.size()
+    total, first_rev = g.revenue.sum(), g.revenue.first()
+    out = pd.DataFrame({"frequency": (n - 1).astype("int64"),
+                        "recency": (last - first).dt.days / 7.0,
+                        "T": (as_of - first).dt.days / 7.0})
+    repeat = (total - first_rev).where(out.frequency > 0, 0.0)
+    out["monetary_value"] = (repeat / out.frequency.where(out.frequency > 0)).fillna(0.0)
+    out.index = out.index.astype(str)
+    out.index.name = "client_id"
+    return out
+
+
+def fit_bgnbd(summary: pd.DataFrame, horizon_weeks: float, spend: bool = True) -> tuple[dict[str, float], pd.DataFrame]:
+    """Fit BG/NBD (and Gamma-Gamma when ``spend``) by MAP with flat priors through pymc-marketing.
+
+    ``summary``: :func:`rfm_summary` (or any frame with ``frequency``, ``recency``, ``T`` and, for
+    spend, ``monetary_value``; index: the client). Returns (parameters ``r``, ``alpha``, ``a``, ``b``
+    and, with spend, ``p``, ``q``, ``v``; per client ``p_alive``, ``p_buy`` (at least one purchase in
+    ``horizon_weeks``), ``expected_orders`` and ``expected_revenue`` (NaN without a repeat purchase
+    or a positive mean spend))."""
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
+    data = pd.DataFrame({"customer_id": np.arange(len(summary)), "frequency": summary.frequency.to_numpy(),
+                         "recency": summary.recency.to_numpy(dtype=float), "T": summary["T"].to_numpy(dtype=float)})
+    flat = {k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")}
+    with _quiet():
+        model = BetaGeoModel(model_config=flat)
+        model.fit(data=data, method="map", progressbar=False)
+        params = {k: float(model.fit_result[k].values.ravel()[0]) for k in ("r", "alpha", "a", "b")}
+        p_alive = model.expected_probability_alive(data=data).values.ravel()
+        orders = model.expected_purchases(data=data, future_t=horizon_weeks).values.ravel()
+    x, big_t = data.frequency.to_numpy(dtype=float), data["T"].to_numpy(dtype=float)
+    stay = ((params["alpha"] + big_t) / (params["alpha"] + big_t + horizon_weeks)) ** (params["r"] + x)
+    scores = pd.DataFrame({"p_alive": p_alive, "p_buy": p_alive * (1.0 - stay), "expected_orders": orders,
+                           "expected_revenue": np.nan}, index=summary.index)
+    if spend:
+        repeat = (summary.frequency > 0) & (summary.monetary_value > 0)
+        if repeat.sum() >= 2:
+            gg = pd.DataFrame({"customer_id": np.arange(int(repeat.sum())),
+                               "frequency": summary.frequency[repeat].to_numpy(),
+                               "monetary_value": summary.monetary_value[repeat].to_numpy(dtype=float)})
+            with _quiet():
+                spend_model = GammaGammaModel(model_config={k: Prior("HalfFlat") for k in ("p", "q", "v")})
+                spend_model.fit(data=gg, method="map", progressbar=False)
+                params.update({k: float(spend_model.fit_result[k].values.ravel()[0]) for k in ("p", "q", "v")})
+                value = spend_model.expected_customer_spend(data=gg).values.ravel()
+            scores.loc[repeat, "expected_revenue"] = scores.expected_orders[repeat].to_numpy() * value
+    return params, scores
+
+
+class _quiet:
+    """pymc's and ArviZ's warnings and log lines stay out of the reports."""
+
+    def __enter__(self) -> None:
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore")
+        self._levels = {}
+        for name in ("pymc", "pytensor", "pymc_marketing", "arviz"):
+            log = logging.getLogger(name)
+            self._levels[name] = log.level
+            log.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._w.__exit__(*exc)
+
+
+@per_cube
+def model_scores(cube: Cube, as_of: "str | pd.Timestamp", rules: RiskRules = RiskRules(),
+                 spend: bool = True) -> dict[str, Any]:
+    """The model fitted on the history up to ``as_of``: ``params``, ``scores`` (:func:`fit_bgnbd`'s per
+    client, plus ``frequency``), ``fitted`` (clients), or ``unknown`` (a message key: the model is not
+    installed, or fewer than ``min_repeat`` clients with a repeat purchase)."""
+    summary = rfm_summary(cube, as_of)
+    res: dict[str, Any] = {"params": {}, "scores": None, "fitted": int(len(summary)), "unknown": None}
+    if not model_available():
+        res["unknown"] = "risk.no_model"
+        return res
+    if int((summary.frequency > 0).sum()) < rules.min_repeat:
+        res["unknown"] = "risk.model_short"
+        return res
+    params, scores = fit_bgnbd(summary, rules.horizon * WEEKS_PER_MONTH, spend)
+    res.update(params=params, scores=scores.assign(frequency=summary.frequency))
+    return res
+
+
+def population(classes: pd.DataFrame, as_of: "str | pd.Timestamp", window_months: int = 12) -> pd.Index:
+    """The clients active at ``as_of`` (a purchase in the window) and not sleeping: the at-risk list's pool."""
+    as_of = pd.Timestamp(as_of).normalize()
+    active = classes.last_date >= window_start(as_of, window_months)
+    return classes.index[active & (classes.category != "sleeping")].astype(str)
+
+
+def rule_scores(cube: Cube, classes: pd.DataFrame, as_of: "str | pd.Timestamp", window_months: int = 12) -> pd.Series:
+    """The rule ranking: a higher score is a client more likely to keep buying. The category's place in
+    :data:`RISK_ORDER` (VIP highest), then the RFM score (R + F + M, 3..15) within a category."""
+    place = {c: len(RISK_ORDER) - i for i, c in enumerate(RISK_ORDER)}
+    scores = rfm(cube, as_of, window_months)
+    total = (scores.r + scores.f + scores.m).reindex(classes.index).fillna(0)
+    out = classes.category.map(place).astype(float) * 100 + total.astype(float)
+    out.index = out.index.astype(str)
+    return out
+
+
+def sleep_scores(classes: pd.DataFrame, seg: Rules = Rules()) -> pd.Series:
+    """The sleeping rule's own warning: how far each client has gone towards it, minus (days since the last
+    order / the idle days that would make it asleep, max(``sleeping_min_months``, ``sleeping_gap_multiple``
+    x its usual gap)); higher is safer, so it ranks like the other scores."""
+    limit = np.maximum(seg.sleeping_min_months * 365.25 / 12,
+                       seg.sleeping_gap_multiple * classes.median_gap_days.fillna(0).to_numpy(dtype=float))
+    out = -classes.idle_days.to_numpy(dtype=float) / limit
+    return pd.Series(out, index=classes.index.astype(str))
+
+
+@per_cube
+def risk_backtest(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules()) -> pd.DataFrame:
+    """One row per client active (and not sleeping) at each earlier analysis date: ``origin``,
+    ``client_id``, ``model`` (the model's probability of buying in the horizon; NaN without the model),
+    ``rules`` (the category rule score), ``sleep`` (:func:`sleep_scores`), ``one_off`` (one purchase day), ``bought`` (an order in the ``horizon``
+    months after ``origin``)."""
+    from salesbook.analysis.calibration import CalibrationRules, _origins
+    cols = ["origin", "client_id", "model", "rules", "sleep", "one_off", "bought"]
+    days = cube.client_day
+    out = []
+    for origin, until in _origins(cube, seg.window_months, CalibrationRules(back_months=rules.back_months,
+                                                                  horizon=rules.horizon)):
+        classes = classify_clients(cube, origin, seg)
+        pool = population(classes, origin, seg.window_months)
+        if pool.empty:
+            continue
+        after = days[(days.date > origin) & (days.date <= until) & (days.orders > 0)]
+        bought = set(after.client_id.astype(str))
+        fit = model_scores(cube, origin, rules, spend=False)
+        model = fit["scores"].p_buy.reindex(pool) if fit["scores"] is not None else pd.Series(np.nan, index=pool)
+        classes = classes.set_axis(classes.index.astype(str))
+        out.append(pd.DataFrame({"origin": origin.date(), "client_id": pool.to_numpy(), "model": model.to_numpy(),
+                                 "rules": rule_scores(cube, classes, origin, seg.window_months).reindex(pool).to_numpy(),
+                                 "sleep": sleep_scores(classes, seg).reindex(pool).to_numpy(),
+                                 "one_off": (classes.orders.reindex(pool) <= 1).to_numpy(),
+                                 "bought": pool.isin(bought)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def auc(score: np.ndarray, bought: np.ndarray) -> float:
+    """The chance that a client who bought scores above one who did not (ties count half): the
+    Mann-Whitney U over the product of the group sizes. NaN when one group is empty."""
+    score = np.asarray(score, dtype=float)
+    bought = np.asarray(bought, dtype=bool)
+    n1, n0 = int(bought.sum()), int((~bought).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    return float((ranks[bought].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def top_precision(score: np.ndarray, bought: np.ndarray, share: float) -> float:
+    """Of the ``share`` of clients ranked most at risk (lowest scores; ties in the order given), the share
+    that did not buy. NaN without clients."""
+    score = np.asarray(score, dtype=float)
+    n = len(score)
+    if n == 0:
+        return float("nan")
+    k = max(1, int(round(share * n)))
+    riskiest = np.argsort(score, kind="stable")[:k]
+    return float((~np.asarray(bought, dtype=bool)[riskiest]).mean())
+
+
+def compare(bt: pd.DataFrame, rules: RiskRules = RiskRules()) -> dict[str, Any]:
+    """Both rankings on the backtest: per method ``auc``, ``auc_low``, ``auc_high``, ``precision``,
+    ``precision_low``, ``precision_high``; ``better`` (the method with the higher AUC), ``runner_up`` (the next
+    method, its AUC difference and that difference's paired-bootstrap interval), ``clients``,
+    ``bought``, ``origins``, ``unknown`` (a message key below the evidence minimum)."""
+    res: dict[str, Any] = {"clients": int(len(bt)), "bought": int(bt.bought.sum()) if len(bt) else 0,
+                           "origins": sorted({str(o) for o in bt.origin}), "methods": {}, "better": None,
+                           "unknown": None, "horizon": rules.horizon, "top_share": rules.top_share}
+    lost = res["clients"] - res["bought"]
+    if res["clients"] < rules.min_clients or min(res["bought"], lost) < rules.min_events:
+        res["unknown"] = "risk.short"
+        return res
+    bought = bt.bought.to_numpy(dtype=bool)
+    methods = ["rules", "sleep"] + (["model"] if bt.model.notna().all() else [])
+    rng = np.random.default_rng(rules.seed)
+    picks = [rng.integers(0, len(bt), len(bt)) for _ in range(rules.draws)]
+    tail = (1 - rules.level) / 2
+    draws = {}
+    for m in methods:
+        score = bt[m].to_numpy(dtype=float)
+        a = draws[m] = np.array([auc(score[p], bought[p]) for p in picks])
+        pr = [top_precision(score[p], bought[p], rules.top_share) for p in picks]
+        res["methods"][m] = {"auc": auc(score, bought), "auc_low": float(np.nanquantile(a, tail)),
+                             "auc_high": float(np.nanquantile(a, 1 - tail)),
+                             "precision": top_precision(score, bought, rules.top_share),
+                             "precision_low": float(np.nanquantile(pr, tail)),
+                             "precision_high": float(np.nanquantile(pr, 1 - tail))}
+    ranked = sorted(methods, key=lambda m: -res["methods"][m]["auc"])
+    res["better"] = ranked[0]
+    # the runner-up: the paired bootstrap's interval of the AUC difference says whether they are told apart
+    diff = draws[ranked[0]] - draws[ranked[1]]
+    res["runner_up"] = {"method": ranked[1], "diff": res["methods"][ranked[0]]["auc"] - res["methods"][ranked[1]]["auc"],
+                        "low": float(np.nanquantile(diff, tail)), "high": float(np.nanquantile(diff, 1 - tail))}
+    return res
+
+
+def at_risk(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules(),
+            classes: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Today's at-risk list, ranked by the ranking that did better in the backtest.
+
+    Returns ``comparison`` (:func:`compare`), ``method`` (the ranking used), ``list`` (one row per
+    client in the riskiest ``top_share`` of the active, not sleeping clients: ``manager``, ``rank``
+    (within the manager), ``client_id``, ``client_name``, ``category``, ``last_order``,
+    ``usual_gap_days``, ``idle_days``, ``revenue`` (last ``window_months``), ``p_buy``, ``p_alive``,
+    ``expected_orders``, ``expected_revenue`` (NaN without the model), ``one_off``), ``pool`` (active
+    clients), ``unknown`` (a message key: no list below the evidence minimum), ``model_unknown``."""
+    bt = risk_backtest(cube, seg, rules)
+    comp = compare(bt, rules)
+    res: dict[str, Any] = {"comparison": comp, "method": comp["better"], "list": _empty_list(), "pool": 0,
+                           "unknown": comp["unknown"], "model_unknown": None, "horizon": rules.horizon,
+                           "window": seg.window_months}
+    if not model_available():
+        res["model_unknown"] = "risk.no_model"
+    classes = classify_clients(cube, cube.as_of, seg) if classes is None else classes
+    classes = classes.set_axis(classes.index.astype(str))
+    pool = population(classes, cube.as_of, seg.window_months)
+    res["pool"] = int(len(pool))
+    if comp["unknown"] or pool.empty:  # no list: the model is not fitted for it either
+        return res
+    fit = model_scores(cube, pd.Timestamp(cube.as_of), rules) if model_available() else {"scores": None,
+                                                                                          "unknown": "risk.no_model"}
+    res["model_unknown"] = res["model_unknown"] or fit["unknown"]
+    scores = fit["scores"].reindex(pool) if fit["scores"] is not None else pd.DataFrame(
+        np.nan, index=pool, columns=["p_alive", "p_buy", "expected_orders", "expected_revenue"])
+    if fit["scores"] is None:  # today's model could not be fitted: the rules rank the list
+        res["method"] = max(("rules", "sleep"), key=lambda m: comp["methods"][m]["auc"])
+    if res["method"] == "model":
+        score = scores.p_buy
+    elif res["method"] == "sleep":
+        score = sleep_scores(classes.loc[pool], seg)
+    else:
+        score = rule_scores(cube, classes, cube.as_of, seg.window_months).reindex(pool)
+    k = max(1, int(round(rules.top_share * len(pool))))
+    riskiest = pool[np.argsort(score.to_numpy(dtype=float), kind="stable")[:k]]
+    c = classes.loc[riskiest]
+    out = pd.DataFrame({"manager": c.manager.astype(object).fillna(NO_MANAGER), "client_id": riskiest,
+                        "client_name": c.client_name, "category": c.category, "last_order": c.last_date.dt.date,
+                        "usual_gap_days": c.median_gap_days.round(0), "idle_days": c.idle_days,
+                        "revenue": c.revenue.round(2), "p_buy": scores.p_buy.reindex(riskiest).to_numpy(),
+                        "p_alive": scores.p_alive.reindex(riskiest).to_numpy(),
+                        "expected_orders": scores.expected_orders.reindex(riskiest).to_numpy(),
+                        "expected_revenue": scores.expected_revenue.reindex(riskiest).to_numpy(),
+                        "one_off": (c.orders <= 1).to_numpy()}).reset_index(drop=True)
+    out["risk_order"] = np.arange(len(out))
+    out = out.sort_values(["manager", "risk_order"], kind="stable").drop(columns="risk_order")
+    out.insert(1, "rank", out.groupby("manager").cumcount() + 1)
+    res["list"] = out.reset_index(drop=True)
+    return res
+
+
+def _empty_list() -> pd.DataFrame:
+    return pd.DataFrame(columns=["manager", "rank", "client_id", "client_name", "category", "last_order",
+                                 "usual_gap_days", "idle_days", "revenue", "p_buy", "p_alive", "expected_orders",
+                                 "expected_revenue", "one_off"])
+
+
+def at_risk_sentence(res: dict[str, Any], lang: str = "en", clients: int | None = None) -> str:
+    """How many clients are at risk and how well the ranking did in the backtest, or why there is no list.
+    ``clients``: the count to name (one manager's share of the list); default the whole list."""
+    from salesbook.formats import fmt_int, fmt_pct
+    comp = res["comparison"]
+    if res["unknown"]:
+        return t("risk.cannot_tell", lang, clients=fmt_int(comp["clients"], lang), horizon=res["horizon"],
+                 origins=", ".join(comp["origins"]) or "—")
+    m = comp["methods"][res["method"]]
+    n = len(res["list"]) if clients is None else clients
+    text = t("risk.count", lang, n=fmt_int(n, lang), pool=fmt_int(res["pool"], lang),
+             share=fmt_pct(comp["top_share"], lang, 0), method=t(f"risk.method.{res['method']}", lang),
+             precision=fmt_pct(m["precision"], lang, 0), low=fmt_pct(m["precision_low"], lang, 0),
+             high=fmt_pct(m["precision_high"], lang, 0), horizon=res["horizon"], origins=", ".join(comp["origins"]),
+             window=res.get("window", 12))
+    runner = comp.get("runner_up")
+    if runner and runner["low"] <= 0:
+        from salesbook.formats import fmt_num
+        text += " " + t("risk.tie", lang, other=t(f"risk.method.{runner['method']}", lang),
+                        diff=fmt_num(runner["diff"], lang, 3), low=fmt_num(runner["low"], lang, 3),
+                        high=fmt_num(runner["high"], lang, 3))
+    if res.get("model_unknown") == "risk.no_model":
+        text += " " + t("risk.no_model", lang)
+    return text
+
+
+def compare_sentence(res: dict[str, Any], lang: str = "en") -> str:
+    """What the backtest table below it measures, on which history, and which ranking the list uses."""
+    from salesbook.formats import fmt_int, fmt_pct
+    comp = res["comparison"]
+    return t("risk.compare_intro", lang, horizon=res["horizon"], origins=", ".join(comp["origins"]),
+             clients=fmt_int(comp["clients"], lang), bought=fmt_int(comp["bought"], lang),
+             share=fmt_pct(comp["top_share"], lang, 0), method=t(f"risk.method.{res['method']}", lang))
+
+
+def comparison_table(res: dict[str, Any], lang: str = "en") -> pd.DataFrame:
+    """The backtest table: one row per ranking with its AUC and top-share precision and their intervals."""
+    from salesbook.formats import fmt_num, fmt_pct
+    comp = res["comparison"]
+    rows = []
+    for m, v in comp["methods"].items():
+        rows.append({t("risk.col.method", lang): t(f"risk.method.{m}", lang),
+                     t("risk.col.auc", lang): f"{fmt_num(v['auc'], lang)} ({fmt_num(v['auc_low'], lang)}–{fmt_num(v['auc_high'], lang)})",
+                     t("risk.col.precision", lang, share=fmt_pct(comp["top_share"], lang, 0)):
+                         f"{fmt_pct(v['precision'], lang, 0)} ({fmt_pct(v['precision_low'], lang, 0)}–"
+                         f"{fmt_pct(v['precision_high'], lang, 0)})"})
+    return pd.DataFrame(rows)
+
+
+__all__ += ["comparison_table", "compare_sentence"]
+
+
+def at_risk_view(at: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The at-risk list with translated column names; money and shares marked for the tables."""
+    cols = {"manager": "col.manager", "rank": "seg.col.rank", "client_id": "seg.col.client_id",
+            "client_name": "col.client", "category": "risk.col.category", "last_order": "seg.col.last_order",
+            "usual_gap_days": "seg.col.usual_gap", "idle_days": "risk.col.idle_days", "revenue": "risk.col.revenue",
+            "p_buy": "risk.col.p_buy", "expected_orders": "risk.col.expected_orders",
+            "expected_revenue": "risk.col.expected_revenue"}
+    out = at.assign(category=at.category.map(lambda c: t(f"cat.{c}", lang))
+                    + np.where(at.one_off.astype(bool), " " + t("risk.one_off_mark", lang), ""))
+    keep = [c for c in cols if c in out and not (c.startswith(("p_", "expected_")) and out[c].isna().all())]
+    out = out[keep].rename(columns={c: t(cols[c], lang) for c in keep})
+    out.attrs["money"] = [t(cols[c], lang) for c in ("revenue", "expected_revenue") if c in keep]
+    out.attrs["shares"] = [t(cols["p_buy"], lang)] if "p_buy" in keep else []
+    return out
