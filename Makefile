@@ -22,8 +22,11 @@ install: $(STAMP) ## create .venv and install the pinned, verified versions
 report: install ## run every workbook on data/sample; reports land in reports/<run>/index.html
 	$(BIN)/salesbook run
 
+# the tests run on every core (pytest-xdist); a module's shared run, a notebook's cells, a shape of the matrix stay
+# on one worker (tests/conftest.py); --durations prints the slowest, so growth shows in CI's output
+XDIST := -n auto --dist loadgroup
 test: install browser postgres ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
-	SALESBOOK_BROWSER=required $(BIN)/python -m pytest --nbval-lax tests notebooks --ignore=tests/notebooks
+	SALESBOOK_BROWSER=required $(BIN)/python -m pytest $(XDIST) --durations=15 --nbval-lax tests notebooks --ignore=tests/notebooks
 
 browser: ## headless Chromium for the report and workshop browser tests (Debian package; installs when root)
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -37,8 +40,8 @@ postgres: ## PostgreSQL's server for the database-source test, a throwaway clust
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "postgresql not found: install Debian's postgresql package for the database-source test"; fi; }
 
-test-fast: install ## unit tests only (no notebook runs)
-	$(BIN)/python -m pytest -m "not slow" tests
+test-fast: install ## hand-computed and unit tests only: no notebook, papermill run, server or browser
+	SALESBOOK_TESTS=fast $(BIN)/python -m pytest $(XDIST) -m "not slow" tests
 
 sample: install ## regenerate data/sample with the deterministic generator
 	$(BIN)/salesbook sample

@@ -43,3 +43,22 @@ def chromium() -> str:
             pytest.fail("chromium is not installed: `make browser` installs Debian's package")
         pytest.skip("Debian's chromium is not installed (make browser)")
     return path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tiers and workers (issue 25). ``make test`` and ``make test-fast`` run the tests on every core
+    (pytest-xdist, ``--dist loadgroup``): a test that uses a module-scoped fixture of ours (one run of the
+    suite, one cube) goes to the same worker as the module's other such tests, so the fixture is made
+    once; a notebook's cells (nbval) stay together, in order, in one kernel; a test that names its own
+    ``xdist_group`` (the shape matrix: one group per shape) keeps it; every other test goes to whichever
+    worker is free. Each worker has its own cache folder (above) and temporary folders."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        shared = info is None or any(
+            defs and defs[-1].scope in ("module", "package", "session") and defs[-1].baseid
+            for defs in info.name2fixturedefs.values())
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -4,6 +4,8 @@
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+
+from tiers import examples
 from hypothesis import strategies as st
 
 import salesbook as sb
@@ -155,7 +157,7 @@ def test_a_duckdb_table_loads_like_a_file(tmp_path, lines):
     assert s.report.rows_kept == 7
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["A", "B", None]), st.integers(0, 40),
                           st.sampled_from([-50.0, 0.0, 10.0, 10.0, 99.5])), min_size=1, max_size=40))
 def test_every_line_read_is_kept_or_dropped_with_a_reason(rows):
@@ -175,7 +177,7 @@ def test_every_line_read_is_kept_or_dropped_with_a_reason(rows):
     assert s.table.amount.sum().execute() == pytest.approx(kept.amount.sum())
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["A", "B", None]), st.integers(0, 40),
                           st.sampled_from([-50.0, 0.0, 10.0, 10.0, 99.5]), st.sampled_from(["p1", "p1", "p2"])),
                 min_size=1, max_size=40),

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+
+from tiers import examples
 from hypothesis import strategies as st
 
 import salesbook as sb
@@ -138,7 +140,7 @@ def test_xyz_is_the_coefficient_of_variation_of_monthly_revenue():
     assert abc.loc["a", "xyz"] == "X"  # 0.447 <= 0.5
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 1400), st.integers(-20, 500)),
                 min_size=1, max_size=60))
 def test_invariants_one_category_each_abc_shares_and_rfm_scores(rows):

@@ -204,8 +204,15 @@ def _page(folder: Path, name: str) -> str:
     return " ".join(visible_text((folder / name).read_text(encoding="utf-8")))
 
 
+def _by_shape(*params):
+    """Parameters of the matrix, each in its shape's xdist group: one worker runs a shape once (the run
+    is shared by every test of that shape), and the shapes run on every core (make test)."""
+    return [pytest.param(*p if isinstance(p, tuple) else (p,), marks=pytest.mark.xdist_group(
+        f"shape-{p[0] if isinstance(p, tuple) else p}")) for p in params]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", shape_names())
+@pytest.mark.parametrize("name", _by_shape(*shape_names()))
 def test_every_shape_runs_to_the_end_and_no_page_shows_nan_inf_a_key_or_a_repr(runs, name):
     done, folder = runs[name]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -219,6 +226,7 @@ def test_every_shape_runs_to_the_end_and_no_page_shows_nan_inf_a_key_or_a_repr(r
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("shape-real_online_retail")
 def test_the_real_file_has_no_growth_verdict_no_12_month_change_and_no_lead_in_client_as_new(runs):
     done, folder = runs["real_online_retail"]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -250,6 +258,7 @@ def test_the_real_file_has_no_growth_verdict_no_12_month_change_and_no_lead_in_c
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("shape-typo_2031")
 def test_a_typo_date_does_not_move_the_analysis_date(runs):
     done, folder = runs["typo_2031"]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -260,7 +269,7 @@ def test_a_typo_date_does_not_move_the_analysis_date(runs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["real_online_retail", "months_25", "no_manager"])
+@pytest.mark.parametrize("name", _by_shape("real_online_retail", "months_25", "no_manager"))
 def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name):
     done, folder = runs[name]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -272,7 +281,7 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, page, says", [
+@pytest.mark.parametrize("name, page, says", _by_shape(
     ("one_day", "03_stagnation.html", "the trend needs 24 full months"),
     ("one_day", "04_forecast.html", "No baseline from history: it needs 12 full months"),
     ("one_month", "02_seasonality.html", "seasonal indices need at least 24"),
@@ -303,7 +312,7 @@ def test_the_forecast_page_of_a_non_sample_source_has_no_sample_deals(runs, name
     ("months_23", "01_segmentation.html", "Cannot tell yet who is slipping away"),
     ("months_23", "index.html", "Cannot tell yet who is slipping away"),
     ("one_day", "03_stagnation.html", "Cannot tell yet whether a month is unusual"),
-])
+))
 def test_sections_without_enough_evidence_say_so(runs, name, page, says):
     done, folder = runs[name]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -325,6 +334,7 @@ def test_a_bad_plan_stops_the_run_before_any_workbook_in_one_line(tmp_path, name
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("shape-ends_early")
 def test_data_ending_before_as_of_warn_in_the_log_and_give_no_false_decline(runs):
     done, folder = runs["ends_early"]
     assert done.returncode == 0, done.stderr[-2000:]
@@ -335,6 +345,7 @@ def test_data_ending_before_as_of_warn_in_the_log_and_give_no_false_decline(runs
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("shape-months_25")
 def test_longer_shapes_still_give_their_verdict(runs):
     done, folder = runs["months_25"]
     assert done.returncode == 0, done.stderr[-2000:]

@@ -98,3 +98,77 @@ def test_engine_sources_name_what_is_missing(tmp_path):
         open_source(f"duckdb:///{db}")
     cube = get_cube(f"duckdb:///{db}#lines", cache=False)
     assert cube.report.rows_kept == get_cube("sample").report.rows_kept
+
+
+# --------------------------------------------------------------------------- no step in one partition (issue 25)
+
+
+def _windows_without_partition(df) -> list[str]:
+    """The windows of a Spark query's optimised plan that have no PARTITION BY: Spark moves every line of
+    such a window into one partition ("No Partition Defined for Window operation!")."""
+    plan = json.loads(df._jdf.queryExecution().optimizedPlan().toJSON())
+    return [str(n.get("windowExpressions"))[:200] for n in plan
+            if n["class"].endswith(".Window") and not n.get("partitionSpec")]
+
+
+def test_the_load_numbers_lines_per_file_split_with_no_window_over_every_line(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql import SparkSession
+
+    from salesbook.data.engines import spark_session
+    from salesbook.data.load import load_sales
+
+    if shutil.which("java") is None:
+        pytest.fail("Spark's local mode needs Java 17 (java on PATH)")
+    n = 3000
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="h").astype("datetime64[us]"),
+                          "client_id": [f"C{i % 50}" for i in range(n)], "amount": 100.0 + np.arange(n) % 7})
+    frame.loc[[10, 1510, 2990], "client_id"] = None  # no client: lines 11, 1511, 2991 (counting from 1)
+    frame.loc[[700, 2400], "amount"] = 0.0  # zero amounts: lines 701, 2401
+    frame.loc[[5, 2600], "amount"] = -30.0  # returns: lines 6, 2601
+    path = tmp_path / "lines.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=400)
+    session = spark_session()
+    session.conf.set("spark.sql.files.maxPartitionBytes", str(path.stat().st_size // 6))
+    queries = []
+    real = SparkSession.sql
+
+    def spy(self, query, *args, **kwargs):
+        df = real(self, query, *args, **kwargs)
+        queries.append(df)
+        return df
+
+    monkeypatch.setattr(SparkSession, "sql", spy)
+    try:
+        assert session.read.parquet(str(path)).rdd.getNumPartitions() > 2  # Spark reads it in several splits
+        sales = load_sales(f"spark:{path}")
+    finally:
+        monkeypatch.undo()
+        session.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert len(queries) > 5  # every count and example of the load went through the spy
+    assert [w for q in queries for w in _windows_without_partition(q)] == []
+    rows = {ln.reason: ln.rows for ln in sales.report.lines}
+    assert rows == {"no_client": [11, 1511, 2991], "zero_amount": [701, 2401], "return": [6, 2601]}
+    # DuckDB numbers the same file's lines the same way
+    assert {ln.reason: ln.rows for ln in load_sales(str(path)).report.lines} == rows
+    # and the check sees a window over every line
+    assert _windows_without_partition(session.range(3).selectExpr("row_number() over (order by id) as n"))
+
+
+def test_sparks_warnings_go_to_the_run_log_not_the_terminal(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import salesbook
+    src = tmp_path / "lines.parquet"
+    pd.read_parquet(salesbook.paths.SAMPLE_SALES).head(5000).to_parquet(src)
+    salesbook_cli = str(Path(sys.executable).with_name("salesbook"))
+    done = subprocess.run([salesbook_cli, "run", "00", "--source", f"spark:{src}", "--output", str(tmp_path / "r"),
+                           "--run-name", "s", "-q"], capture_output=True, text=True, timeout=900,
+                          env={**__import__("os").environ, "SALESBOOK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "WARN" not in done.stderr and "WARN" not in done.stdout, done.stderr[-3000:]
+    log = (tmp_path / "r" / "s" / "run.log").read_text(encoding="utf-8")
+    assert " spark WARN " in log  # e.g. NativeCodeLoader: no native Hadoop library on this machine

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+
+from tiers import examples
 from hypothesis import strategies as st_
 
 import salesbook as sb
@@ -37,7 +39,7 @@ def test_each_bridge_part_by_hand():
     assert parts.sum() == pytest.approx(detail.after.sum() - detail.before.sum(), abs=0)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st_.lists(st_.tuples(st_.sampled_from("abcdefghij"), st_.integers(0, 1095),
                             st_.integers(-50_000, 900_000)), min_size=1, max_size=80))
 def test_bridge_adds_up_to_the_total_change_to_the_cent(rows):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from salesbook import paths
@@ -30,7 +31,7 @@ from salesbook.errors import DataError
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["is_engine_source", "open_source", "spark_session", "source_path"]
+__all__ = ["is_engine_source", "open_source", "spark_session", "source_path", "spark_line_numbers", "spark_log_file"]
 
 SPARK = "spark:"
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -60,20 +61,91 @@ def source_path(source: str) -> "os.PathLike | None":
     return None
 
 
+#: Spark's own log (log4j2): every line to a file, none to the terminal, which shows salesbook's progress only
+_LOG4J2 = """\
+status = error
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {path}
+appender.file.append = true
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{yyyy-MM-dd'T'HH:mm:ss}} spark %p %c{{1}}: %m%n%ex
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+def spark_log_file() -> "os.PathLike":
+    """The file Spark's driver logs to (its WARN lines and errors): ``spark/spark.log`` in the cache folder
+    (``SALESBOOK_CACHE``). A run copies what Spark wrote during it into its ``run.log``."""
+    return paths.CACHE_DIR / "spark" / "spark.log"
+
+
 def spark_session():
     """The Spark session: Spark Connect when ``SPARK_REMOTE`` is set, else the master in
-    ``SALESBOOK_SPARK_MASTER``, else a local one on every core. Timestamps in UTC, so that
-    months are the same as in DuckDB."""
+    ``SALESBOOK_SPARK_MASTER`` (``spark://host:7077``, ``yarn``), else a local one on every core.
+    Timestamps in UTC, so that months are the same as in DuckDB. The driver's log goes to
+    :func:`spark_log_file`, not to the terminal."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise DataError("spark", "PySpark is not installed: pip install 'ibis-framework[pyspark]' "
                                  "(make install installs it with the dev extras)") from None
-    builder = SparkSession.builder.appName("salesbook").config("spark.sql.session.timeZone", "UTC")
+    options = {"spark.app.name": "salesbook", "spark.sql.session.timeZone": "UTC"}
     if not os.environ.get("SPARK_REMOTE"):
-        builder = builder.master(os.environ.get("SALESBOOK_SPARK_MASTER", "local[*]"))
-        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        log = spark_log_file()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        conf = log.with_name("log4j2.properties")
+        conf.write_text(_LOG4J2.format(path=str(log).replace("\\", "/")), encoding="utf-8")
+        options.update({"spark.master": os.environ.get("SALESBOOK_SPARK_MASTER", "local[*]"),
+                        "spark.ui.showConsoleProgress": "false",
+                        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={conf.as_uri()}"})
+        _start_driver(options, log)
+    builder = SparkSession.builder
+    for key, value in options.items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _start_driver(options: dict[str, str], log: "os.PathLike") -> None:
+    """Start Spark's driver (its JVM) once, its own output (the JVM's warnings) appended to ``log``."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    with SparkContext._lock:
+        if SparkContext._gateway is not None:
+            return
+        conf = SparkConf(loadDefaults=False).setAll(list(options.items()))
+        with open(log, "ab") as out:  # the JVM keeps its own copy of the file's descriptor
+            SparkContext._gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
+        SparkContext._jvm = SparkContext._gateway.jvm
+
+
+def spark_line_numbers(table: "ibis.Table", first: int = 1) -> "ibis.Table":
+    """``table`` (a Spark table read from a file, mapped line by line) with ``_row``: each line's number in
+    the file, from ``first``, computed without a window over the whole table.
+
+    Spark reads a file in splits (its partitions), in the file's order, and gives each line its split and its
+    position there (``monotonically_increasing_id``: split << 33 | position). One pass counts the lines of
+    each split, in parallel; a line's number is the lines of the splits before its own plus its position.
+    A ``row_number()`` over the whole table would give the same numbers but move every line into one
+    partition (Spark: "No Partition Defined for Window operation!"): on a cluster, one task for every line.
+    """
+    from pyspark.sql import functions as F
+
+    con = table.get_backend()
+    ids = con._session.sql(con.compile(table)).withColumn("_sb_id", F.monotonically_increasing_id())
+    split, position = F.shiftright(F.col("_sb_id"), 33), F.col("_sb_id").bitwiseAND((1 << 33) - 1)
+    counts = sorted((int(r[0]), int(r[1])) for r in ids.groupBy(split.alias("s")).count().collect())
+    before, offsets = 0, []
+    for s, n in counts:
+        offsets += [F.lit(s), F.lit(before)]
+        before += n
+    start = F.element_at(F.create_map(*offsets), split) if offsets else F.lit(0)
+    numbered = ids.withColumn("_row", (start + position + first).cast("long")).drop("_sb_id")
+    name = f"salesbook_numbered_{uuid.uuid4().hex[:12]}"
+    numbered.createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def _redact(url: str) -> str:

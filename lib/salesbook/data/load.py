@@ -26,7 +26,7 @@ import ibis
 import pandas as pd
 
 from salesbook import paths
-from salesbook.data.engines import is_engine_source, open_source
+from salesbook.data.engines import is_engine_source, open_source, spark_line_numbers
 from salesbook.errors import DataError, ParameterError, Problem
 from salesbook.i18n import t
 from salesbook.data.mapping import (CANONICAL, NUMERIC, REQUIRED, ColumnMapping, UnsafeExpression, evaluate,
@@ -502,7 +502,10 @@ def _load_sales(
 
     clean = clean_lines(canon, report, as_of=as_of, returns=returns, duplicates=duplicates,
                         zero_amounts=zero_amounts, future=future, odd_dates=odd_dates,
-                        total_rows=dropped_rows.get("total_row"), parse_drops=parse_drops, stage=keep)
+                        total_rows=dropped_rows.get("total_row"), parse_drops=parse_drops, stage=keep,
+                        # on Spark, lines numbered per file split (no global window); a CSV's header is line 1
+                        number=(lambda t: spark_line_numbers(t, 2 if read.where.lower().endswith(".csv") else 1))
+                        if read.detected.kind == "spark" else None)
     # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
     done = "table" in staged and clean.equals(staged["table"])
     return Sales(clean, report, con, done, staged.get("file") if done else None)

@@ -175,6 +175,7 @@ def clean_lines(
     total_rows: list[int] | None = None,
     parse_drops: dict[str, list[int]] | None = None,
     stage: "Callable[[ibis.Table], ibis.Table] | None" = None,
+    number: "Callable[[ibis.Table], ibis.Table] | None" = None,
 ) -> ibis.Table:
     """Apply the cleaning steps in order, fill ``report`` and return the clean lines.
 
@@ -182,6 +183,11 @@ def clean_lines(
     they are dropped) and returns the table the later steps read: a file or cache the engine
     computed once (see :func:`salesbook.data.load.load_sales`), so that the source is not mapped and
     deduplicated again by each count. ``None``: the steps stay one lazy expression.
+
+    ``number`` gives the lines a ``_row`` column, each line's number in the source, for the examples a
+    report names; it is called only when a reason has examples to name. ``None``: a ``row_number()`` over
+    the whole table, cheap in DuckDB; on Spark that window would move every line into one partition, so
+    :func:`salesbook.data.engines.spark_line_numbers` numbers them per file split instead.
     """
     stage = stage or (lambda table: table)
     for name, value, allowed in (("returns", returns, ("net", "drop")),
@@ -193,10 +199,17 @@ def clean_lines(
             raise ValueError(f"{name}={value!r}: expected one of {allowed}")
     t = canon
     has_row = "_row" in t.columns
-    numbered = t if has_row else t.mutate(_row=ibis.row_number() + 1)
+    number = number or (lambda table: table.mutate(_row=ibis.row_number() + 1))
+    numbered_once: list[ibis.Table] = []
+
+    def numbered() -> ibis.Table:
+        """The source lines with their numbers, made on first use (only a report with examples needs them)."""
+        if not numbered_once:
+            numbered_once.append(canon if has_row else number(canon))
+        return numbered_once[0]
 
     def ex_table(current: ibis.Table) -> ibis.Table:
-        return current if has_row else numbered
+        return current if has_row else numbered()
 
     if total_rows:
         report.lines.append(ReportLine("total_row", len(total_rows), "dropped", rows=total_rows[:EXAMPLES]))
@@ -235,7 +248,7 @@ def clean_lines(
         if n:
             col = {"no_client": "client_id", "bad_date": "date", "bad_amount": "amount",
                    "after_as_of": "date", "suspicious_date": "date", "suspicious_amount": "amount"}[reason]
-            rows, values = _examples(numbered, lambda x, r=reason: _stage1(x, cutoff, odd, bound)[r], col)
+            rows, values = _examples(numbered(), lambda x, r=reason: _stage1(x, cutoff, odd, bound)[r], col)
             if reason == "after_as_of" and future == "raise":
                 raise DataError(report.source, [Problem(
                     "{n} lines are dated after the analysis date " + report.as_of, column="date",

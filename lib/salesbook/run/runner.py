@@ -522,6 +522,16 @@ def _sweep_leftovers(out: Path) -> list[str]:
     return removed
 
 
+def _spark_lines(log: Path | None, start: int) -> list[str]:
+    """What Spark's driver wrote to its log (:func:`salesbook.data.engines.spark_log_file`) since ``start``:
+    its WARN lines belong in the run's log, not on the terminal."""
+    if log is None or not log.exists() or log.stat().st_size <= start:
+        return []
+    with open(log, "rb") as f:
+        f.seek(start)
+        return [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+
+
 def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) -> None:
     """After a failure: keep only what diagnoses it (the executed notebooks and ``run.log``, with the
     traceback) in ``failed``; nothing when nothing ran (bad data or parameters say it all in one line);
@@ -595,6 +605,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         user_log(msg)
 
     out = Path(out or paths.REPORTS_DIR)
+    from salesbook.data.engines import SPARK, spark_log_file
+    spark_log = spark_log_file() if str(source).startswith(SPARK) else None  # Spark's WARN lines: to run.log
+    spark_from = spark_log.stat().st_size if spark_log is not None and spark_log.exists() else 0
     as_of = resolve_as_of(as_of)
     guessed_mapping = None
     if mapping == "auto":  # the proposal, when every required column is found with high confidence
@@ -811,6 +824,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
             log(f"PDF: {', '.join(p.name for p in printed)}")
         _pack_notebooks(tmp)
         log(f"finished: {run_name}")
+        lines.extend(_spark_lines(spark_log, spark_from))
         (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
         final = out / run_name
         if final.exists():  # same run name again: swap, so a reader never sees half a folder
@@ -831,7 +845,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         user_log(f"done: {final / 'index.html'}")
         return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)
     except BaseException as exc:
-        _set_aside(tmp, out / f".failed-{run_name}", lines, exc)
+        _set_aside(tmp, out / f".failed-{run_name}", lines + _spark_lines(spark_log, spark_from), exc)
         raise
     finally:
         lock.close()  # releases the lock (a dead process releases it too)
