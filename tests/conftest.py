@@ -45,20 +45,43 @@ def chromium() -> str:
     return path
 
 
+#: what a test needs, read from the fixtures it uses: a browser, a server, or a whole run of a workbook
+NEEDS = {"chromium": "browser", "voila": "server", "lab": "server",
+         "good": "notebook", "good_run": "notebook", "published": "notebook", "runs": "notebook"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tiers and workers (issue 25). ``make test`` and ``make test-fast`` run the tests on every core
-    (pytest-xdist, ``--dist loadgroup``): a test that uses a module-scoped fixture of ours (one run of the
-    suite, one cube) goes to the same worker as the module's other such tests, so the fixture is made
-    once; a notebook's cells (nbval) stay together, in order, in one kernel; a test that names its own
-    ``xdist_group`` (the shape matrix: one group per shape) keeps it; every other test goes to whichever
-    worker is free. Each worker has its own cache folder (above) and temporary folders."""
+    """Honest tiers and workers (issue 25).
+
+    A test is marked by what it needs: ``browser``, ``server`` and ``notebook`` (a workbook run through
+    papermill, nbval or ``salesbook run``) come from the fixtures it uses and from nbval's notebook cells,
+    besides the marks written on the tests; every such test must also be ``slow``, so that
+    ``make test-fast`` (``-m "not slow"``) never runs one: a test that is not fails at collection.
+
+    ``make test`` and ``make test-fast`` run the tests on every core (pytest-xdist, ``--dist loadgroup``):
+    a test that uses a module-scoped fixture of ours (one run of the suite, one cube) goes to the same
+    worker as the module's other such tests, so the fixture is made once; a notebook's cells stay
+    together, in order, in one kernel; a test that names its own ``xdist_group`` (the shape matrix: one
+    group per shape; Spark: one session) keeps it; every other test goes to whichever worker is free.
+    Each worker has its own cache folder (above) and temporary folders; servers take free ports."""
+    wrong = []
     for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:  # a notebook's cell under nbval
+            item.add_marker(pytest.mark.notebook)
+        for fixture, need in NEEDS.items():
+            if info is not None and fixture in info.name2fixturedefs:
+                item.add_marker(getattr(pytest.mark, need))
+        needs = [m for m in ("browser", "server", "notebook") if item.get_closest_marker(m)]
+        if needs and info is not None and not item.get_closest_marker("slow"):
+            wrong.append(f"{item.nodeid} needs {', '.join(needs)} but is not marked slow")
         if item.get_closest_marker("xdist_group"):
             continue
-        info = getattr(item, "_fixtureinfo", None)
         shared = info is None or any(
             defs and defs[-1].scope in ("module", "package", "session") and defs[-1].baseid
             for defs in info.name2fixturedefs.values())
         if shared:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    if wrong:
+        raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))

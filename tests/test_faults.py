@@ -108,6 +108,7 @@ def test_a_second_run_into_the_same_folder_exits_2_naming_the_first(good):
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_kill_9_in_the_middle_of_a_run_then_a_new_run_succeeds_and_cleans_up(good):
     before = _page(good)
     proc = subprocess.Popen([SALESBOOK, "run", "--output", str(good), "-q"], cwd=ROOT,
@@ -205,6 +206,7 @@ def test_an_output_folder_that_cannot_be_written_exits_3_naming_it(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_relative_paths_mean_the_current_folder_on_the_command_line_and_the_config_folder_in_a_config(tmp_path):
     work = tmp_path / "work"
     (work / "in").mkdir(parents=True)

@@ -15,7 +15,7 @@ from salesbook.cube import TABLES, get_cube
 from salesbook.data.engines import is_engine_source, open_source
 from salesbook.errors import DataError
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]  # one Spark session
 
 KEYS = {"client_month": ["client_id", "month"], "client_category_month": ["client_id", "category", "month"],
         "client_day": ["client_id", "date"], "client_category": ["client_id", "category"],
