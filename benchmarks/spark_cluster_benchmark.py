@@ -139,6 +139,10 @@ def _child(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -160,6 +164,8 @@ def main() -> None:
     print(f"salesbook on a Spark standalone cluster; {os.cpu_count()} cores on this machine; "
           f"{args.lines:,} lines ({path.stat().st_size / 1e6:.0f} MB); worker: {args.cores} cores, {args.memory}",
           flush=True)
+    # a timeout's SIGTERM unwinds like Ctrl-C, so the cluster below is stopped all the same
+    signal.signal(signal.SIGTERM, _interrupted)
     with tempfile.TemporaryDirectory(prefix="salesbook-spark-bench-") as tmp:
         tmp = Path(tmp)
         cluster = Cluster(args.port, args.port + 1003, args.cores, args.memory, tmp)

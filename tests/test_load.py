@@ -4,13 +4,12 @@
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-
-from tiers import examples
 from hypothesis import strategies as st
 
 import salesbook as sb
 from salesbook.errors import DataError
 from salesbook.data.load import detect_date_format, detect_decimal, detect_delimiter, detect_encoding, parse_numbers
+from tiers import examples  # fewer random examples in make test-fast (tests/tiers.py)
 
 
 def write(tmp_path, name, text, encoding="utf-8"):

@@ -7,8 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-
-from tiers import examples
 from hypothesis import strategies as st
 
 import salesbook as sb
@@ -18,6 +16,7 @@ from salesbook.analysis import segments as sg
 from salesbook.views import segment_views as sv
 from salesbook.views.export import inert, to_csv, to_excel
 from salesbook.data.sample import HOSTILE_NAME
+from tiers import examples  # fewer random examples in make test-fast (tests/tiers.py)
 
 AS_OF = pd.Timestamp("2024-12-31")
 

@@ -4,14 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
-
-from tiers import examples
 from hypothesis import strategies as st_
 
 import salesbook as sb
 from salesbook.cube.profile import Evidence, data_profile
 from salesbook.analysis import stagnation as st
 from salesbook.data.sample import SampleSpec, generate
+from tiers import examples  # fewer random examples in make test-fast (tests/tiers.py)
 
 P0 = ("2023-01-01", "2023-12-31")
 P1 = ("2024-01-01", "2024-12-31")
