@@ -1,6 +1,6 @@
 """The whole suite on a real Spark standalone cluster on 127.0.0.1, against the same run on local DuckDB.
 
-    python benchmarks/spark_cluster_benchmark.py [--lines 1000000] [--cores 2] [--split-mb 8]
+    python benchmarks/spark_cluster_benchmark.py [--lines 1000000] [--cores 2] [--split-mb 8] [--shuffle 8]
 
 1. A file is generated once (``cube_benchmark.generate``: orders of 5 lines over 5 years, 20,000 clients,
    60 managers, 12 categories, 2 % returns) into ``benchmarks/data/``.
@@ -102,7 +102,7 @@ class Cluster:
                 proc.wait()
 
 
-def suite(source: str, reports: Path, split_mb: int) -> dict:
+def suite(source: str, reports: Path, split_mb: int, shuffle: int) -> dict:
     """One whole run on ``source`` in this process (fresh, SALESBOOK_CACHE empty); on Spark, the tasks of
     every stage of its jobs (the load and the cube)."""
     from salesbook.run.runner import run
@@ -111,6 +111,7 @@ def suite(source: str, reports: Path, split_mb: int) -> dict:
         from salesbook.data.engines import spark_session
         spark = spark_session()
         spark.conf.set("spark.sql.files.maxPartitionBytes", f"{split_mb}m")
+        spark.conf.set("spark.sql.shuffle.partitions", str(shuffle))  # Spark's 200 is for a big cluster
         spark.sparkContext.setJobGroup(JOB_GROUP, "the load and the cube")  # this thread builds the cube
     t0 = time.perf_counter()
     result = run(source=source, out=reports, run_name="spark" if spark else "duckdb", jobs=2)
@@ -151,10 +152,12 @@ def main() -> None:
     ap.add_argument("--memory", default="2g", help="the worker's memory")
     ap.add_argument("--port", type=int, default=7077)
     ap.add_argument("--split-mb", type=int, default=8, help="spark.sql.files.maxPartitionBytes, in MB")
+    ap.add_argument("--shuffle", type=int, help="spark.sql.shuffle.partitions (default: 4 per worker core)")
     ap.add_argument("--suite", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.suite:
-        print(json.dumps(suite(args.suite[0], Path(args.suite[1]), args.split_mb), default=str))
+        print(json.dumps(suite(args.suite[0], Path(args.suite[1]), args.split_mb, args.shuffle or 4 * args.cores),
+                         default=str))
         return
 
     path = DATA / f"orders3_{args.lines}.parquet"
@@ -174,7 +177,8 @@ def main() -> None:
             env = {**os.environ, "SALESBOOK_SPARK_MASTER": cluster.url, "SALESBOOK_CACHE": str(tmp / "cache-spark"),
                    "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
             spark = _child(["--suite", f"spark:{path}", str(tmp / "reports-spark"), "--split-mb",
-                            str(args.split_mb)], env)
+                            str(args.split_mb), "--cores", str(args.cores)]
+                           + (["--shuffle", str(args.shuffle)] if args.shuffle else []), env)
         finally:
             cluster.stop()
         duck = _child(["--suite", str(path), str(tmp / "reports-duckdb")],
