@@ -47,7 +47,8 @@ def chromium() -> str:
 
 #: what a test needs, read from the fixtures it uses: a browser, a server, or a whole run of a workbook
 NEEDS = {"chromium": "browser", "voila": "server", "lab": "server",
-         "good": "notebook", "good_run": "notebook", "published": "notebook", "runs": "notebook"}
+         "good": "notebook", "good_run": "notebook", "published": "notebook", "runs": "notebook",
+         "pg": "server"}
 
 
 @pytest.hookimpl(tryfirst=True)
