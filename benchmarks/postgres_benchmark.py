@@ -7,6 +7,9 @@ The lines are cube_benchmark's generated orders (cached in benchmarks/data/). A 
 is :func:`salesbook.data.load.load_sales` with ``stage=True`` (the clean lines computed once, in the
 engine: what the cube does), then the count of clean lines, best of 2. The COPY into PostgreSQL is
 timed apart: a company's database already holds its lines.
+
+Measured at 1,000,000 lines on 2 cores shared with other work: Parquet 4.5 s, PostgreSQL 25.9 s (the lines
+travel through the driver to DuckDB-less evaluation in PostgreSQL; COPY 8.7 s).
 """
 
 from __future__ import annotations
