@@ -1,29 +1,36 @@
-"""Run the workbooks with papermill and publish HTML reports, atomically.
+"""Run the workbooks with papermill and publish HTML reports, atomically: a run as a list of small steps.
 
-One process runs every notebook through papermill's Python API (one kernel per
-notebook, no command line per step), renders each to HTML without code cells
-and with plotly.js embedded once, and writes ``reports/<run>/index.html``.
-Everything is written to a temporary folder first and moved into place only
-when every notebook succeeded, so the last good report is never overwritten;
-a failed run keeps its partial output under ``reports/.failed-<run>/`` and
-raises :class:`RunError` naming the notebook and the cell.
+A run, as :func:`run` composes it:
+
+1. :func:`plan_run`: what runs, with which settings (every check before anything is touched);
+2. :func:`~salesbook.run.folder.lock_output`: one run at a time per output folder;
+3. :func:`prepare_folder`: a temporary folder beside the last good report, what dead runs left removed;
+4. :func:`execute`: the notebooks through an :class:`~salesbook.run.kernels.Engine` (papermill by default),
+   while this process builds or reads the cube (:func:`build_cube`), renders each page as its notebook
+   finishes (:func:`render_page`) and summarises the run (:func:`summarise_run`);
+5. :func:`write_records`, :func:`write_manager_packs`, :func:`write_index`, :func:`write_single_file`,
+   :func:`print_pdf`: the run's files;
+6. :func:`publish`: the folder swapped into place, ``latest`` pointed at it.
+
+Everything is written to the temporary folder first and moved into place only when every notebook
+succeeded, so the last good report is never overwritten; a failed run keeps its executed notebooks and
+``run.log`` under ``reports/.failed-<run>/`` and raises :class:`RunError` naming the notebook and the cell.
+Each step takes and returns small frozen records (:class:`RunPlan`, :class:`Workspace`, :class:`Executed`), so
+``tests/test_run_steps.py`` drives them with a fake engine, without a kernel. Rendering lives in
+:mod:`salesbook.run.render`, the kernels in :mod:`salesbook.run.kernels`, the output folder in
+:mod:`salesbook.run.folder`; their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import html
 import json
 import os
 import platform
-import re
 import shutil
 import sys
-import tempfile
-import time
 import threading
-import traceback
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -35,17 +42,23 @@ import pandas as pd
 
 from salesbook import __version__
 from salesbook import paths
-from salesbook.errors import DataError, ParameterError
+from salesbook.errors import ParameterError
 from salesbook.views.export import restored, write_plain_csv
 from salesbook.i18n import t
-from salesbook.views.tables import ASSET as TABLES_ASSET
-from salesbook.run.warm import imported_modules, warm
+from salesbook.run.warm import warm
+from salesbook.run.render import (CSS_FILE, PLOTLY_FILE, TABLES_FILE, _exporter, _params_cell, _title_of,  # noqa: F401
+                                  page_stylesheet, planned_title, render_html, write_assets, write_plotly)
+from salesbook.run.kernels import SOCKETS_PREFIX, CellFailed, Engine, PapermillEngine, _ask_to_stop, _stop_kernel, _warm_kernel  # noqa: F401
+from salesbook.run.folder import (LOCK_FILE, NOTEBOOKS_ZIP, RunBusy, _alive, _lock_output, _pack_notebooks,  # noqa: F401
+                                  _set_aside, _sweep_leftovers, check_run_name, swap_into_place)
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html", "write_plotly",
            "PLOTLY_FILE",
-           "check_parameters", "plan_parameters", "resolve_as_of"]
+           "check_parameters", "plan_parameters", "resolve_as_of",
+           "RunOptions", "RunPlan", "Workspace", "Built", "Page", "Summary", "Executed", "RunLog",
+           "plan_run", "prepare_folder", "build_cube", "execute", "render_page", "summarise_run", "compare_with",
+           "write_records", "write_manager_packs", "write_index", "write_single_file", "print_pdf", "publish"]
 
-_TEMPLATES = paths.PACKAGE_DIR / "templates"
 #: the modules the run's summary (this process) imports; their DEFERRED libraries are imported ahead too
 SUMMARY_IMPORTS = ("salesbook.analysis.segments", "salesbook.analysis.stagnation", "salesbook.views.overview", "salesbook.analysis.forecast")
 #: parameters every workbook takes; the runner passes them to each notebook that declares them
@@ -180,113 +193,6 @@ def plan_parameters(chosen: list[Path], common: dict[str, Any],
     return plan
 
 
-def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
-    # names and values as typed on the command line or in a run config: code, in either language
-    rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td>"
-                   f"<td><code>{html.escape(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
-                   for k, v in params.items())
-    body = (f'<details class="sb-params"><summary>{html.escape(t("run.parameters", lang))}</summary>'
-            f'<table class="sb-table">{rows}</table></details>')
-    return nbformat.v4.new_markdown_cell(body)
-
-
-@functools.lru_cache(maxsize=4)
-def _exporter(lang: str) -> Any:
-    """The HTML exporter of a language, made once: it compiles its templates on first use (0.26 s a page)."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
-                                 remove_input_tags={"remove_input"}, enabled=True)
-    exporter.register_preprocessor(tags, enabled=True)
-    return exporter
-
-
-_RENDERING = threading.Lock()  # one page at a time through the shared exporter
-
-
-def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
-    """Compile the exporter's templates (an empty page), then, once the cube is built and the engine's
-    memory released (at 10M lines the peak is the engine's), import what the summary imports."""
-    render_html(nbformat.v4.new_notebook(), lang)
-    cube_ready.wait()
-    warm(SUMMARY_IMPORTS)
-
-
-#: the one copy of plotly.js in a run folder, which every page of the run loads (offline, beside the pages)
-PLOTLY_FILE = "plotly.min.js"
-
-
-#: JupyterLab's stylesheet of the pages, once per run folder
-CSS_FILE = "report.css"
-TABLES_FILE = TABLES_ASSET
-
-
-def write_plotly(folder: Path) -> Path:
-    """Write plotly.js (the installed plotly's own bundle) into ``folder`` once, for every page there."""
-    from plotly.offline import get_plotlyjs
-    path = folder / PLOTLY_FILE
-    path.write_text(get_plotlyjs(), encoding="utf-8")
-    return path
-
-
-@functools.lru_cache(maxsize=1)
-def page_stylesheet() -> str:
-    """JupyterLab's stylesheet as the report template inlines it (read from an empty page once)."""
-    page = render_html(nbformat.v4.new_notebook(), "en", assets=False)
-    inner = page.split("<!--sb-css-->", 1)[1].split("<!--/sb-css-->", 1)[0]
-    return "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", inner, re.S))
-
-
-def write_assets(folder: Path) -> list[Path]:
-    """What every page of a run folder loads from beside it: plotly.js, the stylesheet, DataTables."""
-    from salesbook.views import tables
-    css = folder / CSS_FILE
-    css.write_text(page_stylesheet(), encoding="utf-8")
-    return [write_plotly(folder), css, tables.write_asset(folder)]
-
-
-def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[str, Any] | None = None,
-                plotly: str | None = PLOTLY_FILE, pages: list[tuple[str, str]] | None = None,
-                current: str = "", assets: bool = True) -> str:
-    """HTML of an executed notebook: no code, no prompts, offline.
-
-    ``plotly``: the file beside the page that holds plotly.js (:func:`write_plotly`; one copy per run
-    instead of 4.6 MB in every page), or ``None`` to embed plotly.js in the page itself.
-    ``assets``: the page links the run's one copy of JupyterLab's stylesheet (:data:`CSS_FILE`) and of
-    DataTables (``tables.ASSET``), which :func:`write_assets` writes; ``False``: its stylesheet inline.
-    ``pages``: (title, file) of the run's workbooks for the navigation bar, ``current`` this page's file.
-    The browser title is the workbook's title; the bar ends with the page's sections.
-    """
-    from plotly.offline import get_plotlyjs
-
-    from salesbook.views.pages import PAGE_CSS, PRINT_JS, nav_html, sections
-
-    nb = nbformat.from_dict(nb)
-    nb.metadata["title"] = _title_of(nb, current.rsplit(".", 1)[0] or t("run.notebook", lang))
-    toc = sections(out.get("data", {}).get("text/markdown", "") for cell in nb.cells for out in cell.get("outputs", []))
-    if parameters is not None:  # right under the title the notebook printed
-        at = next((i + 1 for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
-                   if o.get("data", {}).get("text/markdown", "").startswith("# ")), 0)
-        nb.cells.insert(at, _params_cell(parameters, lang))
-    uses_plotly = any("application/vnd.plotly.v1+json" in out.get("data", {})
-                      for cell in nb.cells for out in cell.get("outputs", []))
-    uses_tables = any("data-sb-interactive" in str(out.get("data", {}).get("text/html", ""))
-                      for cell in nb.cells for out in cell.get("outputs", []))
-    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    resources = {"plotly_src": plotly if uses_plotly and plotly else "",
-                 "plotly_js": get_plotlyjs() if uses_plotly and not plotly else "",
-                 "footer": t("run.generated", lang, when=when, version=__version__),
-                 "page_css": PAGE_CSS, "print_js": PRINT_JS if uses_plotly else "",
-                 "css_href": CSS_FILE if assets else "", "tables_src": TABLES_FILE if uses_tables else "",
-                 "nav_html": nav_html(pages or [], current, lang, toc)}
-    with _RENDERING:
-        body, _ = _exporter(lang).from_notebook_node(nb, resources=resources)
-    return body
-
-
 def resolve_as_of(as_of: str | None, today: _dt.date | None = None) -> str:
     """``"last-full-month"`` -> the last day of the previous calendar month; an ISO date unchanged.
 
@@ -309,45 +215,6 @@ def resolve_as_of(as_of: str | None, today: _dt.date | None = None) -> str:
                              "in the data") from None
 
 
-#: the executed notebooks of a published run, compressed (every output is also in the pages: 1.3 MB -> 0.2 MB)
-NOTEBOOKS_ZIP = "notebooks.zip"
-
-
-def _pack_notebooks(folder: Path) -> Path:
-    """``folder/notebooks/*.ipynb`` -> ``folder/notebooks.zip`` (a failed run keeps them unpacked, to read)."""
-    import zipfile
-    target = folder / NOTEBOOKS_ZIP
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-        for path in sorted((folder / "notebooks").glob("*.ipynb")):
-            nb = nbformat.read(path, as_version=4)
-            for cell in nb.cells:  # a chart's HTML repeats its plotly JSON (the page has it): kept once
-                for out in cell.get("outputs", []):
-                    data = out.get("data", {})
-                    if "application/vnd.plotly.v1+json" in data:
-                        data.pop("text/html", None)
-            z.writestr(f"notebooks/{path.name}", nbformat.writes(nb))
-    shutil.rmtree(folder / "notebooks")
-    return target
-
-
-def planned_title(stem: str, lang: str) -> str:
-    """A workbook's title before it runs: its catalogue title (``nb.03.title``), else its file name."""
-    try:
-        return t(f"nb.{stem[:2]}.title", lang)
-    except KeyError:
-        return stem
-
-
-def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
-    """The first heading a notebook printed (translated), else its file name."""
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/markdown", "")
-            if text.startswith("# "):
-                return text[2:].strip()
-    return fallback
-
-
 def _source_cell(executed: Path, index: int) -> tuple[int, str]:
     """The failing cell as the user counts it in their notebook (without papermill's injected cell)."""
     try:
@@ -358,6 +225,16 @@ def _source_cell(executed: Path, index: int) -> tuple[int, str]:
     injected = sum(1 for c in cells[:index] if "injected-parameters" in c.metadata.get("tags", []))
     first = next((ln for ln in cells[index].source.splitlines() if ln.strip()), "") if index < len(cells) else ""
     return index - injected + 1, first.strip()[:60]
+
+
+def _spark_lines(log: Path | None, start: int) -> list[str]:
+    """What Spark's driver wrote to its log (:func:`salesbook.data.engines.spark_log_file`) since ``start``:
+    its WARN lines belong in the run's log, not on the terminal."""
+    if log is None or not log.exists() or log.stat().st_size <= start:
+        return []
+    with open(log, "rb") as f:
+        f.seek(start)
+        return [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
 
 
 def _versions() -> dict[str, str]:
@@ -372,71 +249,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _warm_kernel(kernel: str, cwd: Path, modules: list[str], timeout: int = 120,
-                 sockets: Path | None = None) -> Any:
-    """A kernel for one notebook, started now in ``cwd``, that has imported ``modules`` (:mod:`salesbook.run.warm`).
-
-    Started in the calling thread's event loop, where papermill (nbclient) then runs the notebook
-    on it; the caller shuts it down. ``SALESBOOK_REPORT`` is set in its environment. With ``sockets``
-    (a folder; POSIX) it talks over Unix sockets there rather than over TCP on localhost: no open port,
-    and no warning in a scheduled run's log about TCP without encryption.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
-
-    async def start() -> AsyncKernelManager:
-        own = uuid.uuid4().hex[:8]  # kernels starting together would otherwise pick the same files
-        # the connection file (it holds the kernel's key) beside the sockets, not in Jupyter's runtime folder:
-        # removed with them, or by the next run when this one dies
-        where = {"connection_file": str(sockets / f"kernel-{own}.json")} if sockets is not None else {}
-        if sockets is not None and os.name == "posix":
-            km = AsyncKernelManager(kernel_name=kernel, transport="ipc", ip=str(sockets / own), **where)
-        else:
-            km = AsyncKernelManager(kernel_name=kernel, **where)
-        # as nbclient starts its kernels: no history database shared by the kernels running side by side
-        await km.start_kernel(cwd=str(cwd), env={**os.environ, "SALESBOOK_REPORT": "1"},
-                              extra_arguments=["--HistoryManager.hist_file=:memory:"])
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=timeout)
-            # silent: no output, no history, no execution count; binds no name in the notebook's namespace
-            msg_id = kc.execute(f"__import__('salesbook.run.warm', fromlist=['warm']).warm({modules!r})",
-                                silent=True, store_history=False, allow_stdin=False)
-            while (await kc.get_shell_msg(timeout=timeout))["parent_header"].get("msg_id") != msg_id:
-                pass
-        except BaseException:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
-            raise
-        kc.stop_channels()
-        return km
-
-    return run_sync(start)()
-
-
-def _ask_to_stop(km: Any) -> None:
-    """Ask the kernel to shut down without waiting for it: its thread moves on to the next notebook."""
-    from jupyter_core.utils import run_sync
-    try:
-        run_sync(km.request_shutdown)()
-    except Exception:  # noqa: BLE001 - already gone; _stop_kernel makes sure
-        pass
-
-
-def _stop_kernel(km: Any) -> None:
-    """Wait for a kernel asked to stop (killed if it has not after ``shutdown_wait_time``), remove its files."""
-    from jupyter_core.utils import run_sync
-    try:
-        run_sync(km.finish_shutdown)()
-    except Exception:  # noqa: BLE001 - already gone
-        pass
-    try:
-        run_sync(km.cleanup_resources)()
-    except Exception:  # noqa: BLE001
-        pass
-
-
 def _longest_first(names: list[str], prev: Path | None) -> list[str]:
     """The order to start the tasks in: longest first, by the times of the previous run ``prev`` (fewer idle
     cores at the end); the given order without one. Tasks the previous run did not time come first."""
@@ -449,108 +261,447 @@ def _longest_first(names: list[str], prev: Path | None) -> list[str]:
     return sorted(names, key=lambda name: -float(took.get(name, float("inf"))))
 
 
-
-#: kernel socket folders are named by the process that made them: ``salesbook-kernels-<pid>-...``
-SOCKETS_PREFIX = "salesbook-kernels-"
-LOCK_FILE = ".salesbook.lock"
-_RUN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-
-def check_run_name(name: str) -> str:
-    """A run name is a plain folder name: letters, digits, ``_``, ``-``, ``.``; no separator, not hidden."""
-    if not _RUN_NAME.match(name) or ".." in name:
-        raise ParameterError(f"run name {name!r}: use letters, digits, '_', '-' and '.', with no '/' and no "
-                             "leading dot (it names a folder inside the output folder)")
-    return name
+def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
+    """Compile the exporter's templates (an empty page), then, once the cube is built and the engine's
+    memory released (at 10M lines the peak is the engine's), import what the summary imports."""
+    render_html(nbformat.v4.new_notebook(), lang)
+    cube_ready.wait()
+    warm(SUMMARY_IMPORTS)
 
 
-class RunBusy(ParameterError):
-    """Another run is writing to the same output folder."""
+# --------------------------------------------------------------------------- the records the steps pass on
 
 
-def _lock_output(out: Path, wait: float = 0.0) -> Any:
-    """Hold ``out``'s lock for this run (an open file, flock). Another run holding it: wait up to ``wait``
-    seconds, then :class:`RunBusy` naming its pid and start. A process that dies releases its lock."""
-    handle = open(out / LOCK_FILE, "a+", encoding="utf-8")
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory lock; runs are not serialised there
-        return handle
-    deadline = time.monotonic() + max(0.0, wait)
-    while True:
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run executes and what it writes besides the pages (the rest of :func:`run`'s parameters)."""
+
+    jobs: int = 2
+    wait: float = 0.0
+    cache: bool = True
+    single_file: bool = False
+    pdf: bool = False
+    per_manager: bool = False
+    kernel: str = "python3"
+    timeout: int = 1800
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What runs, with which settings: decided and checked before the output folder is touched.
+
+    ``notebooks``: each workbook with the parameters it is given; ``nav``: (title, page file) of every
+    workbook, for each page's bar; ``settings``: the run's one :class:`~salesbook.analysis.settings.Settings`.
+    """
+
+    run_name: str
+    out: Path
+    source: str
+    mapping: str
+    as_of: str
+    lang: str
+    currency: str
+    pipeline: str | None
+    plan_file: str | None
+    notebooks: tuple[tuple[Path, dict[str, Any]], ...]
+    settings: Any
+    nav: tuple[tuple[str, str], ...]
+    options: RunOptions = RunOptions()
+    config: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: the run's temporary folder (decided with the plan: a guessed mapping is read from there); None: any
+    tmp: Path | None = None
+    #: ``--mapping auto``: the mapping proposed from the file's columns, written to ``mapping.yml`` in ``tmp``
+    guessed_mapping: str | None = None
+    #: the plan file's rows, read and checked (its managers are checked against the cube's once it is built)
+    plan_rows: Any = field(default=None, hash=False, compare=False)
+    #: a Spark source: Spark's driver log, and its size when the run started (its WARN lines go to run.log)
+    spark_log: Path | None = None
+    spark_from: int = 0
+
+    def spark_lines(self) -> list[str]:
+        """What Spark's driver wrote since the run started (none without Spark)."""
+        return _spark_lines(self.spark_log, self.spark_from)
+
+    @property
+    def failed(self) -> Path:
+        """Where a failed run is set aside."""
+        return self.out / f".failed-{self.run_name}"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The run's temporary folder in the output folder (the kernels' working folder), and the cube cache of
+    the run alone (``cache=False``), removed once the notebooks ran."""
+
+    tmp: Path
+    cache_dir: Path | None = None
+
+    @staticmethod
+    def folder(out: Path, run_name: str) -> Path:
+        """A new temporary folder's path in ``out``: unique, two runs never share it."""
+        return out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+    @classmethod
+    def for_plan(cls, plan: RunPlan) -> "Workspace":
+        tmp = plan.tmp or cls.folder(plan.out, plan.run_name)
+        return cls(tmp, None if plan.options.cache else tmp / ".cube-cache")
+
+    @property
+    def kernel_env(self) -> dict[str, str]:
+        """What the kernels add to their environment: the report mode, and the run's own cube cache."""
+        env = {"SALESBOOK_REPORT": "1"}
+        if self.cache_dir is not None:
+            env["SALESBOOK_CACHE"] = str(self.cache_dir)  # the kernels read the cube the runner builds
+        return env
+
+
+@dataclass(frozen=True)
+class Built:
+    """The cube the notebooks and the summary read, and how long each stage of building it took."""
+
+    cube: Any
+    seconds: dict[str, float] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered workbook: its title (the first heading it printed) and its page file in the run folder."""
+
+    title: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The run's key figures (``summary.json``) and every client's category (``categories.csv``)."""
+
+    figures: dict[str, Any] = field(hash=False)
+    categories: pd.DataFrame = field(hash=False)
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What :func:`execute` leaves: the cube, the pages in the plan's order, the summary, the times."""
+
+    cube: Any
+    pages: tuple[Page, ...]
+    summary: Summary
+    seconds: dict[str, float] = field(hash=False)
+    started: tuple[str, ...] = ()
+
+
+class RunLog:
+    """The run's messages: each goes to ``user`` (the terminal) and, stamped, to the run's ``run.log``."""
+
+    def __init__(self, user: Callable[[str], None] | None = None):
+        self.user = user or (lambda msg: None)
+        self.lines: list[str] = []
+
+    def __call__(self, msg: str) -> None:
+        self.lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} {msg}")
+        self.user(msg)
+
+    def write(self, path: Path) -> None:
+        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def plan_run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
+             as_of: str = "", lang: str = "en", currency: str | None = None, out: Path | None = None,
+             run_name: str | None = None, parameters: dict[str, dict[str, Any]] | None = None,
+             pipeline: str | None = None, plan_file: str | None = None, options: RunOptions = RunOptions(),
+             config: dict[str, Any] | None = None, log: Callable[[str], None] = lambda msg: None) -> RunPlan:
+    """Plan: the notebooks, each with its checked parameters, and the run's settings. A mistake (a date,
+    a currency, a parameter, a run name, ``--pdf`` without Chromium) stops here, before anything runs.
+    ``mapping="auto"``: the mapping proposed from the file's columns, when every required column is found
+    with high confidence; the notebooks read it from ``mapping.yml`` in the run's folder."""
+    from salesbook.analysis import settings as run_settings
+    from salesbook.analysis.forecast import pipeline_for
+    from salesbook.data.mapping import currency_of
+    from salesbook.views.display import check_currency
+
+    from salesbook.data.engines import SPARK, spark_log_file
+    spark_log = spark_log_file() if str(source).startswith(SPARK) else None  # Spark's WARN lines: to run.log
+    spark_from = spark_log.stat().st_size if spark_log is not None and spark_log.exists() else 0
+    as_of = resolve_as_of(as_of)
+    guessed_mapping = None
+    if mapping == "auto":  # the proposal, when every required column is found with high confidence
+        from salesbook.data.propose import auto_mapping
+        guessed_mapping = auto_mapping(source, lang)
+        log("mapping guessed from the file's columns (--mapping auto): written to mapping.yml in the run's folder")
+    # given, else the mapping's, else RUB
+    currency = check_currency(currency or currency_of(None if guessed_mapping else mapping or None))
+    if options.pdf:
+        from salesbook.run.pdf import find_chromium
+        find_chromium()  # before anything runs: a machine without Chromium is told at once
+    # the sample's own invented deals, with the sample only: never a real company's
+    pipeline = pipeline_for(pipeline or "", source) or None
+    plan_rows = _check_plan(plan_file, currency)  # before anything runs: a bad plan is one line, exit 2
+    run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
+    out = Path(out or paths.REPORTS_DIR)
+    tmp = Workspace.folder(out, run_name)
+    if guessed_mapping is not None:  # read from the run's folder while it runs; it stays there after
+        mapping = str((tmp / "mapping.yml").resolve())
+    chosen = list_notebooks(notebooks)
+    if not chosen:
+        raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
+    planned = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
+                                       "lang": lang, "currency": currency, "pipeline": pipeline or "",
+                                       "plan": plan_file or "", "settings": run_settings.SETTINGS_FILE},
+                              parameters)
+    return RunPlan(run_name=run_name, out=out, source=str(source), mapping=mapping or "",
+                   as_of=as_of, lang=lang, currency=currency, pipeline=pipeline, plan_file=plan_file,
+                   notebooks=tuple(planned),
+                   # one object: every workbook, the summary and the packs
+                   settings=run_settings.from_parameters(parameters),
+                   nav=tuple((planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in planned),
+                   options=options, config=dict(config or {}), tmp=tmp, guessed_mapping=guessed_mapping,
+                   plan_rows=plan_rows, spark_log=spark_log, spark_from=spark_from)
+
+
+def prepare_folder(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> None:
+    """Under the lock: remove what dead runs left, make the temporary folder with the files every page loads
+    (plotly.js, the stylesheet, DataTables: one copy each) and the run's settings (the kernels' cwd is it)."""
+    from salesbook.analysis import settings as run_settings
+    for swept in _sweep_leftovers(plan.out):
+        log(f"removed the leftovers of a run that died: {swept}")
+    work.tmp.mkdir(parents=True)
+    if plan.guessed_mapping is not None:
+        (work.tmp / "mapping.yml").write_text(plan.guessed_mapping, encoding="utf-8")
+    (work.tmp / "notebooks").mkdir()
+    write_assets(work.tmp)
+    run_settings.write(plan.settings, work.tmp / run_settings.SETTINGS_FILE)
+
+
+def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Built:
+    """Build the cube, or read it from the cache: once, in this process; the notebooks and the summary read it."""
+    from salesbook.cube import get_cube
+    t0 = time.perf_counter()
+    log(f"loading {plan.source}")
+    cube = get_cube(plan.source, plan.mapping or None, plan.as_of or None, cache_dir=work.cache_dir)
+    if plan.plan_rows is not None:  # its managers against the data's, before any workbook reads the cube
+        from salesbook.analysis.forecast import check_plan_managers
+        check_plan_managers(plan.plan_rows, cube, str(plan.plan_file))
+    if cube.profile.no_data_months:
+        log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
+            f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
+    return Built(cube, dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0}))
+
+
+def render_page(plan: RunPlan, work: Workspace, notebook: Path, parameters: dict[str, Any],
+                nb: nbformat.NotebookNode) -> Page:
+    """Render an executed notebook into its page in the temporary folder (no code, the run's bar)."""
+    page = work.tmp / f"{notebook.stem}.html"
+    page.write_text(render_html(nb, plan.lang, parameters, pages=list(plan.nav), current=page.name), encoding="utf-8")
+    return Page(_title_of(nb, notebook.stem), page.name)
+
+
+def summarise_run(plan: RunPlan, cube: Any) -> Summary:
+    """The run's summary (key figures, findings, categories), from the cube, in the run's currency."""
+    from salesbook.run.summary import summarise
+    from salesbook.views.display import using_currency
+    with using_currency(plan.currency):
+        figures, categories = summarise(cube, plan.lang, pipeline=plan.pipeline, plan=plan.plan_file,
+                                        settings=plan.settings)
+    return Summary(figures, categories)
+
+
+def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFailed) -> RunError:
+    number, first_line = _source_cell(work.tmp / "notebooks" / notebook.name, exc.cell_index)
+    return RunError(f"{notebook.name} failed at cell {number} (counting from 1, the cell starting {first_line!r}): "
+                    f"{exc.ename}: {exc.evalue}. The executed notebook is in "
+                    f"{plan.failed / 'notebooks' / notebook.name}; the last good report is untouched.",
+                    notebook.name, number)
+
+
+def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], Built],
+            summarise: Callable[[Any], Summary], *, render: Callable[..., Page] = render_page,
+            prev: Path | None = None, log: Callable[[str], None] = lambda msg: None, progress: bool = False,
+            warm_up: Callable[[threading.Event], None] | None = None) -> Executed:
+    """Execute the notebooks on ``engine``, ``jobs`` at a time, and the summary (``summarise``, in this process)
+    among them, longest first by the previous run ``prev``; the first kernels start, and import, while this
+    thread builds the cube (``build``). Pages are rendered (``render``) as notebooks finish.
+
+    A failing cell is a :class:`RunError` naming the notebook and the cell. On any failure (a cell, the
+    cube, an interrupt) the tasks waiting for the cube give up and every kernel stops before this returns;
+    the run's own cube cache is removed either way.
+    """
+    from tqdm.auto import tqdm
+    notebooks = plan.notebooks
+    seconds: dict[str, float] = {}
+    cube_ready, cube_failed = threading.Event(), threading.Event()
+    built: list[Built] = []
+
+    def wait_for_cube() -> Any:
+        cube_ready.wait()
+        if cube_failed.is_set():
+            raise RunError("the cube was not built")
+        return built[0].cube
+
+    def run_notebook(i: int, notebook: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
+        handle = engine.start(notebook, work.tmp)  # while the cube is still being built
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                raise RunBusy(f"another run ({holder}) is writing to {out}; try again later, or give --wait "
-                              "SECONDS to wait for it") from None
-            time.sleep(0.5)
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}, started {_dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}")
-    handle.flush()
-    return handle
+            wait_for_cube()
+            log(f"[{i + 1}/{len(notebooks)}] {notebook.stem}")
+            t1 = time.perf_counter()
+            nb = engine.execute(handle, notebook, work.tmp / "notebooks" / notebook.name, params)
+            return nb, time.perf_counter() - t1
+        finally:
+            engine.release(handle)
 
+    def summary() -> Summary:
+        cube = wait_for_cube()
+        t1 = time.perf_counter()
+        result = summarise(cube)
+        seconds["summary"] = time.perf_counter() - t1
+        return result
 
-def _alive(pid: int) -> bool:
+    position = {nb_path.stem: i for i, (nb_path, _) in enumerate(notebooks)}
+    started = tuple(_longest_first(list(position) + ["summary"], prev))
+    bar = tqdm(total=len(notebooks), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(plan.options.jobs, len(notebooks))),
+                              thread_name_prefix="salesbook-run")
+    if warm_up is not None:
+        threading.Thread(target=warm_up, args=(cube_ready,), name="salesbook-warm", daemon=True).start()
+    pages: dict[int, Page] = {}
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        futures, summarised = {}, None
+        for name in started:
+            if name == "summary":
+                summarised = pool.submit(summary)
+            else:
+                futures[pool.submit(run_notebook, position[name], *notebooks[position[name]])] = position[name]
+        built.append(build())
+        seconds.update(built[0].seconds)
+        cube_ready.set()
+        for future in as_completed(futures):
+            i = futures[future]
+            notebook, params = notebooks[i]
+            bar.set_postfix_str(notebook.stem)
+            try:
+                nb, seconds[notebook.stem] = future.result()
+            except CellFailed as exc:  # named here; the caller sets the folder aside
+                raise _failed_notebook(plan, work, notebook, exc) from None
+            t1 = time.perf_counter()
+            pages[i] = render(plan, work, notebook, params, nb)
+            seconds[f"{notebook.stem} html"] = time.perf_counter() - t1
+            bar.update(1)
+        log("summary")
+        result = summarised.result()
+    except BaseException as exc:
+        if not cube_ready.is_set():  # the tasks waiting for the cube give up
+            cube_failed.set()
+            cube_ready.set()
+        pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
+        log(f"FAILED: {exc}")
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        engine.close()
+        bar.close()
+        if work.cache_dir is not None:
+            shutil.rmtree(work.cache_dir, ignore_errors=True)
+    return Executed(built[0].cube, tuple(pages[i] for i in sorted(pages)), result, seconds, started)
 
 
-def _sweep_leftovers(out: Path) -> list[str]:
-    """Remove what dead runs left (called under the output folder's lock, so no live run owns them): their
-    temporary folders in ``out``, and kernel socket folders (sockets and connection files, which hold the
-    kernels' keys) whose process is gone. Returns what was removed."""
-    removed = []
-    for folder in sorted(out.glob(".tmp-*")) + sorted(out.glob(".old-*")):
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(str(folder))
-    for folder in Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}*"):
-        pid = folder.name[len(SOCKETS_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(str(folder))
-    return removed
+def compare_with(prev: Path | None, summary: Summary) -> dict[str, Any] | None:
+    """What changed since the previous run in the same output folder (``None``: there is none)."""
+    if prev is None:
+        return None
+    from salesbook.run.summary import CATEGORIES_FILE, SUMMARY_FILE, what_changed
+    prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
+    prev_cats = pd.read_csv(prev / CATEGORIES_FILE, dtype={"client_id": str})
+    prev_cats["client_id"] = prev_cats.client_id.map(restored)
+    changes = what_changed(prev_figures, summary.figures, prev_cats, summary.categories)
+    changes["previous_run"] = prev.name
+    return changes
 
 
-def _spark_lines(log: Path | None, start: int) -> list[str]:
-    """What Spark's driver wrote to its log (:func:`salesbook.data.engines.spark_log_file`) since ``start``:
-    its WARN lines belong in the run's log, not on the terminal."""
-    if log is None or not log.exists() or log.stat().st_size <= start:
-        return []
-    with open(log, "rb") as f:
-        f.seek(start)
-        return [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+def write_records(plan: RunPlan, work: Workspace, done: Executed, changes: dict[str, Any] | None,
+                  finished: _dt.datetime) -> None:
+    """``run.json`` (parameters, config, versions, times), ``load_report.json``, ``summary.json`` (the key
+    figures and what changed, as text) and ``categories.csv`` (every client's category, for the next run)."""
+    from salesbook.formats import plain
+    from salesbook.run.summary import CATEGORIES_FILE, SUMMARY_FILE
+    report = done.cube.report
+    info = {"run": plan.run_name, "source": report.source, "as_of": report.as_of, "lang": plan.lang,
+            "notebooks": {p.stem: prm for p, prm in plan.notebooks}, "started": list(done.started),
+            "seconds": {k: round(v, 2) for k, v in done.seconds.items()},
+            "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
+            "argv": sys.argv, "config": plan.config}
+    (work.tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    (work.tmp / "load_report.json").write_text(report.to_json(), encoding="utf-8")
+    (work.tmp / SUMMARY_FILE).write_text(plain(json.dumps({**done.summary.figures, "changes": changes},
+                                                          ensure_ascii=False, indent=1, default=str)),
+                                         encoding="utf-8")  # text, without the pages' marks
+    write_plain_csv(done.summary.categories, work.tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
 
 
-def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) -> None:
-    """After a failure: keep only what diagnoses it (the executed notebooks and ``run.log``, with the
-    traceback) in ``failed``; nothing when nothing ran (bad data or parameters say it all in one line);
-    and never a half-written folder, even when the disk is full."""
-    if not tmp.exists():
-        return
-    try:
-        if isinstance(exc, (ParameterError, DataError)) and not any((tmp / "notebooks").glob("*.ipynb")):
-            raise OSError("nothing ran: nothing to keep")
-        for item in tmp.iterdir():
-            if item.name != "notebooks":
-                shutil.rmtree(item) if item.is_dir() else item.unlink()
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        (tmp / "run.log").write_text("\n".join(lines) + "\n" + trace, encoding="utf-8")
-        shutil.rmtree(failed, ignore_errors=True)
-        os.replace(tmp, failed)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
+def write_manager_packs(plan: RunPlan, work: Workspace, done: Executed, log: Callable[[str], None]) -> Any:
+    """``managers/<manager>/``: each manager's one-page summary and Excel; returns the scorecard."""
+    from salesbook.run.managers import write_packs
+    from salesbook.views.display import using_currency
+    with using_currency(plan.currency):
+        scorecard = write_packs(done.cube, work.tmp, plan.lang, plan.pipeline or "", plan.source,
+                                settings=plan.settings, plan=plan.plan_file or "")
+    log(f"manager packs: {len(scorecard)}")
+    return scorecard
 
+
+def write_index(plan: RunPlan, work: Workspace, done: Executed, changes: dict[str, Any] | None,
+                finished: _dt.datetime, scorecard: Any = None) -> None:
+    """``index.html`` (the executive summary, what changed, the pages, the exports) and the glossary."""
+    from salesbook.run.summary import _CSS as SUMMARY_CSS, index_page
+    from salesbook.views.glossary import GLOSSARY_PAGE, glossary_page
+    from salesbook.views.pages import PAGE_CSS, nav_html
+    exports = sorted(p.name for p in (work.tmp / "exports").glob("*.xlsx")) if (work.tmp / "exports").is_dir() else []
+    nav = list(plan.nav)
+    (work.tmp / "index.html").write_text(index_page(plan.run_name, [(p.title, p.file) for p in done.pages],
+                                                    done.summary.figures, changes, plan.lang,
+                                                    finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
+                                                    nav=nav, scorecard=scorecard), encoding="utf-8")
+    (work.tmp / GLOSSARY_PAGE).write_text(glossary_page(plan.lang, plan.settings, SUMMARY_CSS + PAGE_CSS,
+                                                        nav_html(nav, GLOSSARY_PAGE, plan.lang)), encoding="utf-8")
+
+
+def write_single_file(plan: RunPlan, work: Workspace, done: Executed, log: Callable[[str], None]) -> Path:
+    """``<run>.html``: the summary, every workbook and the glossary in one self-contained page, for mail."""
+    from plotly.offline import get_plotlyjs
+    from salesbook.views.glossary import GLOSSARY_PAGE
+    from salesbook.views.pages import single_file as one_page
+    bodies = [(page, title, (work.tmp / page).read_text(encoding="utf-8"))
+              for title, page in [(p.title, p.file) for p in done.pages] + [(t("gloss.title", plan.lang), GLOSSARY_PAGE)]]
+    mail = work.tmp / f"{plan.run_name}.html"
+    mail.write_text(one_page((work.tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs(),
+                             page_stylesheet(), (work.tmp / TABLES_FILE).read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
+    return mail
+
+
+def print_pdf(plan: RunPlan, work: Workspace, done: Executed, log: Callable[[str], None]) -> list[Path]:
+    """``summary.pdf`` and each workbook's PDF (A4), printed by headless Chromium."""
+    from salesbook.run.pdf import print_pdfs
+    t1 = time.perf_counter()
+    printed = print_pdfs([work.tmp / "index.html"] + [work.tmp / p.file for p in done.pages], jobs=plan.options.jobs)
+    done.seconds["pdf"] = time.perf_counter() - t1
+    log(f"PDF: {', '.join(p.name for p in printed)}")
+    return printed
+
+
+def publish(plan: RunPlan, work: Workspace, log: RunLog) -> Path:
+    """The executed notebooks zipped, ``run.log`` written, the folder swapped into place and ``latest``
+    pointed at it; returns the run's folder."""
+    _pack_notebooks(work.tmp)
+    log(f"finished: {plan.run_name}")
+    log.lines.extend(plan.spark_lines())
+    log.write(work.tmp / "run.log")
+    return swap_into_place(work.tmp, plan.out, plan.run_name)
+
+
+# --------------------------------------------------------------------------- the run
 
 def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mapping: str = "",
         as_of: str = "", lang: str = "en", currency: str | None = None, out: Path | None = None,
@@ -559,7 +710,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
         jobs: int = 2, wait: float = 0.0, cache: bool = True, single_file: bool = False,
-        pdf: bool = False, per_manager: bool = False) -> RunResult:
+        pdf: bool = False, per_manager: bool = False, engine: Engine | None = None) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -591,261 +742,39 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         longest first by the previous run's times; the first kernels start, and import what their
         notebooks import, while the cube is built. Pages are rendered as notebooks finish and listed in
         the plan's order. ``1``: one after another.
+    engine
+        What executes the notebooks (default: papermill, each notebook on its own kernel; tests give a fake).
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    from salesbook.cube import get_cube
-
-    lines: list[str] = []
-    user_log = log or (lambda msg: None)
-
-    def log(msg: str) -> None:  # every message also goes to the run's log file
-        lines.append(f"{_dt.datetime.now().isoformat(timespec='seconds')} {msg}")
-        user_log(msg)
-
-    out = Path(out or paths.REPORTS_DIR)
-    from salesbook.data.engines import SPARK, spark_log_file
-    spark_log = spark_log_file() if str(source).startswith(SPARK) else None  # Spark's WARN lines: to run.log
-    spark_from = spark_log.stat().st_size if spark_log is not None and spark_log.exists() else 0
-    as_of = resolve_as_of(as_of)
-    guessed_mapping = None
-    if mapping == "auto":  # the proposal, when every required column is found with high confidence
-        from salesbook.data.propose import auto_mapping
-        guessed_mapping = auto_mapping(source, lang)
-        log("mapping guessed from the file's columns (--mapping auto): written to mapping.yml in the run's folder")
-    from salesbook.views.display import check_currency, using_currency
-    from salesbook.data.mapping import currency_of
-    currency = check_currency(currency or currency_of(None if guessed_mapping else mapping or None))  # given, else the mapping's, else RUB
-    if pdf:
-        from salesbook.run.pdf import find_chromium
-        find_chromium()  # before anything runs: a machine without Chromium is told at once
-    from salesbook.analysis.forecast import pipeline_for
-    pipeline = pipeline_for(pipeline or "", source) or None  # the sample's own invented deals, with the sample only: never a real company's
-    plan_rows = _check_plan(plan_file, currency)  # before anything runs: a bad plan is one line, exit 2
-    run_name = check_run_name(run_name or _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S"))
-    tmp = out / f".tmp-{run_name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"  # unique: two runs never share it
-    if guessed_mapping is not None:  # read from the run's folder while it runs; it stays there after
-        mapping = str((tmp / "mapping.yml").resolve())
-    chosen = list_notebooks(notebooks)
-    if not chosen:
-        raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
-    from salesbook.analysis import settings as run_settings
-    plan = plan_parameters(chosen, {"source": str(source), "mapping": mapping or "", "as_of": as_of or "",
-                                    "lang": lang, "currency": currency, "pipeline": pipeline or "", "plan": plan_file or "",
-                                    "settings": run_settings.SETTINGS_FILE},
-                           parameters)
-    settings = run_settings.from_parameters(parameters)  # one object: every workbook, the summary and the packs
-
-    out.mkdir(parents=True, exist_ok=True)
-    lock = _lock_output(out, wait)  # one run at a time per output folder
+    log = RunLog(log)
+    options = RunOptions(jobs=jobs, wait=wait, cache=cache, single_file=single_file, pdf=pdf,
+                         per_manager=per_manager, kernel=kernel, timeout=timeout)
+    plan = plan_run(notebooks, source=source, mapping=mapping, as_of=as_of, lang=lang, currency=currency, out=out,
+                    run_name=run_name, parameters=parameters, pipeline=pipeline, plan_file=plan_file,
+                    options=options, config=config, log=log)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    lock = _lock_output(plan.out, wait)  # one run at a time per output folder
+    work = Workspace.for_plan(plan)
     try:
-        for swept in _sweep_leftovers(out):
-            log(f"removed the leftovers of a run that died: {swept}")
-        tmp.mkdir(parents=True)
-        if guessed_mapping is not None:
-            (tmp / "mapping.yml").write_text(guessed_mapping, encoding="utf-8")
-        (tmp / "notebooks").mkdir()
-        write_assets(tmp)  # plotly.js, the stylesheet and DataTables, once for the summary and every page
-        run_settings.write(settings, tmp / run_settings.SETTINGS_FILE)  # the kernels' cwd is tmp
-        pages: dict[int, tuple[str, str]] = {}  # plan position -> (title, page file)
-        nav_pages = [(planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in plan]  # every page's bar
-        old_env = {k: os.environ.get(k) for k in ("SALESBOOK_REPORT", "SALESBOOK_CACHE")}
-        os.environ["SALESBOOK_REPORT"] = "1"
-        cache_dir = None if cache else tmp / ".cube-cache"  # cache=False: a cube of this run's own, then gone
-        if cache_dir is not None:
-            os.environ["SALESBOOK_CACHE"] = str(cache_dir)  # the kernels read the cube the runner builds
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(plan), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
-        seconds: dict[str, float] = {}
-        cube_ready, cube_failed = threading.Event(), threading.Event()
-        kernels: list[Any] = []
-        # the kernels' sockets and connection files (their keys), in a folder named by this process: a later run
-        # removes it if this one dies (kill -9); short, as a Unix socket path has 107 bytes
-        sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-"))
-
-        def wait_for_cube() -> None:
-            cube_ready.wait()
-            if cube_failed.is_set():
-                raise RunError("the cube was not built")
-
-        def execute(i: int, nb_path: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
-            # the kernel starts in tmp, and imports what the notebook imports, while the cube is still being built
-            # (papermill is given no cwd: it would os.chdir the whole process from this thread)
-            source_cells = [c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
-            km = _warm_kernel(kernel, tmp, imported_modules(source_cells), sockets=sockets)
-            kernels.append(km)
-            try:
-                wait_for_cube()
-                log(f"[{i + 1}/{len(plan)}] {nb_path.stem}")
-                t1 = time.perf_counter()
-                nb = papermill.execute_notebook(str(nb_path), str(tmp / "notebooks" / nb_path.name), parameters=params,
-                                                kernel_name=kernel, progress_bar=False, cwd=None,
-                                                execution_timeout=timeout, km=km)
-                return nb, time.perf_counter() - t1
-            finally:
-                _ask_to_stop(km)  # waited for once every notebook ran
-
-        from salesbook.run.summary import CATEGORIES_FILE, SUMMARY_FILE, index_page, previous_run, summarise, what_changed
-        prev = previous_run(out, run_name)  # its times order this run's tasks; its figures are compared at the end
-
-        def summary() -> tuple[dict[str, Any], pd.DataFrame]:
-            wait_for_cube()
-            t1 = time.perf_counter()
-            with using_currency(currency):
-                result = summarise(cube, lang, pipeline=pipeline, plan=plan_file, settings=settings)
-            seconds["summary"] = time.perf_counter() - t1
-            return result
-
-        # notebooks run ``jobs`` at a time, each in its own kernel, and the summary (from the cube, in this
-        # process) among them, longest first; the first kernels start (and import) while this thread builds the
-        # cube. Pages are rendered here as notebooks finish
-        pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(plan))), thread_name_prefix="salesbook-run")
-        # the HTML exporter's templates, and what the summary imports (statsmodels, scipy: 3 s), made ready aside
-        threading.Thread(target=_warm_runner, args=(lang, cube_ready), name="salesbook-warm", daemon=True).start()
-        try:
-            position = {nb_path.stem: i for i, (nb_path, _) in enumerate(plan)}
-            futures = {}
-            started = _longest_first(list(position) + ["summary"], prev)
-            for name in started:
-                if name == "summary":
-                    summarised = pool.submit(summary)
-                else:
-                    futures[pool.submit(execute, position[name], *plan[position[name]])] = position[name]
-            t0 = time.perf_counter()
-            log(f"loading {source}")
-            cube = get_cube(source, mapping or None, as_of or None, cache_dir=cache_dir)  # once; notebooks read it
-            if plan_rows is not None:  # its managers against the data's, before any workbook reads the cube
-                from salesbook.analysis.forecast import check_plan_managers
-                check_plan_managers(plan_rows, cube, str(plan_file))
-            cube_ready.set()
-            if cube.profile.no_data_months:
-                log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
-                    f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
-            seconds.update(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0})
-            for future in as_completed(futures):
-                i = futures[future]
-                nb_path, params = plan[i]
-                bar.set_postfix_str(nb_path.stem)
-                try:
-                    nb, seconds[nb_path.stem] = future.result()
-                except PapermillExecutionError as exc:  # named here; the handler below moves the folder
-                    failed = out / f".failed-{run_name}"
-                    number, first_line = _source_cell(tmp / "notebooks" / nb_path.name, exc.cell_index)
-                    raise RunError(f"{nb_path.name} failed at cell {number} (counting from 1, "
-                                   f"the cell starting {first_line!r}): {exc.ename}: {exc.evalue}. "
-                                   f"The executed notebook is in {failed / 'notebooks' / nb_path.name}; "
-                                   "the last good report is untouched.", nb_path.name, number) from None
-                t1 = time.perf_counter()
-                page = tmp / f"{nb_path.stem}.html"
-                page.write_text(render_html(nb, lang, params, pages=nav_pages, current=page.name), encoding="utf-8")
-                seconds[f"{nb_path.stem} html"] = time.perf_counter() - t1
-                pages[i] = (_title_of(nb, nb_path.stem), page.name)
-                bar.update(1)
-            log("summary")
-            figures, categories = summarised.result()
-        except BaseException as exc:
-            if not cube_ready.is_set():  # the tasks waiting for the cube give up
-                cube_failed.set()
-                cube_ready.set()
-            pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
-            log(f"FAILED: {exc}")
-            bar.close()
-            raise  # the folder is kept aside (or removed) below
-        finally:
-            pool.shutdown(wait=True)
-            for km in kernels:
-                _stop_kernel(km)
-            shutil.rmtree(sockets, ignore_errors=True)
-            bar.close()
-            for k, v in old_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            if cache_dir is not None:
-                shutil.rmtree(cache_dir, ignore_errors=True)
-        entries = [pages[i] for i in sorted(pages)]
-        reports = [tmp / page for _, page in entries]
-
-        changes = None
-        if prev is not None:
-            prev_figures = json.loads((prev / SUMMARY_FILE).read_text(encoding="utf-8"))
-            prev_cats = pd.read_csv(prev / CATEGORIES_FILE, dtype={"client_id": str})
-            prev_cats["client_id"] = prev_cats.client_id.map(restored)
-            changes = what_changed(prev_figures, figures, prev_cats, categories)
-            changes["previous_run"] = prev.name
+        prepare_folder(plan, work, log)
+        from salesbook.run.summary import previous_run
+        prev = previous_run(plan.out, plan.run_name)  # its times order the tasks; its figures are compared
+        done = execute(plan, work, engine or PapermillEngine(kernel, timeout, env=work.kernel_env),
+                       build=lambda: build_cube(plan, work, log), summarise=lambda cube: summarise_run(plan, cube),
+                       prev=prev, log=log, progress=progress, warm_up=lambda ready: _warm_runner(lang, ready))
+        changes = compare_with(prev, done.summary)
         finished = _dt.datetime.now()
-        info = {"run": run_name, "source": cube.report.source, "as_of": cube.report.as_of, "lang": lang,
-                "notebooks": {p.stem: prm for p, prm in plan}, "started": started,
-                "seconds": {k: round(v, 2) for k, v in seconds.items()},
-                "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
-                "argv": sys.argv, "config": config or {}}
-        (tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
-        (tmp / "load_report.json").write_text(cube.report.to_json(), encoding="utf-8")
-        from salesbook.formats import plain
-        (tmp / SUMMARY_FILE).write_text(plain(json.dumps({**figures, "changes": changes}, ensure_ascii=False, indent=1,
-                                                         default=str)), encoding="utf-8")  # text, without the pages' marks
-        write_plain_csv(categories, tmp / CATEGORIES_FILE)  # client ids neutralised as in every export
-        exports = sorted(p.name for p in (tmp / "exports").glob("*.xlsx")) if (tmp / "exports").is_dir() else []
-        scorecard = None
-        if per_manager:
-            from salesbook.views.display import using_currency as _currency
-            from salesbook.run.managers import write_packs
-            with _currency(currency):
-                scorecard = write_packs(cube, tmp, lang, pipeline or "", str(source), settings=settings,
-                                        plan=plan_file or "")
-            log(f"manager packs: {len(scorecard)}")
-        (tmp / "index.html").write_text(index_page(run_name, entries, figures, changes, lang,
-                                                   finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
-                                                   nav=nav_pages, scorecard=scorecard), encoding="utf-8")
-        from salesbook.run.summary import _CSS as SUMMARY_CSS
-        from salesbook.views.glossary import GLOSSARY_PAGE, glossary_page
-        from salesbook.views.pages import PAGE_CSS, nav_html
-        (tmp / GLOSSARY_PAGE).write_text(glossary_page(lang, settings, SUMMARY_CSS + PAGE_CSS,
-                                                       nav_html(nav_pages, GLOSSARY_PAGE, lang)), encoding="utf-8")
-
+        write_records(plan, work, done, changes, finished)
+        scorecard = write_manager_packs(plan, work, done, log) if per_manager else None
+        write_index(plan, work, done, changes, finished, scorecard)
         if single_file:
-            from plotly.offline import get_plotlyjs
-
-            from salesbook.views.pages import single_file as one_page
-            bodies = [(page, title, (tmp / page).read_text(encoding="utf-8"))
-                      for title, page in entries + [(t("gloss.title", lang), GLOSSARY_PAGE)]]
-            mail = tmp / f"{run_name}.html"
-            mail.write_text(one_page((tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs(),
-                                     page_stylesheet(), (tmp / TABLES_FILE).read_text(encoding="utf-8")),
-                            encoding="utf-8")
-            log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
+            write_single_file(plan, work, done, log)
         if pdf:
-            from salesbook.run.pdf import print_pdfs
-            t1 = time.perf_counter()
-            printed = print_pdfs([tmp / "index.html"] + reports, jobs=jobs)
-            seconds["pdf"] = time.perf_counter() - t1
-            log(f"PDF: {', '.join(p.name for p in printed)}")
-        _pack_notebooks(tmp)
-        log(f"finished: {run_name}")
-        lines.extend(_spark_lines(spark_log, spark_from))
-        (tmp / "run.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        final = out / run_name
-        if final.exists():  # same run name again: swap, so a reader never sees half a folder
-            old = out / f".old-{run_name}"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-        latest = out / "latest"
-        try:
-            if latest.is_symlink() or latest.exists():
-                latest.unlink()
-            latest.symlink_to(final.name, target_is_directory=True)
-        except OSError:
-            (out / "LATEST").write_text(final.name, encoding="utf-8")
-        user_log(f"done: {final / 'index.html'}")
-        return RunResult(final, final / "index.html", [final / p.name for p in reports], seconds)
+            print_pdf(plan, work, done, log)
+        final = publish(plan, work, log)
+        log.user(f"done: {final / 'index.html'}")
+        return RunResult(final, final / "index.html", [final / p.file for p in done.pages], done.seconds)
     except BaseException as exc:
-        _set_aside(tmp, out / f".failed-{run_name}", lines + _spark_lines(spark_log, spark_from), exc)
+        _set_aside(work.tmp, plan.failed, log.lines + plan.spark_lines(), exc)
         raise
     finally:
         lock.close()  # releases the lock (a dead process releases it too)
