@@ -517,18 +517,20 @@ def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFa
 
 
 def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], Built],
-            summarise: Callable[[Any], Summary], *, render: Callable[..., Page] = render_page,
+            summarise: Callable[[Any], Summary], *, render: Callable[..., Page] | None = None,
             prev: Path | None = None, log: Callable[[str], None] = lambda msg: None, progress: bool = False,
             warm_up: Callable[[threading.Event], None] | None = None) -> Executed:
     """Execute the notebooks on ``engine``, ``jobs`` at a time, and the summary (``summarise``, in this process)
     among them, longest first by the previous run ``prev``; the first kernels start, and import, while this
-    thread builds the cube (``build``). Pages are rendered (``render``) as notebooks finish.
+    thread builds the cube (``build``). Pages are rendered (``render``, default :func:`render_page`) as
+    notebooks finish.
 
     A failing cell is a :class:`RunError` naming the notebook and the cell. On any failure (a cell, the
     cube, an interrupt) the tasks waiting for the cube give up and every kernel stops before this returns;
     the run's own cube cache is removed either way.
     """
     from tqdm.auto import tqdm
+    render = render or render_page
     notebooks = plan.notebooks
     seconds: dict[str, float] = {}
     cube_ready, cube_failed = threading.Event(), threading.Event()

@@ -1,0 +1,361 @@
+"""The run's steps (issue 27), driven with a fake engine: no kernel, no cube, no nbconvert.
+
+Each failure path of a scheduled run (a failing notebook, a cube that cannot be built, an interrupt, a busy
+output folder, what a killed run left, a full disk) is asserted on the step it happens in; the end-to-end
+runs in tests/test_runner.py and tests/test_faults.py keep one real run per path.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pathlib
+import subprocess
+import tempfile
+import threading
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import nbformat
+import pandas as pd
+import pytest
+
+from salesbook.errors import DataError
+from salesbook.run import folder, runner
+from salesbook.run.kernels import SOCKETS_PREFIX, CellFailed
+from salesbook.run.runner import (Built, Executed, Page, RunError, RunLog, RunOptions, RunPlan, Summary, Workspace,
+                                  compare_with, execute, prepare_folder, publish, write_records)
+
+
+class FakeEngine:
+    """Executes a notebook by copying it with one output per code cell; ``fail`` maps a notebook's stem to the
+    index (in the executed notebook) of the cell that raises; ``hold`` makes ``execute`` wait for an event."""
+
+    def __init__(self, fail: dict[str, int] | None = None, hold: threading.Event | None = None):
+        self.fail = fail or {}
+        self.hold = hold
+        self.started: list[str] = []
+        self.executed: list[tuple[str, dict[str, Any]]] = []
+        self.released: list[str] = []
+        self.closed = 0
+        self.lock = threading.Lock()
+
+    def start(self, notebook: Path, cwd: Path) -> str:
+        with self.lock:
+            self.started.append(notebook.stem)
+        return notebook.stem
+
+    def execute(self, handle: str, notebook: Path, output: Path, parameters: dict[str, Any]) -> nbformat.NotebookNode:
+        nb = nbformat.read(notebook, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": f"# {notebook.stem}"})]
+        nbformat.write(nb, output)
+        with self.lock:
+            self.executed.append((notebook.stem, parameters))
+        if self.hold is not None:
+            self.hold.wait(5)
+        if notebook.stem in self.fail:
+            raise CellFailed(self.fail[notebook.stem], "ZeroDivisionError", "division by zero")
+        return nb
+
+    def release(self, handle: str) -> None:
+        with self.lock:
+            self.released.append(handle)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def notebooks(tmp_path: Path, *stems: str) -> tuple[tuple[Path, dict[str, Any]], ...]:
+    """Tiny workbooks: a parameters cell, then ``x = 1`` and ``1 / 0``."""
+    folder_ = tmp_path / "nbs"
+    folder_.mkdir(exist_ok=True)
+    out = []
+    for stem in stems:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("lang = 'en'", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")]
+        path = folder_ / f"{stem}.ipynb"
+        nbformat.write(nb, path)
+        out.append((path, {"lang": "en", "stem": stem}))
+    return tuple(out)
+
+
+def a_plan(tmp_path: Path, *stems: str, **options: Any) -> RunPlan:
+    planned = notebooks(tmp_path, *stems)
+    return RunPlan(run_name="r1", out=tmp_path / "reports", source="sample", mapping="", as_of="2026-10-31",
+                   lang="en", currency="RUB", pipeline=None, plan_file=None, notebooks=planned, settings=None,
+                   nav=tuple((p.stem, f"{p.stem}.html") for p, _ in planned), options=RunOptions(**options))
+
+
+def a_workspace(plan: RunPlan) -> Workspace:
+    work = Workspace.for_plan(plan)
+    (work.tmp / "notebooks").mkdir(parents=True)
+    return work
+
+
+def fake_render(plan: RunPlan, work: Workspace, notebook: Path, parameters: dict[str, Any], nb: Any) -> Page:
+    (work.tmp / f"{notebook.stem}.html").write_text(f"<h1>{notebook.stem}</h1>", encoding="utf-8")
+    return Page(notebook.stem.upper(), f"{notebook.stem}.html")
+
+
+CATEGORIES = pd.DataFrame({"client_id": ["A", "=B"], "category": ["vip", "sleeping"]})
+
+
+def summary_of(cube: Any) -> Summary:
+    return Summary({"revenue": cube.revenue}, CATEGORIES)
+
+
+def fake_cube() -> SimpleNamespace:
+    report = SimpleNamespace(source="sample", as_of="2026-10-31", to_json=lambda: '{"lines": 3}')
+    return SimpleNamespace(revenue=100.0, report=report)
+
+
+# --------------------------------------------------------------------------- execute
+
+
+def test_execute_runs_every_notebook_on_the_engine_renders_in_plan_order_and_closes_the_engine(tmp_path):
+    plan = a_plan(tmp_path, "00_a", "01_b", "02_c", jobs=2)
+    work = a_workspace(plan)
+    engine, lines = FakeEngine(), []
+    done = execute(plan, work, engine, build=lambda: Built(fake_cube(), {"cube": 0.5}), summarise=summary_of,
+                   render=fake_render, log=lines.append)
+    assert [p.file for p in done.pages] == ["00_a.html", "01_b.html", "02_c.html"]  # the plan's order
+    assert [p.title for p in done.pages] == ["00_A", "01_B", "02_C"]
+    assert sorted(engine.started) == sorted(engine.released) == ["00_a", "01_b", "02_c"] and engine.closed == 1
+    assert dict(engine.executed)["01_b"] == {"lang": "en", "stem": "01_b"}  # each notebook its own parameters
+    assert done.summary.figures == {"revenue": 100.0} and done.cube.revenue == 100.0
+    assert set(done.started) == {"00_a", "01_b", "02_c", "summary"}
+    assert {"cube", "summary", "00_a", "00_a html"} <= set(done.seconds)
+    assert "summary" in lines and any(ln.startswith("[2/3] 01_b") for ln in lines)
+    assert all((work.tmp / "notebooks" / f"{s}.ipynb").exists() for s in ("00_a", "01_b", "02_c"))
+
+
+def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
+    plan = a_plan(tmp_path, "00_a", "01_b", jobs=1)
+    prev = tmp_path / "prev"
+    prev.mkdir()
+    (prev / "run.json").write_text('{"seconds": {"00_a": 1, "01_b": 9, "summary": 4}}', encoding="utf-8")
+    engine = FakeEngine()
+    done = execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
+                   render=fake_render, prev=prev)
+    assert done.started == ("01_b", "summary", "00_a")
+    assert engine.started == ["01_b", "00_a"]  # one job: one kernel at a time, in that order
+
+
+def test_a_failing_cell_is_a_run_error_naming_the_notebook_and_the_cell_as_the_user_counts_it(tmp_path):
+    plan = a_plan(tmp_path, "00_a", "01_b", jobs=2)
+    work = a_workspace(plan)
+    engine, lines = FakeEngine(fail={"01_b": 2}), []
+    with pytest.raises(RunError) as caught:
+        execute(plan, work, engine, build=lambda: Built(fake_cube()), summarise=summary_of, render=fake_render,
+                log=lines.append)
+    err = caught.value
+    assert (err.notebook, err.cell) == ("01_b.ipynb", 3)  # the third cell, counting from 1
+    assert "cell starting '1 / 0'" in str(err) and "ZeroDivisionError: division by zero" in str(err)
+    assert str(plan.failed / "notebooks" / "01_b.ipynb") in str(err) and "last good report is untouched" in str(err)
+    assert engine.closed == 1 and sorted(engine.released) == sorted(engine.started)  # every kernel let go
+    assert lines[-1].startswith("FAILED: 01_b.ipynb failed at cell 3")
+
+
+def test_a_cube_that_cannot_be_built_stops_the_tasks_waiting_for_it_and_every_kernel(tmp_path):
+    plan = a_plan(tmp_path, "00_a", "01_b", "02_c", jobs=3)
+    work = a_workspace(plan)
+    engine = FakeEngine()
+
+    def build() -> Built:
+        raise DataError("sales.csv", "column 'amount' has 12 non-numeric values")
+    with pytest.raises(DataError, match="non-numeric"):
+        execute(plan, work, engine, build=build, summarise=summary_of, render=fake_render)
+    assert engine.executed == []  # nobody ran a notebook without a cube
+    assert sorted(engine.released) == sorted(engine.started) and engine.closed == 1
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_while_the_cube_is_built_stops_every_kernel_and_removes_the_runs_own_cache(tmp_path, interrupt):
+    plan = a_plan(tmp_path, "00_a", "01_b", jobs=2, cache=False)
+    work = a_workspace(plan)
+    work.cache_dir.mkdir()
+    engine = FakeEngine()
+
+    def build() -> Built:
+        raise interrupt()
+    with pytest.raises(interrupt):
+        execute(plan, work, engine, build=build, summarise=summary_of, render=fake_render)
+    assert engine.closed == 1 and sorted(engine.released) == sorted(engine.started)
+    assert not work.cache_dir.exists()
+
+
+def test_a_notebook_failing_while_others_run_waits_for_them_before_returning(tmp_path):
+    """The folder is set aside only once every kernel stopped: execute returns after the running tasks end."""
+    plan = a_plan(tmp_path, "00_a", "01_b", jobs=2)
+    hold = threading.Event()
+    engine = FakeEngine(fail={"00_a": 1}, hold=hold)
+    threading.Timer(0.05, hold.set).start()
+    with pytest.raises(RunError):
+        execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
+                render=fake_render)
+    assert hold.is_set() and sorted(s for s, _ in engine.executed) == ["00_a", "01_b"]
+    assert engine.closed == 1
+
+
+# --------------------------------------------------------------------------- settings passed, not hidden
+
+
+def test_the_kernels_get_the_report_mode_and_the_runs_own_cache_and_the_process_keeps_its_environment(tmp_path):
+    cached, own = Workspace.for_plan(a_plan(tmp_path, "00_a")), Workspace.for_plan(a_plan(tmp_path, "00_a", cache=False))
+    assert cached.kernel_env == {"SALESBOOK_REPORT": "1"} and cached.cache_dir is None
+    assert own.kernel_env == {"SALESBOOK_REPORT": "1", "SALESBOOK_CACHE": str(own.tmp / ".cube-cache")}
+    before = dict(os.environ)
+    plan = a_plan(tmp_path, "00_a", cache=False)
+    execute(plan, a_workspace(plan), FakeEngine(), build=lambda: Built(fake_cube()), summarise=summary_of,
+            render=fake_render)
+    assert dict(os.environ) == before
+
+
+def test_the_steps_records_are_frozen(tmp_path):
+    plan = a_plan(tmp_path, "00_a")
+    with pytest.raises(FrozenInstanceError):
+        plan.lang = "ru"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        Page("a", "a.html").file = "b.html"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- the output folder
+
+
+def test_a_second_run_on_a_held_folder_is_busy_naming_the_first(tmp_path):
+    held = folder.lock_output(tmp_path)
+    try:
+        with pytest.raises(runner.RunBusy, match=rf"another run \(pid {os.getpid()}, started .*\) is writing to"):
+            folder.lock_output(tmp_path, wait=0)
+    finally:
+        held.close()
+    folder.lock_output(tmp_path).close()  # released: the next run gets it
+
+
+def test_what_a_killed_run_left_is_removed_under_the_lock_and_logged(tmp_path, monkeypatch):
+    plan = a_plan(tmp_path, "00_a")
+    plan.out.mkdir()
+    (plan.out / ".tmp-old-123-abcdef" / "notebooks").mkdir(parents=True)  # a dead run's temporary folder
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid names nothing now
+    sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{dead.pid}-"))
+    (sockets / "kernel-1.json").write_text("{}", encoding="utf-8")  # a kernel's key
+    mine = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-"))  # a live process's: kept
+    runner_log = RunLog()
+    work = Workspace.for_plan(plan)
+    try:
+        monkeypatch.setattr(runner, "write_assets", lambda _folder: [])  # the pages' files are not the subject here
+        prepare_folder(plan, work, runner_log)
+        assert not (plan.out / ".tmp-old-123-abcdef").exists() and not sockets.exists() and mine.exists()
+        assert sum("removed the leftovers of a run that died" in ln for ln in runner_log.lines) == 2
+        assert (work.tmp / "notebooks").is_dir()
+    finally:
+        mine.rmdir()
+
+
+def test_a_full_disk_while_writing_the_records_keeps_only_the_notebooks_and_the_log(tmp_path, monkeypatch):
+    plan = a_plan(tmp_path, "00_a")
+    work = a_workspace(plan)
+    (work.tmp / "notebooks" / "00_a.ipynb").write_text("{}", encoding="utf-8")
+    (work.tmp / "00_a.html").write_text("page", encoding="utf-8")
+    good = plan.out / "good"
+    good.mkdir()
+    (good / "index.html").write_text("last good", encoding="utf-8")
+
+    def full(*_a: Any, **_k: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(work.tmp / "categories.csv"))
+    monkeypatch.setattr(runner, "write_plain_csv", full)
+    done = Executed(fake_cube(), (Page("A", "00_a.html"),), Summary({"revenue": 1.0}, CATEGORIES), {})
+    log = RunLog()
+    log("loading sample")
+    with pytest.raises(OSError) as caught:
+        write_records(plan, work, done, None, pd.Timestamp("2026-11-02").to_pydatetime())
+    folder.set_aside(work.tmp, plan.failed, log.lines, caught.value)
+    assert not work.tmp.exists() and {p.name for p in plan.failed.iterdir()} == {"notebooks", "run.log"}
+    text = (plan.failed / "run.log").read_text(encoding="utf-8")
+    assert "loading sample" in text and "No space left on device" in text
+    assert (good / "index.html").read_text(encoding="utf-8") == "last good"
+
+
+def test_a_disk_too_full_to_keep_the_log_leaves_no_half_written_folder(tmp_path, monkeypatch):
+    plan = a_plan(tmp_path, "00_a")
+    work = a_workspace(plan)
+    (work.tmp / "notebooks" / "00_a.ipynb").write_text("{}", encoding="utf-8")
+
+    def full(self: Path, *_a: Any, **_k: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+    monkeypatch.setattr(pathlib.Path, "write_text", full)
+    folder.set_aside(work.tmp, plan.failed, [], OSError(errno.ENOSPC, "No space left on device"))
+    monkeypatch.undo()
+    assert not work.tmp.exists() and not plan.failed.exists()
+
+
+def test_bad_input_before_any_notebook_ran_leaves_nothing(tmp_path):
+    plan = a_plan(tmp_path, "00_a")
+    work = a_workspace(plan)
+    folder.set_aside(work.tmp, plan.failed, [], DataError("sales.csv", "bad date"))
+    assert not work.tmp.exists() and not plan.failed.exists()
+
+
+def test_publish_swaps_a_run_of_the_same_name_and_points_latest_at_it(tmp_path):
+    plan = a_plan(tmp_path, "00_a")
+    for text in ("first", "second"):
+        work = a_workspace(plan)
+        (work.tmp / "notebooks" / "00_a.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")
+        (work.tmp / "index.html").write_text(text, encoding="utf-8")
+        log = RunLog()
+        final = publish(plan, work, log)
+    assert final == plan.out / "r1" and (final / "index.html").read_text(encoding="utf-8") == "second"
+    assert {p.name for p in final.iterdir()} == {"index.html", "notebooks.zip", "run.log"}
+    assert (plan.out / "latest").resolve() == final.resolve()
+    assert not list(plan.out.glob(".old-*")) and not list(plan.out.glob(".tmp-*"))
+    assert "finished: r1" in (final / "run.log").read_text(encoding="utf-8")
+
+
+def test_compare_with_no_previous_run_is_none_and_with_one_names_it(tmp_path):
+    assert compare_with(None, Summary({}, CATEGORIES)) is None
+    from salesbook.run.summary import CATEGORIES_FILE, SUMMARY_FILE
+    prev = tmp_path / "2026-10-02_0230"
+    prev.mkdir()
+    (prev / SUMMARY_FILE).write_text('{"revenue": 90.0}', encoding="utf-8")
+    CATEGORIES.assign(category=["vip", "vip"]).to_csv(prev / CATEGORIES_FILE, index=False)
+    changes = compare_with(prev, Summary({"revenue": 100.0}, CATEGORIES))
+    assert changes["previous_run"] == "2026-10-02_0230"
+
+
+# --------------------------------------------------------------------------- run() composes the steps
+
+
+def test_run_composes_the_steps_and_a_failing_notebook_keeps_the_last_good_report(tmp_path, monkeypatch):
+    plan = a_plan(tmp_path, "00_a", "01_b")
+    monkeypatch.setattr(runner, "plan_run", lambda *a, **k: plan)
+    monkeypatch.setattr(runner, "write_assets", lambda _folder: [])
+    monkeypatch.setattr(runner, "build_cube", lambda *_a: Built(fake_cube(), {"cube": 0.1}))
+    monkeypatch.setattr(runner, "summarise_run", lambda _plan, cube: summary_of(cube))
+    monkeypatch.setattr(runner, "render_page", fake_render)
+    monkeypatch.setattr(runner, "write_index", lambda plan, work, done, *a: (work.tmp / "index.html").write_text(
+        " ".join(p.file for p in done.pages), encoding="utf-8"))
+    monkeypatch.setattr(runner, "_warm_runner", lambda *a: None)
+    before = dict(os.environ)
+    seen: list[str] = []
+
+    result = runner.run(engine=FakeEngine(), log=seen.append)
+    assert result.folder == plan.out / "r1" and result.index.read_text(encoding="utf-8") == "00_a.html 01_b.html"
+    assert [p.name for p in result.reports] == ["00_a.html", "01_b.html"]
+    assert {"run.json", "summary.json", "categories.csv", "load_report.json", "notebooks.zip", "run.log"} <= {
+        p.name for p in result.folder.iterdir()}
+    assert seen[-1] == f"done: {result.index}" and dict(os.environ) == before
+
+    engine = FakeEngine(fail={"01_b": 1})
+    with pytest.raises(RunError, match="01_b.ipynb failed at cell 2"):
+        runner.run(engine=engine)
+    assert engine.closed == 1
+    assert result.index.read_text(encoding="utf-8") == "00_a.html 01_b.html"  # untouched
+    assert {p.name for p in plan.failed.iterdir()} == {"notebooks", "run.log"}
+    assert not list(plan.out.glob(".tmp-*")) and dict(os.environ) == before
+    folder.lock_output(plan.out).close()  # the lock was released
