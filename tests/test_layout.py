@@ -73,3 +73,52 @@ def test_the_rule_itself_fails_on_an_import_that_points_back(tmp_path):
     (line, name), = imports(bad)
     assert stage_of(name) > stage_of("salesbook.analysis.segments") and line == 2
     assert stage_of("salesbook.formats") == 0 < stage_of("salesbook.data.load") < stage_of("salesbook.run.cli")
+
+
+#: the command line reads the process's environment and hands it to paths' explicit setup; nothing else does
+READS_ENVIRONMENT = {"salesbook.run.cli", "salesbook.paths"}
+
+
+def environment_reads(path: Path) -> list[int]:
+    """Lines of ``path`` that read or change the process's environment (``os.environ``, ``os.getenv``,
+    ``os.putenv``, ``from os import environ``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
+                and node.attr in ("environ", "environb", "getenv", "putenv", "unsetenv"):
+            found.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
+                and any(a.name in ("environ", "getenv", "putenv") for a in node.names):
+            found.append(node.lineno)
+    return found
+
+
+def test_only_the_command_line_and_paths_setup_read_the_environment():
+    """Settings are passed, not hidden: the render mode, the folders and the switches come from
+    ``salesbook.paths.setup`` (which the command line calls with its environment), never from a module
+    reading ``os.environ`` on its own; and no module reads one at import."""
+    wrong = [f"{path.relative_to(PACKAGE)}:{line}: reads the environment"
+             for path in sorted(PACKAGE.rglob("*.py")) if module_of(path) not in READS_ENVIRONMENT
+             for line in environment_reads(path)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_environment_rule_itself_finds_a_read(tmp_path):
+    bad = tmp_path / "x.py"
+    bad.write_text("import os\nfrom os import getenv\nMODE = os.environ.get('SALESBOOK_REPORT')\n", encoding="utf-8")
+    assert environment_reads(bad) == [2, 3]
+
+
+def test_importing_salesbook_reads_no_environment_variable():
+    """Whatever the environment holds when salesbook is imported, the folders follow the setup made later."""
+    import subprocess
+    import sys
+    code = ("import os, salesbook, salesbook.run.runner, salesbook.views.display as d\n"
+            "from salesbook import paths\n"
+            "os.environ['SALESBOOK_CACHE'] = '/tmp/sb-later'; os.environ['SALESBOOK_REPORT'] = '1'\n"
+            "print(paths.CACHE_DIR, d.Mode.of().value, paths.setup({'SALESBOOK_CACHE': '/tmp/sb-x'}).cache, "
+            "d.Book('en').mode.value)")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SALESBOOK_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/tmp/sb-later", "report", "/tmp/sb-x", "lab"]

@@ -1,23 +1,105 @@
-"""Where things are: the one place paths come from (never the working directory)."""
+"""Where things are, and the process's switches: the one place they come from (never the working directory).
+
+Nothing is read at import. The process's setup (:class:`Setup`: the folders, the render mode, DuckDB's
+memory cap, Spark, Chromium) is made once, explicitly, from an environment: the command line calls
+:func:`setup` with its own (``salesbook run`` reads its environment there and nowhere else); a process that
+did not (a notebook's kernel, which inherits the environment its runner gave it, or a library user) gets it
+from its own environment on first use. :func:`setup` again replaces it (a test, a benchmark that changes a
+switch). ``paths.ROOT``, ``paths.CACHE_DIR`` and the other names below read the current setup.
+
+Environment variables (each optional):
+
+``SALESBOOK_HOME``
+    the project root, when the package is installed elsewhere than its checkout;
+``SALESBOOK_REPORTS``, ``SALESBOOK_CACHE``
+    the reports folder, the cube cache;
+``SALESBOOK_REPORT`` / ``SALESBOOK_PRESENT`` (``"1"``)
+    the render mode of a notebook's kernel: a report run by ``salesbook run``, a workshop in Voilà;
+``SALESBOOK_DUCKDB_MEMORY``
+    DuckDB's memory cap (``2GB``);
+``SALESBOOK_SPARK_MASTER``, ``SPARK_REMOTE``
+    the Spark master, or a Spark Connect server;
+``SALESBOOK_CHROMIUM``
+    the Chromium that prints PDFs.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 __all__ = ["ROOT", "SAMPLE_DIR", "SAMPLE_SALES", "SAMPLE_PIPELINE", "NOTEBOOKS_DIR",
-           "REPORTS_DIR", "CACHE_DIR", "PACKAGE_DIR", "resolve_source"]
+           "REPORTS_DIR", "CACHE_DIR", "PACKAGE_DIR", "resolve_source", "Setup", "setup", "current"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-#: Project root: the checkout this package is installed from (editable install),
-#: or SALESBOOK_HOME when the package is installed elsewhere.
-ROOT = Path(os.environ.get("SALESBOOK_HOME", PACKAGE_DIR.parents[1])).resolve()
-SAMPLE_DIR = ROOT / "data" / "sample"
-SAMPLE_SALES = SAMPLE_DIR / "sales.parquet"
-SAMPLE_PIPELINE = SAMPLE_DIR / "pipeline.csv"
-NOTEBOOKS_DIR = ROOT / "notebooks"
-REPORTS_DIR = Path(os.environ.get("SALESBOOK_REPORTS", ROOT / "reports")).resolve()
-CACHE_DIR = Path(os.environ.get("SALESBOOK_CACHE", ROOT / ".cache")).resolve()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A process's folders and switches, read from one environment (:meth:`from_environment`).
+
+    ``report`` / ``present``: the render mode (a notebook run for a report, a workshop); ``environ``: the
+    environment it was read from, which a child process (Voilà, Chromium) starts from.
+    """
+
+    #: Project root: the checkout this package is installed from (editable install), or SALESBOOK_HOME
+    root: Path
+    reports: Path
+    cache: Path
+    report: bool = False
+    present: bool = False
+    duckdb_memory: str | None = None
+    spark_master: str = "local[*]"
+    spark_remote: str | None = None
+    chromium: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> "Setup":
+        root = Path(environ.get("SALESBOOK_HOME") or PACKAGE_DIR.parents[1]).resolve()
+        return cls(root=root,
+                   reports=Path(environ.get("SALESBOOK_REPORTS") or root / "reports").resolve(),
+                   cache=Path(environ.get("SALESBOOK_CACHE") or root / ".cache").resolve(),
+                   report=environ.get("SALESBOOK_REPORT") == "1",
+                   present=environ.get("SALESBOOK_PRESENT") == "1",
+                   duckdb_memory=environ.get("SALESBOOK_DUCKDB_MEMORY") or None,
+                   spark_master=environ.get("SALESBOOK_SPARK_MASTER") or "local[*]",
+                   spark_remote=environ.get("SPARK_REMOTE") or None,
+                   chromium=environ.get("SALESBOOK_CHROMIUM") or None,
+                   environ=dict(environ))
+
+
+_current: Setup | None = None
+
+
+def setup(environ: Mapping[str, str] | None = None) -> Setup:
+    """Set up this process from ``environ`` (default: the process's own environment) and return it."""
+    global _current
+    _current = Setup.from_environment(os.environ if environ is None else environ)
+    return _current
+
+
+def current() -> Setup:
+    """This process's setup; made from its environment on first use when nobody called :func:`setup`."""
+    return _current if _current is not None else setup()
+
+
+_NAMES = {"ROOT": lambda s: s.root,
+          "SAMPLE_DIR": lambda s: s.root / "data" / "sample",
+          "SAMPLE_SALES": lambda s: s.root / "data" / "sample" / "sales.parquet",
+          "SAMPLE_PIPELINE": lambda s: s.root / "data" / "sample" / "pipeline.csv",
+          "NOTEBOOKS_DIR": lambda s: s.root / "notebooks",
+          "REPORTS_DIR": lambda s: s.reports,
+          "CACHE_DIR": lambda s: s.cache}
+
+
+def __getattr__(name: str) -> Any:
+    """``paths.ROOT``, ``paths.CACHE_DIR``...: read from the current setup when asked, never at import."""
+    if name in _NAMES:
+        return _NAMES[name](current())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_source(source: str | os.PathLike) -> Path:
@@ -28,6 +110,6 @@ def resolve_source(source: str | os.PathLike) -> Path:
     working directory); an absolute path is used as it is.
     """
     if str(source) == "sample":
-        return SAMPLE_SALES
+        return _NAMES["SAMPLE_SALES"](current())
     p = Path(source).expanduser()
-    return (p if p.is_absolute() else ROOT / p).resolve()
+    return (p if p.is_absolute() else current().root / p).resolve()

@@ -92,12 +92,13 @@ def spark_session():
         raise DataError("spark", "PySpark is not installed: pip install 'ibis-framework[pyspark]' "
                                  "(make install installs it with the dev extras)") from None
     options = {"spark.app.name": "salesbook", "spark.sql.session.timeZone": "UTC"}
-    if not os.environ.get("SPARK_REMOTE"):
+    setup = paths.current()
+    if not setup.spark_remote:
         log = spark_log_file()
         log.parent.mkdir(parents=True, exist_ok=True)
         conf = log.with_name("log4j2.properties")
         conf.write_text(_LOG4J2.format(path=str(log).replace("\\", "/")), encoding="utf-8")
-        options.update({"spark.master": os.environ.get("SALESBOOK_SPARK_MASTER", "local[*]"),
+        options.update({"spark.master": setup.spark_master,
                         "spark.ui.showConsoleProgress": "false",
                         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={conf.as_uri()}"})
         _start_driver(options, log)

@@ -48,7 +48,7 @@ def connect() -> ibis.BaseBackend:
     ``SALESBOOK_DUCKDB_MEMORY`` (e.g. ``"1GB"``) caps DuckDB's memory; past it DuckDB
     spills to a temporary folder under the cache instead of growing (slower, smaller).
     """
-    limit = os.environ.get("SALESBOOK_DUCKDB_MEMORY")
+    limit = paths.current().duckdb_memory
     if limit and not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", limit, re.IGNORECASE):
         raise ParameterError(f"SALESBOOK_DUCKDB_MEMORY={limit!r}: expected an amount of memory such as 2GB or "
                              "512MB (or unset it for no cap)")

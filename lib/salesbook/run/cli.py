@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -292,7 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    """The command line: its environment (``environ``, default the process's) is read here, once, into
+    :func:`salesbook.paths.setup` (folders and switches); nothing below reads an environment variable."""
+    paths.setup(os.environ if environ is None else environ)
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -7,7 +7,6 @@ window as wide as the paper's printable width, so that none is clipped.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
+from salesbook import paths
 from salesbook.errors import EnvironmentProblem
 
 __all__ = ["find_chromium", "print_pdfs", "PRINT_WINDOW"]
@@ -30,7 +30,7 @@ FLAGS = ["--headless", *BROWSER_ARGS, "--no-pdf-header-footer", "--hide-scrollba
 
 def find_chromium() -> str:
     """The Chromium program (``SALESBOOK_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on PATH)."""
-    for name in (os.environ.get("SALESBOOK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+    for name in (paths.current().chromium, "chromium", "chromium-browser", "google-chrome"):
         if name and shutil.which(name):
             return shutil.which(name)
     raise EnvironmentProblem("--pdf needs headless Chromium and none is installed: install Debian's chromium "

@@ -84,7 +84,7 @@ def presenting_name(stem: str, title: str) -> str:
 
 def environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of the Voilà server and so of its kernels."""
-    env = dict(os.environ if base is None else base)
+    env = dict(paths.current().environ if base is None else base)
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(SHARE), env.get("JUPYTER_PATH", "")) if p)
     env["SALESBOOK_PRESENT"] = "1"
     env.pop("SALESBOOK_REPORT", None)

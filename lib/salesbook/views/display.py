@@ -15,6 +15,7 @@ plotly's in-place edits were now and then lost on the way to the screen.
 
 from __future__ import annotations
 
+import enum
 import html
 import json
 import os
@@ -26,13 +27,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from salesbook import paths
 from salesbook.views import tables
 from salesbook.i18n import t
 from salesbook.formats import (CURRENCY, DEFAULT_CURRENCY, _MINUS, _SEPARATORS, check_currency, country_name,  # noqa: F401
                       currency_symbol, escape, fmt_int, fmt_money, fmt_num, fmt_number, fmt_pct, fmt_points,
                       fmt_short, money_header, using_currency, with_currency)
 
-__all__ = ["Book", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
+__all__ = ["Book", "Mode", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
            "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
@@ -190,9 +192,23 @@ class _Chart:
         return _bundle(self.fig)
 
 
+class Mode(enum.Enum):
+    """Where a notebook's output goes: a report (``salesbook run``), a workshop (Voilà), or JupyterLab."""
+
+    REPORT = "report"
+    PRESENT = "present"
+    LAB = "lab"
+
+    @classmethod
+    def of(cls, setup: "paths.Setup | None" = None) -> "Mode":
+        """The mode a process was set up in (:func:`salesbook.paths.current`: its runner says so)."""
+        setup = setup or paths.current()
+        return cls.REPORT if setup.report else cls.PRESENT if setup.present else cls.LAB
+
+
 def presenting() -> bool:
     """True in a workshop (``salesbook present``: Voilà), where charts are plotly widgets."""
-    return os.environ.get("SALESBOOK_PRESENT") == "1"
+    return Mode.of() is Mode.PRESENT
 
 
 def update_chart(live: go.FigureWidget, fig: go.Figure) -> None:
@@ -223,9 +239,11 @@ class Book:
     >>> nb.title("nb.00.title")    # doctest: +SKIP
     """
 
-    def __init__(self, lang: str = "en", currency: str | None = None):
+    def __init__(self, lang: str = "en", currency: str | None = None, mode: Mode | None = None):
         t("col.month", lang)  # validates lang
         self.lang = lang
+        #: a report, a workshop or JupyterLab: given, else the process's (:meth:`Mode.of`)
+        self.mode = mode or Mode.of()
         if currency:  # the notebook's book: every amount the kernel formats carries this currency
             CURRENCY.set(check_currency(currency))
         self.currency = CURRENCY.get()
@@ -290,7 +308,7 @@ class Book:
     def _table_loader(self) -> str:
         """In a report, nothing (the page loads the run's one copy of DataTables); elsewhere, the first
         interactive table of the kernel carries the loader, and each one asks to be enhanced."""
-        if os.environ.get("SALESBOOK_REPORT") == "1":
+        if self.mode is Mode.REPORT:
             return ""
         first = "" if Book._loader_sent else f"<script>{tables.loader_js()}</script>"
         Book._loader_sent = True
@@ -350,7 +368,7 @@ class Book:
     def chart(self, fig: go.Figure) -> None:
         """A chart: plotly's renderer in JupyterLab and reports, a plotly widget when presenting."""
         self.style(fig)
-        if presenting():
+        if self.mode is Mode.PRESENT:
             _display(go.FigureWidget(fig))
             return
         _display(_Chart(fig))
@@ -365,9 +383,9 @@ class Book:
         items = []
         for f in files:
             path = Path(f)
-            if os.environ.get("SALESBOOK_REPORT") == "1":
+            if self.mode is Mode.REPORT:
                 href = f"{path.parent.name}/{path.name}"  # next to the report, wherever the run folder moves
-            elif presenting():
+            elif self.mode is Mode.PRESENT:
                 href = f"../files/{path.parent.name}/{path.name}"  # Voilà's file handler, from /voila/render/
             else:
                 href = path.as_uri()

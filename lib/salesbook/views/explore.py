@@ -6,7 +6,7 @@ kernel); :func:`in_report` tells which is the case.
 
 from __future__ import annotations
 
-import os
+from salesbook import paths
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +22,7 @@ __all__ = ["in_report", "SegmentationState", "segmentation_explorer"]
 
 def in_report() -> bool:
     """True while the runner executes notebooks for a report (no live widgets there)."""
-    return os.environ.get("SALESBOOK_REPORT") == "1"
+    return paths.current().report
 
 
 class SegmentationState:
