@@ -8,6 +8,7 @@ One style a language: ``1 286 082 585 ₽``, ``+1,4 %``, ``−9 п. п.`` in Rus
 
 from __future__ import annotations
 
+import enum
 import html
 import re
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ import pandas as pd
 
 __all__ = ["escape", "escape_html", "fact", "plain", "check_currency", "using_currency", "currency_symbol", "with_currency", "country_name",
            "money_header", "fmt_number", "fmt_money", "fmt_short", "fmt_int", "fmt_num", "fmt_pct", "fmt_points",
-           "CURRENCY", "DEFAULT_CURRENCY"]
+           "CURRENCY", "DEFAULT_CURRENCY", "Kind", "Measure", "as_money", "as_share", "as_points", "as_count",
+           "as_number", "fmt_measure"]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -217,3 +219,64 @@ def fmt_points(x: float, lang: str = "en", decimals: int = 0) -> str:
     if x is None or pd.isna(x):
         return "–"
     return _hundredths(x, lang, decimals, True) + ("\u00a0п.\u00a0п." if lang == "ru" else "\u00a0pts")
+
+
+class Kind(enum.StrEnum):
+    """What a figure is, said where it is computed, so that no formatter guesses (:class:`Measure`)."""
+
+    MONEY = "money"  #: an amount in the run's currency
+    SHARE = "share"  #: a fraction (0.25) written as a percentage, or a relative change
+    POINTS = "points"  #: a difference of two shares, in percentage points
+    COUNT = "count"  #: a number of things (clients, months)
+    NUMBER = "number"  #: a plain number: a correlation, categories per client
+
+
+class Measure(float):
+    """A number that carries its :class:`Kind` (and, for a plain number, its decimals): a float everywhere
+    else (arithmetic, comparisons, JSON), written by :func:`fmt_measure` in the report's style."""
+
+    kind: Kind
+    decimals: int
+    signed: bool
+
+    def __new__(cls, value: float, kind: Kind, decimals: int = 2, signed: bool = False) -> "Measure":
+        obj = super().__new__(cls, value)
+        obj.kind, obj.decimals, obj.signed = Kind(kind), decimals, signed
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its kind (the memo keeps diagnoses on disk)
+        return (Measure, (float(self), self.kind, self.decimals, self.signed))
+
+
+def as_money(x: float) -> Measure:
+    return Measure(x, Kind.MONEY)
+
+
+def as_share(x: float, signed: bool = True) -> Measure:
+    return Measure(x, Kind.SHARE, signed=signed)
+
+
+def as_points(x: float) -> Measure:
+    return Measure(x, Kind.POINTS, signed=True)
+
+
+def as_count(x: float) -> Measure:
+    return Measure(x, Kind.COUNT)
+
+
+def as_number(x: float, decimals: int = 2, signed: bool = False) -> Measure:
+    return Measure(x, Kind.NUMBER, decimals, signed)
+
+
+def fmt_measure(x: Measure, lang: str = "en") -> str:
+    """A figure in the report's style by its kind: ``RUB 1,234``, ``+1.4%``, ``−9 pts``, ``1,234``, ``+0.33``."""
+    if x.kind is Kind.MONEY:
+        return fmt_money(x, lang)
+    if x.kind is Kind.SHARE:
+        return fmt_pct(x, lang, signed=x.signed)
+    if x.kind is Kind.POINTS:
+        return fmt_points(x, lang)
+    if x.kind is Kind.COUNT:
+        return fmt_int(x, lang)
+    text = fmt_num(x, lang, x.decimals)
+    return ("+" + text) if x.signed and x > 0 else text

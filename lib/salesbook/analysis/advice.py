@@ -167,6 +167,7 @@ def apply_advice(diagnosis: dict[str, Any], advice: dict[str, dict[str, Any]]) -
     """The diagnosis with each simulable remedy's effect attached (``Symptom.effect``) and no remedy rated
     strong that the simulator finds no gain for (shown as mild, with ``Symptom.capped`` set). A new
     diagnosis: the one given is not changed."""
+    from salesbook.analysis.stagnation import Severity
     out = dict(diagnosis)
     out["symptoms"] = [copy.copy(s) for s in diagnosis["symptoms"]]
     for s in out["symptoms"]:
@@ -174,7 +175,7 @@ def apply_advice(diagnosis: dict[str, Any], advice: dict[str, dict[str, Any]]) -
         if sim is None or sim not in advice or not s.present:
             continue
         s.effect = (sim, advice[sim])
-        if s.severity == "strong" and not advice[sim]["gain"]:
-            s.severity = "mild"
+        if s.severity == Severity.STRONG and not advice[sim]["gain"]:
+            s.severity = Severity.MILD
             s.capped = tuple(k for k, v in advice.items() if k != sim and v["gain"]) or ("",)
     return out

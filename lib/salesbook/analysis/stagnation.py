@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import enum
+
 import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.i18n import t
+from salesbook.formats import Kind, Measure, as_money, as_number, as_share, fmt_measure
 from salesbook.cube.memo import per_cube
 from salesbook.cube.profile import windows as bridge_windows  # (later, earlier) windows of n months
 from salesbook.analysis.seasonality import adjusted_series, complete_series, seasonal_profile, trend_fit
@@ -24,12 +27,86 @@ from salesbook.analysis.assignment import AssignmentRules, stability, unstable_s
 __all__ = ["BRIDGE_PARTS", "revenue_bridge", "bridge_windows", "last_bridge", "yearly_bridges", "flatness", "cohort_tables", "acquisition",
            "manager_profiles", "saturation", "capacity_correlation", "acquisition_change", "category_breadth",
            "penetration", "whitespace", "concentration", "productivity", "Symptom", "diagnose", "memo", "verdict_text",
-           "full_period", "DiagnosisRules", "headline"]
+           "full_period", "DiagnosisRules", "headline", "Verdict", "Severity", "Finding", "Unknown", "EVIDENCE",
+           "CAUSES", "catalogue_keys"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
 DEFERRED = ("scipy.stats",)
 
 BRIDGE_PARTS = ("new", "reactivated", "growth", "decline", "lost")
+
+
+class Verdict(enum.StrEnum):
+    """The verdict on the trend (DOMAIN.md, "Stagnation"); ``UNKNOWN`` below the evidence minimum.
+    Its words: ``memo.verdict.<value>``."""
+
+    GROWING = "growing"
+    FLAT = "flat"
+    DECLINING = "declining"
+    UNKNOWN = "unknown"
+
+
+class Severity(enum.StrEnum):
+    """How strongly the data show a symptom. Its words: ``sev.<value>``."""
+
+    NONE = "none"
+    MILD = "mild"
+    STRONG = "strong"
+
+
+class Finding(enum.StrEnum):
+    """The kinds of finding (the symptoms of DOMAIN.md). Their sentence: ``diag.<value>``; their remedy:
+    ``remedy.<value>``; the kind of each figure a sentence carries: :data:`EVIDENCE`."""
+
+    FLAT = "flat"
+    ACQUISITION = "acquisition"
+    CAPACITY = "capacity"
+    CROSSSELL = "crosssell"
+    EXISTING = "existing"
+    CONCENTRATION = "concentration"
+    PRODUCTIVITY = "productivity"
+    NO_HUNTERS = "no_hunters"
+
+
+class Unknown(enum.StrEnum):
+    """Why the data cannot tell a finding yet; the value is the catalogue key of the sentence that says so."""
+
+    TREND = "diag.unknown.trend"
+    YEARS_ACQUISITION = "diag.unknown.years_acquisition"
+    YEARS_CROSSSELL = "diag.unknown.years_crosssell"
+    YEARS_CONCENTRATION = "diag.unknown.years_concentration"
+    YEARS_PRODUCTIVITY = "diag.unknown.years_productivity"
+    NO_MANAGER = "diag.unknown.no_manager"
+    NO_CATEGORY = "diag.unknown.no_category"
+    POINTS = "diag.unknown.points"
+    BRIDGE = "diag.unknown.bridge"
+    WON = "diag.unknown.won"
+    CAPACITY_NOISE = "diag.unknown.capacity_noise"  #: negative, but the interval includes zero
+    UNSTABLE_MANAGERS = "asg.unstable_managers"  #: no stable client -> manager assignment (its measure says why)
+
+
+#: the kind of every figure a finding's sentence carries (ints are counts, strings periods and names)
+EVIDENCE: dict[Finding, dict[str, Kind]] = {
+    Finding.FLAT: {"slope": Kind.SHARE, "low": Kind.SHARE, "high": Kind.SHARE},
+    Finding.ACQUISITION: {"change": Kind.SHARE},
+    Finding.CAPACITY: {"corr": Kind.NUMBER, "low": Kind.NUMBER, "high": Kind.NUMBER},
+    Finding.CROSSSELL: {"early": Kind.NUMBER, "recent": Kind.NUMBER, "breadth": Kind.NUMBER},
+    Finding.EXISTING: {"change": Kind.SHARE, "new_share": Kind.SHARE},
+    Finding.CONCENTRATION: {"top10": Kind.SHARE, "change": Kind.SHARE},
+    Finding.PRODUCTIVITY: {"change": Kind.SHARE, "per_manager": Kind.MONEY},
+    Finding.NO_HUNTERS: {},
+}
+
+
+#: the findings that explain a stagnation (the mechanism of DOMAIN.md), the others describe it
+CAUSES = (Finding.ACQUISITION, Finding.CAPACITY, Finding.CROSSSELL, Finding.NO_HUNTERS)
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key this module builds from its enums at run time (``tests/test_i18n.py`` checks them)."""
+    return ([f"memo.verdict.{v}" for v in Verdict] + [f"sev.{s}" for s in Severity]
+            + [f"{kind}.{f}" for f in Finding for kind in ("diag", "remedy")] + [str(u) for u in Unknown]
+            + [f"stag.part.{p}" for p in BRIDGE_PARTS])
 
 
 @dataclass(frozen=True)
@@ -77,7 +154,7 @@ def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str,
     prof = cube.profile
     if prof.lacks("trend") or prof.lacks("season"):  # below the minimum: no verdict, no figure
         r12 = full.rolling(12).sum().dropna()
-        return {"verdict": "unknown", "slope_per_year": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan,
+        return {"verdict": Verdict.UNKNOWN, "slope_per_year": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan,
                 "months": int(len(full)), "mann_kendall_tau": np.nan, "mann_kendall_p": np.nan, "cagr": np.nan,
                 "rolling_12m": r12, "adjusted": full * np.nan, "seasonal": False}
     profile = seasonal_profile(full, stl=False)
@@ -89,11 +166,12 @@ def flatness(cube: Cube, months: int = 36, threshold: float = 0.03) -> dict[str,
     years = (len(r12) - 1) / 12
     cagr = (r12.iloc[-1] / r12.iloc[0]) ** (1 / years) - 1 if years >= 1 and r12.iloc[0] > 0 else np.nan
     if fit["low"] > 0 and fit["slope_per_year"] >= threshold:
-        verdict = "growing"
+        verdict = Verdict.GROWING
     elif fit["high"] < 0 and fit["slope_per_year"] <= -threshold:
-        verdict = "declining"
+        verdict = Verdict.DECLINING
     else:
-        verdict = "flat"
+        verdict = Verdict.FLAT
+    fit = {**fit, **{k: as_share(fit[k]) for k in ("slope_per_year", "low", "high")}}  # shares of the level a year
     return {"verdict": verdict, **fit, "mann_kendall_tau": float(tau), "mann_kendall_p": float(p_mk),
             "cagr": float(cagr), "rolling_12m": r12, "adjusted": sa, "seasonal": profile.enough}
 
@@ -476,11 +554,11 @@ class Symptom:
     neither present nor absent, and carries no remedy.
     """
 
-    key: str
+    key: Finding
     present: bool
-    severity: str  # "none", "mild", "strong"
+    severity: Severity
     evidence: dict[str, Any] = field(default_factory=dict)
-    unknown: str | None = None  #: the message key of what is missing, with ``evidence`` as its values
+    unknown: Unknown | None = None  #: what is missing (its message key), with ``evidence`` as its values
     #: the remedy's simulated effect (simulation name, result) from :func:`salesbook.analysis.advice.advise`
     effect: tuple[str, dict[str, Any]] | None = None
     #: rated strong by the figures, shown mild: the simulator finds no gain in the remedy; then the
@@ -490,9 +568,10 @@ class Symptom:
     def text(self, lang: str = "en") -> str:
         if self.unknown and self.unknown.startswith("asg."):  # no stable assignment: the measure, in lang
             return unstable_sentence(self.evidence, lang, self.unknown)
+        kinds = EVIDENCE.get(self.key, {})
         if self.unknown:
-            return t(self.unknown, lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
-        return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang) for k, v in self.evidence.items()})
+            return t(self.unknown, lang, **{k: _fmt(v, lang, kinds.get(k)) for k, v in self.evidence.items()})
+        return t(f"diag.{self.key}", lang, **{k: _fmt(v, lang, kinds.get(k)) for k, v in self.evidence.items()})
 
     def remedy(self, lang: str = "en") -> str:
         """The remedy, with its simulated effect when the what-if has one (and why it is not rated strong)."""
@@ -508,23 +587,16 @@ class Symptom:
         return text
 
 
-class Num(float):
-    """A figure of a finding that is a plain number (a correlation, a count of categories), not a share:
-    written in the report's style (``+0,33``) when the sentence is."""
-
-    def __new__(cls, value: float, decimals: int = 2, signed: bool = False) -> "Num":
-        obj = super().__new__(cls, value)
-        obj.decimals, obj.signed = decimals, signed
-        return obj
-
-
-def _fmt(v: Any, lang: str = "en") -> str:
-    from salesbook.formats import fmt_int, fmt_num, fmt_pct
-    if isinstance(v, Num):
-        text = fmt_num(v, lang, v.decimals)
-        return ("+" + text) if v.signed and v > 0 else text
+def _fmt(v: Any, lang: str = "en", kind: Kind | None = None) -> str:
+    """A finding's figure by the kind it was given where it was computed (:class:`~salesbook.formats.Measure`),
+    else by the kind its finding declares (:data:`EVIDENCE`); an int is a count, a string is written as it
+    is. A float of no kind is an error, never a guess."""
+    if isinstance(v, Measure):
+        return fmt_measure(v, lang)
+    if isinstance(v, float) and kind is not None:
+        return fmt_measure(Measure(v, kind, signed=kind is Kind.SHARE), lang)
     if isinstance(v, float):
-        return fmt_pct(v, lang, signed=True) if abs(v) < 5 else fmt_int(v, lang)
+        raise TypeError(f"a finding's figure {v!r} has no kind: give it one where it is computed (formats.as_share...)")
     return str(v)
 
 
@@ -537,8 +609,8 @@ def _slope(y: pd.Series) -> float:
     return float(np.polyfit(x, y.to_numpy(dtype=float), 1)[0] / y.mean())
 
 
-def _cannot(key: str, why: str, **values: Any) -> Symptom:
-    return Symptom(key, False, "none", {k: str(v) for k, v in values.items()}, unknown=why)
+def _cannot(key: Finding, why: Unknown, **values: Any) -> Symptom:
+    return Symptom(key, False, Severity.NONE, {k: str(v) for k, v in values.items()}, unknown=why)
 
 
 @per_cube
@@ -562,19 +634,19 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     flat = flatness(cube, r.trend_months, r.flat_threshold)
     symptoms: list[Symptom] = []
     need = {"need": ev.trend_months, "months": prof.n_full}
-    if flat["verdict"] == "unknown":
-        symptoms.append(_cannot("flat", "diag.unknown.trend", **need))
+    if flat["verdict"] == Verdict.UNKNOWN:
+        symptoms.append(_cannot(Finding.FLAT, Unknown.TREND, **need))
     else:
-        symptoms.append(Symptom("flat", flat["verdict"] != "growing", "strong" if flat["verdict"] == "declining" else
-                                ("mild" if flat["verdict"] == "flat" else "none"),
+        symptoms.append(Symptom(Finding.FLAT, flat["verdict"] != Verdict.GROWING, Severity.STRONG if flat["verdict"] == Verdict.DECLINING
+                                else (Severity.MILD if flat["verdict"] == Verdict.FLAT else Severity.NONE),
                                 {"slope": flat["slope_per_year"], "low": flat["low"], "high": flat["high"],
                                  "months": flat["months"]}))
 
     def sev(value: float, mild: float, strong: float, lower_is_worse: bool = True) -> str:
         if value is None or np.isnan(value):
-            return "none"
+            return Severity.NONE
         v = -value if lower_is_worse else value
-        return "strong" if v >= strong else "mild" if v >= mild else "none"
+        return Severity.STRONG if v >= strong else Severity.MILD if v >= mild else Severity.NONE
 
     # acquisition: new clients in full years after the lead-in, at least two of them
     acq = acquisition(cube, "Y")["new_clients"]
@@ -582,15 +654,15 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     per_year = acq[[p.year in years and p.start_time >= prof.lead_in_end for p in acq.index]].astype(float)
     acq_change = per_year.iloc[-1] / per_year.iloc[0] - 1 if len(per_year) > 1 and per_year.iloc[0] > 0 else np.nan
     if len(per_year) < 2:
-        symptoms.append(_cannot("acquisition", "diag.unknown.years_acquisition", years=len(per_year),
+        symptoms.append(_cannot(Finding.ACQUISITION, Unknown.YEARS_ACQUISITION, years=len(per_year),
                                 since=prof.lead_in_end.date()))
     else:
         _, _, acq_high = acquisition_change(int(per_year.iloc[0]), int(per_year.iloc[-1]))
         # a fall within the counts' noise (the interval reaches no change) is not rated
-        symptoms.append(Symptom("acquisition", False,
-                                sev(acq_change, r.acquisition_mild, r.acquisition_strong) if acq_high < 0 else "none",
+        symptoms.append(Symptom(Finding.ACQUISITION, False,
+                                sev(acq_change, r.acquisition_mild, r.acquisition_strong) if acq_high < 0 else Severity.NONE,
                                 {"first": int(round(per_year.iloc[0])), "last": int(round(per_year.iloc[-1])),
-                                 "change": acq_change, "first_year": str(per_year.index[0]),
+                                 "change": as_share(acq_change), "first_year": str(per_year.index[0]),
                                  "last_year": str(per_year.index[-1])}))
     # the findings on managers' portfolios (capacity, hunters) need clients that belong to a manager
     stab = stability(cube, r.assignment) if prof.has_manager else {"stable": None}
@@ -601,86 +673,86 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
     cap = capacity_correlation(sat) if enough and not unstable else {"corr": np.nan}
     corr = cap["corr"]
     if not prof.has_manager:
-        symptoms.append(_cannot("capacity", "diag.unknown.no_manager"))
+        symptoms.append(_cannot(Finding.CAPACITY, Unknown.NO_MANAGER))
     elif unstable:
-        symptoms.append(Symptom("capacity", False, "none", stab, unknown="asg.unstable_managers"))
+        symptoms.append(Symptom(Finding.CAPACITY, False, Severity.NONE, stab, unknown=Unknown.UNSTABLE_MANAGERS))
     elif not enough or np.isnan(corr):
-        symptoms.append(_cannot("capacity", "diag.unknown.points", points=len(sat), need=ev.correlation_points,
+        symptoms.append(_cannot(Finding.CAPACITY, Unknown.POINTS, points=len(sat), need=ev.correlation_points,
                                 managers=int(sat.manager.nunique()), need_managers=ev.correlation_managers))
     elif corr <= r.capacity_mild and not cap["high"] < 0:  # negative, but the interval includes zero: noise
-        symptoms.append(Symptom("capacity", False, "none", {"points": cap["points"], "corr": Num(corr, signed=True),
-                                                            "low": Num(cap["low"], signed=True),
-                                                            "high": Num(cap["high"], signed=True)},
-                                unknown="diag.unknown.capacity_noise"))
+        symptoms.append(Symptom(Finding.CAPACITY, False, Severity.NONE,
+                                {"points": cap["points"], "corr": as_number(corr, signed=True),
+                                 "low": as_number(cap["low"], signed=True), "high": as_number(cap["high"], signed=True)},
+                                unknown=Unknown.CAPACITY_NOISE))
     else:
-        symptoms.append(Symptom("capacity", False, "strong" if corr <= r.capacity_strong else "mild" if corr <= r.capacity_mild
-                                else "none",
-                                {"corr": Num(corr), "low": Num(cap["low"]), "high": Num(cap["high"])}))
+        symptoms.append(Symptom(Finding.CAPACITY, False, Severity.STRONG if corr <= r.capacity_strong else Severity.MILD
+                                if corr <= r.capacity_mild else Severity.NONE,
+                                {"corr": as_number(corr), "low": as_number(cap["low"]), "high": as_number(cap["high"])}))
     # cross-sell: categories and at least three full years (an early and a recent change)
     breadth = category_breadth(cube)
     if not prof.has_category:
-        symptoms.append(_cannot("crosssell", "diag.unknown.no_category"))
+        symptoms.append(_cannot(Finding.CROSSSELL, Unknown.NO_CATEGORY))
     elif len(breadth) < 3:
-        symptoms.append(_cannot("crosssell", "diag.unknown.years_crosssell", years=len(breadth)))
+        symptoms.append(_cannot(Finding.CROSSSELL, Unknown.YEARS_CROSSSELL, years=len(breadth)))
     else:
         b_recent, b_early = breadth.iloc[-1] - breadth.iloc[-2], breadth.iloc[1] - breadth.iloc[0]
         recent_low = b_recent < r.crosssell_recent
-        symptoms.append(Symptom("crosssell", False, "strong" if (recent_low and b_early > r.crosssell_early_factor
+        symptoms.append(Symptom(Finding.CROSSSELL, False, Severity.STRONG if (recent_low and b_early > r.crosssell_early_factor
                                                                  * max(b_recent, 0.01))
-                                else "mild" if recent_low else "none",
-                                {"early": Num(b_early, signed=True), "recent": Num(b_recent, signed=True),
-                                 "breadth": Num(breadth.iloc[-1])}))
+                                else Severity.MILD if recent_low else Severity.NONE,
+                                {"early": as_number(b_early, signed=True), "recent": as_number(b_recent, signed=True),
+                                 "breadth": as_number(breadth.iloc[-1])}))
     # existing clients: the last covered bridge
     bridges = yearly_bridges(cube)
     last = bridges.iloc[-1] if len(bridges) else None
     if last is None or not last["before"]:
-        symptoms.append(_cannot("existing", "diag.unknown.bridge", window=ev.bridge_months, need=2 * ev.bridge_months,
+        symptoms.append(_cannot(Finding.EXISTING, Unknown.BRIDGE, window=ev.bridge_months, need=2 * ev.bridge_months,
                                 months=prof.n_full))
     else:
         growth_existing = (last["growth"] + last["decline"]) / last["before"]
-        symptoms.append(Symptom("existing", False, sev(growth_existing, r.existing_mild, r.existing_strong),
-                                {"change": growth_existing, "new_share": last["new"] / last["before"],
+        symptoms.append(Symptom(Finding.EXISTING, False, sev(growth_existing, r.existing_mild, r.existing_strong),
+                                {"change": as_share(growth_existing), "new_share": as_share(last["new"] / last["before"]),
                                  "end": str(pd.Timestamp(last["end"]).date())}))
     conc = concentration(cube)
     conc = conc[~conc.partial.astype(bool)] if len(conc) else conc
     if len(conc) < 2:
-        symptoms.append(_cannot("concentration", "diag.unknown.years_concentration", years=len(conc)))
+        symptoms.append(_cannot(Finding.CONCENTRATION, Unknown.YEARS_CONCENTRATION, years=len(conc)))
     else:
         top10_change = conc.top10.iloc[-1] - conc.top10.iloc[0]
-        symptoms.append(Symptom("concentration", False, "strong" if top10_change >= r.concentration_strong else "mild"
-                                if top10_change >= r.concentration_mild else "none",
-                                {"top10": float(conc.top10.iloc[-1]), "change": top10_change,
+        symptoms.append(Symptom(Finding.CONCENTRATION, False, Severity.STRONG if top10_change >= r.concentration_strong
+                                else Severity.MILD if top10_change >= r.concentration_mild else Severity.NONE,
+                                {"top10": as_share(conc.top10.iloc[-1]), "change": as_share(top10_change),
                                  "first_year": str(conc.index[0]), "last_year": str(conc.index[-1])}))
     prod = productivity(cube)
     if not prof.has_manager:
-        symptoms.append(_cannot("productivity", "diag.unknown.no_manager"))
+        symptoms.append(_cannot(Finding.PRODUCTIVITY, Unknown.NO_MANAGER))
     elif len(prod) < 3:
-        symptoms.append(_cannot("productivity", "diag.unknown.years_productivity", years=len(prod)))
+        symptoms.append(_cannot(Finding.PRODUCTIVITY, Unknown.YEARS_PRODUCTIVITY, years=len(prod)))
     else:
         prod_change = _slope(prod.per_manager)
-        symptoms.append(Symptom("productivity", False, "mild" if abs(prod_change) < r.productivity_change
-                                and flat["verdict"] == "flat" else "strong" if prod_change <= -r.productivity_change
-                                else "none",
-                                {"change": prod_change, "per_manager": float(prod.per_manager.iloc[-1]),
+        symptoms.append(Symptom(Finding.PRODUCTIVITY, False, Severity.MILD if abs(prod_change) < r.productivity_change
+                                and flat["verdict"] == Verdict.FLAT else Severity.STRONG
+                                if prod_change <= -r.productivity_change else Severity.NONE,
+                                {"change": as_share(prod_change), "per_manager": as_money(prod.per_manager.iloc[-1]),
                                  "year": str(prod.index[-1])}))
     if not prof.has_manager:
-        symptoms.append(_cannot("no_hunters", "diag.unknown.no_manager"))
+        symptoms.append(_cannot(Finding.NO_HUNTERS, Unknown.NO_MANAGER))
     elif unstable:
-        symptoms.append(Symptom("no_hunters", False, "none", stab, unknown="asg.unstable_managers"))
+        symptoms.append(Symptom(Finding.NO_HUNTERS, False, Severity.NONE, stab, unknown=Unknown.UNSTABLE_MANAGERS))
     elif prof.lead_in_end > cube.as_of - pd.DateOffset(months=12):
-        symptoms.append(_cannot("no_hunters", "diag.unknown.won", until=prof.lead_in_end.date()))
+        symptoms.append(_cannot(Finding.NO_HUNTERS, Unknown.WON, until=prof.lead_in_end.date()))
     else:
         profiles = manager_profiles(cube, hunter=r.hunter_share, farmer=r.farmer_share)
         hunters = int((profiles.profile == "hunter").sum())
-        symptoms.append(Symptom("no_hunters", False, "strong" if hunters == 0 else "mild" if hunters <= r.few_hunters
-                                else "none",
+        symptoms.append(Symptom(Finding.NO_HUNTERS, False, Severity.STRONG if hunters == 0 else Severity.MILD
+                                if hunters <= r.few_hunters else Severity.NONE,
                                 {"hunters": hunters, "managers": len(profiles)}))
     by_key = {s.key: s for s in symptoms}
-    if by_key["acquisition"].severity == "none" and not by_key["no_hunters"].unknown:
-        by_key["no_hunters"].severity = "none"  # few hunters only matters when acquisition falls
+    if by_key[Finding.ACQUISITION].severity == Severity.NONE and not by_key[Finding.NO_HUNTERS].unknown:
+        by_key[Finding.NO_HUNTERS].severity = Severity.NONE  # few hunters only matters when acquisition falls
     for s in symptoms:
-        s.present = s.severity != "none"
-    causes = [s.key for s in symptoms if s.present and s.key in ("acquisition", "capacity", "crosssell", "no_hunters")]
+        s.present = s.severity != Severity.NONE
+    causes = [s.key for s in symptoms if s.present and s.key in CAUSES]
     from salesbook.analysis.walk import revenue_walk  # the walk: where the year's change went, in money
     return {"verdict": flat["verdict"], "flatness": flat, "symptoms": symptoms, "causes": causes,
             "bridges": bridges, "acquisition_per_year": per_year, "walk": revenue_walk(cube)}
@@ -689,10 +761,10 @@ def diagnose(cube: Cube, rules: DiagnosisRules = DiagnosisRules()) -> dict[str, 
 def verdict_text(diagnosis: dict[str, Any], lang: str = "en") -> str:
     """The one headline sentence: the verdict with its period and interval, or why there is none yet."""
     flat = diagnosis["flatness"]
-    if diagnosis["verdict"] == "unknown":
-        return diagnosis["symptoms"][0].text(lang)
+    if diagnosis["verdict"] == Verdict.UNKNOWN:
+        return next(s for s in diagnosis["symptoms"] if s.key == Finding.FLAT).text(lang)
     from salesbook.formats import fact
-    f = lambda v: _fmt(v, lang)  # noqa: E731
+    f = lambda v: _fmt(v, lang, Kind.SHARE)  # noqa: E731 - the trend and its interval: shares of the level a year
     slope = fact("trend.per_year", f(flat["slope_per_year"]), flat["slope_per_year"])
     return t("memo.verdict." + diagnosis["verdict"], lang, slope=slope, low=f(flat["low"]),
              high=f(flat["high"]), months=flat["months"])
@@ -720,10 +792,10 @@ def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules 
     if abs(change) < rules.recent_change:
         kind = "in_line"
     elif change < 0:
-        kind = "fell_but" if verdict in ("flat", "growing") else "fell"
+        kind = "fell_but" if verdict in (Verdict.FLAT, Verdict.GROWING) else "fell"
     else:
-        kind = "rose_but" if verdict in ("flat", "declining") else "rose"
-    if verdict == "unknown":
+        kind = "rose_but" if verdict in (Verdict.FLAT, Verdict.DECLINING) else "rose"
+    if verdict == Verdict.UNKNOWN:
         kind = "only_recent"
     parts = {p: float(last[p]) for p in BRIDGE_PARTS}
     gained = parts["new"] + parts["reactivated"]
@@ -745,7 +817,7 @@ def headline(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules 
                       end=end, before=fmt_money(before, lang), after=fmt_money(after, lang)))
         text.append(t(f"story.driver.up_{driver}", lang, money=fmt_money(gained if driver == "new" else parts["growth"], lang),
                       lost=fmt_money(parts["lost"], lang)))
-    if verdict != "unknown":
+    if verdict != Verdict.UNKNOWN:
         text.append(t("story.which", lang, months=diagnosis["flatness"]["months"]))
     return " ".join(text)
 
@@ -759,7 +831,7 @@ def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = Di
     from salesbook.formats import escape
     lines = [f"**{escape(headline(diagnosis, lang, rules))}**", ""]
     present = [s for s in diagnosis["symptoms"] if s.present]
-    if diagnosis["verdict"] not in ("growing", "unknown") and diagnosis["causes"]:
+    if diagnosis["verdict"] not in (Verdict.GROWING, Verdict.UNKNOWN) and diagnosis["causes"]:
         lines.append(t("memo.mechanism", lang))
         lines.append("")
     for s in present:
@@ -772,7 +844,7 @@ def memo(diagnosis: dict[str, Any], lang: str = "en", rules: DiagnosisRules = Di
         lines += [f"- {escape(x)}" for x in memo_lines(diagnosis["walk"], lang)]
     if warnings:
         lines += ["", t("risk.memo_head", lang)] + [f"- {escape(w)}" for w in warnings]
-    unknown = [s for s in diagnosis["symptoms"][1:] if s.unknown]
+    unknown = [s for s in diagnosis["symptoms"] if s.unknown and s.key != Finding.FLAT]  # the trend: the headline
     if unknown:
         lines += ["", t("memo.cannot_tell", lang)]
         seen: set[str] = set()
