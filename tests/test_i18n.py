@@ -29,3 +29,36 @@ def test_numbers_in_each_language_by_hand():
     assert [fmt_short(v) for v in (1_286_082_585, 124_000_000, -45_210_000, 5_300, 12)] == \
         ["1.29\u00a0bn", "124\u00a0m", "−45.2\u00a0m", "5.3\u00a0k", "12"]
     assert fmt_short(1_286_082_585, "ru") == "1,29\u00a0млрд"
+
+
+def reachable_keys() -> list[str]:
+    """Every catalogue key the code builds at run time from an enum or a list of names (``t(f"cat.{c}")``),
+    as the modules that own those names list them."""
+    from salesbook.analysis import segments, stagnation
+    return segments.catalogue_keys() + stagnation.catalogue_keys()
+
+
+def test_every_key_built_from_an_enum_exists_in_both_languages_with_the_same_placeholders():
+    keys = reachable_keys()
+    assert len(keys) >= 53 and len(set(keys)) == len(keys)
+    missing = [k for k in keys if k not in catalogue()]
+    assert not missing, f"asked for at run time, not in the catalogue: {missing}"
+    for key in keys:
+        names = {lang: set(re.findall(r"{(\w+)}", catalogue()[key][lang])) for lang in LANGS}
+        assert names["en"] == names["ru"], key
+        assert all(t(key, lang, **dict.fromkeys(names[lang], "x")) for lang in LANGS)
+
+
+def test_each_finding_sentence_has_a_placeholder_for_every_figure_its_kinds_name():
+    from salesbook.analysis.stagnation import EVIDENCE, Finding
+    assert set(EVIDENCE) == set(Finding)
+    for finding, kinds in EVIDENCE.items():
+        for lang in LANGS:
+            assert set(kinds) <= set(re.findall(r"{(\w+)}", catalogue()[f"diag.{finding}"][lang])), (finding, lang)
+
+
+def test_the_reachable_keys_list_follows_the_enums(monkeypatch):
+    """A new category or finding without its words is caught: the list is built from the enums, not typed."""
+    from salesbook.analysis import segments
+    monkeypatch.setattr(segments, "CATEGORIES", segments.CATEGORIES + ("dormant",))
+    assert "cat.dormant" in reachable_keys() and "cat.dormant" not in catalogue()

@@ -18,7 +18,7 @@ from salesbook.cube import Cube, median_gaps
 from salesbook.i18n import t
 from salesbook.cube.memo import per_cube
 
-__all__ = ["NO_MANAGER", "window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
+__all__ = ["NO_MANAGER", "ABSENT", "Move", "catalogue_keys", "window_start", "Rules", "CATEGORIES", "TARGET_CATEGORIES", "client_features", "features_at", "abc_xyz", "abc_matrix", "rfm",
            "RFM_SEGMENTS", "classify_clients", "category_summary", "migration", "reactivation_list",
            "reactivation_view", "reactivation_summary", "Segmentation", "segment",
            "explained", "moves_view", "history_note", "migration_lacks"]
@@ -28,6 +28,43 @@ CATEGORIES = ("new", "reactivated", "one_off", "sleeping", "vip", "partner", "re
 TARGET_CATEGORIES = ("periodic", "prospective", "regular", "partner", "vip")
 #: the manager of a client in lists grouped by manager when the data have none (a sheet needs a name)
 NO_MANAGER = "—"
+#: what a client was in a run whose data did not hold him yet (migration and the comparison of runs)
+ABSENT = "absent"
+
+
+class Move(str):
+    """A client's move from one category to another (``before`` and ``after``: one of :data:`CATEGORIES` or
+    :data:`ABSENT`). Made from its parts (``Move("regular", "sleeping")``); written, as a key of
+    ``summary.json``, as ``"regular>sleeping"`` (:meth:`parse` reads it back), so the text is split here only."""
+
+    def __new__(cls, before: str, after: str) -> "Move":
+        for part in (before, after):
+            if part not in CATEGORIES and part != ABSENT:
+                raise ValueError(f"not a category: {part!r}")
+        return super().__new__(cls, f"{before}>{after}")
+
+    @classmethod
+    def parse(cls, text: str) -> "Move":
+        before, _, after = str(text).partition(">")
+        return cls(before, after)
+
+    @property
+    def before(self) -> str:
+        return self.partition(">")[0]
+
+    @property
+    def after(self) -> str:
+        return self.partition(">")[2]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Move, (self.before, self.after))
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built from the categories and RFM segments at run time (``t(f"cat.{c}")``): checked by
+    ``tests/test_i18n.py``."""
+    return ([f"cat.{c}" for c in (*CATEGORIES, ABSENT)] + [f"why.{c}" for c in CATEGORIES]
+            + [f"rfm.{name}" for _, name in RFM_SEGMENTS])
 
 
 @dataclass(frozen=True)

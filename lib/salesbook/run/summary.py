@@ -217,9 +217,10 @@ def what_changed(prev: dict[str, Any], cur: dict[str, Any], prev_cats: pd.DataFr
     fell = is_now[(is_now == "sleeping") & (before != "sleeping")]
     back = is_now[((before == "sleeping") & (is_now != "sleeping")) | ((is_now == "reactivated") & (before != "reactivated"))]
     changed = is_now[is_now != before]
-    moves = {}
+    from salesbook.analysis.segments import Move
+    moves: dict[Move, int] = {}
     for a, b in zip(before[changed.index], changed):
-        moves[f"{a}>{b}"] = moves.get(f"{a}>{b}", 0) + 1
+        moves[Move(a, b)] = moves.get(Move(a, b), 0) + 1
     turnover = None
     if prev.get("turnover_12m") is not None and cur.get("turnover_12m") is not None:
         turnover = round(cur["turnover_12m"] - prev["turnover_12m"], 2)
@@ -479,8 +480,9 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     changed_html = f"<p>{e(t('sum.first_run', lang))}</p>"
     if changes:
         c = changes
-        moves = "".join(f"<li>{e(t('cat.' + k.split('>')[0], lang))} → {e(t('cat.' + k.split('>')[1], lang))}: "
-                        f"{e(fmt_int(v, lang))}</li>" for k, v in list(c["moves"].items())[:8])
+        from salesbook.analysis.segments import Move
+        moves = "".join(f"<li>{e(t('cat.' + m.before, lang))} → {e(t('cat.' + m.after, lang))}: {e(fmt_int(v, lang))}</li>"
+                        for m, v in ((Move.parse(k), v) for k, v in list(c["moves"].items())[:8]))
         turnover = fmt_money(c["turnover_12m_change"], lang) if c["turnover_12m_change"] is not None else "–"
         text = _linked_text("sum.changes_text", lang, {
             "previous": c["previous_as_of"], "turnover": turnover, "fell": fmt_int(len(c["fell_asleep"]), lang),
