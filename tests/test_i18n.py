@@ -34,8 +34,9 @@ def test_numbers_in_each_language_by_hand():
 def reachable_keys() -> list[str]:
     """Every catalogue key the code builds at run time from an enum or a list of names (``t(f"cat.{c}")``),
     as the modules that own those names list them."""
-    from salesbook.analysis import segments, stagnation
-    return segments.catalogue_keys() + stagnation.catalogue_keys()
+    from salesbook.analysis import calibration, handovers, segments, stagnation
+    return (segments.catalogue_keys() + stagnation.catalogue_keys() + handovers.catalogue_keys()
+            + calibration.catalogue_keys())
 
 
 def test_every_key_built_from_an_enum_exists_in_both_languages_with_the_same_placeholders():

@@ -19,6 +19,7 @@ cover are used; below ``min_clients`` backtest clients there is no calibration, 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,25 @@ from salesbook.cube import Cube
 from salesbook.i18n import t
 from salesbook.analysis.segments import Rules, classify_clients, reactivation_list
 
-__all__ = ["CalibrationRules", "reactivation_backtest", "expected_reactivation", "reactivation_sentence",
-           "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace", "whitespace_sentence",
-           "lift_sentence"]
+__all__ = ["Unknown", "catalogue_keys", "CalibrationRules", "reactivation_backtest", "expected_reactivation",
+           "reactivation_sentence", "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace",
+           "whitespace_sentence", "lift_sentence"]
+
+
+#: whether the whitespace list picks better than chance (:func:`lift_sentence`): ``cal.lift.<verdict>``
+LIFTS = ("better", "chance", "worse")
+
+
+class Unknown(enum.StrEnum):
+    """Why a calibration gives no expectation (a status; its sentence is ``cal.<calibration>_short``)."""
+
+    SHORT = "cal.short"  #: too few origins or clients to calibrate on
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time (``cal.<key>``, ``cal.<key>_short``, ``cal.lift.<verdict>``)."""
+    return ([f"cal.{key}{end}" for key in ("reactivation", "whitespace") for end in ("", "_short")]
+            + [f"cal.lift.{v}" for v in LIFTS])
 
 
 @dataclass(frozen=True)
@@ -121,7 +138,7 @@ def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rul
                            "potential": float(sleepers.yearly_revenue.sum()) if len(sleepers) else 0.0,
                            "horizon": cal.horizon, "unknown": None}
     if len(bt) < cal.min_clients:
-        res["unknown"] = "cal.short"
+        res["unknown"] = Unknown.SHORT
         return res
     now_bucket = _bucket(_months_between(pd.to_datetime(sleepers.last_order), pd.Timestamp(cube.as_of)),
                          cal.asleep_edges) if len(sleepers) else np.array([], dtype=int)
@@ -213,7 +230,7 @@ def whitespace_lift(backtest: pd.DataFrame, others: pd.DataFrame,
     ``min_clients`` pairs on either side."""
     res: dict[str, Any] = {"n": int(len(backtest)), "n_other": int(len(others)), "unknown": None}
     if len(backtest) < cal.min_clients or len(others) < cal.min_clients:
-        res["unknown"] = "cal.short"
+        res["unknown"] = Unknown.SHORT
         return res
     unit = lambda d: d.origin.astype(str) + "|" + d.client_id.astype(str)  # noqa: E731
     codes, uniques = pd.factorize(pd.concat([unit(backtest), unit(others)], ignore_index=True))
@@ -255,9 +272,9 @@ def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = Ca
     res: dict[str, Any] = {"suggestions": int(len(bt)), "origins": sorted({str(o) for o in bt.origin}),
                            "potential": float(ws.potential.sum()) if len(ws) else 0.0, "horizon": cal.horizon,
                            "unknown": None, "level": cal.level}
-    res["lift"] = whitespace_lift(bt, others, cal) if others is not None else {"unknown": "cal.short"}
+    res["lift"] = whitespace_lift(bt, others, cal) if others is not None else {"unknown": Unknown.SHORT}
     if len(bt) < cal.min_clients:
-        res["unknown"] = "cal.short"
+        res["unknown"] = Unknown.SHORT
         return res
     flat = CalibrationRules(**{**cal.__dict__, "asleep_edges": ()})  # one bucket: every suggestion alike
     arrays = (bt.started.to_numpy(dtype=bool), bt.potential.to_numpy(dtype=float), bt.brought.to_numpy(dtype=float),
@@ -291,7 +308,7 @@ def lift_sentence(res: dict[str, Any], lang: str = "en") -> str | None:
     """Whether the whitespace list of :func:`expected_whitespace` picks better than chance: its earlier
     suggestions against the same clients' other categories, with the interval; None when not calibrated."""
     from salesbook.formats import fmt_pct, fmt_points
-    lift = res.get("lift") or {"unknown": "cal.short"}
+    lift = res.get("lift") or {"unknown": Unknown.SHORT}
     if res["unknown"] or lift["unknown"]:
         return None
     verdict = "better" if lift["low"] > 0 else "worse" if lift["high"] < 0 else "chance"

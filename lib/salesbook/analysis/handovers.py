@@ -46,6 +46,7 @@ Operational definitions (every threshold a parameter of :class:`HandoverRules`):
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -56,7 +57,35 @@ from salesbook.cube import Cube
 from salesbook.i18n import t
 from salesbook.analysis.assignment import AssignmentRules, serving_months, stability, unstable_sentence
 
-__all__ = ["HandoverRules", "handovers", "infer_trigger", "compare", "handover_sentences"]
+__all__ = ["HandoverRules", "handovers", "infer_trigger", "compare", "handover_sentences", "Unknown", "Verdict",
+           "TRIGGERS", "catalogue_keys"]
+
+
+class Unknown(enum.StrEnum):
+    """Why a comparison cannot be made (a status, not a message: each sentence names its own key)."""
+
+    SHORT = "ho.short"  #: fewer hand-overs or kept clients than the minimum
+    NONE = "ho.none"  #: no hand-over at all
+    NO_CATEGORY = "ho.no_category"  #: the data have no category (said by the catalogue's ``ho.no_category``)
+
+
+class Verdict(enum.StrEnum):
+    """Handed-over clients kept against clients kept by their first manager. Words: ``ho.verdict.<value>``."""
+
+    WORSE = "worse"
+    BETTER = "better"
+    SAME = "same"
+
+
+#: the rules a trigger can follow (:func:`infer_trigger`); their sentence: ``ho.trigger.<rule>``
+TRIGGERS = ("deals", "months", "amount")
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time (``tests/test_i18n.py`` checks them)."""
+    return ([f"ho.verdict.{v}" for v in Verdict] + [f"ho.trigger.{r}" for r in TRIGGERS]
+            + [f"ho.{part}{end}" for part in ("growth", "categories") for end in ("", "_short")]
+            + [str(Unknown.NO_CATEGORY)])
 
 
 @dataclass(frozen=True)
@@ -148,7 +177,7 @@ def infer_trigger(ho: pd.DataFrame, rules: HandoverRules = HandoverRules()) -> d
     median = float(ho.revenue_12m.median())
     band = (ho.revenue_12m - median).abs() <= rules.amount_band * abs(median) if median else ho.revenue_12m == 0
     out["amount"] = (median, float(band.mean()))
-    best = max(("deals", "months", "amount"), key=lambda k: out[k][1])
+    best = max(TRIGGERS, key=lambda k: out[k][1])
     if n >= rules.min_handovers and out[best][1] >= rules.min_rule_share:
         out.update(rule=best, value=out[best][0], share=out[best][1])
     return out
@@ -244,7 +273,7 @@ def _growth(h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str,
     h, c = _matched(h, c)
     out: dict[str, Any] = {"n_handed": int(len(h)), "n_kept": int(c.client_id.nunique()), "unknown": None}
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
-        out["unknown"] = "ho.short"
+        out["unknown"] = Unknown.SHORT
         return out
     h, c = h.sort_values("stratum"), c.sort_values("stratum")
     g1, g0 = (_pace_growth(d, rules.outcome_months) for d in (h, c))
@@ -305,7 +334,7 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
         return res
     ho = handovers(cube) if ho is None else ho
     if not len(ho):
-        res["unknown"] = "ho.none"
+        res["unknown"] = Unknown.NONE
         return res
     prof = cube.profile
     last_full = _index(pd.Series([prof.full_months[-1]])).iloc[0] if prof.full_months else -1
@@ -313,7 +342,7 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     ho = ho.assign(k=_index(ho.month))
     ho = ho[ho.k + rules.outcome_months <= last_full]  # the whole outcome window inside the data
     if len(ho) < rules.min_compared:
-        res.update(handed=int(len(ho)), unknown="ho.short")
+        res.update(handed=int(len(ho)), unknown=Unknown.SHORT)
         return res
     serving = _serving(cube)
     won_by = serving.groupby("client_id").manager.first()
@@ -329,7 +358,7 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
     h, c = _matched(both[both.side == "handed"], both[both.side == "kept"])
     res.update(handed=int(len(h)), kept=int(c.client_id.nunique()))
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
-        res["unknown"] = "ho.short"
+        res["unknown"] = Unknown.SHORT
         return res
     kept_share = _std_mean(h, c, "retained")
     res.update(retained_handed=kept_share["handed"], retained_kept=kept_share["kept"], diff=kept_share["diff"],
@@ -341,13 +370,13 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
 def _categories(cube: Cube, h: pd.DataFrame, c: pd.DataFrame, rules: HandoverRules) -> dict[str, Any]:
     """Categories bought in the outcome window by the clients of each side who bought again."""
     if not cube.profile.has_category:
-        return {"unknown": "ho.no_category", "n_handed": 0, "n_kept": 0}
+        return {"unknown": Unknown.NO_CATEGORY, "n_handed": 0, "n_kept": 0}
     h, c = h[h.retained], c[c.retained]
     h = h.assign(cats=_categories_after(cube, h, rules.outcome_months))
     c = c.assign(cats=_categories_after(cube, c, rules.outcome_months))
     h, c = _matched(h, c)
     if len(h) < rules.min_compared or len(c) < rules.min_compared:
-        return {"unknown": "ho.short", "n_handed": int(len(h)), "n_kept": int(c.client_id.nunique())}
+        return {"unknown": Unknown.SHORT, "n_handed": int(len(h)), "n_kept": int(c.client_id.nunique())}
     return {"unknown": None, **_std_mean(h, c, "cats")}
 
 
@@ -378,7 +407,7 @@ def handover_sentences(cube: Cube, lang: str = "en", rules: HandoverRules = Hand
         out.append(t("ho.cannot_tell", lang, handed=fmt_int(cmp["handed"], lang), min=rules.min_compared,
                      months=rules.outcome_months))
         return out
-    verdict = "worse" if cmp["high"] < 0 else "better" if cmp["low"] > 0 else "same"
+    verdict = Verdict.WORSE if cmp["high"] < 0 else Verdict.BETTER if cmp["low"] > 0 else Verdict.SAME
     out.append(t("ho.compare", lang, months=rules.outcome_months, handed=fmt_int(cmp["handed"], lang),
                  kept=fmt_int(cmp["kept"], lang), p1=fmt_pct(cmp["retained_handed"], lang, 0),
                  p0=fmt_pct(cmp["retained_kept"], lang, 0), diff=fmt_points(cmp["diff"], lang),
@@ -402,8 +431,8 @@ def _more_sentences(cmp: dict[str, Any], lang: str, rules: HandoverRules) -> lis
         part = cmp[key]
         counts = {"handed": fmt_int(part["n_handed"], lang), "kept": fmt_int(part["n_kept"], lang),
                   "min": rules.min_compared, "months": rules.outcome_months}
-        if part["unknown"] == "ho.no_category":
-            out.append(t("ho.no_category", lang))
+        if part["unknown"] == Unknown.NO_CATEGORY:
+            out.append(t(Unknown.NO_CATEGORY, lang))
         elif part["unknown"]:
             out.append(t(f"ho.{key}_short", lang, **counts))
         else:
