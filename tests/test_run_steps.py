@@ -359,3 +359,15 @@ def test_run_composes_the_steps_and_a_failing_notebook_keeps_the_last_good_repor
     assert {p.name for p in plan.failed.iterdir()} == {"notebooks", "run.log"}
     assert not list(plan.out.glob(".tmp-*")) and dict(os.environ) == before
     folder.lock_output(plan.out).close()  # the lock was released
+
+
+def test_the_run_folders_files_have_one_name_each():
+    from salesbook.analysis.settings import SETTINGS_FILE
+    from salesbook.run.folder import RunFile
+    from salesbook.run.summary import CATEGORIES_FILE, SUMMARY_FILE
+    from salesbook.views.glossary import GLOSSARY_PAGE
+    from salesbook.views.pages import SUMMARY_PAGE
+    assert (RunFile.SUMMARY, RunFile.CATEGORIES, RunFile.GLOSSARY, RunFile.SETTINGS, RunFile.INDEX) == (
+        SUMMARY_FILE, CATEGORIES_FILE, GLOSSARY_PAGE, SETTINGS_FILE, SUMMARY_PAGE)
+    assert runner.LOCK_FILE == ".salesbook.lock" and runner.NOTEBOOKS_ZIP == "notebooks.zip"
+    assert str(Path("/r") / RunFile.RUN_LOG) == "/r/run.log"

@@ -4,6 +4,7 @@ a finished run swapped into place so a reader never sees half a folder."""
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import os
 import re
 import shutil
@@ -18,10 +19,27 @@ import nbformat
 from salesbook.errors import DataError, ParameterError
 from salesbook.run.kernels import SOCKETS_PREFIX
 
-__all__ = ["LOCK_FILE", "NOTEBOOKS_ZIP", "RunBusy", "check_run_name", "lock_output", "sweep_leftovers",
+__all__ = ["RunFile", "LOCK_FILE", "NOTEBOOKS_ZIP", "RunBusy", "check_run_name", "lock_output", "sweep_leftovers",
            "set_aside", "pack_notebooks", "swap_into_place"]
 
-LOCK_FILE = ".salesbook.lock"
+
+class RunFile(enum.StrEnum):
+    """The files of a run folder, by what they are (README, "Your own data"). ``SUMMARY``, ``CATEGORIES``,
+    ``GLOSSARY`` and ``SETTINGS`` are the same names as ``run.summary.SUMMARY_FILE``, ``CATEGORIES_FILE``,
+    ``views.glossary.GLOSSARY_PAGE`` and ``analysis.settings.SETTINGS_FILE`` (tests/test_run_steps.py checks)."""
+
+    INDEX = "index.html"  #: the executive summary (``views.pages.SUMMARY_PAGE``)
+    GLOSSARY = "glossary.html"
+    RUN_INFO = "run.json"  #: parameters, config, versions, times
+    RUN_LOG = "run.log"
+    LOAD_REPORT = "load_report.json"
+    SUMMARY = "summary.json"
+    CATEGORIES = "categories.csv"
+    SETTINGS = "settings.json"
+    NOTEBOOKS = "notebooks.zip"  #: the executed notebooks, compressed
+    LOCK = ".salesbook.lock"  #: in the output folder: one run at a time
+
+LOCK_FILE = RunFile.LOCK
 _RUN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -104,7 +122,7 @@ def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) ->
             if item.name != "notebooks":
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        (tmp / "run.log").write_text("\n".join(lines) + "\n" + trace, encoding="utf-8")
+        (tmp / RunFile.RUN_LOG).write_text("\n".join(lines) + "\n" + trace, encoding="utf-8")
         shutil.rmtree(failed, ignore_errors=True)
         os.replace(tmp, failed)
     except OSError:
@@ -113,7 +131,7 @@ def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) ->
 
 
 #: the executed notebooks of a published run, compressed (every output is also in the pages: 1.3 MB -> 0.2 MB)
-NOTEBOOKS_ZIP = "notebooks.zip"
+NOTEBOOKS_ZIP = RunFile.NOTEBOOKS
 
 
 def _pack_notebooks(folder: Path) -> Path:

@@ -49,7 +49,7 @@ from salesbook.run.warm import warm
 from salesbook.run.render import (CSS_FILE, PLOTLY_FILE, TABLES_FILE, _exporter, _params_cell, _title_of,  # noqa: F401
                                   page_stylesheet, planned_title, render_html, write_assets, write_plotly)
 from salesbook.run.kernels import SOCKETS_PREFIX, CellFailed, Engine, PapermillEngine, _ask_to_stop, _stop_kernel, _warm_kernel  # noqa: F401
-from salesbook.run.folder import (LOCK_FILE, NOTEBOOKS_ZIP, RunBusy, _alive, _lock_output, _pack_notebooks,  # noqa: F401
+from salesbook.run.folder import (LOCK_FILE, NOTEBOOKS_ZIP, RunBusy, RunFile, _alive, _lock_output, _pack_notebooks,  # noqa: F401
                                   _set_aside, _sweep_leftovers, check_run_name, swap_into_place)
 
 __all__ = ["RunError", "RunResult", "run", "list_notebooks", "notebook_parameters", "render_html", "write_plotly",
@@ -255,7 +255,7 @@ def _longest_first(names: list[str], prev: Path | None) -> list[str]:
     took: dict[str, float] = {}
     if prev is not None:
         try:
-            took = json.loads((prev / "run.json").read_text(encoding="utf-8")).get("seconds") or {}
+            took = json.loads((prev / RunFile.RUN_INFO).read_text(encoding="utf-8")).get("seconds") or {}
         except (OSError, ValueError):
             took = {}
     return sorted(names, key=lambda name: -float(took.get(name, float("inf"))))
@@ -633,8 +633,8 @@ def write_records(plan: RunPlan, work: Workspace, done: Executed, changes: dict[
             "seconds": {k: round(v, 2) for k, v in done.seconds.items()},
             "finished": finished.isoformat(timespec="seconds"), "versions": _versions(),
             "argv": sys.argv, "config": plan.config}
-    (work.tmp / "run.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
-    (work.tmp / "load_report.json").write_text(report.to_json(), encoding="utf-8")
+    (work.tmp / RunFile.RUN_INFO).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    (work.tmp / RunFile.LOAD_REPORT).write_text(report.to_json(), encoding="utf-8")
     (work.tmp / SUMMARY_FILE).write_text(plain(json.dumps({**done.summary.figures, "changes": changes},
                                                           ensure_ascii=False, indent=1, default=str)),
                                          encoding="utf-8")  # text, without the pages' marks
@@ -660,7 +660,7 @@ def write_index(plan: RunPlan, work: Workspace, done: Executed, changes: dict[st
     from salesbook.views.pages import PAGE_CSS, nav_html
     exports = sorted(p.name for p in (work.tmp / "exports").glob("*.xlsx")) if (work.tmp / "exports").is_dir() else []
     nav = list(plan.nav)
-    (work.tmp / "index.html").write_text(index_page(plan.run_name, [(p.title, p.file) for p in done.pages],
+    (work.tmp / RunFile.INDEX).write_text(index_page(plan.run_name, [(p.title, p.file) for p in done.pages],
                                                     done.summary.figures, changes, plan.lang,
                                                     finished.strftime("%Y-%m-%d %H:%M"), __version__, files=exports,
                                                     nav=nav, scorecard=scorecard), encoding="utf-8")
@@ -676,7 +676,7 @@ def write_single_file(plan: RunPlan, work: Workspace, done: Executed, log: Calla
     bodies = [(page, title, (work.tmp / page).read_text(encoding="utf-8"))
               for title, page in [(p.title, p.file) for p in done.pages] + [(t("gloss.title", plan.lang), GLOSSARY_PAGE)]]
     mail = work.tmp / f"{plan.run_name}.html"
-    mail.write_text(one_page((work.tmp / "index.html").read_text(encoding="utf-8"), bodies, get_plotlyjs(),
+    mail.write_text(one_page((work.tmp / RunFile.INDEX).read_text(encoding="utf-8"), bodies, get_plotlyjs(),
                              page_stylesheet(), (work.tmp / TABLES_FILE).read_text(encoding="utf-8")),
                     encoding="utf-8")
     log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
@@ -687,7 +687,7 @@ def print_pdf(plan: RunPlan, work: Workspace, done: Executed, log: Callable[[str
     """``summary.pdf`` and each workbook's PDF (A4), printed by headless Chromium."""
     from salesbook.run.pdf import print_pdfs
     t1 = time.perf_counter()
-    printed = print_pdfs([work.tmp / "index.html"] + [work.tmp / p.file for p in done.pages], jobs=plan.options.jobs)
+    printed = print_pdfs([work.tmp / RunFile.INDEX] + [work.tmp / p.file for p in done.pages], jobs=plan.options.jobs)
     done.seconds["pdf"] = time.perf_counter() - t1
     log(f"PDF: {', '.join(p.name for p in printed)}")
     return printed
@@ -699,7 +699,7 @@ def publish(plan: RunPlan, work: Workspace, log: RunLog) -> Path:
     _pack_notebooks(work.tmp)
     log(f"finished: {plan.run_name}")
     log.lines.extend(plan.spark_lines())
-    log.write(work.tmp / "run.log")
+    log.write(work.tmp / RunFile.RUN_LOG)
     return swap_into_place(work.tmp, plan.out, plan.run_name)
 
 
@@ -773,8 +773,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         if pdf:
             print_pdf(plan, work, done, log)
         final = publish(plan, work, log)
-        log.user(f"done: {final / 'index.html'}")
-        return RunResult(final, final / "index.html", [final / p.file for p in done.pages], done.seconds)
+        log.user(f"done: {final / RunFile.INDEX}")
+        return RunResult(final, final / RunFile.INDEX, [final / p.file for p in done.pages], done.seconds)
     except BaseException as exc:
         _set_aside(work.tmp, plan.failed, log.lines + plan.spark_lines(), exc)
         raise
