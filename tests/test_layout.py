@@ -113,7 +113,7 @@ def test_importing_salesbook_reads_no_environment_variable():
     """Whatever the environment holds when salesbook is imported, the folders follow the setup made later."""
     import subprocess
     import sys
-    code = ("import os, salesbook, salesbook.run.runner, salesbook.views.display as d\n"
+    code = ("import os, salesbook, salesbook.views.display as d\n"
             "from salesbook import paths\n"
             "os.environ['SALESBOOK_CACHE'] = '/tmp/sb-later'; os.environ['SALESBOOK_REPORT'] = '1'\n"
             "print(paths.CACHE_DIR, d.Mode.of().value, paths.setup({'SALESBOOK_CACHE': '/tmp/sb-x'}).cache, "
