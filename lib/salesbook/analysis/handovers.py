@@ -67,6 +67,7 @@ class Unknown(enum.StrEnum):
     SHORT = "ho.short"  #: fewer hand-overs or kept clients than the minimum
     NONE = "ho.none"  #: no hand-over at all
     NO_CATEGORY = "ho.no_category"  #: the data have no category (said by the catalogue's ``ho.no_category``)
+    UNSTABLE = "ho.unstable"  #: clients have no stable manager (``asg.unstable_ho`` says it, with the measure)
 
 
 class Verdict(enum.StrEnum):
@@ -325,12 +326,12 @@ def compare(cube: Cube, ho: pd.DataFrame | None = None, rules: HandoverRules = H
 
     Returns the counts, the retention of each side (the kept side standardised to the handed clients'
     strata), the difference with its 95 % interval, the median revenue change of each side, and
-    ``unknown`` (a message key) when the evidence is short, or ``"ho.unstable"`` (with ``stability``,
+    ``unknown`` (:class:`Unknown`) when the evidence is short, or ``Unknown.UNSTABLE`` (with ``stability``,
     :func:`salesbook.analysis.assignment.stability`) when clients have no stable manager."""
     res: dict[str, Any] = {"handed": 0, "kept": 0, "unknown": None, "months": rules.outcome_months}
     stab = stability(cube, assignment)
     if stab["stable"] is False:  # clients change manager as a random draw would: no hand-over to compare
-        res.update(unknown="ho.unstable", stability=stab)
+        res.update(unknown=Unknown.UNSTABLE, stability=stab)
         return res
     ho = handovers(cube) if ho is None else ho
     if not len(ho):
