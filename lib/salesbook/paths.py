@@ -1,11 +1,11 @@
 """Where things are, and the process's switches: the one place they come from (never the working directory).
 
 Nothing is read at import. The process's setup (:class:`Setup`: the folders, the render mode, DuckDB's
-memory cap, Spark, Chromium) is made once, explicitly, from an environment: the command line calls
-:func:`setup` with its own (``salesbook run`` reads its environment there and nowhere else); a process that
-did not (a notebook's kernel, which inherits the environment its runner gave it, or a library user) gets it
-from its own environment on first use. :func:`setup` again replaces it (a test, a benchmark that changes a
-switch). ``paths.ROOT``, ``paths.CACHE_DIR`` and the other names below read the current setup.
+memory cap, Spark, Chromium) reads one environment, given explicitly: the command line calls :func:`setup`
+with its own (``salesbook`` hands its environment over there and nowhere else); a process that did not (a
+notebook's kernel, which inherits the environment its runner gave it, or a library user) reads its own.
+A value is read when asked for, so a switch changed later (a test, a benchmark) is seen; :func:`setup` with a
+mapping of its own fixes them. ``paths.ROOT``, ``paths.CACHE_DIR`` and the other names below read it.
 
 Environment variables (each optional):
 
@@ -38,51 +38,71 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Setup:
-    """A process's folders and switches, read from one environment (:meth:`from_environment`).
-
-    ``report`` / ``present``: the render mode (a notebook run for a report, a workshop); ``environ``: the
-    environment it was read from, which a child process (Voilà, Chromium) starts from.
+    """A process's folders and switches, read from one environment (a mapping: the process's own, live, or
+    one given). ``report`` / ``present``: the render mode (a notebook run for a report, a workshop);
+    ``environ``: the environment itself, which a child process (Voilà, Chromium) starts from.
     """
 
-    #: Project root: the checkout this package is installed from (editable install), or SALESBOOK_HOME
-    root: Path
-    reports: Path
-    cache: Path
-    report: bool = False
-    present: bool = False
-    duckdb_memory: str | None = None
-    spark_master: str = "local[*]"
-    spark_remote: str | None = None
-    chromium: str | None = None
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    environ: Mapping[str, str] = field(repr=False)
+
+    def _get(self, name: str) -> str | None:
+        return self.environ.get(name) or None
+
+    @property
+    def root(self) -> Path:
+        """Project root: the checkout this package is installed from (editable install), or SALESBOOK_HOME."""
+        return Path(self._get("SALESBOOK_HOME") or PACKAGE_DIR.parents[1]).resolve()
+
+    @property
+    def reports(self) -> Path:
+        return Path(self._get("SALESBOOK_REPORTS") or self.root / "reports").resolve()
+
+    @property
+    def cache(self) -> Path:
+        return Path(self._get("SALESBOOK_CACHE") or self.root / ".cache").resolve()
+
+    @property
+    def report(self) -> bool:
+        return self._get("SALESBOOK_REPORT") == "1"
+
+    @property
+    def present(self) -> bool:
+        return self._get("SALESBOOK_PRESENT") == "1"
+
+    @property
+    def duckdb_memory(self) -> str | None:
+        return self._get("SALESBOOK_DUCKDB_MEMORY")
+
+    @property
+    def spark_master(self) -> str:
+        return self._get("SALESBOOK_SPARK_MASTER") or "local[*]"
+
+    @property
+    def spark_remote(self) -> str | None:
+        return self._get("SPARK_REMOTE")
+
+    @property
+    def chromium(self) -> str | None:
+        return self._get("SALESBOOK_CHROMIUM")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Setup":
-        root = Path(environ.get("SALESBOOK_HOME") or PACKAGE_DIR.parents[1]).resolve()
-        return cls(root=root,
-                   reports=Path(environ.get("SALESBOOK_REPORTS") or root / "reports").resolve(),
-                   cache=Path(environ.get("SALESBOOK_CACHE") or root / ".cache").resolve(),
-                   report=environ.get("SALESBOOK_REPORT") == "1",
-                   present=environ.get("SALESBOOK_PRESENT") == "1",
-                   duckdb_memory=environ.get("SALESBOOK_DUCKDB_MEMORY") or None,
-                   spark_master=environ.get("SALESBOOK_SPARK_MASTER") or "local[*]",
-                   spark_remote=environ.get("SPARK_REMOTE") or None,
-                   chromium=environ.get("SALESBOOK_CHROMIUM") or None,
-                   environ=dict(environ))
+        return cls(environ)
 
 
 _current: Setup | None = None
 
 
 def setup(environ: Mapping[str, str] | None = None) -> Setup:
-    """Set up this process from ``environ`` (default: the process's own environment) and return it."""
+    """Set up this process from ``environ`` (default: the process's own environment, as it stands when a
+    value is asked for) and return it."""
     global _current
-    _current = Setup.from_environment(os.environ if environ is None else environ)
+    _current = Setup(os.environ if environ is None else environ)
     return _current
 
 
 def current() -> Setup:
-    """This process's setup; made from its environment on first use when nobody called :func:`setup`."""
+    """This process's setup; its own environment when nobody called :func:`setup`."""
     return _current if _current is not None else setup()
 
 
