@@ -261,3 +261,57 @@ def test_excel_a_manager_uses(published):
                 assert not any(_LATIN.findall(str(c.value or "")) for ws in wb.worksheets for c in ws[3]
                                if c.value and not _FILES.search(str(c.value))
                                and not set(_LATIN.findall(str(c.value))) <= ACCEPTED), name
+
+
+def test_russian_money_cells_carry_a_sort_key_that_datatables_reads_as_the_number():
+    """Issue 24: a Russian money column sorted as text (1 227 784 ... 5 726 054, 1 179 670). The cells carry
+    the raw amount in ``data-order`` (with a point), and DataTables reads it with its ``decimal`` mark: with
+    the Russian ",", "1227784.52" lost its point (122778452) and the order broke between amounts with and
+    without cents. The mark is now "." in both languages, the same as the keys are written."""
+    import pandas as pd
+    from salesbook.views import tables
+    for lang in ("ru", "en"):
+        assert tables._language(lang)["decimal"] == "."
+    assert tables._language("ru")["thousands"] == "\u00a0"  # the info line still counts "из 1 330"
+    df = pd.DataFrame({"Клиент": ["a", "b", "c"], "Выручка": [1227784.52, 5726054.0, 1179670.25]})
+    with using_currency("RUB"):
+        page = Book("ru").table_html(df, money=["Выручка"], interactive=True)
+    keys = re.findall(r'data-order="([^"]+)">([^<]+)</td>', page)
+    # the keys are the amounts: 1227784.52, 5726054 (a whole number written without a point), 1179670.25
+    assert [k for k, _ in keys] == ["1227784.52", "5726054", "1179670.25"]
+    assert [x for _, x in keys] == ["1\u00a0227\u00a0785", "5\u00a0726\u00a0054", "1\u00a0179\u00a0670"]
+    # ascending by the keys read with a point: 1 179 670 < 1 227 785 < 5 726 054 (as text, "5..." < "1...": no)
+    assert sorted(keys, key=lambda k: float(k[0]))[0][1] == "1\u00a0179\u00a0670"
+
+
+def _amount(text: str) -> float:
+    """A shown amount as a number: "1 227 785" / "−12 345" -> 1227785.0 / -12345.0."""
+    return float(re.sub(r"[\s\u00a0\u202f]", "", text).replace("−", "-").replace(",", "."))
+
+
+@pytest.mark.slow
+def test_russian_money_columns_sort_as_numbers_in_the_browser(published, chromium):
+    from playwright.sync_api import sync_playwright
+    folder = published["ru"]
+    checked = 0
+    with sync_playwright() as p:
+        browser = _browser(p, chromium)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        for name in ("01_segmentation.html", "03_stagnation.html"):
+            page.goto((folder / name).as_uri())
+            page.wait_for_selector("table[data-sb-ready]", timeout=15000)
+            tables = page.locator("table[data-sb-interactive]")
+            for i in range(tables.count()):
+                table = tables.nth(i)
+                heads = table.locator("thead th").all_inner_texts()
+                for j, head in enumerate(heads):
+                    if not head.endswith(", ₽"):
+                        continue
+                    table.locator("thead th").nth(j).click()
+                    page.wait_for_function("(th) => th.getAttribute('aria-sort') === 'ascending'",
+                                           arg=table.locator("thead th").nth(j).element_handle())
+                    shown = [_amount(x) for x in table.locator(f"tbody tr td:nth-child({j + 1})").all_inner_texts()]
+                    assert len(shown) >= 2 and shown == sorted(shown), (name, head, shown)
+                    checked += 1
+        browser.close()
+    assert checked >= 4  # the sample's pages have at least four money columns in long tables

@@ -44,10 +44,14 @@ def _bundle_files() -> tuple[Path, Path]:
 
 
 def _language(lang: str) -> dict[str, Any]:
+    """DataTables' texts in ``lang``. ``thousands`` writes the counts of its own info line (``из 1 330``);
+    ``decimal`` is the mark DataTables reads numbers to sort with, and those are the cells' ``data-order``
+    values, always written with a point (:func:`interactive_html`). A Russian ``","`` here made DataTables
+    drop the point of ``1227784.5`` (read as 12277845) and sort money out of order."""
     texts = {k: t(f"dt.{k}", lang) for k in _LANG_KEYS}
-    decimal, thousands = (",", "\u00a0") if lang == "ru" else (".", ",")
+    thousands = "\u00a0" if lang == "ru" else ","
     everything = texts.pop("all")
-    return {**texts, "decimal": decimal, "thousands": thousands, "sbAll": everything}
+    return {**texts, "decimal": ".", "thousands": thousands, "sbAll": everything}
 
 
 @lru_cache(maxsize=1)
