@@ -15,7 +15,7 @@
 # %% [markdown] tags=["report-hide"]
 # # What if / Что если
 #
-# The levers of account management and their 12-month effect, calibrated on the company's own numbers. Move the sliders: the waterfall under them follows.
+# The levers of account management and their 12-month effect, calibrated on the company's own numbers. Move the sliders: the verdict, the waterfall and the effect by category beside them follow.
 
 # %% jupyter={"source_hidden": true} tags=["parameters"]
 source: str = "sample"  # sales file (CSV, XLSX, Parquet) or sample; relative paths start at the project root
@@ -57,8 +57,8 @@ result = wi.simulate(cal, levers)
 nb.title("nb.05.title")
 
 # %% jupyter={"source_hidden": true}
-explore = interactive and not sb.in_report()  # JupyterLab and the workshop: sliders above the chart
-if explore:
+explore = interactive and not sb.in_report()  # JupyterLab and the workshop: sliders beside the chart
+if explore:  # the sliders redraw the verdict, the waterfall and the effect by category
     nb.section("wi.explore")
     wv.levers_explorer(cal, levers, lang)
 else:
@@ -66,8 +66,8 @@ else:
     nb.section("wi.settings")
     nb.table(wv.levers_table(cal, levers, lang))
     nb.chart(wv.waterfall(result, lang))
-nb.section("wi.by_category")
-nb.table(wv.category_table(result, lang))
+    nb.section("wi.by_category")
+    nb.table(wv.category_table(result, lang))
 nb.section("wi.calibration")
 nb.table(wv.calibration_table(cal, lang))
 
@@ -80,10 +80,10 @@ else:
     org = wi.calibrate_org(cube)
     start = cube.as_of.to_period("M").to_timestamp() + pd.offsets.MonthBegin(1)
     rate = None if hunter_rate < 0 else hunter_rate
-    if explore:
+    if explore:  # the slider redraws the sentence, the yearly figures and the assumptions
         wv.hunters_explorer(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, lang, handover)
     else:
         proj = wi.project(org, hunters, rate, ramp_months, projection_months, overflow_loss, start, handover)
         nb.say_text(wv.reorg_sentence(proj, hunters, lang))
         nb.chart(wv.projection_chart(proj, lang))
-    nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang, handover))
+        nb.table(wv.assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang, handover))

@@ -130,3 +130,50 @@ def test_clients_lost_at_hand_over_lower_the_reorganised_revenue_from_the_trigge
     # 1 client x 1200 / 12 a month, in the season of that month
     gap = (a.reorganised - b.reorganised).iloc[6]
     assert gap == pytest.approx(1 * 100 * kept.season[6])
+
+
+def _cells(page: str) -> list[str]:
+    """The texts a reader sees in an HTML fragment, cell by cell (a table's element ids change with every
+    rendering and are no figure)."""
+    import html as _html
+    import re
+    return [_html.unescape(x).strip() for x in re.findall(r">([^<>]+)<", page) if x.strip()
+            and not x.lstrip().startswith("#T_")]
+
+
+def test_every_slider_of_the_levers_redraws_the_verdict_the_waterfall_and_the_effect_by_category(cal):
+    """Issue 24: the workshop showed stale figures. Each lever's slider, moved alone, changes every element
+    built from the simulation: the sentence, the waterfall and the table of the effect by category."""
+    from salesbook.views.whatif_views import SLIDERS, levers_widgets
+    cal.as_of = "2026-10-31"
+    ex = levers_widgets(cal, wi.Levers(), "en")
+    assert set(ex.sliders) == set(SLIDERS) and set(ex.outputs) == {"verdict", "chart", "by_category"}
+    # at zero levers the result is the baseline, 4,200, and the effect column is 0 in every category
+    assert "bring RUB\u00a04,200 instead of RUB\u00a04,200" in ex.outputs["verdict"].value
+    # the title, four headers, then per row: category, baseline, effect, with the levers
+    assert _cells(ex.outputs["by_category"].value)[7::4] == ["0"] * 4  # New, Regular, Sleeping, VIP
+    for key in SLIDERS:
+        before = {k: _cells(o.value) for k, o in ex.outputs.items()}
+        ex.sliders[key].value = ex.sliders[key].value + (0.5 if key == "categories" else 0.1)
+        after = {k: _cells(o.value) for k, o in ex.outputs.items()}
+        assert all(after[k] != before[k] for k in before), (key, [k for k in before if after[k] == before[k]])
+    # all five moved: reactivation 0.1 x 800 = 80; frequency 0.1 x 4000 = 400; deal size 4000 x 1.1 x 0.1 = 440;
+    # categories 0.5 x 10 active x 50 = 250; retention 0.1 x 600 = 60: 4,200 + 1,230 = 5,430
+    assert "bring RUB\u00a05,430 instead of RUB\u00a04,200" in ex.outputs["verdict"].value
+    assert "Effect by client category" in ex.outputs["by_category"].value
+
+
+def test_the_hunters_slider_redraws_the_sentence_the_years_and_the_assumptions():
+    """The assumptions table said "25 → 22 + 3" after the slider moved to 7: it now follows the slider."""
+    import re
+
+    from salesbook.views.whatif_views import hunters_widgets
+    org = _org(new_per_month=2.0, hunter_rate=1.0)
+    ex = hunters_widgets(org, 3, None, 3, 24, 0.3, pd.Timestamp("2025-01-01"), "en")
+    assert "10 → 7 + 3" in ex.outputs["assumptions"].value  # 10 managers, 3 of them hunting
+    before = {k: _cells(o.value) for k, o in ex.outputs.items()}
+    ex.sliders["hunters"].value = 7
+    after = {k: _cells(o.value) for k, o in ex.outputs.items()}
+    assert all(after[k] != before[k] for k in before), [k for k in before if after[k] == before[k]]
+    assert "10 → 3 + 7" in after["assumptions"] and "10 → 7 + 3" not in after["assumptions"]
+    assert after["sentence"][0].startswith("With 7 hunters")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 import html
 
@@ -15,7 +15,8 @@ from salesbook.i18n import t
 from salesbook.analysis.whatif import LEVERS, Calibration, Levers, simulate
 
 __all__ = ["waterfall", "waterfall_html", "result_sentence", "reorg_sentence", "calibration_table", "category_table",
-           "levers_explorer", "hunters_explorer", "projection_chart", "assumptions_table", "levers_table",
+           "levers_explorer", "hunters_explorer",
+           "levers_widgets", "hunters_widgets", "Explorer", "category_html", "assumptions_html", "projection_chart", "assumptions_table", "levers_table",
            "lever_setting", "lever_base", "SLIDERS"]
 
 
@@ -105,8 +106,10 @@ def calibration_table(cal: Calibration, lang: str = "en") -> pd.DataFrame:
 def category_table(result: dict, lang: str = "en") -> pd.DataFrame:
     tab = result["by_category"].reset_index().rename(columns={"index": "category"})
     tab["category"] = tab.category.map(lambda c: t(f"cat.{c}", lang))
-    return tab.rename(columns={"category": t("col.category", lang), "baseline": t("wi.baseline", lang),
-                               "effect": t("wi.effect", lang), "result": t("wi.result", lang)})
+    out = tab.rename(columns={"category": t("col.category", lang), "baseline": t("wi.baseline", lang),
+                              "effect": t("wi.effect", lang), "result": t("wi.result", lang)})
+    out.attrs["money"] = [t(k, lang) for k in ("wi.baseline", "wi.effect", "wi.result")]  # all three, one style
+    return out
 
 
 def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
@@ -141,10 +144,15 @@ def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
             f'<div style="display:flex">{names}</div></div>')
 
 
-_CONTROL_CSS = ("<style>.sb-control{margin:10px 0 2px}.sb-control-label{font-size:16px;color:#222}"
-                ".sb-control-label b{color:#1f4e79}.sb-control-base{font-size:14px;color:#444;margin-left:2px}"
+_CONTROL_CSS = ("<style>.sb-control{margin:6px 0 2px}.sb-control-label{font-size:15px;color:#222}"
+                ".sb-control-label b{color:#1f4e79}.sb-control-base{font-size:13px;color:#444;margin-left:2px}"
                 ".sb-control .widget-slider .noUi-handle,.sb-control .ui-slider-handle{background:#1f4e79 !important;"
-                "border-color:#1f4e79 !important}</style>")
+                "border-color:#1f4e79 !important}.sb-explorer .sb-verdict{display:block;margin:4px 0 8px}"
+                ".sb-explorer-out{overflow-x:auto}</style>")
+#: the sliders' column beside what they move: wide enough for a label of two lines, the rest for the chart
+CONTROLS_WIDTH = "380px"
+#: below this the two columns wrap (controls above), as on a phone
+OUTPUT_MIN_WIDTH = "460px"
 
 
 def _control(label: str, slider, base: str, shown: Callable[[float], str]):
@@ -159,64 +167,126 @@ def _control(label: str, slider, base: str, shown: Callable[[float], str]):
     slider.observe(show, names="value")
     show()
     note = w.HTML(f'<div class="sb-control-base">{html.escape(base)}</div>')
-    box = w.VBox([head, slider, note], layout=w.Layout(margin="0 0 8px 0"))
+    box = w.VBox([head, slider, note], layout=w.Layout(margin="0 0 6px 0"))
     box.add_class("sb-control")
     return box
 
 
-def levers_explorer(cal: Calibration, start: Levers, lang: str = "en"):
-    """The five levers' sliders above the waterfall they redraw: each with a plain label, its value in the
-    page's number style and the company's figure it applies to."""
+def _beside(controls: list, outputs: list, below: list | None = None):
+    """The workshop's layout: the controls in a column on the left, what they move (sentence, chart, table) on
+    the right, so that at 1280×720 the chart is on screen with the sliders; narrower, the columns wrap."""
     import ipywidgets as w
-    from IPython.display import display
+    left = w.VBox(controls, layout=w.Layout(width=CONTROLS_WIDTH, flex=f"0 0 {CONTROLS_WIDTH}", margin="0 24px 0 0"))
+    right = w.VBox(outputs, layout=w.Layout(flex=f"1 1 {OUTPUT_MIN_WIDTH}", min_width="0"))
+    right.add_class("sb-explorer-out")
+    box = w.VBox([w.HTML(_CONTROL_CSS), w.HBox([left, right], layout=w.Layout(flex_flow="row wrap",
+                                                                             align_items="flex-start")),
+                  *(below or [])])
+    box.add_class("sb-explorer")
+    return box
+
+
+def _slider_layout():
+    import ipywidgets as w
+    return w.Layout(width="100%")
+
+
+@dataclass
+class Explorer:
+    """A workshop explorer: its box (displayed), its sliders by name, and every element they redraw by name
+    (HTML widgets whose ``value`` changes when a slider moves)."""
+
+    box: Any
+    sliders: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+def category_html(result: dict, lang: str = "en") -> str:
+    """The effect by client category as the page shows it (a short table, money in the page's style)."""
+    from salesbook.views.display import Book
+    return Book(lang).table_html(category_table(result, lang), interactive=False)
+
+
+def levers_widgets(cal: Calibration, start: Levers, lang: str = "en") -> Explorer:
+    """The five levers' sliders beside the verdict and the waterfall, with the effect by category under them;
+    each slider redraws all three (nothing on the page keeps the figures of an earlier setting)."""
+    import ipywidgets as w
 
     sliders = {k: w.FloatSlider(getattr(start, k), min=0, max=3 if k == "categories" else 0.5,
                                 step=0.1 if k == "categories" else 0.01, readout=False, continuous_update=False,
-                                layout=w.Layout(width="560px"))
+                                layout=_slider_layout())
                for k in SLIDERS}
     controls = [_control(t(f"wi.slider.{k}", lang), s, lever_base(cal, k, lang),
                          lambda v, k=k: lever_setting(k, v, lang)) for k, s in sliders.items()]
     if not cal.extras.get("bridge_covered", 1.0):
         sliders["retain"].disabled = True
-    verdict, chart = w.HTML(), w.HTML()
+    verdict, chart, table = w.HTML(), w.HTML(), w.HTML()
+    table.add_class("sb-by-category")
 
     def refresh(*_):
         res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
         verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang, cal.as_of)) + "</b>"
         chart.value = waterfall_html(res, lang)
+        table.value = (f'<h3 class="sb-by-category-title">{html.escape(t("wi.by_category", lang))}</h3>'
+                       + category_html(res, lang))
 
     for s in sliders.values():
         s.observe(refresh, names="value")
     refresh()
-    box = w.VBox([w.HTML(_CONTROL_CSS), w.GridBox(controls, layout=w.Layout(
-        grid_template_columns="repeat(auto-fill, minmax(560px, 1fr))", grid_gap="0 24px")), verdict, chart])
-    display(box)
-    return box
+    box = _beside(controls, [verdict, chart, table])
+    return Explorer(box, sliders, {"verdict": verdict, "chart": chart, "by_category": table})
 
 
-def hunters_explorer(org, hunters: int, hunter_rate: float | None, ramp_months: int, months: int,
-                     overflow_loss: float, start, lang: str = "en", handover: str = "deals:2"):
-    """A slider for the number of hunters over the reorganisation's sentence and its yearly figures."""
-    import ipywidgets as w
+def levers_explorer(cal: Calibration, start: Levers, lang: str = "en") -> Explorer:
+    """Show :func:`levers_widgets` (JupyterLab, the workshop)."""
     from IPython.display import display
+    explorer = levers_widgets(cal, start, lang)
+    display(explorer.box)
+    return explorer
+
+
+def hunters_widgets(org, hunters: int, hunter_rate: float | None, ramp_months: int, months: int,
+                    overflow_loss: float, start, lang: str = "en", handover: str = "deals:2") -> Explorer:
+    """A slider for the number of hunters beside the reorganisation's sentence and its yearly figures, with its
+    assumptions under them ("25 → 22 + 3" follows the slider)."""
+    import ipywidgets as w
 
     from salesbook.analysis.whatif import project
     slider = w.IntSlider(min(hunters, org.managers - 1), min=0, max=max(org.managers - 1, 0), step=1,
-                         readout=False, continuous_update=False, layout=w.Layout(width="560px"))
+                         readout=False, continuous_update=False, layout=_slider_layout())
     control = _control(t("wi.slider.hunters", lang), slider, t("wi.hunters_from", lang, managers=org.managers),
                        lambda v: fmt_int(v, lang))
-    sentence, table = w.HTML(), w.HTML()
+    sentence, table, assumptions = w.HTML(), w.HTML(), w.HTML()
+    assumptions.add_class("sb-assumptions")
+    rate = -1.0 if hunter_rate is None else hunter_rate
 
     def refresh(*_):
         proj = project(org, slider.value, hunter_rate, ramp_months, months, overflow_loss, start, handover)
         sentence.value = "<b class='sb-verdict'>" + html.escape(reorg_sentence(proj, slider.value, lang)) + "</b>"
         table.value = _years_html(proj, lang)
+        assumptions.value = assumptions_html(org, slider.value, rate, ramp_months, overflow_loss, lang, handover)
 
     slider.observe(refresh, names="value")
     refresh()
-    box = w.VBox([w.HTML(_CONTROL_CSS), control, sentence, table])
-    display(box)
-    return box
+    box = _beside([control], [sentence, table], [assumptions])
+    return Explorer(box, {"hunters": slider}, {"sentence": sentence, "years": table, "assumptions": assumptions})
+
+
+def hunters_explorer(org, hunters: int, hunter_rate: float | None, ramp_months: int, months: int,
+                     overflow_loss: float, start, lang: str = "en", handover: str = "deals:2") -> Explorer:
+    """Show :func:`hunters_widgets` (JupyterLab, the workshop)."""
+    from IPython.display import display
+    explorer = hunters_widgets(org, hunters, hunter_rate, ramp_months, months, overflow_loss, start, lang, handover)
+    display(explorer.box)
+    return explorer
+
+
+def assumptions_html(org, hunters: int, hunter_rate: float, ramp_months: int, overflow_loss: float,
+                     lang: str = "en", handover: str = "deals:2") -> str:
+    """:func:`assumptions_table` as the page shows it."""
+    from salesbook.views.display import Book
+    return Book(lang).table_html(assumptions_table(org, hunters, hunter_rate, ramp_months, overflow_loss, lang,
+                                                   handover), interactive=False)
 
 
 def _years_html(proj: pd.DataFrame, lang: str) -> str:
