@@ -2,6 +2,7 @@
 
 import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -59,6 +60,44 @@ def voila(tmp_path):
     proc = present.start(port, tmp_path / "voila.log")
     yield f"http://127.0.0.1:{port}/"
     stop_group(proc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
+def test_a_signal_to_present_stops_voila_and_every_kernel(tmp_path, how):
+    """Issue 24: SIGTERM to ``salesbook present`` left Voilà and its kernels running (kernels live in sessions
+    of their own). The signal goes to the ``present`` process alone, as ``kill`` or a Ctrl+C would send it."""
+    import signal
+    import psutil
+    proc = present.start(present.free_port(), tmp_path / "voila.log")
+    try:
+        root = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 120
+        kernels: list = []
+        while len(kernels) < 2 and time.monotonic() < deadline:  # the preheated kernels: one per workbook
+            time.sleep(0.5)
+            family = root.children(recursive=True)
+            kernels = [p for p in family if "ipykernel" in " ".join(_cmdline(p))]
+        assert len(kernels) >= 2, [_cmdline(p) for p in family]
+        voila = [p for p in family if "voila" in " ".join(_cmdline(p))]
+        assert voila, [_cmdline(p) for p in family]
+        everyone = root.children(recursive=True)
+        os.kill(proc.pid, getattr(signal, how))
+        assert proc.wait(timeout=60) == 0
+        _, alive = psutil.wait_procs(everyone, timeout=5)
+        assert not [(p.pid, _cmdline(p)) for p in alive], "left running"
+        log = (tmp_path / "voila.log").read_text()
+        assert "Stopped Voilà and its kernels" in log, log[-2000:]
+    finally:
+        if proc.poll() is None:
+            stop_group(proc)
+
+
+def _cmdline(p) -> list[str]:
+    try:
+        return p.cmdline()
+    except Exception:
+        return []
 
 
 def _texts(page, selector: str) -> str:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Iterable
@@ -29,7 +31,8 @@ import nbformat
 from salesbook import paths
 from salesbook.run.pdf import BROWSER_ARGS  # Chromium headless without network: one list for the PDFs, tests, benchmarks
 
-__all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "free_port", "BROWSER_ARGS"]
+__all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "stop", "free_port",
+           "BROWSER_ARGS", "TOKEN"]
 
 #: the workbooks a workshop shows unless told otherwise
 PRESENTED = ("00_overview", "05_whatif")
@@ -117,10 +120,83 @@ def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str =
     print(f"Presenting {', '.join(f.stem for f in files)} at http://{ip}:{port}/ (Ctrl+C stops)", flush=True)
     for f in files:
         print(f"  http://{ip}:{port}/voila/render/{quote(f.name)}", flush=True)
+    token = uuid.uuid4().hex
+    env = environment()
+    env[TOKEN] = token  # every kernel Voilà starts inherits it: found and stopped even if orphaned
+    # Voilà in a session of its own: a Ctrl+C in the terminal reaches this process only, which stops Voilà
+    # and its kernels in order (Voilà's own Ctrl+C asks "Shutdown this Voilà server (y/[n])?")
+    proc = subprocess.Popen(command(folder, port, ip, open_browser, preheat), env=env, cwd=folder,
+                            start_new_session=True)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in _STOP_SIGNALS}
     try:
-        return subprocess.call(command(folder, port, ip, open_browser, preheat), env=environment(), cwd=folder)
-    except KeyboardInterrupt:
+        return proc.wait()
+    except KeyboardInterrupt:  # Ctrl+C, SIGTERM, SIGHUP
         return 0
+    finally:
+        for sig in _STOP_SIGNALS:  # a second signal while stopping must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
+        stopped = stop(proc, token)
+        if stopped:
+            print(f"Stopped Voilà and its kernels ({stopped} processes)", flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+#: the environment variable that marks Voilà's processes of one ``serve``: its kernels inherit it
+TOKEN = "SALESBOOK_PRESENT_TOKEN"
+#: the signals that stop a workshop: Ctrl+C, ``kill``, a closed terminal
+_STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _marked(token: str) -> list:
+    """This user's processes whose environment carries ``TOKEN=token`` (Voilà's kernels, wherever they went)."""
+    import psutil
+    found = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if p.environ().get(TOKEN) == token:
+                found.append(p)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
+def stop(proc: subprocess.Popen, token: str = "", timeout: float = 10) -> int:
+    """Stop Voilà and every process it started: SIGTERM to all of them at once, SIGKILL to any left after
+    ``timeout`` seconds. Kernels run in sessions of their own (jupyter_client starts them so), so a signal to
+    Voilà's process group misses them: they are found as Voilà's descendants and by ``token`` in their
+    environment. Returns how many processes were stopped."""
+    import psutil
+    family: dict[int, Any] = {}
+    try:
+        root = psutil.Process(proc.pid)
+        family[root.pid] = root
+        family.update({c.pid: c for c in root.children(recursive=True)})
+    except psutil.NoSuchProcess:
+        pass
+    if token:
+        family.update({p.pid: p for p in _marked(token) if p.pid != os.getpid()})
+    for p in family.values():
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(list(family.values()), timeout=timeout)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=timeout)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    return len(family)
 
 
 def free_port() -> int:
@@ -133,8 +209,8 @@ def free_port() -> int:
 def start(port: int, log: Path, *args: str, timeout: float = 90) -> subprocess.Popen:
     """``salesbook present`` in the background, returned once its start page answers.
 
-    It runs in its own process group: ``os.killpg(proc.pid, signal.SIGTERM)`` stops
-    Voilà and its kernels. Raises ``RuntimeError`` with Voilà's log if it does not start.
+    It runs in its own process group; a SIGTERM or SIGINT to ``proc`` stops Voilà and its kernels
+    (:func:`serve`). Raises ``RuntimeError`` with Voilà's log if it does not start.
     """
     out = open(log, "w")
     proc = subprocess.Popen([sys.executable, "-m", "salesbook.run.cli", "present", "--port", str(port), *args],
