@@ -45,3 +45,15 @@ def test_no_file_in_a_managers_folder_names_another_managers_client(tmp_path):
         other_names = set(names[owner != manager]) - set(names[owner == manager])
         assert not (other_names & cells), (pack.name, sorted(other_names & cells)[:5])
         assert "<script" not in page and 'href="../' not in page  # self-contained: it can be sent alone
+        # sheet names are names, and the portfolio carries each client's revenue of the 12 months to as_of,
+        # the same figure as the segmentation's, largest first: the manager can rank his clients
+        assert wb.sheetnames[:2] == ["Портфель", "Реанимация"] and set(wb.sheetnames[2:]) <= {"Незакрытые категории", "Под угрозой"}
+        ws = wb["Портфель"]
+        header = [c.value for c in ws[3]]
+        assert header[:3] == ["Код клиента", "Клиент", "Выручка за 12 мес., ₽"]
+        listed = {str(r[0].value): r[2].value for r in ws.iter_rows(min_row=4) if r[0].value is not None}
+        his = classes[owner == manager]
+        assert set(listed) == set(his.index.astype(str))
+        assert all(listed[c] == pytest.approx(float(his.revenue[c]), abs=0.01) for c in listed)
+        shown = [r[2].value for r in ws.iter_rows(min_row=4)]
+        assert shown == sorted(shown, reverse=True) and shown[0] > 0

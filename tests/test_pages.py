@@ -233,11 +233,19 @@ def test_sheet_names_are_shortened_at_a_word_and_stay_unique():
 def test_excel_a_manager_uses(published):
     from openpyxl import load_workbook
     from salesbook.views.export import PRINT_WIDTH
+    from salesbook.i18n import catalogue, t
     for lang, folder in published.items():
-        for name in ("reactivation_lists.xlsx", "whitespace_lists.xlsx", "migration.xlsx", "revenue_bridge.xlsx"):
+        short = {t(k, lang) for k in catalogue() if k.startswith("xl.sheet.")}
+        for name in ("reactivation_lists.xlsx", "whitespace_lists.xlsx", "migration.xlsx", "revenue_bridge.xlsx",
+                     "vip_sector.xlsx"):
             wb = load_workbook(folder / "exports" / name)
+            if name == "migration.xlsx":  # the matrix and one list of the moves, not a sheet per cell (50)
+                assert len(wb.worksheets) == 2, wb.sheetnames
             for ws in wb.worksheets:
                 assert len(ws.title) <= 31
+                # a sheet's name is its title, or a short name of its own: never a phrase cut after a word
+                # ("Незакрытые категории что", "Мост выручки откуда изменение")
+                assert ws.title == ws["A1"].value or ws.title in short, (name, ws.title, ws["A1"].value)
                 widths = [ws.column_dimensions[c].width or 8 for c in ws.column_dimensions]
                 assert sum(widths) <= PRINT_WIDTH, (name, ws.title, sum(widths))  # one page wide at >= 9 pt
                 assert ws.page_setup.paperSize in (9, "9") and ws.page_setup.orientation == "landscape"

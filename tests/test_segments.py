@@ -211,15 +211,30 @@ def test_segmentation_workbook_runs_with_non_default_parameters(tmp_path):
     assert sheets[0] == "По менеджерам" and len(sheets) > 10
 
 
-def test_migration_export_has_a_sheet_per_changed_cell(tmp_path):
+def test_migration_export_is_two_sheets_the_matrix_and_every_move_in_one_list(tmp_path):
+    """Issue 24: migration.xlsx had one sheet per changed cell of the matrix (50 on the sample). Now: the
+    matrix, and one list of every client that moved, its move in a column a filter narrows to one cell."""
     cube = sb.get_cube("sample")
     matrix, moves = sg.migration(cube, "2025-10-31")
     from openpyxl import load_workbook
-    wb = load_workbook(sv.export_migration(matrix, moves, tmp_path))
-    changed = moves[moves["from"] != moves["to"]].groupby(["from", "to"]).size()
-    assert len(wb.sheetnames) == 1 + len(changed)
-    first = wb.worksheets[1]  # rows below the title and header line: one per client of that cell
-    assert first.max_row - 3 == changed.iloc[0]
+    wb = load_workbook(sv.export_migration(matrix, moves, tmp_path, "ru"))
+    assert wb.sheetnames == ["Переходы", "Клиенты переходов"]
+    assert wb.worksheets[0]["A1"].value == "Переходы между категориями"  # the full title on the sheet
+    ws = wb["Клиенты переходов"]
+    header = [c.value for c in ws[3]]
+    assert header[:4] == ["Переход (откуда → куда)", "Код клиента", "Клиент", "Менеджер"]
+    assert header[4].endswith(", ₽")
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
+    changed = moves[moves["from"] != moves["to"]]
+    assert len(rows) == len(changed)  # every mover once, nobody who stayed
+    # each cell of the matrix off its diagonal counts the rows of its move
+    from salesbook.i18n import t
+    counted = pd.Series([r[0] for r in rows]).value_counts()
+    for (a, b), n in changed.groupby(["from", "to"]).size().items():
+        assert counted[f"{t(f'cat.{a}', 'ru')} → {t(f'cat.{b}', 'ru')}"] == n == matrix.loc[a, b]
+    # within one move, the largest revenue first
+    first = [r for r in rows if r[0] == rows[0][0]]
+    assert [r[4] for r in first] == sorted((r[4] for r in first), reverse=True)
 
 
 def test_abc_by_margin_uses_cost_and_needs_it():

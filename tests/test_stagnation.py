@@ -120,8 +120,9 @@ def test_bridge_export_lists_the_clients_behind_each_bar(tmp_path):
     rows = [("new", "2024-03-01", 100), ("lost", "2023-07-01", 80), ("grow", "2023-02-01", 1), ("grow", "2024-02-01", 2)]
     parts, detail = st.revenue_bridge(cube_of(rows), P1, P0)
     wb = load_workbook(export_bridge(detail, tmp_path))
-    from salesbook.views.export import sheet_name
-    assert wb.sheetnames == [sheet_name("Revenue bridge: where the change comes from", set()), "New clients", "Reactivated",
-                             "Growth of existing", "Decline of existing", "Lost clients"]
+    # sheet names are names (the summary's full title stays on its first line), not a phrase cut at a word
+    assert wb.sheetnames == ["Revenue bridge", "New clients", "Reactivated", "Growth of existing",
+                             "Decline of existing", "Lost clients"]
+    assert wb["Revenue bridge"]["A1"].value == "Revenue bridge: where the change comes from"
     assert wb["Lost clients"].cell(row=4, column=1).value == "lost"
     assert wb["Lost clients"].cell(row=4, column=5).value == -80

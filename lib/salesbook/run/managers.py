@@ -58,6 +58,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     from salesbook.views.export import call_columns, to_excel
     from salesbook.views.pages import PAGE_CSS
     from salesbook.views.stagnation_views import whitespace_view
+    from salesbook.views.segment_views import portfolio_view
     from salesbook.run.summary import _CSS
 
     if not cube.profile.has_manager:
@@ -102,7 +103,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         cal = expected_reactivation(cube, his_sleepers, backtest=backtest)
         revenue = float(mine.revenue.sum())
         new = int(prof.clients_new) if prof is not None else 0
-        portfolio = sg.explained(mine.sort_values("revenue", ascending=False), lang)
+        portfolio = portfolio_view(mine, lang, s1.rules.window_months)  # each client's revenue of the window to as_of
         cats = sg.category_summary(mine)
         from salesbook.views.segment_views import category_table
         cat_table = category_table(cats[cats.clients > 0], lang)
@@ -111,15 +112,18 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         his_risk = risk["list"][risk["list"].manager.astype(str) == m]
         risk_view = atrisk.at_risk_view(his_risk, lang).drop(columns=[t("col.manager", lang)])
         risk_text = atrisk.at_risk_sentence(risk, lang, clients=len(his_risk))
-        sheets = {t("seg.reactivation", lang): sleep_view}
+        sheets = {t("xl.sheet.reactivation", lang): sleep_view}
+        titles = {t("xl.sheet.reactivation", lang): t("seg.reactivation", lang),
+                  t("xl.sheet.whitespace", lang): t("stag.whitespace", lang)}
         if not risk["unknown"] and len(his_risk):
             sheets[t("risk.sheet", lang)] = risk_view
         if ws_view is not None:
-            sheets[t("stag.whitespace", lang)] = ws_view
+            sheets[t("xl.sheet.whitespace", lang)] = ws_view
         to_excel(sheets, out / "clients.xlsx", portfolio, t("mgr.portfolio", lang),
-                 {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang), *risk_view.attrs.get("money", [])},
+                 {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang), *risk_view.attrs.get("money", []),
+                  *portfolio.attrs["money"]},
                  shares={t("stag.col.score", lang), *risk_view.attrs.get("shares", [])}, call_columns=call_columns(lang),
-                 lang=lang)
+                 lang=lang, titles=titles)
         e = escape_html  # his figures carry their names, scoped to him (formats.fact)
         profile_text = t(f"mgr.profile.{prof.profile}", lang) if prof is not None else "–"
         n_active = int((mine.active_months > 0).sum())

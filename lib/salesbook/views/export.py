@@ -169,9 +169,14 @@ def _write_sheet(ws, df: pd.DataFrame, title: str | None, money: set[str], fmt: 
 
 def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.DataFrame | None = None,
              summary_title: str = "Summary", money: set[str] | None = None, shares: set[str] | None = None,
-             call_columns: list[str] | None = None, lang: str | None = None) -> Path:
+             call_columns: list[str] | None = None, lang: str | None = None, summary_sheet: str | None = None,
+             titles: dict[str, str] | None = None) -> Path:
     """An .xlsx with a summary sheet first and one sheet per key of ``sheets``, formatted for printing.
 
+    Sheet names are short names (``Мост выручки``), each sheet's first line its full title
+    (``Мост выручки: откуда изменение``): ``summary_sheet`` names the summary's sheet (default: its title),
+    ``titles`` gives the title of a sheet by its key (default: the key). A name longer than Excel's 31
+    characters is shortened at a word (:func:`sheet_name`): fit for a manager's name, not for a phrase.
     ``money`` columns get the run's currency in their header when ``lang`` is given (``Выручка, ₽``);
     ``shares`` show as percentages; ``call_columns``: empty columns at the end of every list sheet (the call's
     result, the next step and its date). Written with XlsxWriter in its constant-memory mode (row by row,
@@ -199,10 +204,12 @@ def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.Da
                "number": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
                "share": wb.add_format({"num_format": "0.0%", "valign": "top"}),
                "blank": wb.add_format({"border": 1, "border_color": "#BFBFBF"})}
-        ws = wb.add_worksheet(sheet_name(summary_title, taken))
+        ws = wb.add_worksheet(sheet_name(summary_sheet or summary_title, taken))
         _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money, fmt, shares)
+        titles = titles or {}
         for name, df in sheets.items():
-            _write_sheet(wb.add_worksheet(sheet_name(name, taken)), df, str(name), money, fmt, shares, call_columns)
+            _write_sheet(wb.add_worksheet(sheet_name(name, taken)), df, str(titles.get(name, name)), money, fmt,
+                         shares, call_columns)
     return path
 
 

@@ -15,7 +15,8 @@ from salesbook.i18n import t
 from salesbook.views.display import money_axis, pct_axis
 
 __all__ = ["category_chart", "pareto_chart", "rfm_chart", "migration_chart", "category_by_manager",
-           "category_table", "matrix_table", "export_reactivation", "export_migration", "export_vip"]
+           "category_table", "matrix_table", "export_reactivation", "export_migration", "export_vip",
+           "migration_moves", "portfolio_view"]
 
 
 def category_table(summary: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:
@@ -137,8 +138,27 @@ def export_at_risk(res: dict, folder: "str | Path", lang: str = "en") -> list[Pa
     return [xlsx, to_csv(view, folder / "at_risk_lists.csv", lang)]
 
 
-def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | Path", lang: str = "en") -> Path:
-    """An .xlsx with the matrix first and one sheet per cell that changed (the clients behind it)."""
+def migration_moves(moves: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:
+    """Every client that changed category, in one list: the move (``Постоянный → Уснувший``), the client, his
+    manager and his revenue at the later date; grouped by move in the matrix's order, the largest first."""
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    changed = moves[moves["from"] != moves["to"]].reset_index()
+    changed = changed.assign(_a=changed["from"].map(order), _b=changed["to"].map(order))
+    changed = changed.sort_values(["_a", "_b", "revenue"], ascending=[True, True, False])
+    label = lambda c: t(f"cat.{c}", lang)  # noqa: E731
+    view = pd.DataFrame({t("xl.move", lang): [f"{label(a)} → {label(b)}" for a, b in zip(changed["from"], changed["to"])],
+                         t("seg.col.client_id", lang): changed.client_id.astype(str).to_numpy(),
+                         t("col.client", lang): changed.client_name.to_numpy(),
+                         t("col.manager", lang): changed.manager.to_numpy(),
+                         t("seg.col.revenue_window", lang, months=window_months): changed.revenue.to_numpy()})
+    view.attrs["money"] = [t("seg.col.revenue_window", lang, months=window_months)]
+    return view
+
+
+def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | Path", lang: str = "en",
+                     window_months: int = 12) -> Path:
+    """``migration.xlsx`` in two sheets: the matrix, and every client that moved in one list with its move
+    (``from → to``), which a filter narrows to one cell of the matrix (50 sheets before, one per cell)."""
     from salesbook.views.export import to_excel
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,15 +167,11 @@ def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | P
     summary.index = [label(c) for c in summary.index]
     summary.columns = [label(c) for c in summary.columns]
     summary = summary.rename_axis(f"{t('seg.from', lang)} \\ {t('seg.to', lang)}").reset_index()
-    changed = moves[moves["from"] != moves["to"]].sort_values("revenue", ascending=False).reset_index()
-    sheets = {}
-    for (a, b), df in changed.groupby(["from", "to"], sort=True):
-        view = df[["client_id", "client_name", "manager", "revenue"]].rename(columns={
-            "client_id": t("seg.col.client_id", lang), "client_name": t("col.client", lang),
-            "manager": t("col.manager", lang), "revenue": t("seg.col.revenue_window", lang, months=12)})
-        sheets[f"{label(a)} > {label(b)}"] = view
-    return to_excel(sheets, folder / "migration.xlsx", summary, t("seg.migration", lang),
-                    {t("seg.col.revenue_window", lang, months=12)}, lang=lang)
+    view = migration_moves(moves, lang, window_months)
+    sheet = t("xl.sheet.moves", lang)
+    return to_excel({sheet: view}, folder / "migration.xlsx", summary, t("seg.migration", lang),
+                    set(view.attrs["money"]), lang=lang, summary_sheet=t("xl.sheet.migration", lang),
+                    titles={sheet: t("xl.moves_title", lang)})
 
 
 def export_vip(sector: dict[str, pd.DataFrame], folder: "str | Path", lang: str = "en",
@@ -166,5 +182,19 @@ def export_vip(sector: dict[str, pd.DataFrame], folder: "str | Path", lang: str 
     folder.mkdir(parents=True, exist_ok=True)
     largest, hurt = (vip_view(sector[k], lang, window_months) for k in ("largest", "offended"))
     money = set(largest.attrs["money"]) | set(hurt.attrs["money"])
-    return to_excel({t("vip.offended", lang): hurt}, folder / "vip_sector.xlsx", largest, t("vip.largest", lang),
-                    money, call_columns=call_columns(lang), lang=lang)
+    sheet = t("xl.sheet.offended", lang)
+    return to_excel({sheet: hurt}, folder / "vip_sector.xlsx", largest, t("vip.largest", lang),
+                    money, call_columns=call_columns(lang), lang=lang, summary_sheet=t("xl.sheet.largest", lang),
+                    titles={sheet: t("vip.offended", lang)})
+
+
+def portfolio_view(classes: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:
+    """A manager's clients as his portfolio sheet lists them: client, category, the reason, and the revenue of
+    the ``window_months`` to the analysis date (money), largest first, so that he can rank them."""
+    from salesbook.analysis.segments import explained
+    mine = classes.sort_values("revenue", ascending=False)
+    view = explained(mine, lang)
+    revenue = t("seg.col.revenue_window", lang, months=window_months)
+    view.insert(2, revenue, mine["revenue"].to_numpy(dtype="float64"))
+    view.attrs["money"] = [revenue]
+    return view

@@ -131,7 +131,7 @@ def export_whitespace(ws: pd.DataFrame, folder: "str | Path", lang: str = "en") 
     sheets = {m: df.drop(columns=mcol) for m, df in view.groupby(mcol, sort=True)}
     xlsx = to_excel(sheets, folder / "whitespace_lists.xlsx", summary, t("stag.whitespace", lang),
                     {t("stag.col.potential", lang)}, shares={t("stag.col.score", lang)},
-                    call_columns=call_columns(lang), lang=lang)
+                    call_columns=call_columns(lang), lang=lang, summary_sheet=t("xl.sheet.whitespace", lang))
     return [xlsx, to_csv(view, folder / "whitespace_lists.csv", lang)]
 
 
@@ -151,7 +151,8 @@ def export_bridge(detail: pd.DataFrame, folder: "str | Path", lang: str = "en") 
     sheets = {t(f"stag.part.{p}", lang): view[view.part == p].sort_values("change", key=abs, ascending=False)
               [list(cols)].rename(columns=cols) for p in BRIDGE_PARTS}
     return to_excel(sheets, folder / "revenue_bridge.xlsx", summary, t("stag.bridge", lang),
-                    {cols["before"], cols["after"], cols["change"]}, lang=lang)
+                    {cols["before"], cols["after"], cols["change"]}, lang=lang,
+                    summary_sheet=t("xl.sheet.bridge", lang))
 
 
 def first_year_table(cohorts: dict, lang: str = "en") -> pd.DataFrame:
