@@ -44,7 +44,7 @@ for sentence in profile.sentences(lang):
 # %% jupyter={"source_hidden": true}
 r = cube.report
 nb.section("overview.loaded")
-nb.say("overview.loaded_text", read=nb.int(r.rows_read), source=r.source, kept=nb.int(r.rows_kept),
+nb.say("overview.loaded_text", read=nb.int(r.rows_read), source=sb.paths.source_name(r.source), kept=nb.int(r.rows_kept),
        dropped=nb.int(r.rows_dropped))
 if r.detected(lang):  # encoding, delimiter, decimal mark, date format, sheet, amount rules, guessed columns
     nb.say("readers.detected", what="; ".join(r.detected(lang)))

@@ -323,3 +323,24 @@ def test_russian_money_columns_sort_as_numbers_in_the_browser(published, chromiu
                     checked += 1
         browser.close()
     assert checked >= 4  # the sample's pages have at least four money columns in long tables
+
+
+def test_a_source_is_named_by_its_file_never_the_machines_folders():
+    from salesbook.paths import source_name
+    assert source_name("/home/anna/exports/sales 2026.xlsx") == "sales 2026.xlsx"
+    assert source_name("C:\\Data\\sales.csv") == "sales.csv"
+    assert source_name("spark:/data/sales.parquet") == "spark:sales.parquet"
+    assert source_name("s3://bucket/x/sales.parquet#orders") == "sales.parquet#orders"
+    assert source_name("sample") == "sample" and source_name("1c") == "1c"
+
+
+@pytest.mark.slow
+def test_no_page_prints_the_machines_path_of_the_source(published):
+    """Issue 24: every header printed the machine's full source path (and on a phone it widened the page)."""
+    from salesbook import paths
+    for lang, folder in published.items():
+        for page in [folder / "index.html", *folder.glob("[0-9][0-9]_*.html")]:
+            text = page.read_text(encoding="utf-8")
+            assert str(paths.ROOT) not in text and str(paths.SAMPLE_DIR) not in text, page
+        assert "sales.parquet" in (folder / "index.html").read_text(encoding="utf-8")  # named by its file
+        assert "sales.parquet" in (folder / "00_overview.html").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 __all__ = ["ROOT", "SAMPLE_DIR", "SAMPLE_SALES", "SAMPLE_PIPELINE", "NOTEBOOKS_DIR",
-           "REPORTS_DIR", "CACHE_DIR", "PACKAGE_DIR", "resolve_source", "Setup", "setup", "current"]
+           "REPORTS_DIR", "CACHE_DIR", "PACKAGE_DIR", "resolve_source", "Setup", "setup", "current", "source_name"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -133,3 +133,18 @@ def resolve_source(source: str | os.PathLike) -> Path:
         return _NAMES["SAMPLE_SALES"](current())
     p = Path(source).expanduser()
     return (p if p.is_absolute() else current().root / p).resolve()
+
+
+def source_name(source: "str | os.PathLike") -> str:
+    """How a page names a source: its file's name, never the machine's folders.
+
+    ``/home/anna/exports/sales 2026.xlsx`` -> ``sales 2026.xlsx``; ``C:\\Data\\sales.csv`` -> ``sales.csv``;
+    ``spark:/data/sales.parquet`` -> ``spark:sales.parquet``; ``s3://bucket/x/sales.parquet#t`` ->
+    ``sales.parquet#t``; ``sample`` and ``1c`` unchanged.
+    """
+    text = str(source)
+    engine = "spark:" if text.startswith("spark:") else ""
+    text = text[len(engine):]
+    body, hash_, fragment = text.partition("#")
+    name = [part for part in body.replace("\\", "/").split("/") if part]
+    return engine + (name[-1] if name else body) + hash_ + fragment

@@ -30,9 +30,12 @@ _TEMPLATES = paths.PACKAGE_DIR / "templates"
 
 def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
     # names and values as typed on the command line or in a run config: code, in either language
+    # a file by its name, never the machine's folders (paths.source_name)
+    shown = {k: paths.source_name(v) if k in ("source", "mapping", "pipeline") and isinstance(v, str) else v
+             for k, v in params.items()}
     rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td>"
                    f"<td><code>{html.escape(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
-                   for k, v in params.items())
+                   for k, v in shown.items())
     body = (f'<details class="sb-params"><summary>{html.escape(t("run.parameters", lang))}</summary>'
             f'<table class="sb-table">{rows}</table></details>')
     return nbformat.v4.new_markdown_cell(body)

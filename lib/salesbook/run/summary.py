@@ -18,6 +18,7 @@ from salesbook.cube import Cube
 from salesbook.views.display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
 from salesbook.formats import escape_html, fact
 from salesbook.i18n import month_labels, t
+from salesbook.paths import source_name
 
 __all__ = ["summarise", "early_warnings", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
 
@@ -503,7 +504,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <title>{e(t("run.index_title", lang))}</title><style>{_CSS}{PAGE_CSS}</style>
 <script type="text/javascript" src="{e(plotly, quote=True)}"></script>{PRINT_JS}</head>
 <body>{nav_html(nav, SUMMARY_PAGE, lang)}<h1>{e(t("run.index_title", lang))}</h1>
-<p class="meta">{e(t("run.index_intro", lang, run=run_name, source=f["source"], as_of=f["as_of"]))}</p>
+<p class="meta">{e(t("run.index_intro", lang, run=run_name, source=source_name(f["source"]), as_of=f["as_of"]))}</p>
 {_guessed(f, lang)}
 <div class="cards">{"".join(cards)}</div>
 <p class="meta"><a href="glossary.html">{e(t("gloss.link", lang))}</a></p>
