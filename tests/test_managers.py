@@ -57,3 +57,16 @@ def test_no_file_in_a_managers_folder_names_another_managers_client(tmp_path):
         assert all(listed[c] == pytest.approx(float(his.revenue[c]), abs=0.01) for c in listed)
         shown = [r[2].value for r in ws.iter_rows(min_row=4)]
         assert shown == sorted(shown, reverse=True) and shown[0] > 0
+
+
+def test_the_summarys_managers_table_has_no_column_repeating_the_client_count():
+    """Issue 24: "clients with whitespace" equalled the client count on every row (every active client has a
+    category his peers buy): the column is gone; the sleeping count, which differs, stays."""
+    from salesbook.run.summary import _scorecard
+    rows = [{"manager": "Петрова Е.С.", "folder": "managers/Петрова_Е.С/index.html", "clients": 32,
+             "revenue": 50_332_067.0, "new": 5, "profile": "", "sleeping": 15, "whitespace": 32}]
+    page = _scorecard(rows, "ru")
+    heads = re.findall(r"<th>(.*?)</th>", page)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page)
+    assert "Клиентов с незакрытыми категориями" not in heads and len(heads) == len(cells) == 7
+    assert cells[1] == "32" and cells.count("32") == 1 and "15" in cells  # the count once, the sleeping beside

@@ -302,14 +302,15 @@ def _scorecard(rows: list[dict[str, Any]] | None, lang: str) -> str:
     if not rows:
         return ""
     e = html.escape
+    # no column of clients with whitespace: nearly every active client has one, so it repeated the client count
     heads = [t("col.manager", lang), t("seg.col.clients", lang), money_header(t("kpi.revenue_12m", lang), lang),
              t("sum.col.new", lang), t("sum.col.profile", lang), t("sum.col.sleeping", lang),
-             t("sum.col.whitespace", lang), t("sum.col.pack", lang)]
+             t("sum.col.pack", lang)]
     body = "".join(
         f"<tr><td>{e(r['manager'])}</td><td class=\"n\">{e(fmt_int(r['clients'], lang))}</td>"
         f"<td class=\"n\">{e(fmt_money(r['revenue'], lang, currency=False))}</td><td class=\"n\">{e(fmt_int(r['new'], lang))}</td>"
         f"<td>{e(t('mgr.profile.' + r['profile'], lang).split(' (')[0]) if r['profile'] else '–'}</td>"
-        f"<td class=\"n\">{e(fmt_int(r['sleeping'], lang))}</td><td class=\"n\">{e(fmt_int(r['whitespace'], lang))}</td>"
+        f"<td class=\"n\">{e(fmt_int(r['sleeping'], lang))}</td>"
         f"<td><a href=\"{e(r['folder'], quote=True)}\">{e(t('sum.pack', lang))}</a></td></tr>" for r in rows)
     head = "".join(f"<th>{e(h)}</th>" for h in heads)
     return (f'<h2 id="{section_id("sum.scorecard")}">{e(t("sum.scorecard", lang))}</h2>'
