@@ -116,6 +116,8 @@ def test_light_enough_to_send(published):
     assert one.count("plotly.js v") <= 2 and 'src="plotly.min.js"' not in one and 'href="report.css"' not in one
     assert all(f'id="page-{p.stem}"' in one for p in folder.glob("[0-9][0-9]_*.html"))
     assert not re.search(r'href="0\d_[a-z]+\.html', one)  # links stay inside the page
+    assert not re.search(r'href="(exports|managers)/', one)  # and to nothing it does not carry
+    assert 'download="reactivation_lists.xlsx"' in one and one.count('href="data:application/vnd.openxml') >= 4
 
 
 def _dark_columns(img, threshold: int = 200) -> list[int]:
@@ -344,3 +346,29 @@ def test_no_page_prints_the_machines_path_of_the_source(published):
             assert str(paths.ROOT) not in text and str(paths.SAMPLE_DIR) not in text, page
         assert "sales.parquet" in (folder / "index.html").read_text(encoding="utf-8")  # named by its file
         assert "sales.parquet" in (folder / "00_overview.html").read_text(encoding="utf-8")
+
+
+def test_the_single_file_carries_its_excel_lists_and_names_the_rest_as_in_the_run_folder(tmp_path):
+    """Issue 24: the single file for mail had 35 links to exports/ and managers/ that did not travel with it."""
+    import base64
+    from salesbook.views.pages import single_file
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "lists.xlsx").write_bytes(b"PK-excel")
+    (tmp_path / "exports" / "lists.csv").write_text("a;b\n")
+    summary = ('<html lang="ru"><head><title>Сводка</title></head><body>'
+               '<a href="exports/lists.xlsx">уснувшие</a> <a href="exports/lists.xlsx">ещё раз</a> '
+               '<a href="exports/lists.csv">CSV</a> <a href="managers/Петрова_Е.С/index.html">открыть</a> '
+               '<a href="01_segmentation.html#s-seg">раздел</a> <a href="https://example.org/">сайт</a>'
+               '<a href="exports/missing.xlsx">нет файла</a></body></html>')
+    page = '<html><body><main><a href="exports/lists.xlsx">список</a></main></body></html>'
+    one = single_file(summary, [("01_segmentation.html", "Сегментация", page)], "", folder=tmp_path)
+    hrefs = re.findall(r'href="([^"]*)"', one)
+    assert not [h for h in hrefs if h.startswith(("exports/", "managers/"))], hrefs
+    # the Excel file travels once, as a download, and the three links to it jump to it
+    data = [h for h in hrefs if h.startswith("data:")]
+    assert len(data) == 1 and base64.b64decode(data[0].split(",", 1)[1]) == b"PK-excel"
+    assert 'download="lists.xlsx"' in one and hrefs.count("#sb-file-1") == 3 and 'id="sb-file-1"' in one
+    # what does not travel (a CSV, a manager's pack, a missing file) says where it is
+    assert "CSV</span> <span class=\"sb-elsewhere-note\">(в папке запуска: exports/lists.csv)" in one
+    assert "в папке запуска: managers/Петрова_Е.С/index.html" in one and "в папке запуска: exports/missing.xlsx" in one
+    assert "#s-seg" in hrefs and "https://example.org/" in hrefs  # inside links and the web stay as they are

@@ -677,7 +677,7 @@ def write_single_file(plan: RunPlan, work: Workspace, done: Executed, log: Calla
               for title, page in [(p.title, p.file) for p in done.pages] + [(t("gloss.title", plan.lang), GLOSSARY_PAGE)]]
     mail = work.tmp / f"{plan.run_name}.html"
     mail.write_text(one_page((work.tmp / RunFile.INDEX).read_text(encoding="utf-8"), bodies, get_plotlyjs(),
-                             page_stylesheet(), (work.tmp / TABLES_FILE).read_text(encoding="utf-8")),
+                             page_stylesheet(), (work.tmp / TABLES_FILE).read_text(encoding="utf-8"), work.tmp),
                     encoding="utf-8")
     log(f"single file: {mail.name} ({mail.stat().st_size / 1e6:.1f} MB)")
     return mail

@@ -84,6 +84,8 @@ table[data-sb-interactive] td{text-align:left} table[data-sb-interactive] td[dat
 .sb-toc summary{cursor:pointer;color:#555}
 .sb-anchor{position:relative;top:-3rem}
 .sb-scroll{overflow-x:auto;max-width:100%}
+.sb-elsewhere-note{font-size:.85em;color:#555;overflow-wrap:anywhere}
+.sb-attachments{border-top:3px solid #1f4e79;margin-top:2.5rem;padding-top:1rem}
 img,svg{max-width:100%}
 @media (max-width:600px){
   body{padding:0 .6rem !important;font-size:15px}
@@ -136,14 +138,62 @@ PRINT_JS = """
 """
 
 
+#: files the single file carries inside it (as downloads), and the largest one it takes
+ATTACHED_SUFFIXES = (".xlsx",)
+ATTACHED_MAX_BYTES = 3_000_000
+_MIME = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_LINK = re.compile(r'<a\s([^>]*?)href="([^"]*)"([^>]*)>(.*?)</a>', re.S)
+_OUTSIDE = re.compile(r"^(#|data:|blob:|https?:|mailto:|javascript:)", re.I)
+
+
+def _attach(text: str, folder: "Path | None", lang: str) -> tuple[str, str]:
+    """The single file's links to the run folder's files: an Excel list travels inside the page (each file once,
+    in a list of attachments at the end, as a ``data:`` download; every link to it jumps there), any other
+    file (a CSV, a manager's pack) is named as being in the run folder. Returns the text and the list."""
+    import base64
+    import mimetypes
+    from pathlib import Path
+
+    attached: dict[str, str] = {}  # relative path -> anchor id
+    items: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        before, href, after, label = m.groups()
+        if _OUTSIDE.match(href) or "://" in href:
+            return m.group(0)
+        rel = html.unescape(href).split("#", 1)[0]
+        path = (Path(folder) / rel) if folder is not None and rel else None
+        ok = (path is not None and path.is_file() and path.suffix.lower() in ATTACHED_SUFFIXES
+              and path.stat().st_size <= ATTACHED_MAX_BYTES and Path(folder).resolve() in path.resolve().parents)
+        if not ok:
+            note = html.escape(t("single.in_folder", lang, path=rel))
+            return f'<span class="sb-elsewhere">{label}</span> <span class="sb-elsewhere-note">({note})</span>'
+        if rel not in attached:
+            anchor = f"sb-file-{len(attached) + 1}"
+            attached[rel] = anchor
+            mime = _MIME.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            items.append(f'<li id="{anchor}"><a href="data:{mime};base64,{data}" download="{html.escape(path.name, quote=True)}">'
+                         f"{html.escape(path.name)}</a></li>")
+        return f'<a {before}href="#{attached[rel]}"{after}>{label}</a>'
+
+    text = _LINK.sub(sub, text)
+    box = (f'<section class="sb-attachments" id="sb-attachments"><h2>{html.escape(t("single.attached", lang))}</h2>'
+           f"<ul>{''.join(items)}</ul></section>") if items else ""
+    return text, box
+
+
 def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str, css: str = "",
-                tables_js: str = "") -> str:
+                tables_js: str = "", folder: "Path | str | None" = None) -> str:
     """One self-contained page for mail: the summary, then every workbook (``pages``: (file, title, html)).
 
     Each page's body is taken between its ``<main>`` tags; links between pages become links inside this one
     (``03_stagnation.html#s-stag-bridge`` -> ``#s-stag-bridge``), plotly.js, the pages' stylesheet ``css``
-    and the DataTables loader ``tables_js`` are inlined once each.
+    and the DataTables loader ``tables_js`` are inlined once each. It links only to what it contains: the
+    Excel lists of the run ``folder`` travel inside it as downloads, a link to any other file of the run
+    (a CSV, a manager's pack) becomes its name and the words "in the run folder" (:func:`_attach`).
     """
+    from pathlib import Path
     files = {name for name, _, _ in pages} | {SUMMARY_PAGE}
 
     def relink(text: str) -> str:
@@ -171,6 +221,9 @@ def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str,
     summary_title = re.search(r"<title>(.*?)</title>", summary, re.S)
     lang = re.search(r'<html lang="([a-z]+)"', summary)
     main_summary = relink(summary_body.group(1) if summary_body else summary)
+    language = lang.group(1) if lang else "en"
+    joined, attachments = _attach("\x00".join([main_summary, *bodies]), Path(folder) if folder else None, language)
+    main_summary, *bodies = joined.split("\x00")
     return (f'<!DOCTYPE html>\n<html lang="{lang.group(1) if lang else "en"}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{summary_title.group(1) if summary_title else ''}</title>{head_css}\n{own_css}\n{summary_style}\n"
@@ -179,4 +232,4 @@ def single_file(summary: str, pages: list[tuple[str, str, str]], plotly_js: str,
             f'<script type="text/javascript">{plotly_js}</script>{PRINT_JS}'
             f'{f"<script>{tables_js}</script>" if tables_js else ""}</head>\n'
             f'<body class="jp-Notebook sb-single"><section class="sb-page sb-summary" id="page-index">{main_summary}'
-            f'</section>\n{"".join(bodies)}\n</body></html>\n')
+            f'</section>\n{"".join(bodies)}\n{attachments}</body></html>\n')
