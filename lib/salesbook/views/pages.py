@@ -84,14 +84,17 @@ table[data-sb-interactive] td{text-align:left} table[data-sb-interactive] td[dat
 .sb-toc summary{cursor:pointer;color:#555}
 .sb-anchor{position:relative;top:-3rem}
 .sb-scroll{overflow-x:auto;max-width:100%}
+p,li,h1,h2,h3,h4,summary,.meta,.card,.verdict,.sb-params code{overflow-wrap:anywhere}
+.card{min-width:0} pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .sb-elsewhere-note{font-size:.85em;color:#555;overflow-wrap:anywhere}
 .sb-attachments{border-top:3px solid #1f4e79;margin-top:2.5rem;padding-top:1rem}
 img,svg{max-width:100%}
 @media (max-width:600px){
   body{padding:0 .6rem !important;font-size:15px}
   .sb-toc ol{columns:1}
-  .jp-RenderedHTMLCommon table, table.sb-table{display:block;overflow-x:auto;max-width:100%}
-  .plotly-graph-div{max-width:100%}
+  table{display:block;overflow-x:auto;max-width:100%}
+  .plotly-graph-div,.jp-OutputArea-output,.jp-RenderedHTMLCommon{max-width:100%}
+  .jp-OutputArea-output{overflow-x:auto}
 }
 @page{size:A4;margin:14mm 12mm}
 @media print{
