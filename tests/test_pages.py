@@ -180,7 +180,7 @@ def test_pages_at_laptop_and_phone_width(published, chromium, fonts):
                     if fonts == "wide":
                         page.add_style_tag(content=WIDE_FONT)
                     page.wait_for_timeout(300)
-                    if name != "index.html":
+                    if page.locator("table[data-sb-interactive]").count():  # DataTables has laid them out
                         page.wait_for_selector("table[data-sb-ready]", timeout=15000)
                     scroll = page.evaluate("document.documentElement.scrollWidth")
                     assert scroll <= width, (lang, name, width, fonts, scroll)
