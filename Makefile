@@ -26,7 +26,8 @@ report: install ## run every workbook on data/sample; reports land in reports/<r
 # on one worker (tests/conftest.py); --durations prints the slowest, so growth shows in CI's output
 XDIST := -n auto --dist loadgroup
 test: install browser postgres ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
-	SALESBOOK_BROWSER=required $(BIN)/python -m pytest $(XDIST) --durations=15 --nbval-lax tests notebooks --ignore=tests/notebooks
+	SALESBOOK_BROWSER=required $(BIN)/python -m pytest $(XDIST) --durations=15 tests
+	$(BIN)/python -m pytest --nbval-lax notebooks  # a notebook's cells share one kernel: one process, in order
 
 browser: ## headless Chromium for the report and workshop browser tests (Debian package; installs when root)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -109,7 +109,8 @@ def test_light_enough_to_send(published):
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p not in extras)
     single = folder / f"{folder.name}.html"
     print(f"run folder {size / 1e6:.2f} MB, single file {single.stat().st_size / 1e6:.2f} MB")
-    assert size <= 8_000_000
+    # 8.5 MB: the revenue walk's drill-downs, the at-risk lists and the glossary joined the run in issues 24-29
+    assert size <= 8_500_000
     assert (published["en"] / "plotly.min.js").exists()
     one = single.read_text(encoding="utf-8")
     assert single.stat().st_size <= 8_000_000

@@ -9,11 +9,15 @@ for them. Nothing is bound in the notebook's namespace: its code runs as in a fr
 from __future__ import annotations
 
 import ast
+import threading
 import importlib
 import sys
 from typing import Iterable
 
 __all__ = ["warm", "imported_modules"]
+
+#: one parse at a time: the runner's threads each read a notebook's imports while others import modules
+_AST_LOCK = threading.Lock()
 
 
 def warm(modules: Iterable[str]) -> list[str]:
@@ -48,7 +52,8 @@ def imported_modules(sources: Iterable[str]) -> list[str]:
     names: list[str] = []
     for source in sources:
         try:
-            tree = ast.parse(source)
+            with _AST_LOCK:  # CPython 3.11 before 3.11.9: ast.parse in two threads at once can fail (gh-106905)
+                tree = ast.parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
