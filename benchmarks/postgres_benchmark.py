@@ -23,17 +23,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from timing import best as _best  # noqa: E402
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 
 def best(fn, n: int = 2) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        gc.collect()
-    return min(times)
+    return _best(fn, n, collect=True)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import argparse
 import os
 import time
 from dataclasses import replace
+import sys
 from pathlib import Path
 
 import salesbook as sb
@@ -21,15 +22,14 @@ from salesbook.analysis import segments as sg
 from salesbook.views.explore import SegmentationState
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from timing import best as _best  # noqa: E402
 
 
 def best(fn, n: int = 3) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return _best(fn, n)
+
+
 
 
 def report(name: str, cube: sb.Cube) -> None:
