@@ -180,7 +180,7 @@ def bad_text(folder: Path) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- one language, one number style
 
 #: abbreviations a Russian page may write in Latin letters (the issue's list, and STL, a method's name)
-ACCEPTED = {"ABC", "XYZ", "RFM", "VIP", "NRR", "HHI", "STL", "salesbook"}
+ACCEPTED = {"ABC", "XYZ", "RFM", "VIP", "NRR", "HHI", "STL", "AUC", "salesbook"}  # AUC: the at-risk backtest's measure, as Russian analysts write it too
 #: file names and paths are names, in any language
 FILES = re.compile(r"\S*/\S*|\S+\.(?:xlsx|csv|parquet|html|json|ya?ml|ipynb|pdf|js)\b")
 LATIN = re.compile(r"[A-Za-z][A-Za-z]+")
