@@ -54,9 +54,8 @@ class AdviceRules:
 def _hunter_rate_draws(cube: Cube, rules: AdviceRules) -> np.ndarray:
     """Bootstrap means of the source of the calibrated hunter rate (new clients a month, per manager)."""
     from salesbook.analysis.stagnation import saturation
-    sat = saturation(cube, "Q")
-    low = sat[sat.active_clients <= sat.active_clients.median()]
-    x = low.new_clients.to_numpy(dtype=float) / 3
+    from salesbook.analysis.whatif import hunter_rates
+    x = hunter_rates(saturation(cube, "Q"))
     if len(x) < 2:
         return np.array([])
     rng = np.random.default_rng(rules.seed)

@@ -28,7 +28,7 @@ from salesbook.analysis.pacing import PaceRules
 from salesbook.analysis.walk import WalkRules
 
 __all__ = ["Segmentation", "Seasonality", "Stagnation", "Forecast", "WhatIf", "Settings", "SECTIONS",
-           "SETTINGS_FILE", "names", "from_parameters", "read", "write", "for_notebook"]
+           "SETTINGS_FILE", "names", "values", "from_parameters", "read", "write", "for_notebook"]
 
 SETTINGS_FILE = "settings.json"
 
@@ -139,10 +139,15 @@ def _paths(cls: type, prefix: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]
 
 def names(notebook: str) -> dict[str, Any]:
     """The settings a workbook reads, by name, with their defaults (``{}`` for a workbook without any)."""
+    return values(Settings(), notebook)
+
+
+def values(settings: Settings, notebook: str) -> dict[str, Any]:
+    """The settings a workbook reads, by name, with their values in ``settings``."""
     section = SECTIONS.get(_key(notebook))
     if section is None:
         return {}
-    obj = getattr(Settings(), section)
+    obj = getattr(settings, section)
     return {name: _get(obj, path) for name, path in _paths(type(obj)).items()}
 
 

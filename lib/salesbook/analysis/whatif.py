@@ -29,7 +29,7 @@ from salesbook.cube import Cube
 from salesbook.analysis.segments import TARGET_CATEGORIES, classify_clients, reactivation_list
 
 __all__ = ["Calibration", "calibrate", "Levers", "simulate", "LEVERS", "OrgCalibration", "calibrate_org", "project",
-           "reorg_lacks", "active_managers"]
+           "reorg_lacks", "active_managers", "hunter_rates"]
 
 LEVERS = ("reactivation", "frequency", "deal_size", "categories", "retention")
 
@@ -185,7 +185,7 @@ def calibrate_org(cube: Cube) -> OrgCalibration:
     before = float(detail.before.sum())
     sat = saturation(cube, "Q")
     recent = sat[sat.period >= (cube.as_of.to_period("Q") - 3)]
-    low = sat[sat.active_clients <= sat.active_clients.median()]
+    rates = hunter_rates(sat)
     co = cohort_tables(cube, "Y")
     fy = co["first_year"]
     fy = fy[fy["size"] >= 10]
@@ -205,12 +205,19 @@ def calibrate_org(cube: Cube) -> OrgCalibration:
         capacity=float(recent.active_clients.quantile(0.9)) if len(recent) else 0.0,
         load=float(recent.groupby("manager").active_clients.mean().mean()) if len(recent) else 0.0,
         new_per_month=new_12 / 12,
-        hunter_rate=float(low.new_clients.mean() / 3) if len(low) else 0.0,
+        hunter_rate=float(rates.mean()) if len(rates) else 0.0,
         first_year_revenue=float(fy["mean"].iloc[-3:].mean()) if len(fy) else 0.0,
         retention=float(pd.Series(kept).median()) if kept else 1.0,
         existing_change=float((parts["growth"] + parts["decline"] + parts["lost"]) / before) if before else 0.0,
         base_revenue=float(detail.after.sum()), season=[float(s) for s in season],
         deals_per_month=_new_client_pace(cube), **_handover_retention(cube))
+
+
+def hunter_rates(sat: pd.DataFrame) -> np.ndarray:
+    """New clients a month won by managers with a lighter load (at most the median active clients), one value
+    per manager and quarter of ``stagnation.saturation``: what a hunter's rate is calibrated on."""
+    low = sat[sat.active_clients <= sat.active_clients.median()]
+    return low.new_clients.to_numpy(dtype=float) / 3
 
 
 def _new_client_pace(cube: Cube) -> float:

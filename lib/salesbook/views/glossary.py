@@ -53,7 +53,7 @@ def glossary_page(lang: str = "en", settings: Any = None, css: str = "", nav: st
     for name, params in GLOSSARY.items():
         values = []
         for notebook, param in params:
-            value = rs.names(notebook) and dict(_values(s, notebook)).get(param)
+            value = rs.values(s, notebook).get(param)
             values.append(f"<code>{e(notebook)}: {e(param)} = {e(str(value))}</code>")
         rows.append(f'<tr id="{e(name)}"><td><b>{e(t(f"gloss.{name}", lang))}</b><br><code>{e(name)}</code></td>'
                     f'<td>{e(t(f"gloss.{name}.def", lang))}</td><td>{"<br>".join(values) or "–"}</td></tr>')
@@ -64,9 +64,3 @@ def glossary_page(lang: str = "en", settings: Any = None, css: str = "", nav: st
 <body>{nav}<main><h1>{e(t("gloss.title", lang))}</h1><p class="meta">{e(t("gloss.intro", lang))}</p>
 <div class="sb-scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></main></body></html>
 """
-
-
-def _values(settings: Any, notebook: str) -> list[tuple[str, Any]]:
-    from salesbook.analysis import settings as rs
-    section = getattr(settings, rs.SECTIONS[notebook])
-    return [(name, rs._get(section, path)) for name, path in rs._paths(type(section)).items()]
