@@ -646,10 +646,12 @@ def write_manager_packs(plan: RunPlan, work: Workspace, done: Executed, log: Cal
     """``managers/<manager>/``: each manager's one-page summary and Excel; returns the scorecard."""
     from salesbook.run.managers import write_packs
     from salesbook.views.display import using_currency
+    t1 = time.perf_counter()
     with using_currency(plan.currency):
         scorecard = write_packs(done.cube, work.tmp, plan.lang, plan.pipeline or "", plan.source,
                                 settings=plan.settings, plan=plan.plan_file or "")
-    log(f"manager packs: {len(scorecard)}")
+    done.seconds["packs"] = time.perf_counter() - t1
+    log(f"manager packs: {len(scorecard)} ({done.seconds['packs']:.1f} s)")
     return scorecard
 
 
