@@ -177,7 +177,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         if zygote is None or argv is None:
             return await super().launch_kernel(cmd, **kwargs)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        env = dict(kwargs.get("env") or os.environ)
+        env = dict(kwargs["env"])  # the kernel's whole environment, as jupyter_client's pre_launch made it
         pid = await asyncio.get_running_loop().run_in_executor(None, zygote.fork, argv, cwd, env)
         self.process = _Forked(pid)  # type: ignore[assignment]
         self.pid = self.pgid = pid  # its own session and process group, as jupyter_client's kernels
