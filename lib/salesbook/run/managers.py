@@ -19,10 +19,11 @@ import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.i18n import t
+from salesbook.paths import RunFile, Section
 
 __all__ = ["FOLDER", "folder_name", "write_packs"]
 
-FOLDER = "managers"
+FOLDER = RunFile.MANAGERS
 
 
 def folder_name(manager: str, taken: set[str]) -> str:
@@ -113,13 +114,13 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
         risk_view = atrisk.at_risk_view(his_risk, lang).drop(columns=[t("col.manager", lang)])
         risk_text = atrisk.at_risk_sentence(risk, lang, clients=len(his_risk))
         sheets = {t("xl.sheet.reactivation", lang): sleep_view}
-        titles = {t("xl.sheet.reactivation", lang): t("seg.reactivation", lang),
-                  t("xl.sheet.whitespace", lang): t("stag.whitespace", lang)}
+        titles = {t("xl.sheet.reactivation", lang): t(Section.REACTIVATION, lang),
+                  t("xl.sheet.whitespace", lang): t(Section.WHITESPACE, lang)}
         if not risk["unknown"] and len(his_risk):
             sheets[t("risk.sheet", lang)] = risk_view
         if ws_view is not None:
             sheets[t("xl.sheet.whitespace", lang)] = ws_view
-        to_excel(sheets, out / "clients.xlsx", portfolio, t("mgr.portfolio", lang),
+        to_excel(sheets, out / RunFile.PACK_CLIENTS, portfolio, t("mgr.portfolio", lang),
                  {t("seg.col.yearly_revenue", lang), t("stag.col.potential", lang), *risk_view.attrs.get("money", []),
                   *portfolio.attrs["money"]},
                  shares={t("stag.col.score", lang), *risk_view.attrs.get("shares", [])}, call_columns=call_columns(lang),
@@ -147,16 +148,16 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <body><h1>{e(t("mgr.title", lang, manager=m))}</h1>
 <p class="meta">{e(t("mgr.intro", lang, as_of=cube.as_of.date()))}</p>
 <ul>{"".join(f"<li>{e(x)}</li>" for x in facts)}</ul>
-<h2>{e(t("seg.categories", lang))}</h2>{_table(cat_table, lang)}
-<h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
-<h2>{e(t("risk.title", lang))}</h2><p>{e(risk_text)}</p>{_table(risk_view, lang) if not risk["unknown"] and len(his_risk) else ""}
-<h2>{e(t("stag.whitespace", lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest, others=ws_others), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
+<h2>{e(t(Section.CATEGORIES, lang))}</h2>{_table(cat_table, lang)}
+<h2>{e(t(Section.REACTIVATION, lang))}</h2><p>{e(reactivation_sentence(cal, lang))}</p>{_table(sleep_view, lang)}
+<h2>{e(t(Section.AT_RISK, lang))}</h2><p>{e(risk_text)}</p>{_table(risk_view, lang) if not risk["unknown"] and len(his_risk) else ""}
+<h2>{e(t(Section.WHITESPACE, lang))}</h2>{f"<p>{e(whitespace_sentence(expected_whitespace(cube, his_ws, backtest=ws_backtest, others=ws_others), lang))}</p>" if ws_view is not None else ""}{_table(ws_view, lang) if ws_view is not None else f"<p>{e(cube.profile.lacks('category', lang) or t('stag.no_whitespace', lang))}</p>"}
 {pack_html(cube, m, lang, pace, by_manager)}
 {deals_html}
-<p class="meta"><a href="clients.xlsx">clients.xlsx</a></p></body></html>
+<p class="meta"><a href="{RunFile.PACK_CLIENTS}">{RunFile.PACK_CLIENTS}</a></p></body></html>
 """
-        (out / "index.html").write_text(page, encoding="utf-8")
-        rows.append({"manager": m, "folder": f"{FOLDER}/{name}/index.html", "clients": int((mine.active_months > 0).sum()),
+        (out / RunFile.INDEX).write_text(page, encoding="utf-8")
+        rows.append({"manager": m, "folder": f"{FOLDER}/{name}/{RunFile.INDEX}", "clients": int((mine.active_months > 0).sum()),
                      "revenue": revenue, "new": new, "profile": prof.profile if prof is not None and not unstable else "",
                      "sleeping": int(len(his_sleepers)), "at_risk": int(len(his_risk)), "whitespace": int(his_ws.client_id.nunique()) if len(his_ws) else 0})
     return rows

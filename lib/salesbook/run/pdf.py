@@ -53,6 +53,6 @@ def print_pdfs(pages: Iterable[Path], jobs: int = 2, timeout: float = 180) -> li
     """``page.html`` -> ``page.pdf`` beside it, for every page; ``index.html`` is printed as ``summary.pdf``."""
     chromium = find_chromium()
     pages = list(pages)
-    targets = [p.with_name("summary.pdf" if p.name == "index.html" else p.stem + ".pdf") for p in pages]
+    targets = [p.with_name(paths.RunFile.SUMMARY_PDF if p.name == paths.RunFile.INDEX else p.stem + ".pdf") for p in pages]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda pt: _print(chromium, pt[0], pt[1], timeout), zip(pages, targets)))
