@@ -141,6 +141,15 @@ def test_a_section_outside_the_registry_is_refused_where_it_is_opened(monkeypatc
         book.section("stag.brigde")
 
 
+def test_a_file_named_by_the_registry_works_wherever_a_path_takes_a_name():
+    """pathlib interns a name given to ``with_name``, which an enum member is not ("can't intern RunFile": the
+    PDFs of a run, found only by an end-to-end run)."""
+    from salesbook.run.pdf import pdf_of
+    assert pdf_of(Path("/r") / RunFile.INDEX) == Path("/r/summary.pdf") and type(pdf_of(Path("/r/x.html")).name) is str
+    assert pdf_of(Path("/r") / Workbook.STAGNATION.page) == Path("/r/03_stagnation.pdf")
+    assert (Path("/r") / RunFile.EXPORTS / Export.VIP.xlsx).as_posix() == "/r/exports/vip_sector.xlsx"
+
+
 def test_every_list_the_summary_links_is_written_by_a_workbook_under_that_name():
     views = "".join(p.read_text(encoding="utf-8") for p in (Path(st.__file__).parents[1] / "views").glob("*.py"))
     assert all(f"Export.{x.name}.xlsx" in views for x in Export)
