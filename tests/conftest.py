@@ -33,6 +33,37 @@ def lines() -> pd.DataFrame:
     })
 
 
+#: the published runs' settings: every rule of 01 and 03 moved away from its default (and 05's hunters, which the
+#: advice simulates), so a figure computed with a default instead of the run's setting shows (issue 24)
+STORY_CONFIG = {"01": {"sleeping_min_months": 9, "sleeping_gap_multiple": 5, "max_months_asleep": 18, "abc_a": 0.75,
+                       "abc_b": 0.9, "window_months": 12, "new_months": 4, "vip_active_months": 8,
+                       "partner_tenure_months": 30, "regular_active_months": 5, "prospective_growth": 1.2},
+                "03": {"trend_months": 30, "hunter_share": 0.3, "farmer_share": 0.12, "whitespace_min": 0.3,
+                       "acquisition_mild": 0.2, "flat_threshold": 0.02},
+                "05": {"hunters": 5}}
+
+#: the xdist group of every test that reads :func:`published`: one worker makes the two runs once
+PUBLISHED = pytest.mark.xdist_group("published")
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> dict[str, Path]:
+    """The sample published in each language as a director receives it: the whole suite with every page, the
+    managers' packs, the single file and the PDF, with :data:`STORY_CONFIG`. Read by the pages' tests
+    (tests/test_pages.py) and the one-story tests (tests/test_one_story.py), which are in one xdist group
+    (:data:`PUBLISHED`) so the two runs are made once."""
+    import json
+    from salesbook.run.cli import main
+    out = tmp_path_factory.mktemp("published")
+    config = out / "run.yml"
+    config.write_text(json.dumps({"parameters": STORY_CONFIG}), encoding="utf-8")  # JSON is YAML
+    runs = {"ru": "001", "en": "002"}  # a run's name shows on its pages: a number is in neither language
+    for lang, name in runs.items():
+        assert main(["run", "--config", str(config), "--output", str(out), "--run-name", name, "--lang", lang,
+                     "--per-manager", "--single-file", "--pdf", "-q"]) == 0
+    return {lang: out / name for lang, name in runs.items()}
+
+
 @pytest.fixture
 def chromium() -> str:
     """Debian's chromium for the browser tests. ``make test`` installs it and sets SALESBOOK_BROWSER=required,

@@ -86,3 +86,42 @@ def test_three_of_ten_whitespace_suggestions_taken_up_by_hand():
     share_now = (10 * 1200 + 3 * 50) / (10 * 2400 + 3 * 1250)  # nuts' share of the bolts-and-nuts buyers' revenue
     assert ws.potential.sum() == pytest.approx(7 * 1200 * share_now)
     assert res["expected"] == pytest.approx(0.3 * 150 / 1800 * 7 * 1200 * share_now)
+
+
+def test_each_managers_share_of_the_expectation_by_hand_adds_up_to_the_companys(cube):
+    """Issue 25: one backtest and one bootstrap for every manager. S0-S4 are A's (S0 and S1 bought 200 in
+    their last active year, S2-S4 1,200), S5-S9 B's; C has nobody on the list."""
+    sleepers = sg.reactivation_list(cube, sg.classify_clients(cube), 24)
+    sleepers = sleepers.assign(manager=["A" if int(c[1:]) < 5 else "B" for c in sleepers.client_id])
+    by = cb.expected_reactivation_by(cube, sleepers, cal=CAL, keys=["C"])
+    assert list(by) == ["A", "B", "C"]
+    rate = 0.2 / 6  # a fifth came back and brought a sixth of what they used to buy
+    assert by["A"]["expected"] == pytest.approx(rate * (2 * 200 + 3 * 1200))
+    assert by["B"]["expected"] == pytest.approx(rate * 5 * 1200)
+    assert by["C"]["expected"] == 0 and by["C"]["potential"] == 0 and by["C"]["low"] == by["C"]["high"] == 0
+    whole = cb.expected_reactivation(cube, sleepers, cal=CAL)
+    assert by["A"]["expected"] + by["B"]["expected"] == pytest.approx(whole["expected"])
+    for m in "AB":  # what his share alone gives, interval included: the same draws
+        alone = cb.expected_reactivation(cube, sleepers[sleepers.manager == m], cal=CAL)
+        assert by[m]["expected"] == alone["expected"] and by[m]["potential"] == alone["potential"]
+        assert (by[m]["low"], by[m]["high"]) == pytest.approx((alone["low"], alone["high"]), rel=1e-12)
+        assert by[m]["low"] < by[m]["expected"] < by[m]["high"]
+        assert cb.reactivation_sentence(by[m]) == cb.reactivation_sentence(alone)
+    short = cb.expected_reactivation_by(cube, sleepers)  # 10 backtest clients, 20 needed: no money figure
+    assert all(r["unknown"] and "expected" not in r for r in short.values())
+
+
+def test_each_managers_share_of_the_whitespace_expectation_is_his_suggestions_and_shares_the_lift():
+    cube = sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
+    from salesbook.analysis import stagnation as st
+    ws = st.whitespace(cube, 12, 0.25)
+    ws = ws.assign(manager=["A" if c < "W5" else "B" for c in ws.client_id])
+    assert set(ws.manager) == {"A", "B"}
+    by = cb.expected_whitespace_by(cube, ws, cal=CAL)
+    whole = cb.expected_whitespace(cube, ws, cal=CAL)
+    assert not whole["unknown"] and whole["expected"] > 0
+    assert by["A"]["expected"] + by["B"]["expected"] == pytest.approx(whole["expected"])
+    for m in "AB":
+        alone = cb.expected_whitespace(cube, ws[ws.manager == m], cal=CAL)
+        assert by[m]["expected"] == alone["expected"] and by[m]["lift"] == whole["lift"] == alone["lift"]
+        assert cb.whitespace_sentence(by[m]) == cb.whitespace_sentence(alone)

@@ -76,7 +76,8 @@ def test_the_rule_itself_fails_on_an_import_that_points_back(tmp_path):
 
 
 #: the command line reads the process's environment and hands it to paths' explicit setup; nothing else does
-READS_ENVIRONMENT = {"salesbook.run.cli", "salesbook.paths"}
+#: salesbook.run.forked: a forked kernel's process takes the environment jupyter_client gives it, as exec would
+READS_ENVIRONMENT = {"salesbook.run.cli", "salesbook.paths", "salesbook.run.forked"}
 
 
 def environment_reads(path: Path) -> list[int]:

@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from salesbook.run.cli import main
+from conftest import PUBLISHED
 from salesbook.views.glossary import GLOSSARY, GLOSSARY_PAGE
 
-#: every rule of 01 and 03 moved away from its default (and 05's hunters, which the advice simulates)
-CONFIG = {"01": {"sleeping_min_months": 9, "sleeping_gap_multiple": 5, "max_months_asleep": 18, "abc_a": 0.75,
-                 "abc_b": 0.9, "window_months": 12, "new_months": 4, "vip_active_months": 8,
-                 "partner_tenure_months": 30, "regular_active_months": 5, "prospective_growth": 1.2},
-          "03": {"trend_months": 30, "hunter_share": 0.3, "farmer_share": 0.12, "whitespace_min": 0.3,
-                 "acquisition_mild": 0.2, "flat_threshold": 0.02},
-          "05": {"hunters": 5}}
+pytestmark = PUBLISHED  # the runs of the sample published in both languages, shared with test_pages
 
 _SPAN = re.compile(r'<span data-fact="([^"]+)"(?: data-value="([^"]*)")?(?: data-scope="([^"]*)")?[^>]*>(.*?)</span>',
                    re.S)
@@ -43,22 +37,10 @@ def facts(folder: Path) -> dict[tuple[str, str], dict[str, set[str]]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("story")
-    config = out / "run.yml"
-    config.write_text(json.dumps({"parameters": CONFIG}), encoding="utf-8")  # JSON is YAML
-    assert main(["run", "--config", str(config), "--output", str(out), "--run-name", "en", "--lang", "en",
-                 "--per-manager", "--single-file", "--pdf", "-q"]) == 0
-    assert main(["run", "01", "03", "--config", str(config), "--output", str(out), "--run-name", "ru", "--lang", "ru",
-                 "--per-manager", "-q"]) == 0
-    return {"en": out / "en", "ru": out / "ru"}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_every_named_figure_has_one_value_on_every_page_and_pack(runs, lang):
-    found = facts(runs[lang])
+def test_every_named_figure_has_one_value_on_every_page_and_pack(published, lang):
+    found = facts(published[lang])
     names = {name for name, _ in found}
     # the figures a reader could confuse are named on the summary, in workbook 01 and in the packs
     for name in ("sleeping.count", "sleeping.listed", "sleeping.listed_bought", "vip_desk.count", "turnover.12m",
@@ -75,19 +57,19 @@ def test_every_named_figure_has_one_value_on_every_page_and_pack(runs, lang):
     listed = float(next(iter(set().union(*found[("sleeping.listed", "")].values()))))
     sleeping = float(next(iter(set().union(*found[("sleeping.count", "")].values()))))
     assert 0 < listed < sleeping
-    summary = json.loads((runs[lang] / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((published[lang] / "summary.json").read_text(encoding="utf-8"))
     assert summary["reactivation"]["clients"] == listed and summary["reactivation"]["max_months_asleep"] == 18
     assert "\ue010" not in json.dumps(summary, ensure_ascii=False)  # the pages' marks stay out of the JSON
-    settings = json.loads((runs[lang] / "settings.json").read_text(encoding="utf-8"))
+    settings = json.loads((published[lang] / "settings.json").read_text(encoding="utf-8"))
     assert settings["segmentation"]["rules"]["sleeping_min_months"] == 9
     assert settings["stagnation"]["rules"]["acquisition_mild"] == 0.2
     # the glossary shows the run's values
-    assert "01: sleeping_min_months = 9" in (runs[lang] / GLOSSARY_PAGE).read_text(encoding="utf-8")
+    assert "01: sleeping_min_months = 9" in (published[lang] / GLOSSARY_PAGE).read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
-def test_the_single_file_and_the_pdf_tell_the_same_figures(runs):
-    folder = runs["en"]
+def test_the_single_file_and_the_pdf_tell_the_same_figures(published):
+    folder = published["en"]
     found = facts(folder)
     single = f"{folder.name}.html"
     for name in ("sleeping.count", "sleeping.listed", "turnover.12m", "vip_desk.count"):
@@ -103,8 +85,8 @@ def test_the_single_file_and_the_pdf_tell_the_same_figures(runs):
 
 
 @pytest.mark.slow
-def test_the_summary_headline_and_the_memo_tell_one_story(runs):
-    folder = runs["en"]
+def test_the_summary_headline_and_the_memo_tell_one_story(published):
+    folder = published["en"]
     index = html.unescape(re.sub(r"<[^>]+>", "", (folder / "index.html").read_text(encoding="utf-8")))
     memo = html.unescape(re.sub(r"<[^>]+>", "", (folder / "03_stagnation.html").read_text(encoding="utf-8")))
     headline = re.search(r"Turnover is \w+: .*?why\.", index, re.S).group(0)

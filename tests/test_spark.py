@@ -4,13 +4,16 @@ Marked ``spark``: ``pytest -m "not spark"`` skips it on a machine without Java; 
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from salesbook.run.cli import main
 from salesbook.cube import TABLES, get_cube
 from salesbook.formats import plain
 from salesbook.data.engines import is_engine_source, open_source
@@ -26,11 +29,34 @@ KEYS = {"client_month": ["client_id", "month"], "client_category_month": ["clien
 MONEY = {"revenue", "cost", "first_year_revenue"}
 
 
-@pytest.fixture(scope="module")
-def cubes():
+def _java() -> None:
     if shutil.which("java") is None:
         pytest.fail("Spark's local mode needs Java 17 (java on PATH)")
-    return get_cube("sample"), get_cube("spark:sample")  # the second one is cached for the run below
+
+
+@pytest.fixture(scope="module")
+def spark_run(tmp_path_factory):
+    """The whole suite run once on Spark, as a user types it (``salesbook run --config``, its own process and
+    cube cache): the cube tables, the figures and the terminal's output below all come from this one run."""
+    _java()
+    base = tmp_path_factory.mktemp("spark")
+    config = base / "spark.yml"
+    config.write_text("source: spark:sample\nlang: en\n", encoding="utf-8")
+    salesbook_cli = str(Path(sys.executable).with_name("salesbook"))
+    done = subprocess.run([salesbook_cli, "run", "--config", str(config), "--output", str(base / "r"), "--run-name", "s",
+                           "-q"], capture_output=True, text=True, timeout=1200,
+                          env={**os.environ, "SALESBOOK_CACHE": str(base / "cache")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, base
+
+
+@pytest.fixture(scope="module")
+def cubes(spark_run):
+    """DuckDB's cube of the sample, and the cube the Spark run built (read from its cache: no second build)."""
+    _, base = spark_run
+    spark = get_cube("spark:sample", cache_dir=base / "cache")
+    assert spark.folder is not None and (base / "cache") in Path(spark.folder).parents
+    return get_cube("sample"), spark
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -66,22 +92,25 @@ def test_every_cube_table_is_the_same_on_spark_as_on_duckdb_to_the_cent(cubes):
     assert account(ra) == account(rb)
 
 
-def test_the_run_config_selects_spark_and_every_workbook_runs_unchanged(cubes, tmp_path):
+def test_the_run_config_selects_spark_and_every_workbook_runs_unchanged(spark_run, cubes):
     from salesbook.run.summary import summarise
-    duck, spark = cubes
-    config = tmp_path / "spark.yml"
-    config.write_text("source: spark:sample\nlang: en\n", encoding="utf-8")
-    assert main(["run", "--config", str(config), "--output", str(tmp_path / "r"), "--run-name", "s", "-q"]) == 0
-    run = json.loads((tmp_path / "r" / "s" / "run.json").read_text(encoding="utf-8"))
+    done, base = spark_run
+    duck, _ = cubes
+    folder = base / "r" / "s"
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert run["source"].startswith("spark:")
-    assert len(list((tmp_path / "r" / "s").glob("0*.html"))) == 6
-    figures = json.loads((tmp_path / "r" / "s" / "summary.json").read_text(encoding="utf-8"))
+    assert len(list(folder.glob("0*.html"))) == 6
+    figures = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     # the summary's JSON is text without the pages' marks of named figures (formats.plain), as the runner writes it
     expected = json.loads(plain(json.dumps(summarise(duck, "en")[0], default=str, ensure_ascii=False)))
     assert figures.pop("source").startswith("spark:") and not expected.pop("source").startswith("spark:")
     assert figures.pop("changes") is None  # the runner's comparison with a previous run: there is none
     # every figure of the executive summary (turnover, verdict and its trend, findings, forecast, baseline)
     assert figures == expected
+    # Spark's WARN lines go to the run's log, not the terminal
+    assert "WARN" not in done.stderr and "WARN" not in done.stdout, done.stderr[-3000:]
+    log = (folder / "run.log").read_text(encoding="utf-8")
+    assert " spark WARN " in log  # e.g. NativeCodeLoader: no native Hadoop library on this machine
 
 
 def test_engine_sources_name_what_is_missing(tmp_path):
@@ -122,8 +151,7 @@ def test_the_load_numbers_lines_per_file_split_with_no_window_over_every_line(tm
     from salesbook.data.engines import spark_session
     from salesbook.data.load import load_sales
 
-    if shutil.which("java") is None:
-        pytest.fail("Spark's local mode needs Java 17 (java on PATH)")
+    _java()
     n = 3000
     frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq="h").astype("datetime64[us]"),
                           "client_id": [f"C{i % 50}" for i in range(n)], "amount": 100.0 + np.arange(n) % 7})
@@ -157,21 +185,3 @@ def test_the_load_numbers_lines_per_file_split_with_no_window_over_every_line(tm
     assert {ln.reason: ln.rows for ln in load_sales(str(path)).report.lines} == rows
     # and the check sees a window over every line
     assert _windows_without_partition(session.range(3).selectExpr("row_number() over (order by id) as n"))
-
-
-def test_sparks_warnings_go_to_the_run_log_not_the_terminal(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    import salesbook
-    src = tmp_path / "lines.parquet"
-    pd.read_parquet(salesbook.paths.SAMPLE_SALES).head(5000).to_parquet(src)
-    salesbook_cli = str(Path(sys.executable).with_name("salesbook"))
-    done = subprocess.run([salesbook_cli, "run", "00", "--source", f"spark:{src}", "--output", str(tmp_path / "r"),
-                           "--run-name", "s", "-q"], capture_output=True, text=True, timeout=900,
-                          env={**__import__("os").environ, "SALESBOOK_CACHE": str(tmp_path / "cache")})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "WARN" not in done.stderr and "WARN" not in done.stdout, done.stderr[-3000:]
-    log = (tmp_path / "r" / "s" / "run.log").read_text(encoding="utf-8")
-    assert " spark WARN " in log  # e.g. NativeCodeLoader: no native Hadoop library on this machine

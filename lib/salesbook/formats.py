@@ -9,6 +9,7 @@ One style a language: ``1 286 082 585 ₽``, ``+1,4 %``, ``−9 п. п.`` in Rus
 from __future__ import annotations
 
 import enum
+import functools
 import html
 import re
 from contextlib import contextmanager
@@ -160,8 +161,13 @@ def using_currency(code: str) -> Iterator[str]:
 def currency_symbol(lang: str = "en", code: str | None = None) -> str:
     """The currency (``code``, else :func:`lang_currency` of ``lang``) as ``lang`` writes it (CLDR, through Babel):
     ₽ in Russian, RUB in English, $ in both."""
+    return _symbol(code or lang_currency(lang), str(lang))
+
+
+@functools.lru_cache(maxsize=None)
+def _symbol(code: str, lang: str) -> str:  # Babel's lookup, once per currency and language (a list formats thousands)
     from babel.numbers import get_currency_symbol
-    return get_currency_symbol(code or lang_currency(lang), locale=str(lang))
+    return get_currency_symbol(code, locale=lang)
 
 
 def with_currency(number: str, lang: str = "en", code: str | None = None) -> str:

@@ -93,6 +93,12 @@ class Setup:
     def chromium(self) -> str | None:
         return self._get("SALESBOOK_CHROMIUM")
 
+    @property
+    def fork(self) -> bool | None:
+        """``SALESBOOK_FORK=0``: a run's kernels start as new Pythons, not forked (:mod:`salesbook.run.forked`)."""
+        value = self._get("SALESBOOK_FORK")
+        return None if value is None else value not in ("0", "no", "false")
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "Setup":
         return cls(environ)

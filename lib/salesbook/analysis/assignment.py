@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
 __all__ = ["AssignmentRules", "serving_months", "stability", "unstable_sentence", "lacks"]
@@ -74,6 +75,7 @@ def serving_months(cube: Cube) -> pd.DataFrame:
     return m
 
 
+@per_cube  # asked by workbook 03, the hand-overs, the what-if and each run's packs: computed once
 def stability(cube: Cube, rules: AssignmentRules = AssignmentRules()) -> dict[str, Any]:
     """The assignment's continuity, its chance level and the stability beyond chance.
 

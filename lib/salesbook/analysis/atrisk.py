@@ -50,8 +50,8 @@ from salesbook.i18n import t
 from salesbook.analysis.segments import NO_MANAGER, Rules, classify_clients, rfm, window_start
 
 __all__ = ["RiskRules", "WEEKS_PER_MONTH", "model_available", "rfm_summary", "fit_bgnbd", "model_scores",
-           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "top_precision", "compare", "at_risk",
-           "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
+           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "top_precision", "compare",
+           "risk_comparison", "at_risk", "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 #: categories from the most to the least likely to keep buying (the rule ranking, highest first)
@@ -292,6 +292,13 @@ def compare(bt: pd.DataFrame, rules: RiskRules = RiskRules()) -> dict[str, Any]:
     return res
 
 
+@per_cube
+def risk_comparison(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules()) -> dict[str, Any]:
+    """:func:`compare` on :func:`risk_backtest`, kept beside the cube: one comparison (and its bootstrap) per
+    run, whichever of the workbook, the summary, the alerts and the packs asks for the at-risk list first."""
+    return compare(risk_backtest(cube, seg, rules), rules)
+
+
 def at_risk(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules(),
             classes: pd.DataFrame | None = None) -> dict[str, Any]:
     """Today's at-risk list, ranked by the ranking that did better in the backtest.
@@ -302,8 +309,7 @@ def at_risk(cube: Cube, seg: Rules = Rules(), rules: RiskRules = RiskRules(),
     ``usual_gap_days``, ``idle_days``, ``revenue`` (last ``window_months``), ``p_buy``, ``p_alive``,
     ``expected_orders``, ``expected_revenue`` (NaN without the model), ``one_off``), ``pool`` (active
     clients), ``unknown`` (a message key: no list below the evidence minimum), ``model_unknown``."""
-    bt = risk_backtest(cube, seg, rules)
-    comp = compare(bt, rules)
+    comp = risk_comparison(cube, seg, rules)
     res: dict[str, Any] = {"comparison": comp, "method": comp["better"], "list": _empty_list(), "pool": 0,
                            "unknown": comp["unknown"], "model_unknown": None, "horizon": rules.horizon,
                            "window": seg.window_months}

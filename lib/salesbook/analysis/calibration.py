@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 from salesbook.analysis.segments import Rules, classify_clients, reactivation_list
 
 __all__ = ["Unknown", "catalogue_keys", "CalibrationRules", "reactivation_backtest", "expected_reactivation",
-           "reactivation_sentence", "whitespace_backtest", "whitespace_others", "whitespace_lift", "expected_whitespace",
-           "whitespace_sentence", "lift_sentence"]
+           "expected_reactivation_by", "reactivation_sentence", "whitespace_backtest", "whitespace_others",
+           "whitespace_lift", "expected_whitespace", "expected_whitespace_by", "whitespace_sentence", "lift_sentence"]
 
 
 #: whether the whitespace list picks better than chance (:func:`lift_sentence`): ``cal.lift.<verdict>``
@@ -81,6 +82,7 @@ def _origins(cube: Cube, window_months: int, cal: CalibrationRules):
             yield origin, until
 
 
+@per_cube  # one backtest per run: the workbooks, the summary's advice and the packs read the same
 def reactivation_backtest(cube: Cube, rules: Rules = Rules(), max_months_asleep: int = 24,
                           cal: CalibrationRules = CalibrationRules()) -> pd.DataFrame:
     """One row per client asleep at an earlier analysis date: ``origin``, ``client_id``, ``months_asleep``,
@@ -149,6 +151,50 @@ def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rul
     return res
 
 
+def expected_reactivation_by(cube: Cube, sleepers: pd.DataFrame, by: str = "manager", rules: Rules = Rules(),
+                             max_months_asleep: int = 24, cal: CalibrationRules = CalibrationRules(),
+                             backtest: pd.DataFrame | None = None, keys: Iterable[Any] = ()) -> dict[Any, dict[str, Any]]:
+    """:func:`expected_reactivation` of each group's share of today's reactivation list, ``sleepers`` grouped
+    by its column ``by`` (each manager's clients): one backtest and one bootstrap for every group, so that a
+    group's expectation is its clients' share of the company's (the groups' ``expected`` add up to the
+    list's) and its interval comes from the company's draws. Keys: the groups' values in ``sleepers`` and
+    ``keys`` (groups without a client on the list: nothing expected)."""
+    bt = reactivation_backtest(cube, rules, max_months_asleep, cal) if backtest is None else backtest
+    codes, keys = _groups(sleepers, by, keys)
+    yearly = sleepers.yearly_revenue.to_numpy(dtype=float) if len(sleepers) else np.array([])
+    origins = sorted({str(o) for o in bt.origin})
+    out = {key: {"clients": int(len(bt)), "origins": list(origins), "potential": float(yearly[codes == g].sum()),
+                 "horizon": cal.horizon, "unknown": None} for g, key in enumerate(keys)}
+    if len(bt) < cal.min_clients:
+        for res in out.values():
+            res["unknown"] = Unknown.SHORT
+        return out
+    now_bucket = _bucket(_months_between(pd.to_datetime(sleepers.last_order), pd.Timestamp(cube.as_of)),
+                         cal.asleep_edges) if len(sleepers) else np.array([], dtype=int)
+    arrays = (bt.came_back.to_numpy(dtype=bool), bt.yearly_revenue.clip(lower=0).to_numpy(dtype=float),
+              bt.brought.to_numpy(dtype=float), _bucket(bt.months_asleep, cal.asleep_edges))
+    for key, values in zip(keys, _expected_by(arrays, now_bucket, yearly, codes, len(keys), cal)):
+        out[key].update(came_back=int(bt.came_back.sum()), **values)
+    return out
+
+
+def _groups(rows: pd.DataFrame, by: str, keys: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each row's group (0..k-1, by its column ``by``) and the k groups, sorted: those of the rows and ``keys``."""
+    values = rows[by].tolist() if len(rows) else []
+    groups = sorted(set(values) | set(keys), key=str)
+    where = {g: i for i, g in enumerate(groups)}
+    return np.array([where[v] for v in values], dtype=np.int64), groups
+
+
+def _bootstrap(arrays: tuple[np.ndarray, ...], cal: CalibrationRules) -> tuple[dict, list[dict]]:
+    """The backtest's rates (success, base, brought, bucket: :func:`_rates`) and those of each of its
+    ``cal.draws`` seeded resamples of rows: one bootstrap, whatever list it is applied to."""
+    rng = np.random.default_rng(20261201)
+    n = len(arrays[0])
+    return _rates(*arrays, cal), [_rates(*(a[pick] for a in arrays), cal)
+                                  for pick in (rng.integers(0, n, n) for _ in range(cal.draws))]
+
+
 def _expected(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: np.ndarray,
               cal: CalibrationRules) -> dict[str, float]:
     """Rates from the backtest (success, base, brought, bucket), applied to today's bases bucket by bucket;
@@ -157,15 +203,37 @@ def _expected(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: 
         p = np.array([rates[b][0] for b in now_bucket])
         r = np.array([rates[b][1] for b in now_bucket])
         return float((p * r * np.clip(now_base, 0, None)).sum())
-    rates = _rates(*arrays, cal)
-    rng = np.random.default_rng(20261201)
-    n = len(arrays[0])
-    draws = [value(_rates(*(a[pick] for a in arrays), cal)) for pick in (rng.integers(0, n, n) for _ in range(cal.draws))]
+    rates, boot = _bootstrap(arrays, cal)
+    draws = [value(r) for r in boot]
     tail = (1 - cal.level) / 2
     return {"share": rates[-1][0], "ratio": rates[-1][1], "expected": value(rates),
             "low": float(np.quantile(draws, tail)), "high": float(np.quantile(draws, 1 - tail))}
 
 
+def _expected_by(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: np.ndarray, groups: np.ndarray,
+                 k: int, cal: CalibrationRules) -> list[dict[str, float]]:
+    """:func:`_expected` of each of ``k`` groups of today's list (``groups``: each row's group, 0..k-1) from one
+    bootstrap. A group's ``expected`` is the sum of its rows' expected values (each row's base times its
+    bucket's rates), added up as :func:`_expected` adds up the group's rows alone; its interval comes from
+    the same draws, each draw's value being the group's bases per bucket times that draw's rates."""
+    rates, boot = _bootstrap(arrays, cal)
+    buckets = len(cal.asleep_edges) + 1
+    base = np.clip(now_base, 0, None)
+    p = np.array([rates[b][0] for b in range(buckets)])[now_bucket]
+    r = np.array([rates[b][1] for b in range(buckets)])[now_bucket]
+    each = p * r * base  # each row's expected value, as _expected computes it
+    rows = np.argsort(groups, kind="stable")  # each group's rows in the list's order
+    cuts = np.searchsorted(groups[rows], np.arange(k + 1))
+    bases = np.bincount(groups * buckets + now_bucket, weights=base, minlength=k * buckets).reshape(k, buckets)
+    per_draw = np.array([[d[b][0] * d[b][1] for b in range(buckets)] for d in boot]).reshape(len(boot), buckets)
+    values = bases @ per_draw.T  # group x draw
+    tail = (1 - cal.level) / 2
+    low, high = np.quantile(values, [tail, 1 - tail], axis=1) if len(boot) else (np.zeros(k), np.zeros(k))
+    return [{"share": rates[-1][0], "ratio": rates[-1][1], "expected": float(each[rows[cuts[g]:cuts[g + 1]]].sum()),
+             "low": float(low[g]), "high": float(high[g])} for g in range(k)]
+
+
+@per_cube
 def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), months: int = 12,
                         min_lift: float = 0.25) -> pd.DataFrame:
     """One row per whitespace suggestion at an earlier analysis date: ``origin``, ``client_id``, ``category``,
@@ -282,6 +350,35 @@ def expected_whitespace(cube: Cube, ws: pd.DataFrame, cal: CalibrationRules = Ca
     now = ws.potential.to_numpy(dtype=float) if len(ws) else np.array([])
     res.update(started=int(bt.started.sum()), **_expected(arrays, np.zeros(len(now), dtype=int), now, flat))
     return res
+
+
+def expected_whitespace_by(cube: Cube, ws: pd.DataFrame, by: str = "manager", cal: CalibrationRules = CalibrationRules(),
+                           backtest: pd.DataFrame | None = None, min_lift: float = 0.25,
+                           others: pd.DataFrame | None = None, keys: Iterable[Any] = ()) -> dict[Any, dict[str, Any]]:
+    """:func:`expected_whitespace` of each group's share of today's whitespace list, ``ws`` grouped by its
+    column ``by`` (each manager's suggestions): one backtest, one bootstrap and one ``lift`` (the list
+    against chance, a property of the company's list) for every group; the groups' ``expected`` add up to
+    the list's. Keys: the groups' values in ``ws`` and ``keys``."""
+    bt = whitespace_backtest(cube, cal, min_lift=min_lift) if backtest is None else backtest
+    if others is None and backtest is None:
+        others = whitespace_others(cube, bt, cal)
+    lift = whitespace_lift(bt, others, cal) if others is not None else {"unknown": Unknown.SHORT}
+    codes, keys = _groups(ws, by, keys)
+    now = ws.potential.to_numpy(dtype=float) if len(ws) else np.array([])
+    origins = sorted({str(o) for o in bt.origin})
+    out = {key: {"suggestions": int(len(bt)), "origins": list(origins), "potential": float(now[codes == g].sum()),
+                 "horizon": cal.horizon, "unknown": None, "level": cal.level, "lift": lift}
+           for g, key in enumerate(keys)}
+    if len(bt) < cal.min_clients:
+        for res in out.values():
+            res["unknown"] = Unknown.SHORT
+        return out
+    flat = CalibrationRules(**{**cal.__dict__, "asleep_edges": ()})  # one bucket: every suggestion alike
+    arrays = (bt.started.to_numpy(dtype=bool), bt.potential.to_numpy(dtype=float), bt.brought.to_numpy(dtype=float),
+              np.zeros(len(bt), dtype=int))
+    for key, values in zip(keys, _expected_by(arrays, np.zeros(len(now), dtype=int), now, codes, len(keys), flat)):
+        out[key].update(started=int(bt.started.sum()), **values)
+    return out
 
 
 def _sentence(res: dict[str, Any], lang: str, key: str, count: str, name: str) -> str:

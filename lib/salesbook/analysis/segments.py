@@ -405,13 +405,27 @@ def migration_lacks(cube: Cube, from_date: "str | pd.Timestamp", rules: Rules = 
              start=cube.profile.start.date())
 
 
-def category_summary(classes: pd.DataFrame) -> pd.DataFrame:
-    """Clients and window revenue per category, in rule order, with shares."""
-    g = classes.groupby("category").agg(clients=("label", "size"), revenue=("revenue", "sum"))
-    g = g.reindex(list(CATEGORIES)).fillna(0)
-    g["clients_share"] = g.clients / max(g.clients.sum(), 1)
-    total = g.revenue.clip(lower=0).sum()
-    g["revenue_share"] = g.revenue.clip(lower=0) / total if total else 0.0
+def category_summary(classes: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Clients and window revenue per category, in rule order, with shares.
+
+    ``by``: a column of ``classes`` (``"manager"``): the same summary for each of its values at once, one row
+    per (value, category), each value's shares of its own clients and revenue (a manager's pack)."""
+    if by is None:
+        g = classes.groupby("category").agg(clients=("label", "size"), revenue=("revenue", "sum"))
+        g = g.reindex(list(CATEGORIES)).fillna(0)
+        g["clients_share"] = g.clients / max(g.clients.sum(), 1)
+        total = g.revenue.clip(lower=0).sum()
+        g["revenue_share"] = g.revenue.clip(lower=0) / total if total else 0.0
+        return g.astype({"clients": "int64"})
+    g = classes.groupby([by, "category"], observed=True).agg(clients=("label", "size"), revenue=("revenue", "sum"))
+    values = sorted(classes[by].dropna().unique())
+    g = g.reindex(pd.MultiIndex.from_product([values, list(CATEGORIES)], names=[by, "category"])).fillna(0)
+    k = len(CATEGORIES)  # each value's categories are k consecutive rows: its totals are those of its rows
+    clients = g.clients.to_numpy(dtype=float).reshape(-1, k)
+    positive = g.revenue.clip(lower=0).to_numpy(dtype=float).reshape(-1, k)
+    total = positive.sum(axis=1, keepdims=True)
+    g["clients_share"] = (clients / np.maximum(clients.sum(axis=1, keepdims=True), 1)).ravel()
+    g["revenue_share"] = np.divide(positive, total, out=np.zeros_like(positive), where=total != 0).ravel()
     return g.astype({"clients": "int64"})
 
 

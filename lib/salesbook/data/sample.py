@@ -158,12 +158,21 @@ def _names(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
+def _manager_name(i: int) -> str:
+    """The ``i``-th manager's name, distinct for every ``i``: the first 30 as in the committed sample (surname
+    and initials in step), then each surname with the other initials, then a number (``Иванов А.В. 2``)."""
+    n_s, n_i = len(_SURNAMES), len(_INITIALS)
+    turn, k = divmod(i, n_s)
+    name = f"{_SURNAMES[k]} {_INITIALS[(k + turn) % n_i]}"
+    return name if i < n_s * n_i else f"{name} {i // (n_s * n_i) + 1}"
+
+
 def generate(spec: SampleSpec = SampleSpec()) -> Sample:
     """Simulate the company month by month, then write its sales lines."""
     rng = np.random.default_rng(spec.seed)
     months = pd.date_range(spec.start, periods=spec.months, freq="MS")
     as_of = (months[-1] + pd.offsets.MonthEnd(0)).normalize()
-    managers = [f"{_SURNAMES[i % len(_SURNAMES)]} {_INITIALS[i % len(_INITIALS)]}" for i in range(spec.managers)]
+    managers = [_manager_name(i) for i in range(spec.managers)]
     cats = CATEGORIES[: spec.categories]
     per_cat = max(1, spec.products // len(cats))
     products = pd.DataFrame({

@@ -119,7 +119,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      progress=not args.quiet, config=cfg, pipeline=pick("pipeline", None),
                      plan_file=pick("plan", None), jobs=int(pick("jobs", 2)), wait=float(args.wait or 0),
                      cache=not args.no_cache, single_file=bool(pick("single_file", False)),
-                     pdf=bool(pick("pdf", False)), per_manager=bool(pick("per_manager", False)))
+                     pdf=bool(pick("pdf", False)), per_manager=bool(pick("per_manager", False)),
+                     fork=paths.current().fork)
     except (Exception, MemoryError) as exc:  # noqa: BLE001 - every failure ends in one line and its exit code
         code = _fail("run", exc, args.debug)
         if isinstance(exc, DataError) and not args.mapping and not args.config:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,14 +57,15 @@ class Engine(Protocol):
 
 
 def _warm_kernel(kernel: str, cwd: Path, modules: list[str], timeout: int = 120,
-                 sockets: Path | None = None, env: Mapping[str, str] | None = None) -> Any:
+                 sockets: Path | None = None, env: Mapping[str, str] | None = None, zygote: Any = None) -> Any:
     """A kernel for one notebook, started now in ``cwd``, that has imported ``modules`` (:mod:`salesbook.run.warm`).
 
     Started in the calling thread's event loop, where papermill (nbclient) then runs the notebook
     on it; the caller shuts it down. ``SALESBOOK_REPORT`` is set in its environment, with ``env`` (added
 through the kernel's spec: the kernel inherits the rest of this process's environment). With ``sockets``
     (a folder; POSIX) it talks over Unix sockets there rather than over TCP on localhost: no open port,
-    and no warning in a scheduled run's log about TCP without encryption.
+    and no warning in a scheduled run's log about TCP without encryption. With ``zygote``
+    (:class:`salesbook.run.forked.Zygote`) the kernel is forked from it, its libraries already imported.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -79,6 +81,11 @@ through the kernel's spec: the kernel inherits the rest of this process's enviro
             km = AsyncKernelManager(kernel_name=kernel, **where)
         # added to what the kernel inherits (jupyter_client copies the process's environment), never set here
         km.kernel_spec.env = {**km.kernel_spec.env, "SALESBOOK_REPORT": "1", **(env or {})}
+        if zygote is not None:
+            from salesbook.run.forked import PROVISIONER, register
+            register()
+            km.kernel_spec.metadata = {**km.kernel_spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER}}
+            km.salesbook_zygote = zygote
         # as nbclient starts its kernels: no history database shared by the kernels running side by side
         await km.start_kernel(cwd=str(cwd),
                               extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -137,16 +144,33 @@ class PapermillEngine:
     timeout: int = 1800
     env: Mapping[str, str] = field(default_factory=dict)
     sockets: Path | None = None
+    fork: bool | None = None
     _kernels: list[Any] = field(default_factory=list, repr=False)
+    _zygote: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.sockets is None:
             self.sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-"))
+        if self.fork is None:
+            from salesbook.run.forked import available
+            self.fork = available()
+
+    def zygote(self) -> Any:
+        """The process this run's kernels are forked from (:mod:`salesbook.run.forked`), started on first use;
+        None where kernels start as usual (``fork=False``)."""
+        with self._lock:
+            if self.fork and self._zygote is None:
+                from salesbook.run.forked import Zygote
+                self._zygote = Zygote()
+            return self._zygote
 
     def start(self, notebook: Path, cwd: Path) -> Any:
         source_cells = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
-        km = _warm_kernel(self.kernel, cwd, imported_modules(source_cells), sockets=self.sockets, env=self.env)
-        self._kernels.append(km)
+        km = _warm_kernel(self.kernel, cwd, imported_modules(source_cells), sockets=self.sockets, env=self.env,
+                          zygote=self.zygote())
+        with self._lock:
+            self._kernels.append(km)
         return km
 
     def execute(self, handle: Any, notebook: Path, output: Path, parameters: dict[str, Any]) -> nbformat.NotebookNode:
@@ -166,5 +190,7 @@ class PapermillEngine:
     def close(self) -> None:
         for km in self._kernels:
             _stop_kernel(km)
+        if self._zygote is not None:
+            self._zygote.close()
         if self.sockets is not None:
             shutil.rmtree(self.sockets, ignore_errors=True)

@@ -291,6 +291,7 @@ class RunOptions:
     per_manager: bool = False
     kernel: str = "python3"
     timeout: int = 1800
+    fork: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -651,9 +652,11 @@ def write_manager_packs(plan: RunPlan, work: Workspace, done: Executed, log: Cal
     """``managers/<manager>/``: each manager's one-page summary and Excel; returns the scorecard."""
     from salesbook.formats import Lang
     from salesbook.run.managers import write_packs
+    t1 = time.perf_counter()
     scorecard = write_packs(done.cube, work.tmp, Lang(plan.lang, plan.currency), plan.pipeline or "", plan.source,
                             settings=plan.settings, plan=plan.plan_file or "")
-    log(f"manager packs: {len(scorecard)}")
+    done.seconds["packs"] = time.perf_counter() - t1
+    log(f"manager packs: {len(scorecard)} ({done.seconds['packs']:.1f} s)")
     return scorecard
 
 
@@ -718,7 +721,8 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         log: Callable[[str], None] | None = None, timeout: int = 1800, progress: bool = False,
         config: dict[str, Any] | None = None, pipeline: str | None = None, plan_file: str | None = None,
         jobs: int = 2, wait: float = 0.0, cache: bool = True, single_file: bool = False,
-        pdf: bool = False, per_manager: bool = False, engine: Engine | None = None) -> RunResult:
+        pdf: bool = False, per_manager: bool = False, engine: Engine | None = None,
+        fork: bool | None = None) -> RunResult:
     """Run workbooks and publish their HTML reports under ``out/<run_name>/``.
 
     Parameters
@@ -752,10 +756,14 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         the plan's order. ``1``: one after another.
     engine
         What executes the notebooks (default: papermill, each notebook on its own kernel; tests give a fake).
+    fork
+        Start each kernel as a fork of one process that imported the libraries once
+        (:mod:`salesbook.run.forked`; default: where the system allows it, Linux). ``False``: each kernel
+        starts as a new Python (``SALESBOOK_FORK=0`` on the command line).
     """
     log = RunLog(log)
     options = RunOptions(jobs=jobs, wait=wait, cache=cache, single_file=single_file, pdf=pdf,
-                         per_manager=per_manager, kernel=kernel, timeout=timeout)
+                         per_manager=per_manager, kernel=kernel, timeout=timeout, fork=fork)
     plan = plan_run(notebooks, source=source, mapping=mapping, as_of=as_of, lang=lang, currency=currency, out=out,
                     run_name=run_name, parameters=parameters, pipeline=pipeline, plan_file=plan_file,
                     options=options, config=config, log=log)
@@ -766,7 +774,7 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         prepare_folder(plan, work, log)
         from salesbook.run.summary import previous_run
         prev = previous_run(plan.out, plan.run_name)  # its times order the tasks; its figures are compared
-        done = execute(plan, work, engine or PapermillEngine(kernel, timeout, env=work.kernel_env),
+        done = execute(plan, work, engine or PapermillEngine(kernel, timeout, env=work.kernel_env, fork=fork),
                        build=lambda: build_cube(plan, work, log), summarise=lambda cube: summarise_run(plan, cube),
                        prev=prev, log=log, progress=progress, warm_up=lambda ready: _warm_runner(lang, ready))
         changes = compare_with(prev, done.summary)

@@ -299,8 +299,18 @@ def _linked_text(key: str, lang: str, values: dict[str, str], links: dict[str, s
     return text
 
 
-def _scorecard(rows: list[dict[str, Any]] | None, lang: str) -> str:
-    """One row per manager, each linking to his pack (``--per-manager``)."""
+#: up to this many managers the summary lists them all in one plain table; beyond, the top and bottom
+#: :data:`SCORECARD_ENDS` by revenue, then every manager in a table that sorts and searches
+SCORECARD_ALL = 25
+SCORECARD_ENDS = 10
+
+
+def _scorecard(rows: list[dict[str, Any]] | None, lang: str, as_of: str = "") -> str:
+    """One row per manager, each linking to his pack (``--per-manager``). A team of up to
+    :data:`SCORECARD_ALL` in one table; a larger one (a thousand managers) first shows the
+    :data:`SCORECARD_ENDS` with the highest and the lowest revenue of the 12 months to ``as_of``, then every
+    manager in a table that sorts by any column and searches by name (DataTables, the run's ``sb-tables.js``)."""
+    from salesbook.views.tables import ASSET
     if not rows:
         return ""
     e = html.escape
@@ -308,15 +318,37 @@ def _scorecard(rows: list[dict[str, Any]] | None, lang: str) -> str:
     heads = [t("col.manager", lang), t("seg.col.clients", lang), money_header(t("kpi.revenue_12m", lang), lang),
              t("sum.col.new", lang), t("sum.col.profile", lang), t("sum.col.sleeping", lang),
              t("sum.col.pack", lang)]
-    body = "".join(
-        f"<tr><td>{e(r['manager'])}</td><td class=\"n\">{e(fmt_int(r['clients'], lang))}</td>"
-        f"<td class=\"n\">{e(fmt_money(r['revenue'], lang, currency=False))}</td><td class=\"n\">{e(fmt_int(r['new'], lang))}</td>"
-        f"<td>{e(t('mgr.profile.' + r['profile'], lang).split(' (')[0]) if r['profile'] else '–'}</td>"
-        f"<td class=\"n\">{e(fmt_int(r['sleeping'], lang))}</td>"
-        f"<td><a href=\"{e(r['folder'], quote=True)}\">{e(t('sum.pack', lang))}</a></td></tr>" for r in rows)
-    head = "".join(f"<th>{e(h)}</th>" for h in heads)
-    return (f'<h2 id="{Section.SCORECARD.anchor}">{e(t(Section.SCORECARD, lang))}</h2>'
-            f'<div class="sb-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+    link = e(t("sum.pack", lang))
+
+    def row(r: dict[str, Any], order: bool = False) -> str:
+        def n(text: str, value: float) -> str:  # a number cell; in the sortable table with its raw value
+            key = f' data-order="{int(value) if float(value).is_integer() else float(value)!r}"' if order else ""
+            return f'<td class="n"{key}>{e(text)}</td>'
+        return (f"<tr><td>{e(r['manager'])}</td>{n(fmt_int(r['clients'], lang), r['clients'])}"
+                f"{n(fmt_money(r['revenue'], lang, currency=False), r['revenue'])}{n(fmt_int(r['new'], lang), r['new'])}"
+                f"<td>{e(t('mgr.profile.' + r['profile'], lang).split(' (')[0]) if r['profile'] else '–'}</td>"
+                f"{n(fmt_int(r['sleeping'], lang), r['sleeping'])}"
+                f"<td><a href=\"{e(r['folder'], quote=True)}\">{link}</a></td></tr>")
+
+    def table(some: list[dict[str, Any]]) -> str:
+        head = "".join(f"<th>{e(h)}</th>" for h in heads)
+        return (f'<div class="sb-scroll"><table><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(row(r) for r in some)}</tbody></table></div>')
+    title = f'<h2 id="{Section.SCORECARD.anchor}">{e(t(Section.SCORECARD, lang))}</h2>'
+    if len(rows) <= SCORECARD_ALL:
+        return title + table(rows)
+    ranked = sorted(rows, key=lambda r: (-r["revenue"], str(r["manager"])))
+    k, total = SCORECARD_ENDS, fmt_int(len(rows), lang)
+    head = "".join(f'<th class="sb-text">{e(h)}</th>' if j in (0, 4, 6) else f"<th>{e(h)}</th>"
+                   for j, h in enumerate(heads))
+    every = (f'<div class="sb-scroll"><table class="sb-table display compact" data-sb-interactive="1" '
+             f'data-sb-lang="{e(lang, quote=True)}"><thead><tr>{head}</tr></thead>'
+             f'<tbody>{"".join(row(r, order=True) for r in rows)}</tbody></table></div>')
+    return (title + f"<p>{e(t('sum.scorecard_top', lang, n=k, total=total, as_of=as_of))}</p>" + table(ranked[:k])
+            + f"<p>{e(t('sum.scorecard_bottom', lang, n=k, total=total, as_of=as_of))}</p>"
+            + table(ranked[::-1][:k])
+            + f"<p>{e(t('sum.scorecard_all', lang, total=total))}</p>"
+            + f'<script src="{e(ASSET, quote=True)}"></script>' + every)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]], lang: str) -> str:
@@ -522,7 +554,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <h2 id="{Section.CHANGES.anchor}">{e(t(Section.CHANGES, lang))}</h2>{changed_html}
 <h2 id="{Section.REACTIVATION_LIST.anchor}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
 <h2 id="{Section.CROSSSELL_LIST.anchor}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
-{_scorecard(scorecard, lang)}
+{_scorecard(scorecard, lang, as_of)}
 <h2 id="{Section.REPORTS.anchor}">{e(t(Section.REPORTS, lang))}</h2><ol>{links}</ol>
 <p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
 """

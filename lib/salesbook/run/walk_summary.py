@@ -151,10 +151,11 @@ def pack_context(cube: Cube, plan: Any = None, lang: str = "en", rules: Any = No
 
 
 def pack_html(cube: Cube, manager: str, lang: str = "en", pace: Any = None,
-              by_manager: pd.DataFrame | None = None) -> str:
+              by_manager: pd.DataFrame | None = None, walk: Any = None) -> str:
     """A manager's pack: his pace sentence (with a plan naming him) and the walk of his clients, in plain HTML.
 
-    ``by_manager``: :func:`salesbook.analysis.walk.walk_by` by manager (computed once for every pack)."""
+    ``by_manager``: :func:`salesbook.analysis.walk.walk_by` by manager; ``walk``: the company's
+    :func:`salesbook.analysis.walk.revenue_walk` (both computed once for every pack; ``walk`` by default)."""
     from salesbook.analysis import pacing as pc
     from salesbook.analysis import walk as wk
     from salesbook.views.display import fmt_money
@@ -163,14 +164,15 @@ def pack_html(cube: Cube, manager: str, lang: str = "en", pace: Any = None,
     if pace is not None and manager in pace.table.index:
         parts.append(f"<h2>{e(t('pace.title', lang))}</h2><p>{e(pc.pace_sentence(pace, manager, lang))}</p>")
     if by_manager is not None and manager in by_manager.index:
-        walk = wk.revenue_walk(cube)
-        r = by_manager.loc[manager]
+        walk = walk if walk is not None else wk.revenue_walk(cube)
+        r = by_manager.loc[manager].to_dict()
         steps = [s for s in walk.steps.index]
         said = t("walk.say.manager", lang, start=str(walk.later[0].date()), end=str(walk.later[1].date()),
-                 before=fmt_money(r.before, lang), after=fmt_money(r.after, lang), change=fmt_money(r.change, lang))
-        if r.worst_amount < 0:
-            said += " " + t("walk.say.manager_worst", lang, step=t(f"walk.step.{r.worst}", lang),
-                            amount=fmt_money(r.worst_amount, lang))
+                 before=fmt_money(r["before"], lang), after=fmt_money(r["after"], lang),
+                 change=fmt_money(r["change"], lang))
+        if r["worst_amount"] < 0:
+            said += " " + t("walk.say.manager_worst", lang, step=t(f"walk.step.{r['worst']}", lang),
+                            amount=fmt_money(r["worst_amount"], lang))
         body = "".join(f"<tr><td>{e(t('walk.step.' + k, lang))}</td><td class=\"n\">{e(fmt_money(float(r[k]), lang))}</td></tr>"
                        for k in ["before", *steps, "after"])
         parts.append(f"<h2>{e(t('walk.title', lang))}</h2><p>{e(said)}</p><table><tbody>{body}</tbody></table>")

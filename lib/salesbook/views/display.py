@@ -328,6 +328,30 @@ class Book:
                    interactive: bool | None = None) -> str:
         """The HTML of :meth:`table`."""
         lang = self.lang
+        df, formats, text = self._cells(df, formats, money, shares)
+        if interactive if interactive is not None else len(df) > tables.MIN_ROWS:
+            shown = df.reset_index() if index else df
+            more = ""
+            if len(shown) > tables.MAX_ROWS:  # a page stays light: the whole list is in the workbook's Excel file
+                more = f'<p class="sb-more">{html.escape(self.t("table.first_rows", shown=fmt_int(tables.MAX_ROWS, lang), total=fmt_int(len(shown), lang)))}</p>'
+                shown = shown.head(tables.MAX_ROWS)
+            return tables.interactive_html(shown, formats, lang, text) + more + self._table_loader()
+        styler = df.style.format(formats, escape="html", na_rep="–")
+        styler = styler.format_index(escape="html", axis=1)
+        if not index:
+            styler = styler.hide(axis="index")
+        else:
+            styler = styler.format_index(escape="html", axis=0)
+        if text:
+            styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        styler = styler.set_table_attributes('class="sb-table"')
+        return styler.to_html()
+
+    def _cells(self, df: pd.DataFrame, formats: dict[str, Any] | None, money: Iterable[str] | None,
+               shares: Iterable[str] | None) -> tuple[pd.DataFrame, dict[Any, Any], list[Any]]:
+        """How :meth:`table_html` writes ``df``'s cells: the frame with money headers (``Выручка, ₽``), each
+        column's formatter, and the text columns."""
+        lang = self.lang
         formats = dict(formats or {})
         shares = [c for c in (shares if shares is not None else df.attrs.get("shares", [])) if c in df.columns]
         if money is None:
@@ -348,24 +372,16 @@ class Book:
         if headers:
             df = df.rename(columns=headers)
             formats = {headers.get(c, c): f for c, f in formats.items()}
-        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-        if interactive if interactive is not None else len(df) > tables.MIN_ROWS:
-            shown = df.reset_index() if index else df
-            more = ""
-            if len(shown) > tables.MAX_ROWS:  # a page stays light: the whole list is in the workbook's Excel file
-                more = f'<p class="sb-more">{html.escape(self.t("table.first_rows", shown=fmt_int(tables.MAX_ROWS, lang), total=fmt_int(len(shown), lang)))}</p>'
-                shown = shown.head(tables.MAX_ROWS)
-            return tables.interactive_html(shown, formats, lang, text) + more + self._table_loader()
-        styler = df.style.format(formats, escape="html", na_rep="–")
-        styler = styler.format_index(escape="html", axis=1)
-        if not index:
-            styler = styler.hide(axis="index")
-        else:
-            styler = styler.format_index(escape="html", axis=0)
-        if text:
-            styler = styler.set_properties(subset=text, **{"text-align": "left"})
-        styler = styler.set_table_attributes('class="sb-table"')
-        return styler.to_html()
+        return df, formats, [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+
+    def table_parts(self, df: pd.DataFrame, formats: dict[str, Any] | None = None,
+                    money: Iterable[str] | None = None, shares: Iterable[str] | None = None) -> tuple[str, list[str]]:
+        """A plain table of ``df`` in parts: its head and one ``<tr>`` per row, each cell as :meth:`table_html`
+        writes it (escaped, localised, money headers with the currency). For many small tables cut from one
+        long frame (a manager's pack each: :func:`salesbook.views.tables.plain_table` joins a head and some
+        rows), every cell is formatted once; money columns not named are those the whole frame declares."""
+        df, formats, text = self._cells(df, formats, money, shares)
+        return tables.plain_parts(df, formats, text)
 
     def style(self, fig: go.Figure) -> go.Figure:
         """The house style of every chart, its numbers in the book's language (:func:`localise`)."""

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["inert", "restored", "to_csv", "to_excel", "sheet_name", "write_plain_csv", "call_columns",
-           "PRINT_WIDTH"]
+           "PRINT_WIDTH", "Cells"]
 
 #: imported on first use, not with this module; a scheduled run's kernels import them ahead (salesbook.run.warm)
 DEFERRED = ("xlsxwriter",)
@@ -71,6 +71,8 @@ SHEET_NAME_MAX = 31
 PRINT_WIDTH = 182
 #: a text column wraps beyond this width instead of widening the sheet
 TEXT_WIDTH = 40
+#: a workbook of at most this many cells is written in memory (faster for small ones), a larger one row by row
+SMALL_CELLS = 20_000
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
@@ -101,17 +103,17 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _widths(df: pd.DataFrame, extra: list[str]) -> list[int]:
+def _widths(names: list[Any], columns: list[list[Any]], is_text: list[bool], extra: list[str]) -> list[int]:
     """Column widths that print at 9 pt or more: text columns wrap at :data:`TEXT_WIDTH` and shrink (to 14)
-    while the sheet is wider than :data:`PRINT_WIDTH`."""
+    while the sheet is wider than :data:`PRINT_WIDTH`. ``names``: the headers; ``columns``: each column's
+    values (its first 200 are measured)."""
     widths, text = [], []
-    for j, col in enumerate(df.columns):
-        values = [len(str(v)) for v in df.iloc[:200, j].tolist()]
+    for col, values, wrap in zip(names, columns, is_text):
+        lengths = [len(str(v)) for v in values[:200]]
         head = max(len(w) for w in str(col).split()) if str(col).split() else 8
-        is_text = not pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col])
-        width = max([head, min(len(str(col)), 16)] + values) + 2
-        widths.append(min(max(width, 8), TEXT_WIDTH if is_text else 24))
-        text.append(is_text)
+        width = max([head, min(len(str(col)), 16)] + lengths) + 2
+        widths.append(min(max(width, 8), TEXT_WIDTH if wrap else 24))
+        text.append(wrap)
     widths += [max(14, min(len(c) + 2, 30)) for c in extra]
     text += [True] * len(extra)
     while sum(widths) > PRINT_WIDTH:
@@ -123,26 +125,59 @@ def _widths(df: pd.DataFrame, extra: list[str]) -> list[int]:
     return widths
 
 
-def _write_sheet(ws, df: pd.DataFrame, title: str | None, money: set[str], fmt: dict[str, Any],
-                 shares: set[str] = frozenset(), extra: list[str] | None = None) -> None:
+class Cells:
+    """A frame's cells as Python lists, one per column, with the columns' names and dtypes: what a sheet
+    writes. Many sheets cut from one long frame (a manager's pack each) take their rows here
+    (:meth:`take`) instead of through pandas, once per sheet."""
+
+    def __init__(self, names: list[Any], columns: list[list[Any]], dtypes: list[Any]):
+        self.names, self.columns, self.dtypes = names, columns, dtypes
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> "Cells":
+        columns = ([df[c].tolist() for c in df.columns] if df.columns.is_unique
+                   else [df.iloc[:, j].tolist() for j in range(df.shape[1])])
+        return cls(list(df.columns), columns, df.dtypes.tolist())
+
+    def take(self, rows: Any) -> "Cells":
+        """These rows (positions), in this order."""
+        return Cells(self.names, [[col[i] for i in rows] for col in self.columns], self.dtypes)
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    @property
+    def size(self) -> int:
+        return len(self) * len(self.names)
+
+
+def _write_sheet(ws, df: "pd.DataFrame | Cells", title: str | None, money: set[str], fmt: dict[str, Any],
+                 shares: set[str] = frozenset(), extra: list[str] | None = None,
+                 headers: dict[Any, str] | None = None) -> None:
     """One sheet with XlsxWriter: every text a string cell (never a formula), numbers and dates typed with
-    thousands separators, long text wrapped, and ``extra`` empty columns (the call list's) at the end."""
+    thousands separators, long text wrapped, and ``extra`` empty columns (the call list's) at the end.
+    ``headers``: the header written for a column (a money column's, with the currency), default its name;
+    ``money`` and ``shares`` name columns by their headers."""
     extra = list(extra or [])
+    cells = df if isinstance(df, Cells) else Cells.of(df)
+    names = [(headers or {}).get(c, c) for c in cells.names]
     row0 = 0
     if title:
         ws.write_string(0, 0, inert(title), fmt["title"])
         row0 = 2
-    for j, col in enumerate(list(df.columns) + extra):
+    for j, col in enumerate(names + extra):
         ws.write_string(row0, j, inert(str(col)), fmt["header"])
+    dtypes = cells.dtypes
     number_format = []
-    for col in df.columns:
+    for col, dtype in zip(names, dtypes):
         if col in shares:
             number_format.append(fmt["share"])
-        elif col in money or pd.api.types.is_integer_dtype(df[col]):
+        elif col in money or pd.api.types.is_integer_dtype(dtype):
             number_format.append(fmt["money"])
         else:
             number_format.append(fmt["number"])
-    for i, row in enumerate(zip(*(df[c].tolist() for c in df.columns)), row0 + 1):
+    columns = cells.columns
+    for i, row in enumerate(zip(*columns), row0 + 1):
         for j, value in enumerate(row):
             if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
                 continue
@@ -154,20 +189,21 @@ def _write_sheet(ws, df: pd.DataFrame, title: str | None, money: set[str], fmt: 
                 ws.write_number(i, j, value, fmt["money"])
             else:
                 ws.write_number(i, j, value, number_format[j])
-        for j in range(len(df.columns), len(df.columns) + len(extra)):
+        for j in range(len(names), len(names) + len(extra)):
             ws.write_blank(i, j, None, fmt["blank"])  # a box to write the call's result in
-    for j, width in enumerate(_widths(df, extra)):
+    is_text = [not pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_datetime64_any_dtype(d) for d in dtypes]
+    for j, width in enumerate(_widths(names, columns, is_text, extra)):
         ws.set_column(j, j, width)
     ws.freeze_panes(row0 + 1, 0)
-    if len(df.columns):
-        ws.autofilter(row0, 0, row0 + len(df), len(df.columns) + len(extra) - 1)
+    if len(names):
+        ws.autofilter(row0, 0, row0 + len(cells), len(names) + len(extra) - 1)
     ws.repeat_rows(row0)
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)  # one page wide: the widths above keep that at 9 pt or more
 
 
-def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.DataFrame | None = None,
+def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summary: "pd.DataFrame | Cells | None" = None,
              summary_title: str = "Summary", money: set[str] | None = None, shares: set[str] | None = None,
              call_columns: list[str] | None = None, lang: str | None = None, summary_sheet: str | None = None,
              titles: dict[str, str] | None = None) -> Path:
@@ -179,21 +215,25 @@ def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.Da
     characters is shortened at a word (:func:`sheet_name`): fit for a manager's name, not for a phrase.
     ``money`` columns get the run's currency in their header when ``lang`` is given (``Выручка, ₽``);
     ``shares`` show as percentages; ``call_columns``: empty columns at the end of every list sheet (the call's
-    result, the next step and its date). Written with XlsxWriter in its constant-memory mode (row by row,
-    inline strings): a few times faster than openpyxl on lists of tens of thousands of clients.
+    result, the next step and its date). Written with XlsxWriter, in its constant-memory mode (row by row,
+    inline strings) beyond :data:`SMALL_CELLS` cells: a few times faster than openpyxl on lists of tens of
+    thousands of clients; a small workbook in memory. A sheet (and the summary) may be given as :class:`Cells`.
     """
     import xlsxwriter
 
     path = Path(path)
     money, shares = set(money or ()), set(shares or ())
+    renamed: dict[Any, str] = {}
     if lang:
         from salesbook.views.display import money_header
         renamed = {c: money_header(c, lang) for c in money}
-        sheets = {k: v.rename(columns=renamed) for k, v in sheets.items()}
-        summary = summary.rename(columns=renamed) if summary is not None else None
         money = set(renamed.values())
+    cells = sum(df.size for df in sheets.values()) + (summary.size if summary is not None else 0)
+    # a small workbook (a manager's pack) is assembled in memory, a long one row by row through temporary
+    # files: the same cells either way
+    memory = {"in_memory": True} if cells <= SMALL_CELLS else {"constant_memory": True}
     taken: set[str] = set()
-    with xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+    with xlsxwriter.Workbook(str(path), {**memory, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False}) as wb:
         fmt = {"title": wb.add_format({"bold": True, "font_size": 13}),
                "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top",
@@ -205,11 +245,12 @@ def to_excel(sheets: dict[str, pd.DataFrame], path: "str | Path", summary: pd.Da
                "share": wb.add_format({"num_format": "0.0%", "valign": "top"}),
                "blank": wb.add_format({"border": 1, "border_color": "#BFBFBF"})}
         ws = wb.add_worksheet(sheet_name(summary_sheet or summary_title, taken))
-        _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money, fmt, shares)
+        _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money, fmt, shares,
+                     headers=renamed)
         titles = titles or {}
         for name, df in sheets.items():
             _write_sheet(wb.add_worksheet(sheet_name(name, taken)), df, str(titles.get(name, name)), money, fmt,
-                         shares, call_columns)
+                         shares, call_columns, headers=renamed)
     return path
 
 

@@ -193,7 +193,8 @@ def portfolio_view(classes: pd.DataFrame, lang: str = "en", window_months: int =
     """A manager's clients as his portfolio sheet lists them: client, category, the reason, and the revenue of
     the ``window_months`` to the analysis date (money), largest first, so that he can rank them."""
     from salesbook.analysis.segments import explained
-    mine = classes.sort_values("revenue", ascending=False)
+    mine = classes.sort_values("revenue", ascending=False, kind="stable")  # ties in the clients' order: the company's
+    # portfolio cut by manager is each manager's own
     view = explained(mine, lang)
     revenue = t("seg.col.revenue_window", lang, months=window_months)
     view.insert(2, revenue, mine["revenue"].to_numpy(dtype="float64"))

@@ -27,7 +27,8 @@ import pandas as pd
 from salesbook.i18n import LANGS, t
 from salesbook.paths import RunFile
 
-__all__ = ["ASSET", "MIN_ROWS", "interactive_html", "loader_js", "write_asset", "catalogue_keys"]
+__all__ = ["ASSET", "MIN_ROWS", "interactive_html", "loader_js", "write_asset", "plain_parts", "plain_table",
+           "catalogue_keys"]
 
 #: the loader and bundle, once per run folder
 ASSET = RunFile.TABLES
@@ -119,3 +120,25 @@ def interactive_html(df: pd.DataFrame, formats: dict[Any, Callable[[Any], str]],
     return (f'<div class="sb-scroll"><table class="sb-table display compact" data-sb-interactive="1" '
             f'data-sb-lang="{e(lang, quote=True)}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
             "</table></div>")
+
+
+def plain_parts(df: pd.DataFrame, formats: dict[Any, Callable[[Any], str]],
+                text_columns: list[Any]) -> tuple[str, list[str]]:
+    """A plain table's head and its rows (one ``<tr>`` each), escaped: no script, no sorting (a page sent on
+    its own, such as a manager's pack). Number cells are right-aligned (``class="n"``). Each column is
+    formatted in one pass, so that cutting many tables out of one frame costs a pass over its cells."""
+    e = html.escape
+    head = "".join(f'<th class="sb-text">{e(str(c))}</th>' if c in text_columns else f"<th>{e(str(c))}</th>"
+                   for c in df.columns)
+    columns = []
+    for col in df.columns:
+        fmt = formats.get(col, str)
+        opening = "<td>" if col in text_columns else '<td class="n">'
+        columns.append([f"{opening}{e('–' if v is None or (not isinstance(v, str) and pd.isna(v)) else fmt(v))}</td>"
+                        for v in df[col].tolist()])
+    return f"<thead><tr>{head}</tr></thead>", ["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns)]
+
+
+def plain_table(head: str, rows: list[str]) -> str:
+    """A plain table from :func:`plain_parts`' head and some of its rows, in a box that scrolls when wide."""
+    return f'<div class="sb-scroll"><table class="sb-table">{head}<tbody>{"".join(rows)}</tbody></table></div>'

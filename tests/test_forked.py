@@ -1,0 +1,147 @@
+"""Kernels forked from one process that imported the libraries once (issue 25; salesbook.run.forked).
+
+A forked kernel must be what ``python -m ipykernel_launcher`` starts: its own folder, environment,
+``sys.path``, random state and process group, plotly choosing its renderer inside the kernel's shell; and
+nothing it or the zygote started outlives the run, whether the run ends, fails or is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from salesbook.run import forked
+from salesbook.run.kernels import PapermillEngine
+
+pytestmark = pytest.mark.skipif(not forked.available(), reason="kernels are forked on Linux only")
+KERNELS = [pytest.mark.slow, pytest.mark.server]  # each test below starts kernels
+
+#: what a notebook sees of its process, as JSON on its last output
+PROBE = """
+import json, os, random, sys
+first = {m: m in sys.modules for m in ("pandas", "scipy.stats", "plotly", "ipywidgets", "itables", "salesbook_zygote")}
+import plotly.io as pio
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
+                  "path0": sys.path[:3], "env": os.environ.get("SALESBOOK_PROBE"), "first": first,
+                  "renderer": pio.renderers.default, "random": random.random(), "argv0": sys.argv[0],
+                  "main": type(get_ipython()).__name__}))
+"""
+
+
+def _notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}), nbformat.v4.new_code_cell(PROBE)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _probe(engine: PapermillEngine, notebook: Path, cwd: Path) -> dict:
+    handle = engine.start(notebook, cwd)
+    try:
+        done = engine.execute(handle, notebook, cwd / f"out-{id(handle)}.ipynb", {"x": 2})
+    finally:
+        engine.release(handle)
+    return json.loads(done.cells[-1].outputs[-1]["text"])
+
+
+def _alive(pid: int) -> bool:
+    return forked._alive(pid)
+
+
+@KERNELS[0]
+@KERNELS[1]
+def test_a_forked_kernel_is_what_a_new_kernel_would_be(tmp_path):
+    notebook = _notebook(tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    usual = PapermillEngine(env={"SALESBOOK_PROBE": "usual"}, fork=False)
+    try:
+        new = _probe(usual, notebook, tmp_path / "a")
+    finally:
+        usual.close()
+    engine = PapermillEngine(env={"SALESBOOK_PROBE": "forked"}, fork=True)
+    try:
+        one = _probe(engine, notebook, tmp_path / "a")
+        two = _probe(engine, notebook, tmp_path / "b")
+        zygote = engine.zygote().process.pid
+    finally:
+        engine.close()
+    # forked from the zygote, which had imported the libraries: pandas is there before the notebook imports it
+    assert one["ppid"] == two["ppid"] == zygote and one["pid"] != two["pid"]
+    assert one["first"]["pandas"] and one["first"]["scipy.stats"] and not new["first"]["scipy.stats"]
+    assert not one["first"]["salesbook_zygote"]  # the zygote's own module is not the kernel's
+    # the same kernel otherwise: folder, sys.path, environment, renderer, shell, own process group
+    assert one["cwd"] == str(tmp_path / "a") and two["cwd"] == str(tmp_path / "b")
+    assert one["path0"] == new["path0"]
+    assert one["env"] == "forked" and new["env"] == "usual"
+    assert one["renderer"] == new["renderer"] == "plotly_mimetype"
+    assert one["main"] == new["main"] == "ZMQInteractiveShell"
+    assert one["pgid"] == one["pid"] and new["pgid"] == new["pid"]
+    assert one["random"] != two["random"]  # each kernel draws its own random numbers
+    # closed: the zygote and its kernels are gone
+    assert not _alive(zygote) and not _alive(one["pid"]) and not _alive(two["pid"])
+
+
+@KERNELS[0]
+@KERNELS[1]
+def test_a_kernel_dies_with_its_zygote_and_the_zygote_with_its_runner(tmp_path):
+    """The runner killed (kill -9) while a kernel runs: its input closes, the zygote kills the kernel and
+    exits; the zygote killed: its kernel dies with it (PR_SET_PDEATHSIG)."""
+    script = tmp_path / "runner.py"
+    script.write_text(f"""
+import sys, time
+from pathlib import Path
+from salesbook.run.kernels import PapermillEngine
+engine = PapermillEngine(fork=True)
+handle = engine.start(Path({str(_notebook(tmp_path))!r}), Path({str(tmp_path)!r}))
+print(engine.zygote().process.pid, handle.provisioner.pid, flush=True)
+time.sleep(600)
+""", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    zygote, kernel = map(int, proc.stdout.readline().split())
+    assert _alive(zygote) and _alive(kernel)
+    os.kill(proc.pid, signal.SIGKILL)  # the runner alone, not its process group
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while (_alive(zygote) or _alive(kernel)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(zygote) and not _alive(kernel)
+
+    engine = PapermillEngine(fork=True)
+    try:
+        handle = engine.start(_notebook(tmp_path), tmp_path)
+        kernel = handle.provisioner.pid
+        os.kill(engine.zygote().process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while _alive(kernel) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(kernel)
+    finally:
+        engine.close()
+
+
+def test_the_zygote_imports_nothing_that_looks_for_a_kernel_at_import():
+    """plotly picks its renderer, ipywidgets its comm target, from the IPython shell found at import: the
+    zygote (no shell) must leave them to the kernel, which imports them inside its own shell."""
+    code = (f"import importlib, sys\nfor m in {forked.PRELOAD!r}: importlib.import_module(m)\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {forked.KERNEL_AWARE!r}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_command_that_is_not_this_pythons_ipykernel_is_launched_as_usual():
+    exe = sys.executable
+    assert forked._launcher_args([exe, "-m", "ipykernel_launcher", "-f", "k.json"]) == ["-f", "k.json"]
+    assert forked._launcher_args(["/usr/bin/env", "-m", "ipykernel_launcher"]) is None
+    assert forked._launcher_args([exe, "-m", "other_kernel", "-f", "k.json"]) is None
