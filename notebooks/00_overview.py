@@ -29,21 +29,23 @@ examples: int = 5  # example line numbers shown per reason a line was set aside 
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 from salesbook.views import overview as ov
 
 nb.title("nb.00.title")
 
 # %% jupyter={"source_hidden": true}
 profile = cube.profile
-nb.section("profile.title")
+nb.section(sb.Section.PROFILE)
 for sentence in profile.sentences(lang):
     nb.say_text(sentence)
 
 # %% jupyter={"source_hidden": true}
 r = cube.report
-nb.section("overview.loaded")
+nb.section(sb.Section.LOADED)
 nb.say("overview.loaded_text", read=nb.int(r.rows_read), source=sb.paths.source_name(r.source), kept=nb.int(r.rows_kept),
        dropped=nb.int(r.rows_dropped))
 if r.detected(lang):  # encoding, delimiter, decimal mark, date format, sheet, amount rules, guessed columns
@@ -54,13 +56,13 @@ else:
     nb.say("overview.no_drops")
 
 # %% jupyter={"source_hidden": true}
-nb.section("overview.kpis")
+nb.section(sb.Section.KPIS)
 nb.table(ov.key_figures(cube, lang))
 
 # %% jupyter={"source_hidden": true}
 monthly = ov.monthly_turnover(cube)
 last12, prev12 = ov.window_totals(cube)
-nb.section("overview.monthly")
+nb.section(sb.Section.MONTHLY)
 if prev12:
     nb.say("overview.monthly_text", last12=nb.money(last12), prev12=nb.money(prev12),
            change=nb.pct(last12 / prev12 - 1, signed=True))
@@ -70,5 +72,5 @@ else:
 nb.chart(ov.monthly_chart(monthly, lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("overview.by_year")
+nb.section(sb.Section.BY_YEAR)
 nb.table(ov.yearly_view(ov.yearly_turnover(cube), lang))

@@ -51,8 +51,10 @@ interactive: bool = True  # show the sliders in JupyterLab (never in a report)
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 from pathlib import Path
 
 import pandas as pd
@@ -63,9 +65,9 @@ from salesbook.formats import fact
 
 from salesbook.analysis import settings as rs
 
-rules = rs.for_notebook("01", globals(), settings).segmentation.rules  # this cell on the run's settings
+rules = rs.for_notebook(sb.Workbook.SEGMENTATION, globals(), settings).segmentation.rules  # this cell on the run's settings
 as_of_date = cube.as_of
-exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / "exports"
+exports = Path(output_dir) if output_dir else sb.paths.REPORTS_DIR / sb.paths.RunFile.EXPORTS
 nb.title("nb.01.title")
 
 # %% jupyter={"source_hidden": true}
@@ -73,7 +75,7 @@ seg = sg.segment(cube, as_of_date, rules, lang, xyz_x, xyz_y, abc_measure, rfm_w
 classes, abc, scores = seg.classes, seg.abc, seg.rfm
 summary = sg.category_summary(classes)
 target = classes[classes.target]
-nb.section("seg.categories")
+nb.section(sb.Section.CATEGORIES)
 nb.say_text(sg.history_note(cube, rules, lang))
 nb.say("seg.categories_text", as_of=as_of_date.date(), target=len(target), total=len(classes),
        target_share=fmt_pct(summary.loc[list(sg.TARGET_CATEGORIES), "revenue_share"].sum(), lang),
@@ -82,18 +84,18 @@ nb.table(sv.category_table(summary, lang, window_months))
 nb.chart(sv.category_chart(summary, lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("seg.by_manager")
+nb.section(sb.Section.BY_MANAGER)
 if cube.profile.has_manager:
     nb.table(sv.category_by_manager(classes, lang))
 else:
     nb.say_text(cube.profile.lacks("manager", lang))
-nb.section("seg.examples")
+nb.section(sb.Section.EXAMPLES)
 nb.table(sg.explained(classes.sort_values("revenue", ascending=False).head(15), lang))
 
 # %% jupyter={"source_hidden": true}
 counts, shares = sg.abc_matrix(abc)
 a_rows = abc[abc.abc == "A"]
-nb.section("seg.abc")
+nb.section(sb.Section.ABC)
 nb.say("seg.abc_text", a_clients=len(a_rows), a_share=fmt_pct(len(a_rows) / max((abc.abc != "D").sum(), 1), lang),
        a_rev=fmt_pct(a_rows.share.sum(), lang), window=window_months, d_clients=int((abc.abc == "D").sum()))
 nb.table(sv.matrix_table(counts), formats={c: str for c in "XYZ"})
@@ -101,13 +103,13 @@ nb.table(sv.matrix_table(shares), shares=list("XYZ"))
 nb.chart(sv.pareto_chart(abc, lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("seg.rfm")
+nb.section(sb.Section.RFM)
 nb.say("seg.rfm_text", window=rfm_window_months)
 nb.chart(sv.rfm_chart(scores, lang))
 
 # %% jupyter={"source_hidden": true}
 from_date = pd.Timestamp(compare_to) if compare_to else as_of_date - pd.DateOffset(months=12)
-nb.section("seg.migration")
+nb.section(sb.Section.MIGRATION)
 why = sg.migration_lacks(cube, from_date, rules, lang)
 if why:
     nb.say_text(why)
@@ -120,13 +122,13 @@ else:
     nb.links([sv.export_migration(matrix, moves, exports, lang)])
     to_sleep = changed[changed["to"] == "sleeping"]
     if len(to_sleep):
-        nb.section("seg.moves_to_sleep")
+        nb.section(sb.Section.MOVES_TO_SLEEP)
         nb.table(sg.moves_view(to_sleep.sort_values("revenue", ascending=False), lang))
 
 # %% jupyter={"source_hidden": true}
 sleepers = sg.reactivation_list(cube, classes, max_months_asleep)
 files = sv.export_reactivation(sleepers, exports, lang)
-nb.section("seg.reactivation")
+nb.section(sb.Section.REACTIVATION)
 if len(sleepers):
     n_sleeping = int((classes.category == "sleeping").sum())
     nb.say("seg.reactivation_text", n=fact("sleeping.listed", nb.int(len(sleepers)), len(sleepers)),
@@ -138,7 +140,7 @@ if len(sleepers):
     nb.say_text(cb.reactivation_sentence(cb.expected_reactivation(cube, sleepers, rules, max_months_asleep), lang))
     if cube.profile.has_manager:  # one row of "—" says nothing
         nb.table(sg.reactivation_summary(sleepers, lang))
-    nb.section("seg.reactivation_top")
+    nb.section(sb.Section.REACTIVATION_TOP)
     nb.table(sg.reactivation_view(sleepers.sort_values("yearly_revenue", ascending=False), lang))
 else:
     nb.say("seg.no_sleepers", min=sleeping_min_months, months=cube.profile.n_full)
@@ -147,7 +149,7 @@ else:
 from salesbook.analysis import atrisk
 
 risk = atrisk.at_risk(cube, rules, classes=classes)
-nb.section("risk.title")
+nb.section(sb.Section.AT_RISK)
 nb.say_text(atrisk.at_risk_sentence(risk, lang))
 if not risk["unknown"]:
     nb.say_text(atrisk.compare_sentence(risk, lang))
@@ -159,15 +161,15 @@ if not risk["unknown"]:
 from salesbook.analysis import vip
 
 sector = vip.vip_sector(cube, classes, abc_a)
-nb.section("vip.title")
+nb.section(sb.Section.VIP)
 nb.say_text(vip.vip_sentence(sector, cube, lang))
 nb.links([sv.export_vip(sector, exports, lang, window_months)])
-for part in ("offended", "largest"):  # the sentence above says when a list is empty
-    if len(sector[part]):
-        nb.section(f"vip.{part}")
+for part, section in (("offended", sb.Section.VIP_OFFENDED), ("largest", sb.Section.VIP_LARGEST)):
+    if len(sector[part]):  # the sentence above says when a list is empty
+        nb.section(section)
         nb.table(vip.vip_view(sector[part], lang, window_months))
 
 # %% jupyter={"source_hidden": true}
 if interactive and not sb.in_report():
-    nb.section("seg.explore")
+    nb.section(sb.Section.SEGMENT_EXPLORER)
     sb.explore.segmentation_explorer(cube, rules, as_of_date, lang, max_months_asleep)

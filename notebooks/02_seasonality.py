@@ -35,8 +35,10 @@ extra_workdays: str = ""  # more working days, comma-separated ISO dates
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 import pandas as pd
 from salesbook.analysis import seasonality as se, segments as sg
 from salesbook.views import season_views as sv
@@ -47,7 +49,7 @@ profile = se.seasonal_profile(se.complete_series(cube), stl=stl, min_months=cube
 nb.title("nb.02.title")
 
 # %% jupyter={"source_hidden": true}
-nb.section("season.profile")
+nb.section(sb.Section.SEASON_PROFILE)
 if partial is not None:
     nb.say("season.partial", month=nb.months([partial])[0], day=pd.Timestamp(cube.report.last_date).day)
 nb.say_text(se.profile_sentence(profile, lang))
@@ -56,7 +58,7 @@ if profile.enough:
     nb.chart(sv.profile_chart(profile, lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("season.heatmap")
+nb.section(sb.Section.SEASON_HEATMAP)
 nb.chart(sv.heatmap_chart(se.year_month_table(y), lang))
 yoy = se.yoy_table(se.complete_series(cube))
 if cube.profile.lacks("yoy") is None and len(yoy):
@@ -68,7 +70,7 @@ else:
 if profile.enough and not cube.profile.lacks("trend"):
     sa = se.adjusted_series(se.complete_series(cube), profile)
     fit = se.trend_fit(sa, trend_months)
-    nb.section("season.adjusted")
+    nb.section(sb.Section.SEASON_ADJUSTED)
     nb.say("season.adjusted_text", slope=fmt_pct(fit["slope_per_year"], lang, signed=True), months=fit["months"],
            low=fmt_pct(fit["low"], lang, signed=True), high=fmt_pct(fit["high"], lang, signed=True))
     nb.chart(sv.adjusted_chart(y, sa, fit, partial, lang))
@@ -78,25 +80,25 @@ exclude = [partial] if partial is not None else []
 if profile.enough:
     by_cat = se.segment_profiles(se.category_series(cube, y.index), exclude, min_share)
     if len(by_cat):
-        nb.section("season.by_category")
-        nb.chart(sv.profiles_heatmap(by_cat, lang, "season.by_category"))
+        nb.section(sb.Section.SEASON_BY_CATEGORY)
+        nb.chart(sv.profiles_heatmap(by_cat, lang, sb.Section.SEASON_BY_CATEGORY))
     seg = sg.segment(cube, cube.as_of, lang=lang)
     by_seg = se.segment_profiles(se.monthly_by(cube, seg.classes.category), exclude, min_share)
     if len(by_seg):
-        nb.section("season.by_segment")
-        nb.chart(sv.profiles_heatmap(by_seg, lang, "season.by_segment", {c: nb.t(f"cat.{c}") for c in by_seg.index}))
+        nb.section(sb.Section.SEASON_BY_SEGMENT)
+        nb.chart(sv.profiles_heatmap(by_seg, lang, sb.Section.SEASON_BY_SEGMENT, {c: nb.t(f"cat.{c}") for c in by_seg.index}))
     by_abc = se.segment_profiles(se.monthly_by(cube, seg.abc.abc[seg.abc.abc != "D"]), exclude, min_share)
     if len(by_abc):
-        nb.section("season.by_abc")
-        nb.chart(sv.profiles_heatmap(by_abc.sort_index(), lang, "season.by_abc"))
+        nb.section(sb.Section.SEASON_BY_ABC)
+        nb.chart(sv.profiles_heatmap(by_abc.sort_index(), lang, sb.Section.SEASON_BY_ABC))
 
 # %% jupyter={"source_hidden": true}
 if se.is_daily(cube):
-    nb.section("season.weekdays")
+    nb.section(sb.Section.WEEKDAYS)
     nb.say("season.weekdays_text")
     nb.chart(sv.weekday_chart(se.weekday_profile(cube), lang))
     wd = se.working_days(y.index, country, se.date_list(extra_holidays), se.date_list(extra_workdays))
     adjusted = se.workday_adjusted(y, wd, exclude)
-    nb.section("season.workdays")
+    nb.section(sb.Section.WORKDAYS)
     nb.say("season.workdays_text", avg=sb.display.fmt_num(wd.mean(), lang, 1), country=sb.display.country_name(country, lang))
     nb.chart(sv.workday_chart(y, adjusted, lang))

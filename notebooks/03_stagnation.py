@@ -38,18 +38,20 @@ walk_top: int = 10  # biggest contributors listed under each step of the revenue
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 import pandas as pd
 from salesbook.analysis import stagnation as st
 from salesbook.views import stagnation_views as sv
 from salesbook.views.display import fmt_money, fmt_pct
-from salesbook.formats import fact
+from salesbook.formats import Kind, fact
 
 from salesbook.analysis import settings as rs
 
-run_settings = rs.for_notebook("03", globals(), settings)  # this cell on the run's settings
-exports = sb.paths.REPORTS_DIR / "exports" if not output_dir else output_dir
+run_settings = rs.for_notebook(sb.Workbook.STAGNATION, globals(), settings)  # this cell on the run's settings
+exports = sb.paths.REPORTS_DIR / sb.paths.RunFile.EXPORTS if not output_dir else output_dir
 from salesbook.analysis.advice import advise, apply_advice
 
 advice = advise(cube, run_settings)  # each remedy's simulated effect, as the summary shows it
@@ -57,14 +59,14 @@ diagnosis = apply_advice(st.diagnose(cube, run_settings.stagnation.rules), advic
 nb.title("nb.03.title")
 from salesbook.analysis import alerts as al
 
-nb.section("stag.memo")
+nb.section(sb.Section.MEMO)
 nb.say_markdown(st.memo(diagnosis, lang, run_settings.stagnation.rules,
                             al.early_warning_lines(cube, lang, rules=run_settings.segmentation.rules)))
 
 # %% jupyter={"source_hidden": true}
 flat = diagnosis["flatness"]
 prof = cube.profile
-nb.section("stag.flat")
+nb.section(sb.Section.FLAT)
 if flat["verdict"] == "unknown":
     nb.say_text(prof.lacks("trend", lang) or prof.lacks("season", lang))
 else:
@@ -76,7 +78,7 @@ else:
 
 # %% jupyter={"source_hidden": true}
 (s1, end), (s0, e0) = st.bridge_windows(bridge_end or cube.as_of, bridge_months)
-nb.section("stag.bridge")
+nb.section(sb.Section.BRIDGE)
 if prof.covers(s0, end):
     parts, detail = st.revenue_bridge(cube, (s1, end), (s0, e0))
     nb.say("stag.bridge_text", before=fmt_money(detail.before.sum(), lang), after=fmt_money(detail.after.sum(), lang),
@@ -95,7 +97,7 @@ from salesbook.analysis import walk as wk
 from salesbook.views import walk_views as wv
 
 walk = wk.revenue_walk(cube)
-nb.section("walk.title")
+nb.section(sb.Section.WALK)
 for sentence in wk.walk_sentences(walk, lang, run_settings.stagnation.walk):
     nb.say_text(sentence)
 if len(walk.steps):
@@ -109,18 +111,18 @@ if len(walk.steps):
 
 # %% jupyter={"source_hidden": true}
 cohorts = st.cohort_tables(cube, cohort_freq)
-nb.section("stag.cohorts")
+nb.section(sb.Section.COHORTS)
 nb.say("stag.cohorts_text", since=cohorts["lead_in_end"].date())
 if len(cohorts["size"]):
     nb.chart(sv.retention_chart(cohorts["retention"], lang))
     nb.table(sv.cohort_table(cohorts["revenue"], cohorts["partial"], lang))
-    nb.section("stag.nrr")
+    nb.section(sb.Section.NRR)
     if cohorts["nrr"].shape[1]:
-        nrr = sv.cohort_table(cohorts["nrr"].round(3), [], lang)
-        nb.table(nrr, shares=list(nrr.columns[1:]))  # revenue of a cohort against its first full year
+        # revenue of a cohort against its first full year: shares
+        nb.table(sv.cohort_table(cohorts["nrr"].round(3), [], lang, kind=Kind.SHARE))
     else:
         nb.say("stag.nrr_lacks")
-    nb.section("stag.first_year")
+    nb.section(sb.Section.FIRST_YEAR)
     nb.table(sv.first_year_table(cohorts, lang))
 else:
     nb.say("stag.no_cohorts")
@@ -128,7 +130,7 @@ else:
 # %% jupyter={"source_hidden": true}
 from salesbook.analysis import assignment as asg
 
-nb.section("stag.acquisition")
+nb.section(sb.Section.ACQUISITION)
 assignment = run_settings.stagnation.rules.assignment  # what counts as a stable client -> manager assignment
 unstable = asg.lacks(cube, lang, "asg.unstable_managers", assignment)  # no stable manager: no portfolios
 if unstable:
@@ -137,27 +139,26 @@ elif prof.has_manager:
     sat = st.saturation(cube, "Q")
     if len(sat):
         nb.chart(sv.saturation_chart(sat, lang))
-    nb.section("stag.profiles")
-    nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang),
-             formats={nb.t("stag.col.share_new"): lambda v: fmt_pct(v, lang)})
+    nb.section(sb.Section.PROFILES)
+    nb.table(sv.profiles_table(st.manager_profiles(cube, 12, hunter_share, farmer_share), lang))
 else:
     nb.say_text(prof.lacks("manager", lang))
 
 # %% jupyter={"source_hidden": true}
 from salesbook.analysis import handovers as hv
 
-nb.section("ho.title")
+nb.section(sb.Section.HANDOVERS)
 for sentence in hv.handover_sentences(cube, lang, run_settings.stagnation.handovers, assignment):
     nb.say_text(sentence)
 
 # %% jupyter={"source_hidden": true}
-nb.section("stag.crosssell")
+nb.section(sb.Section.CROSSSELL)
 if prof.has_category:
     breadth = st.category_breadth(cube)
     if len(breadth):
         nb.chart(sv.breadth_chart(breadth, st.acquisition(cube, "Y").new_clients, lang))
     ws = st.whitespace(cube, 12, whitespace_min)
-    nb.section("stag.whitespace")
+    nb.section(sb.Section.WHITESPACE)
     if len(ws):
         files = sv.export_whitespace(ws, exports, lang)
         nb.say("stag.whitespace_text", n=nb.int(len(ws)),
@@ -174,17 +175,16 @@ else:
     nb.say_text(prof.lacks("category", lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("stag.concentration")
+nb.section(sb.Section.CONCENTRATION)
 conc = st.concentration(cube)
 if len(conc):
-    nb.table(sv.concentration_table(conc, st.productivity(cube), lang),
-             formats={nb.t("stag.top10"): lambda v: fmt_pct(v, lang), nb.t("stag.top20"): lambda v: fmt_pct(v, lang)})
+    nb.table(sv.concentration_table(conc, st.productivity(cube), lang))
 else:
     nb.say("stag.no_full_year")
 
 # %% jupyter={"source_hidden": true}
 found = al.alerts(cube)
-nb.section("alert.title")
+nb.section(sb.Section.ALERTS)
 for sentence in al.alert_sentences(found, lang, cube)[:1]:
     nb.say_text(sentence)
 if len(found["alerts"]):

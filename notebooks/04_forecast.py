@@ -38,15 +38,17 @@ spontaneous: str = "C"  # periodic buyers routed to the assistant, not the forec
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 from salesbook.analysis import forecast as fc, segments as sg
 from salesbook.views import forecast_views as fv
 from salesbook.views.display import fmt_money
 
 from salesbook.analysis import settings as rs
 
-run_settings = rs.for_notebook("04", globals(), settings)  # this cell on the run's settings
+run_settings = rs.for_notebook(sb.Workbook.FORECAST, globals(), settings)  # this cell on the run's settings
 probabilities = run_settings.forecast.probabilities
 classes = sg.classify_clients(cube, cube.as_of, run_settings.segmentation.rules, lang=lang)  # the run's categories
 deals = fc.run_deals(pipeline, source, classes, cube.as_of, probabilities, spontaneous)  # None: the run has no pipeline
@@ -55,7 +57,7 @@ plan_series = fc.load_plan(plan) if plan else None
 nb.title("nb.04.title")
 
 # %% jupyter={"source_hidden": true}
-nb.section("fc.pipeline")
+nb.section(sb.Section.PIPELINE)
 if deals is None:
     nb.say("fc.no_pipeline")
     deals = fc.no_deals()
@@ -65,13 +67,13 @@ else:
            weighted=fmt_money(live.weighted.sum(), lang), stale=nb.int(deals.stale.sum()),
            outside=nb.int((~deals.target).sum()))
 rates = deals.attrs.get("win_rates")
-nb.section("fc.win_rates")
+nb.section(sb.Section.WIN_RATES)
 if rates is not None and rates.closed.sum():
     nb.say("fc.win_rates_text", closed=nb.int(rates.closed.sum()))
     nb.table(fv.win_rates_view(rates, lang))
 else:
     nb.say("fc.win_rates_none")
-nb.section("fc.by_month")
+nb.section(sb.Section.FORECAST_BY_MONTH)
 if base is None:
     nb.say("fc.no_baseline", months=cube.profile.n_full)
 if base is not None or len(deals):
@@ -83,16 +85,16 @@ if base is not None:
 
 # %% jupyter={"source_hidden": true}
 if len(deals):
-    nb.section("fc.by_manager")
+    nb.section(sb.Section.FORECAST_BY_MANAGER)
     nb.table(fv.group_table(fc.forecast_table(deals, "manager"), "col.manager", lang))
-    nb.section("fc.by_category")
+    nb.section(sb.Section.FORECAST_BY_CATEGORY)
     nb.table(fv.group_table(fc.forecast_table(deals, "category"), "col.category", lang, categories=True))
-    nb.section("fc.flags")
+    nb.section(sb.Section.FORECAST_FLAGS)
     nb.table(fv.flags_table(deals, lang))
 
 # %% jupyter={"source_hidden": true}
 assistant = fc.assistant_clients(classes, horizon_months, spontaneous)
-nb.section("fc.assistant")
+nb.section(sb.Section.ASSISTANT)
 if len(assistant):
     nb.say("fc.assistant_text", clients=nb.int(len(assistant)), as_of=cube.as_of.date(),
            which=fv.assistant_which(assistant, spontaneous, lang),

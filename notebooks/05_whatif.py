@@ -41,15 +41,17 @@ interactive: bool = True  # show the sliders in JupyterLab (never in a report)
 import salesbook as sb
 
 cube = sb.get_cube(source, mapping or None, as_of or None)
-lang = lang or sb.data_language(cube)  # Russian names, a Russian workbook
-nb = sb.Book(lang, currency or sb.currency_of(mapping))
+# the report's language (Russian names, a Russian workbook), carrying the currency of its amounts: passed to
+# every function that writes a sentence, a table or a chart
+lang = sb.Lang(lang or sb.data_language(cube), currency or sb.currency_of(mapping))
+nb = sb.Book(lang)
 import pandas as pd
 from salesbook.analysis import whatif as wi
 from salesbook.views import whatif_views as wv
 
 from salesbook.analysis import settings as rs
 
-run_settings = rs.for_notebook("05", globals(), settings)  # this cell on the run's settings
+run_settings = rs.for_notebook(sb.Workbook.WHATIF, globals(), settings)  # this cell on the run's settings
 seg_settings = run_settings.segmentation  # the run's categories and call lists, as workbook 01 draws them
 cal = wi.calibrate(cube, seg_settings.max_months_asleep, seg_settings.rules)
 levers = wi.Levers(reactivate, frequency, deal_size, categories, retain)
@@ -59,20 +61,20 @@ nb.title("nb.05.title")
 # %% jupyter={"source_hidden": true}
 explore = interactive and not sb.in_report()  # JupyterLab and the workshop: sliders beside the chart
 if explore:  # the sliders redraw the verdict, the waterfall and the effect by category
-    nb.section("wi.explore")
+    nb.section(sb.Section.WHATIF_EXPLORER)
     wv.levers_explorer(cal, levers, lang)
 else:
     nb.say_text(wv.result_sentence(result, lang, cal.as_of))
-    nb.section("wi.settings")
+    nb.section(sb.Section.WHATIF_SETTINGS)
     nb.table(wv.levers_table(cal, levers, lang))
     nb.chart(wv.waterfall(result, lang))
-    nb.section("wi.by_category")
+    nb.section(sb.Section.WHATIF_BY_CATEGORY)
     nb.table(wv.category_table(result, lang))
-nb.section("wi.calibration")
+nb.section(sb.Section.CALIBRATION)
 nb.table(wv.calibration_table(cal, lang))
 
 # %% jupyter={"source_hidden": true}
-nb.section("wi.reorg")
+nb.section(sb.Section.REORGANISATION)
 why = wv.reorg_lacks_sentence(cube, hunters, lang)
 if why:
     nb.say_text(why)

@@ -33,10 +33,15 @@ def test_numbers_in_each_language_by_hand():
 
 def reachable_keys() -> list[str]:
     """Every catalogue key the code builds at run time from an enum or a list of names (``t(f"cat.{c}")``),
-    as the modules that own those names list them."""
+    as the modules that own those names list them: the categories (and so each part of a category move),
+    the verdicts, severities, findings and unknown reasons, the workbooks' titles and every page section
+    (``salesbook.paths``), the glossary, the walk's steps, the what-if's levers, DataTables' words."""
+    from salesbook import paths
     from salesbook.analysis import calibration, handovers, segments, stagnation
+    from salesbook.views import glossary, tables, walk_views, whatif_views
     return (segments.catalogue_keys() + stagnation.catalogue_keys() + handovers.catalogue_keys()
-            + calibration.catalogue_keys())
+            + calibration.catalogue_keys() + paths.catalogue_keys() + glossary.catalogue_keys()
+            + walk_views.catalogue_keys() + whatif_views.catalogue_keys() + tables.catalogue_keys())
 
 
 def test_every_key_built_from_an_enum_exists_in_both_languages_with_the_same_placeholders():
@@ -65,3 +70,19 @@ def test_the_reachable_keys_list_follows_the_enums(monkeypatch):
     from salesbook.analysis import segments
     monkeypatch.setattr(segments, "CATEGORIES", segments.CATEGORIES + ("dormant",))
     assert "cat.dormant" in reachable_keys() and "cat.dormant" not in catalogue()
+
+
+def test_every_key_a_type_of_the_run_stands_for_is_among_the_checked_ones():
+    """The workbooks' titles, every section, both parts of every category move, every verdict, finding and
+    reason a diagnosis can carry: each is in the list the test above checks in both languages."""
+    from itertools import product
+
+    from salesbook.analysis import stagnation as st
+    from salesbook.analysis.segments import ABSENT, CATEGORIES, Move
+    from salesbook.paths import Section, Workbook
+    keys = set(reachable_keys())
+    assert {w.title_key for w in Workbook} | {str(s) for s in Section} <= keys
+    moves = [Move(a, b) for a, b in product((*CATEGORIES, ABSENT), repeat=2) if a != b]
+    assert {f"cat.{part}" for m in moves for part in (m.before, m.after)} <= keys
+    assert {f"memo.verdict.{v}" for v in st.Verdict} | {f"sev.{s}" for s in st.Severity} <= keys
+    assert {f"diag.{f}" for f in st.Finding} | {f"remedy.{f}" for f in st.Finding} | {str(u) for u in st.Unknown} <= keys

@@ -120,14 +120,14 @@ def test_cli_validate_prints_every_problem_and_exits_non_zero(tmp_path, capsys):
     assert "Traceback" not in out
 
 
-def test_hostile_client_name_is_escaped_in_tables(tmp_path):
+def test_hostile_client_name_is_escaped_in_tables(tmp_path, monkeypatch):
     import pandas as pd
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
     from salesbook.views.display import Book
     from salesbook.data.sample import HOSTILE_NAME
     shown = []
     import salesbook.views.display as d
-    d._display = lambda obj: shown.append(obj)
+    monkeypatch.setattr(d, "_display", lambda obj: shown.append(obj))  # put back after the test
     Book("en").table(pd.DataFrame({"client": [HOSTILE_NAME], "revenue": [1.0]}))
     html = shown[0].data
     assert "<script>" not in html and "&lt;script&gt;" in html

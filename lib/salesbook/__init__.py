@@ -12,16 +12,18 @@ from salesbook.data.mapping import CANONICAL, REQUIRED, currency_of, load_mappin
 from salesbook.data.load_report import LoadReport  # noqa: E402
 from salesbook.cube import Cube, build_cube, get_cube  # noqa: E402
 from salesbook.i18n import t  # noqa: E402
+from salesbook.formats import Lang  # noqa: E402
 from salesbook.views.display import Book  # noqa: E402
 from salesbook.views import display  # noqa: E402
 from salesbook import paths  # noqa: E402
+from salesbook.paths import Section, Workbook  # noqa: E402
 from salesbook.views import explore  # noqa: E402
 from salesbook.views.explore import in_report  # noqa: E402
 from salesbook.cube.profile import data_language  # noqa: E402
 
 __all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
            "REQUIRED", "currency_of", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
-           "paths", "explore", "in_report", "data_language"]
+           "paths", "explore", "in_report", "data_language", "Section", "Workbook", "Lang"]
 
 
 def __getattr__(name: str):

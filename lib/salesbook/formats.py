@@ -18,7 +18,8 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-__all__ = ["escape", "escape_html", "fact", "plain", "check_currency", "using_currency", "currency_symbol", "with_currency", "country_name",
+__all__ = ["escape", "escape_html", "fact", "plain", "Lang", "check_currency", "using_currency", "currency_symbol",
+           "lang_currency", "with_currency", "country_name",
            "money_header", "fmt_number", "fmt_money", "fmt_short", "fmt_int", "fmt_num", "fmt_pct", "fmt_points",
            "CURRENCY", "DEFAULT_CURRENCY", "Kind", "Measure", "as_money", "as_share", "as_points", "as_count",
            "as_number", "fmt_measure"]
@@ -86,11 +87,12 @@ def _with_facts(text: str, esc: Any) -> str:
     return "".join(out)
 
 
-#: the currency of every amount a run shows (a run parameter, ISO 4217); set by :class:`Book` and :func:`using_currency`
-CURRENCY: ContextVar[str] = ContextVar("salesbook_currency", default="RUB")
-
-
 DEFAULT_CURRENCY = "RUB"
+
+#: the currency of amounts written in a bare language code (``"ru"``, not a :class:`Lang`): RUB, or the one a
+#: block names (:func:`using_currency`). A run, a notebook and the summary pass a :class:`Lang` instead, which
+#: carries its own; nothing sets this for longer than a ``with`` block.
+CURRENCY: ContextVar[str] = ContextVar("salesbook_currency", default=DEFAULT_CURRENCY)
 
 
 _SEPARATORS = {"en": (".", ","), "ru": (",", "\u00a0")}  # decimal mark, thousands separator
@@ -110,9 +112,45 @@ def check_currency(code: str) -> str:
     return text
 
 
+class Lang(str):
+    """A report's language that carries the currency of its amounts (ISO 4217): ``Lang("ru", "USD")`` is
+    ``"ru"`` wherever a language is read (the catalogue, the separators, ``lang == "ru"``), and every amount
+    written in it (:func:`fmt_money`, :func:`money_header`, :func:`fmt_short`, a chart's axis) carries USD.
+
+    The run's currency travels as an argument with the language every sentence and table already takes,
+    instead of living in the process: a notebook makes one (``lang = sb.Lang(lang, currency)``) and passes
+    it, the runner makes one for the summary and the packs. Without ``currency``: ``lang``'s own when it is
+    a :class:`Lang`, else the block's (:func:`using_currency`), else RUB.
+    """
+
+    currency: str
+
+    def __new__(cls, lang: str = "en", currency: str | None = None) -> "Lang":
+        from salesbook.errors import ParameterError
+        from salesbook.i18n import LANGS
+        if str(lang) not in LANGS:
+            raise ParameterError(f"lang={str(lang)!r}: expected one of {', '.join(LANGS)}")
+        obj = super().__new__(cls, str(lang))
+        obj.currency = check_currency(currency) if currency else lang_currency(lang)
+        return obj
+
+    def __repr__(self) -> str:  # the currency too: a memo keyed by its arguments tells two currencies apart
+        return f"Lang({str(self)!r}, {self.currency!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Lang, (str(self), self.currency))
+
+
+def lang_currency(lang: str) -> str:
+    """The currency amounts are written in for ``lang``: a :class:`Lang`'s own, else the block's
+    (:func:`using_currency`), else RUB."""
+    return getattr(lang, "currency", None) or CURRENCY.get()
+
+
 @contextmanager
 def using_currency(code: str) -> Iterator[str]:
-    """Amounts formatted inside the block carry ``code`` (the summary of a run, in its thread)."""
+    """Amounts formatted in a bare language code inside the block carry ``code`` (a test, a caller that has
+    no :class:`Lang`); a :class:`Lang` keeps its own."""
     token = CURRENCY.set(check_currency(code))
     try:
         yield CURRENCY.get()
@@ -121,8 +159,9 @@ def using_currency(code: str) -> Iterator[str]:
 
 
 def currency_symbol(lang: str = "en", code: str | None = None) -> str:
-    """The currency as ``lang`` writes it (CLDR, through Babel): ₽ in Russian, RUB in English, $ in both."""
-    return _symbol(code or CURRENCY.get(), lang)
+    """The currency (``code``, else :func:`lang_currency` of ``lang``) as ``lang`` writes it (CLDR, through Babel):
+    ₽ in Russian, RUB in English, $ in both."""
+    return _symbol(code or lang_currency(lang), str(lang))
 
 
 @functools.lru_cache(maxsize=None)

@@ -505,8 +505,10 @@ def reactivation_summary(sleepers: pd.DataFrame, lang: str = "en") -> pd.DataFra
     """Per manager: sleeping clients and what they bought a year, largest first."""
     g = sleepers.groupby("manager").agg(clients=("client_id", "size"), revenue=("yearly_revenue", "sum"))
     g = g.sort_values("revenue", ascending=False).reset_index()
-    return g.rename(columns={"manager": t("col.manager", lang), "clients": t("seg.col.clients", lang),
-                             "revenue": t("seg.col.yearly_revenue", lang)})
+    out = g.rename(columns={"manager": t("col.manager", lang), "clients": t("seg.col.clients", lang),
+                            "revenue": t("seg.col.yearly_revenue", lang)})
+    out.attrs["money"] = [t("seg.col.yearly_revenue", lang)]
+    return out
 
 
 @dataclass

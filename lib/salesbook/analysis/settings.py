@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from salesbook.errors import ParameterError
+from salesbook.paths import RunFile, Workbook
 from salesbook.analysis.handovers import HandoverRules
 from salesbook.analysis.segments import Rules
 from salesbook.analysis.stagnation import DiagnosisRules
@@ -30,7 +31,7 @@ from salesbook.analysis.walk import WalkRules
 __all__ = ["Segmentation", "Seasonality", "Stagnation", "Forecast", "WhatIf", "Settings", "SECTIONS",
            "SETTINGS_FILE", "names", "values", "from_parameters", "read", "write", "for_notebook"]
 
-SETTINGS_FILE = "settings.json"
+SETTINGS_FILE = RunFile.SETTINGS
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,11 @@ class Settings:
     whatif: WhatIf = WhatIf()
 
 
-#: workbook number -> its section of :class:`Settings`
-SECTIONS = {"01": "segmentation", "02": "seasonality", "03": "stagnation", "04": "forecast", "05": "whatif"}
+#: workbook number (``"01"``) -> its section of :class:`Settings`
+SECTIONS = {w.number: section for w, section in ((Workbook.SEGMENTATION, "segmentation"),
+                                                 (Workbook.SEASONALITY, "seasonality"),
+                                                 (Workbook.STAGNATION, "stagnation"), (Workbook.FORECAST, "forecast"),
+                                                 (Workbook.WHATIF, "whatif"))}
 
 
 def _key(notebook: str) -> str:

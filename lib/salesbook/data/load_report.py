@@ -96,8 +96,10 @@ class LoadReport:
                 t("col.action", lang): t(f"action.{ln.action}", lang),
                 t("col.examples", lang): examples_text,
             })
-        return pd.DataFrame(rows, columns=[t(k, lang) for k in
-                                           ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
+        out = pd.DataFrame(rows, columns=[t(k, lang) for k in
+                                          ("col.reason", "col.lines", "col.amount", "col.action", "col.examples")])
+        out.attrs["money"] = [t("col.amount", lang)]  # what a page shows with the run's currency
+        return out
 
     def detected(self, lang: str = "en") -> list[str]:
         """What was detected (or given) to read the source, each in a few words in ``lang``: encoding,

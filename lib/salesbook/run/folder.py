@@ -4,7 +4,6 @@ a finished run swapped into place so a reader never sees half a folder."""
 from __future__ import annotations
 
 import datetime as _dt
-import enum
 import os
 import re
 import shutil
@@ -17,27 +16,12 @@ from typing import Any
 import nbformat
 
 from salesbook.errors import DataError, ParameterError
+from salesbook.paths import RunFile  # the files of a run folder, named once (salesbook.paths)
 from salesbook.run.kernels import SOCKETS_PREFIX
 
 __all__ = ["RunFile", "LOCK_FILE", "NOTEBOOKS_ZIP", "RunBusy", "check_run_name", "lock_output", "sweep_leftovers",
            "set_aside", "pack_notebooks", "swap_into_place"]
 
-
-class RunFile(enum.StrEnum):
-    """The files of a run folder, by what they are (README, "Your own data"). ``SUMMARY``, ``CATEGORIES``,
-    ``GLOSSARY`` and ``SETTINGS`` are the same names as ``run.summary.SUMMARY_FILE``, ``CATEGORIES_FILE``,
-    ``views.glossary.GLOSSARY_PAGE`` and ``analysis.settings.SETTINGS_FILE`` (tests/test_run_steps.py checks)."""
-
-    INDEX = "index.html"  #: the executive summary (``views.pages.SUMMARY_PAGE``)
-    GLOSSARY = "glossary.html"
-    RUN_INFO = "run.json"  #: parameters, config, versions, times
-    RUN_LOG = "run.log"
-    LOAD_REPORT = "load_report.json"
-    SUMMARY = "summary.json"
-    CATEGORIES = "categories.csv"
-    SETTINGS = "settings.json"
-    NOTEBOOKS = "notebooks.zip"  #: the executed notebooks, compressed
-    LOCK = ".salesbook.lock"  #: in the output folder: one run at a time
 
 LOCK_FILE = RunFile.LOCK
 _RUN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -116,10 +100,10 @@ def _set_aside(tmp: Path, failed: Path, lines: list[str], exc: BaseException) ->
     if not tmp.exists():
         return
     try:
-        if isinstance(exc, (ParameterError, DataError)) and not any((tmp / "notebooks").glob("*.ipynb")):
+        if isinstance(exc, (ParameterError, DataError)) and not any((tmp / RunFile.NOTEBOOKS_DIR).glob("*.ipynb")):
             raise OSError("nothing ran: nothing to keep")
         for item in tmp.iterdir():
-            if item.name != "notebooks":
+            if item.name != RunFile.NOTEBOOKS_DIR:
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         (tmp / RunFile.RUN_LOG).write_text("\n".join(lines) + "\n" + trace, encoding="utf-8")
@@ -139,15 +123,15 @@ def _pack_notebooks(folder: Path) -> Path:
     import zipfile
     target = folder / NOTEBOOKS_ZIP
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-        for path in sorted((folder / "notebooks").glob("*.ipynb")):
+        for path in sorted((folder / RunFile.NOTEBOOKS_DIR).glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             for cell in nb.cells:  # a chart's HTML repeats its plotly JSON (the page has it): kept once
                 for out in cell.get("outputs", []):
                     data = out.get("data", {})
                     if "application/vnd.plotly.v1+json" in data:
                         data.pop("text/html", None)
-            z.writestr(f"notebooks/{path.name}", nbformat.writes(nb))
-    shutil.rmtree(folder / "notebooks")
+            z.writestr(f"{RunFile.NOTEBOOKS_DIR}/{path.name}", nbformat.writes(nb))
+    shutil.rmtree(folder / RunFile.NOTEBOOKS_DIR)
     return target
 
 
@@ -163,13 +147,13 @@ def swap_into_place(tmp: Path, out: Path, run_name: str) -> Path:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, final)
-    latest = out / "latest"
+    latest = out / RunFile.LATEST
     try:
         if latest.is_symlink() or latest.exists():
             latest.unlink()
         latest.symlink_to(final.name, target_is_directory=True)
     except OSError:
-        (out / "LATEST").write_text(final.name, encoding="utf-8")
+        (out / RunFile.LATEST_TEXT).write_text(final.name, encoding="utf-8")
     return final
 
 

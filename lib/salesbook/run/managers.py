@@ -29,10 +29,11 @@ import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.i18n import t
+from salesbook.paths import RunFile, Section
 
 __all__ = ["FOLDER", "Company", "company_lists", "folder_name", "write_packs"]
 
-FOLDER = "managers"
+FOLDER = RunFile.MANAGERS
 _NONE = np.array([], dtype=np.int64)
 
 
@@ -242,8 +243,8 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
     where = _positions(owner)
     ws_clients = co.ws.groupby(co.ws.manager.astype(str)).client_id.nunique() if len(co.ws) else pd.Series(dtype=int)
     call = call_columns(lang)
-    titles = {t("xl.sheet.reactivation", lang): t("seg.reactivation", lang),
-              t("xl.sheet.whitespace", lang): t("stag.whitespace", lang)}
+    titles = {t("xl.sheet.reactivation", lang): t(Section.REACTIVATION, lang),
+              t("xl.sheet.whitespace", lang): t(Section.WHITESPACE, lang)}
     e = escape_html  # his figures carry their names, scoped to him (formats.fact)
     css = _CSS + PAGE_CSS
     taken: set[str] = set()
@@ -272,7 +273,7 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
             sheets[t("risk.sheet", lang)] = his_risk
         if n_ws:
             sheets[t("xl.sheet.whitespace", lang)] = ws_cut.frame(m)
-        to_excel(sheets, out / "clients.xlsx", portfolio_cut.frame(m), t("mgr.portfolio", lang), money,
+        to_excel(sheets, out / RunFile.PACK_CLIENTS, portfolio_cut.frame(m), t("mgr.portfolio", lang), money,
                  shares=shares, call_columns=call, lang=lang, titles=titles)
         profile_text = t(f"mgr.profile.{prof.profile}", lang) if prof is not None else "–"
         n_active = int(active[mine].sum())
@@ -299,16 +300,16 @@ def write_packs(cube: Cube, folder: Path, lang: str = "en", pipeline: str = "", 
 <body><h1>{e(t("mgr.title", lang, manager=m))}</h1>
 <p class="meta">{e(t("mgr.intro", lang, as_of=cube.as_of.date()))}</p>
 <ul>{"".join(f"<li>{e(x)}</li>" for x in facts)}</ul>
-<h2>{e(t("seg.categories", lang))}</h2>{cats_cut.html(m, lang)}
-<h2>{e(t("seg.reactivation", lang))}</h2><p>{e(reactivation_sentence(co.reactivation[m], lang))}</p>{sleep_cut.html(m, lang)}
-<h2>{e(t("risk.title", lang))}</h2><p>{e(atrisk.at_risk_sentence(risk, lang, clients=n_risk))}</p>{risk_table if with_risk else ""}
-<h2>{e(t("stag.whitespace", lang))}</h2>{ws_html}
+<h2>{e(t(Section.CATEGORIES, lang))}</h2>{cats_cut.html(m, lang)}
+<h2>{e(t(Section.REACTIVATION, lang))}</h2><p>{e(reactivation_sentence(co.reactivation[m], lang))}</p>{sleep_cut.html(m, lang)}
+<h2>{e(t(Section.AT_RISK, lang))}</h2><p>{e(atrisk.at_risk_sentence(risk, lang, clients=n_risk))}</p>{risk_table if with_risk else ""}
+<h2>{e(t(Section.WHITESPACE, lang))}</h2>{ws_html}
 {pack_html(cube, m, lang, pace, by_manager, walk)}
 {deals_html}
-<p class="meta"><a href="clients.xlsx">clients.xlsx</a></p></body></html>
+<p class="meta"><a href="{RunFile.PACK_CLIENTS}">{RunFile.PACK_CLIENTS}</a></p></body></html>
 """
-        (out / "index.html").write_text(page, encoding="utf-8")
-        rows.append({"manager": m, "folder": f"{FOLDER}/{name}/index.html", "clients": n_active,
+        (out / RunFile.INDEX).write_text(page, encoding="utf-8")
+        rows.append({"manager": m, "folder": f"{FOLDER}/{name}/{RunFile.INDEX}", "clients": n_active,
                      "revenue": revenue, "new": new, "profile": prof.profile if prof is not None and not co.unstable else "",
                      "sleeping": sleep_cut.count(m), "at_risk": n_risk, "whitespace": int(ws_clients.get(m, 0))})
     return rows

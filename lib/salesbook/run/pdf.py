@@ -17,7 +17,7 @@ from typing import Iterable
 from salesbook import paths
 from salesbook.errors import EnvironmentProblem
 
-__all__ = ["find_chromium", "print_pdfs", "PRINT_WINDOW"]
+__all__ = ["find_chromium", "print_pdfs", "pdf_of", "PRINT_WINDOW"]
 
 #: the window Chromium lays pages out in before printing: A4's printable width (186 mm at 96 dpi, 703 px)
 PRINT_WINDOW = (700, 1000)
@@ -49,10 +49,16 @@ def _print(chromium: str, page: Path, target: Path, timeout: float) -> Path:
     return target
 
 
+def pdf_of(page: Path) -> Path:
+    """Where a page is printed: ``page.pdf`` beside it; the summary (``index.html``) as ``summary.pdf``."""
+    # pathlib interns a new name: a str, never the enum member itself ("can't intern RunFile")
+    return page.with_name(str(paths.RunFile.SUMMARY_PDF) if page.name == paths.RunFile.INDEX else page.stem + ".pdf")
+
+
 def print_pdfs(pages: Iterable[Path], jobs: int = 2, timeout: float = 180) -> list[Path]:
     """``page.html`` -> ``page.pdf`` beside it, for every page; ``index.html`` is printed as ``summary.pdf``."""
     chromium = find_chromium()
     pages = list(pages)
-    targets = [p.with_name("summary.pdf" if p.name == "index.html" else p.stem + ".pdf") for p in pages]
+    targets = [pdf_of(p) for p in pages]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda pt: _print(chromium, pt[0], pt[1], timeout), zip(pages, targets)))

@@ -35,7 +35,7 @@ __all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", 
            "BROWSER_ARGS", "TOKEN"]
 
 #: the workbooks a workshop shows unless told otherwise
-PRESENTED = ("00_overview", "05_whatif")
+PRESENTED = (paths.Workbook.OVERVIEW, paths.Workbook.WHATIF)
 #: a Jupyter data root holding ``voila/templates/salesbook``
 SHARE = paths.PACKAGE_DIR / "share"
 TEMPLATE = "salesbook"

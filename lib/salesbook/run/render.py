@@ -60,11 +60,11 @@ _RENDERING = threading.Lock()  # one page at a time through the shared exporter
 
 
 #: the one copy of plotly.js in a run folder, which every page of the run loads (offline, beside the pages)
-PLOTLY_FILE = "plotly.min.js"
+PLOTLY_FILE = paths.RunFile.PLOTLY
 
 
 #: JupyterLab's stylesheet of the pages, once per run folder
-CSS_FILE = "report.css"
+CSS_FILE = paths.RunFile.CSS
 TABLES_FILE = TABLES_ASSET
 
 
@@ -132,11 +132,10 @@ def render_html(nb: nbformat.NotebookNode, lang: str = "en", parameters: dict[st
 
 
 def planned_title(stem: str, lang: str) -> str:
-    """A workbook's title before it runs: its catalogue title (``nb.03.title``), else its file name."""
-    try:
-        return t(f"nb.{stem[:2]}.title", lang)
-    except KeyError:
-        return stem
+    """A workbook's title before it runs: its catalogue title (``nb.03.title``), else its file name (a
+    notebook that is no :class:`~salesbook.paths.Workbook`, such as a test's fixture)."""
+    workbook = paths.Workbook.named(stem)
+    return t(workbook.title_key, lang) if workbook is not None else stem
 
 
 def _title_of(nb: nbformat.NotebookNode, fallback: str) -> str:

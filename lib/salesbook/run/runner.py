@@ -179,7 +179,7 @@ def plan_parameters(chosen: list[Path], common: dict[str, Any],
         params = {k: v for k, v in common.items() if k in declared}
         params.update({**per_nb.pop(nb_path.stem, {}), **per_nb.pop(nb_path.stem.split("_", 1)[0], {})})
         if "output_dir" in declared and not params.get("output_dir"):
-            params["output_dir"] = "exports"  # relative to the run folder (the kernel's cwd): moves with it
+            params["output_dir"] = str(RunFile.EXPORTS)  # relative to the run folder (the kernel's cwd): moves with it
         check_parameters(nb_path, params)
         # a setting the cell does not declare reaches the notebook through the run's settings file only
         plan.append((nb_path, {k: v for k, v in params.items() if k in declared}))
@@ -259,6 +259,13 @@ def _longest_first(names: list[str], prev: Path | None) -> list[str]:
         except (OSError, ValueError):
             took = {}
     return sorted(names, key=lambda name: -float(took.get(name, float("inf"))))
+
+
+def _page_of(notebook: Path) -> str:
+    """A notebook's page in the run folder: its workbook's (:attr:`~salesbook.paths.Workbook.page`), else
+    ``<name>.html`` (a notebook that is no workbook, such as a test's fixture)."""
+    workbook = paths.Workbook.named(notebook.stem)
+    return workbook.page if workbook is not None and workbook.value == notebook.stem else f"{notebook.stem}.html"
 
 
 def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
@@ -444,7 +451,7 @@ def plan_run(notebooks: Iterable[str] | None = None, *, source: str = "sample", 
     out = Path(out or paths.REPORTS_DIR)
     tmp = Workspace.folder(out, run_name)
     if guessed_mapping is not None:  # read from the run's folder while it runs; it stays there after
-        mapping = str((tmp / "mapping.yml").resolve())
+        mapping = str((tmp / RunFile.MAPPING).resolve())
     chosen = list_notebooks(notebooks)
     if not chosen:
         raise ParameterError(f"no notebooks found in {paths.NOTEBOOKS_DIR}")
@@ -457,7 +464,7 @@ def plan_run(notebooks: Iterable[str] | None = None, *, source: str = "sample", 
                    notebooks=tuple(planned),
                    # one object: every workbook, the summary and the packs
                    settings=run_settings.from_parameters(parameters),
-                   nav=tuple((planned_title(p.stem, lang), f"{p.stem}.html") for p, _ in planned),
+                   nav=tuple((planned_title(p.stem, lang), _page_of(p)) for p, _ in planned),
                    options=options, config=dict(config or {}), tmp=tmp, guessed_mapping=guessed_mapping,
                    plan_rows=plan_rows, spark_log=spark_log, spark_from=spark_from)
 
@@ -470,8 +477,8 @@ def prepare_folder(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -
         log(f"removed the leftovers of a run that died: {swept}")
     work.tmp.mkdir(parents=True)
     if plan.guessed_mapping is not None:
-        (work.tmp / "mapping.yml").write_text(plan.guessed_mapping, encoding="utf-8")
-    (work.tmp / "notebooks").mkdir()
+        (work.tmp / RunFile.MAPPING).write_text(plan.guessed_mapping, encoding="utf-8")
+    (work.tmp / RunFile.NOTEBOOKS_DIR).mkdir()
     write_assets(work.tmp)
     run_settings.write(plan.settings, work.tmp / run_settings.SETTINGS_FILE)
 
@@ -494,26 +501,25 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
 def render_page(plan: RunPlan, work: Workspace, notebook: Path, parameters: dict[str, Any],
                 nb: nbformat.NotebookNode) -> Page:
     """Render an executed notebook into its page in the temporary folder (no code, the run's bar)."""
-    page = work.tmp / f"{notebook.stem}.html"
+    page = work.tmp / _page_of(notebook)
     page.write_text(render_html(nb, plan.lang, parameters, pages=list(plan.nav), current=page.name), encoding="utf-8")
     return Page(_title_of(nb, notebook.stem), page.name)
 
 
 def summarise_run(plan: RunPlan, cube: Any) -> Summary:
-    """The run's summary (key figures, findings, categories), from the cube, in the run's currency."""
+    """The run's summary (key figures, findings, categories), from the cube, in the run's language and currency."""
+    from salesbook.formats import Lang
     from salesbook.run.summary import summarise
-    from salesbook.views.display import using_currency
-    with using_currency(plan.currency):
-        figures, categories = summarise(cube, plan.lang, pipeline=plan.pipeline, plan=plan.plan_file,
-                                        settings=plan.settings)
+    figures, categories = summarise(cube, Lang(plan.lang, plan.currency), pipeline=plan.pipeline,
+                                    plan=plan.plan_file, settings=plan.settings)
     return Summary(figures, categories)
 
 
 def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFailed) -> RunError:
-    number, first_line = _source_cell(work.tmp / "notebooks" / notebook.name, exc.cell_index)
+    number, first_line = _source_cell(work.tmp / RunFile.NOTEBOOKS_DIR / notebook.name, exc.cell_index)
     return RunError(f"{notebook.name} failed at cell {number} (counting from 1, the cell starting {first_line!r}): "
                     f"{exc.ename}: {exc.evalue}. The executed notebook is in "
-                    f"{plan.failed / 'notebooks' / notebook.name}; the last good report is untouched.",
+                    f"{plan.failed / RunFile.NOTEBOOKS_DIR / notebook.name}; the last good report is untouched.",
                     notebook.name, number)
 
 
@@ -549,7 +555,7 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
             wait_for_cube()
             log(f"[{i + 1}/{len(notebooks)}] {notebook.stem}")
             t1 = time.perf_counter()
-            nb = engine.execute(handle, notebook, work.tmp / "notebooks" / notebook.name, params)
+            nb = engine.execute(handle, notebook, work.tmp / RunFile.NOTEBOOKS_DIR / notebook.name, params)
             return nb, time.perf_counter() - t1
         finally:
             engine.release(handle)
@@ -644,12 +650,11 @@ def write_records(plan: RunPlan, work: Workspace, done: Executed, changes: dict[
 
 def write_manager_packs(plan: RunPlan, work: Workspace, done: Executed, log: Callable[[str], None]) -> Any:
     """``managers/<manager>/``: each manager's one-page summary and Excel; returns the scorecard."""
+    from salesbook.formats import Lang
     from salesbook.run.managers import write_packs
-    from salesbook.views.display import using_currency
     t1 = time.perf_counter()
-    with using_currency(plan.currency):
-        scorecard = write_packs(done.cube, work.tmp, plan.lang, plan.pipeline or "", plan.source,
-                                settings=plan.settings, plan=plan.plan_file or "")
+    scorecard = write_packs(done.cube, work.tmp, Lang(plan.lang, plan.currency), plan.pipeline or "", plan.source,
+                            settings=plan.settings, plan=plan.plan_file or "")
     done.seconds["packs"] = time.perf_counter() - t1
     log(f"manager packs: {len(scorecard)} ({done.seconds['packs']:.1f} s)")
     return scorecard
@@ -661,7 +666,8 @@ def write_index(plan: RunPlan, work: Workspace, done: Executed, changes: dict[st
     from salesbook.run.summary import _CSS as SUMMARY_CSS, index_page
     from salesbook.views.glossary import GLOSSARY_PAGE, glossary_page
     from salesbook.views.pages import PAGE_CSS, nav_html
-    exports = sorted(p.name for p in (work.tmp / "exports").glob("*.xlsx")) if (work.tmp / "exports").is_dir() else []
+    folder = work.tmp / RunFile.EXPORTS
+    exports = sorted(p.name for p in folder.glob("*.xlsx")) if folder.is_dir() else []
     nav = list(plan.nav)
     (work.tmp / RunFile.INDEX).write_text(index_page(plan.run_name, [(p.title, p.file) for p in done.pages],
                                                     done.summary.figures, changes, plan.lang,

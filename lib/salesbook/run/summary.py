@@ -15,15 +15,15 @@ from typing import Any
 import pandas as pd
 
 from salesbook.cube import Cube
-from salesbook.views.display import CURRENCY, DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header, using_currency
-from salesbook.formats import escape_html, fact
+from salesbook.views.display import DEFAULT_CURRENCY, fmt_int, fmt_money, fmt_pct, money_header
+from salesbook.formats import Lang, escape_html, fact
 from salesbook.i18n import month_labels, t
-from salesbook.paths import source_name
+from salesbook.paths import Export, RunFile, Section, source_name
 
 __all__ = ["summarise", "early_warnings", "what_changed", "previous_run", "index_page", "SUMMARY_FILE", "CATEGORIES_FILE"]
 
-SUMMARY_FILE = "summary.json"
-CATEGORIES_FILE = "categories.csv"
+SUMMARY_FILE = RunFile.SUMMARY
+CATEGORIES_FILE = RunFile.CATEGORIES
 
 
 def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
@@ -38,13 +38,16 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     (``"sample"`` only with the sample source). ``settings``: the run's
     (:class:`salesbook.analysis.settings.Settings`), the same the workbooks computed with, so that each
     figure here is the workbook's (the per-cube memo gives the same result back); default: the defaults.
-    ``horizon``: months of the forecast card, default the forecast's ``horizon_months``.
+    ``horizon``: months of the forecast card, default the forecast's ``horizon_months``. ``lang``: the
+    report's language, with the currency of its amounts (a :class:`~salesbook.formats.Lang`; a bare code:
+    :func:`~salesbook.formats.lang_currency`'s).
     """
     from salesbook.analysis import segments as sg
     from salesbook.analysis import stagnation as st
     from salesbook.analysis.settings import Settings
     from salesbook.views.overview import window_totals
 
+    lang = Lang(lang)
     settings = settings or Settings()
     s1, s3 = settings.segmentation, settings.stagnation
     horizon = horizon or settings.forecast.horizon_months
@@ -65,7 +68,7 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     monthly = cube.monthly()
     both = set(sleepers.client_id.astype(str)) & set(ws.client_id.astype(str))
     figures = {
-        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": CURRENCY.get(),
+        "as_of": cube.report.as_of, "source": cube.report.source, "lang": lang, "currency": lang.currency,
         "guessed": list(getattr(cube.report, "guessed", []) or []),
         "profile": prof.to_dict(), "can_tell": prof.sentences(lang, claims=False),
         "verdict_text": st.headline(diagnosis, lang, s3.rules),
@@ -139,18 +142,17 @@ def _warnings_html(f: dict[str, Any], lang: str, href: Any, xlsx: Any) -> str:
     risk, alerts = f.get("at_risk"), f.get("alerts")
     if not risk and not alerts:
         return ""
-    from salesbook.views.pages import section_id
-    title = e(t("risk.title", lang))
+    title = e(t(Section.AT_RISK, lang))
     if href("at_risk"):
         title = f'<a href="{e(href("at_risk"), quote=True)}">{title}</a>'
-    files = f'<a class="xlsx" href="{e(xlsx("at_risk"), quote=True)}">at_risk_lists.xlsx</a>' if xlsx("at_risk") else ""
-    out = f'<h2 id="{section_id("risk.title")}">{title}</h2><p>{e(risk["text"])} {files}</p>' if risk else ""
+    files = f'<a class="xlsx" href="{e(xlsx("at_risk"), quote=True)}">{Export.AT_RISK.xlsx}</a>' if xlsx("at_risk") else ""
+    out = f'<h2 id="{Section.AT_RISK.anchor}">{title}</h2><p>{e(risk["text"])} {files}</p>' if risk else ""
     if alerts:
         items = alerts.get("text", [])
-        head = e(t("alert.title", lang))
+        head = e(t(Section.ALERTS, lang))
         if href("alerts"):
             head = f'<a href="{e(href("alerts"), quote=True)}">{head}</a>'
-        out += (f'<h2 id="{section_id("alert.title")}">{head}</h2>'
+        out += (f'<h2 id="{Section.ALERTS.anchor}">{head}</h2>'
                 + (f"<p>{e(items[0])}</p>" if items else "")
                 + (f'<ul>{"".join(f"<li>{e(x)}</li>" for x in items[1:])}</ul>' if len(items) > 1 else ""))
     return out
@@ -192,7 +194,7 @@ def previous_run(out: Path, exclude: str) -> Path | None:
     """The newest earlier run in ``out`` with a summary (by its finishing time)."""
     runs = []
     for folder in out.iterdir() if out.exists() else []:
-        info = folder / "run.json"
+        info = folder / RunFile.RUN_INFO
         if folder.is_dir() and not folder.name.startswith(".") and folder.name != exclude and (folder / SUMMARY_FILE).exists() \
                 and info.exists() and not folder.is_symlink():
             try:
@@ -249,39 +251,40 @@ a.xlsx{font-size:.85rem;margin-left:.3rem}
 @media (max-width:600px){.card{flex:1 1 100%}}
 """
 
-#: the workbook section that explains each finding of the diagnosis (stagnation.diagnose's keys)
-FINDING_SECTION = {"flat": "stag.flat", "acquisition": "stag.acquisition", "capacity": "stag.profiles",
-                   "crosssell": "stag.crosssell", "existing": "stag.bridge", "concentration": "stag.concentration",
-                   "productivity": "stag.concentration", "no_hunters": "stag.profiles"}
-#: where each figure of the summary is explained: (workbook, section key)
-SECTION_OF = {"turnover": ("00_overview", "overview.monthly"), "clients": ("00_overview", "overview.kpis"),
-              "forecast": ("04_forecast", "fc.by_month"), "verdict": ("03_stagnation", "stag.memo"),
-              "sleeping": ("01_segmentation", "seg.reactivation"), "whitespace": ("03_stagnation", "stag.whitespace"),
-              "moves": ("01_segmentation", "seg.migration"), "fell": ("01_segmentation", "seg.moves_to_sleep"),
-              "back": ("01_segmentation", "seg.migration"), "profile": ("00_overview", "profile.title"),
-              "vip": ("01_segmentation", "vip.title"), "walk": ("03_stagnation", "walk.title")}
+def _finding_sections() -> dict[str, Section]:
+    from salesbook.analysis.stagnation import Finding
+    return {Finding.FLAT: Section.FLAT, Finding.ACQUISITION: Section.ACQUISITION, Finding.CAPACITY: Section.PROFILES,
+            Finding.CROSSSELL: Section.CROSSSELL, Finding.EXISTING: Section.BRIDGE,
+            Finding.CONCENTRATION: Section.CONCENTRATION, Finding.PRODUCTIVITY: Section.CONCENTRATION,
+            Finding.NO_HUNTERS: Section.PROFILES}
+
+
+#: the workbook section that explains each finding of the diagnosis (:class:`~salesbook.analysis.stagnation.Finding`)
+FINDING_SECTION: dict[str, Section] = _finding_sections()
+#: where each figure of the summary is explained: a workbook's section
+SECTION_OF: dict[str, Section] = {
+    "turnover": Section.MONTHLY, "clients": Section.KPIS, "forecast": Section.FORECAST_BY_MONTH, "verdict": Section.MEMO,
+    "sleeping": Section.REACTIVATION, "whitespace": Section.WHITESPACE, "moves": Section.MIGRATION,
+    "fell": Section.MOVES_TO_SLEEP, "back": Section.MIGRATION, "profile": Section.PROFILE, "vip": Section.VIP,
+    "walk": Section.WALK, "at_risk": Section.AT_RISK, "alerts": Section.ALERTS}
 #: the Excel file behind each list (in the run's exports folder)
-FILE_OF = {"vip": "vip_sector.xlsx", "sleeping": "reactivation_lists.xlsx", "whitespace": "whitespace_lists.xlsx", "moves": "migration.xlsx",
-           "fell": "migration.xlsx", "back": "migration.xlsx"}
-SECTION_OF["at_risk"] = ("01_segmentation", "risk.title")  # the early warnings (issue 29)
-SECTION_OF["alerts"] = ("03_stagnation", "alert.title")
-FILE_OF["at_risk"] = "at_risk_lists.xlsx"
+FILE_OF: dict[str, Export] = {"vip": Export.VIP, "sleeping": Export.REACTIVATION, "whitespace": Export.WHITESPACE,
+                              "moves": Export.MIGRATION, "fell": Export.MIGRATION, "back": Export.MIGRATION,
+                              "at_risk": Export.AT_RISK}
 
 
 def _linker(pages: set[str], files: set[str]):
-    """``href(what)``: the page and section explaining ``what``, or None when that workbook was not run;
-    ``xlsx(what)``: its Excel file in ``exports/``, or None."""
-    from salesbook.views.pages import section_id
+    """``href(what)``: the page and section explaining ``what`` (or the ``section`` given), or None when that
+    workbook was not run; ``xlsx(what)``: its Excel file in ``exports/``, or None."""
 
-    def href(what: str, section: str | None = None) -> str | None:
-        page, key = SECTION_OF.get(what, ("03_stagnation", section or ""))
-        if section:
-            key = section
-        return f"{page}.html#{section_id(key)}" if f"{page}.html" in pages and key else None
+    def href(what: str, section: Section | None = None) -> str | None:
+        target = section or SECTION_OF.get(what)
+        return target.href if target is not None and target.workbook is not None and target.workbook.page in pages \
+            else None
 
     def xlsx(what: str) -> str | None:
-        name = FILE_OF.get(what)
-        return f"exports/{name}" if name and name in files else None
+        export = FILE_OF.get(what)
+        return f"{RunFile.EXPORTS}/{export.xlsx}" if export is not None and export.xlsx in files else None
     return href, xlsx
 
 
@@ -307,7 +310,6 @@ def _scorecard(rows: list[dict[str, Any]] | None, lang: str, as_of: str = "") ->
     :data:`SCORECARD_ALL` in one table; a larger one (a thousand managers) first shows the
     :data:`SCORECARD_ENDS` with the highest and the lowest revenue of the 12 months to ``as_of``, then every
     manager in a table that sorts by any column and searches by name (DataTables, the run's ``sb-tables.js``)."""
-    from salesbook.views.pages import section_id
     from salesbook.views.tables import ASSET
     if not rows:
         return ""
@@ -332,7 +334,7 @@ def _scorecard(rows: list[dict[str, Any]] | None, lang: str, as_of: str = "") ->
         head = "".join(f"<th>{e(h)}</th>" for h in heads)
         return (f'<div class="sb-scroll"><table><thead><tr>{head}</tr></thead>'
                 f'<tbody>{"".join(row(r) for r in some)}</tbody></table></div>')
-    title = f'<h2 id="{section_id("sum.scorecard")}">{e(t("sum.scorecard", lang))}</h2>'
+    title = f'<h2 id="{Section.SCORECARD.anchor}">{e(t(Section.SCORECARD, lang))}</h2>'
     if len(rows) <= SCORECARD_ALL:
         return title + table(rows)
     ranked = sorted(rows, key=lambda r: (-r["revenue"], str(r["manager"])))
@@ -369,23 +371,23 @@ def _guessed(f: dict[str, Any], lang: str) -> str:
     """The sentence saying that the mapping was guessed, with a link to it (``--mapping auto``)."""
     if not f.get("guessed"):
         return ""
-    text = html.escape(t("readers.guessed", lang, columns=", ".join(f["guessed"]), where="mapping.yml"))
-    link = '<a href="mapping.yml">mapping.yml</a>'
-    return '<p class="meta guessed">' + text.replace("mapping.yml", link, 1) + "</p>"
+    text = html.escape(t("readers.guessed", lang, columns=", ".join(f["guessed"]), where=RunFile.MAPPING))
+    link = f'<a href="{RunFile.MAPPING}">{RunFile.MAPPING}</a>'
+    return '<p class="meta guessed">' + text.replace(RunFile.MAPPING, link, 1) + "</p>"
 
 
 def index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str, Any],
                changes: dict[str, Any] | None, lang: str = "en", generated: str = "", version: str = "",
-               plotly: str = "plotly.min.js", files: list[str] | None = None,
+               plotly: str = RunFile.PLOTLY, files: list[str] | None = None,
                nav: list[tuple[str, str]] | None = None, scorecard: list[dict[str, Any]] | None = None) -> str:
     """The run's index.html: executive summary, what changed, links to every workbook. Offline, printable.
 
     ``plotly``: the file beside the page that holds plotly.js (the run's one copy, runner.write_plotly).
     ``entries``: (title, file) of the workbooks that ran; ``files``: the Excel files in ``exports/``, which
     the counts of clients link to; ``nav``: the bar's pages (default ``entries``)."""
-    with using_currency(figures.get("currency", DEFAULT_CURRENCY)):
-        page = _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
-                           set(files or []), nav if nav is not None else entries, scorecard)
+    lang = Lang(lang, figures.get("currency") or DEFAULT_CURRENCY)  # the amounts' currency is the summary's
+    page = _index_page(run_name, entries, figures, changes, lang, generated, version, plotly,
+                       set(files or []), nav if nav is not None else entries, scorecard)
     return _defined(page, lang)
 
 
@@ -409,7 +411,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     import plotly.graph_objects as go
 
     from salesbook.views.display import localise, money_axis, month_ticks
-    from salesbook.views.pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html, section_id
+    from salesbook.views.pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html
 
     e = escape_html  # named figures (formats.fact) become their spans; everything else inert
     f = figures
@@ -474,10 +476,10 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         opportunities = with_file(opportunities, "sleeping", "whitespace")
     vip_html = ""
     if f.get("vip"):
-        title = e(t("vip.title", lang))
+        title = e(t(Section.VIP, lang))
         if href("vip"):
             title = f'<a href="{e(href("vip"), quote=True)}">{title}</a>'
-        vip_html = f'<h2 id="{section_id("vip.title")}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
+        vip_html = f'<h2 id="{Section.VIP.anchor}">{title}</h2><p>{with_file(e(f["vip"]["text"]), "vip")}</p>'
     for calibrated in (r.get("calibrated_text"), c.get("calibrated_text")):  # expected values, or why not
         if calibrated:
             opportunities += f"</p><p>{e(calibrated)}"
@@ -485,7 +487,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
     cannot = "".join(f"<li>{e(x)}</li>" for x in f.get("cannot_tell", []))
 
     def finding(x: dict[str, Any]) -> str:
-        target = href("finding", FINDING_SECTION.get(x.get("key", ""), "stag.memo"))
+        target = href("finding", FINDING_SECTION.get(x.get("key", ""), Section.MEMO))
         text = f'<a href="{e(target, quote=True)}">{e(x["text"])}</a>' if target else e(x["text"])
         return (f'<li><span class="{e(x["severity"])}">{e(t("sev." + x["severity"], lang))}</span> — {text} '
                 f'<em>{e(t("memo.remedy", lang))}: {e(x["remedy"])}</em></li>')
@@ -498,7 +500,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
                            customdata=month_labels(months, lang),
                            hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>"))
     month_ticks(fig, months, lang)
-    fig.update_layout(title=t("overview.monthly", lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
+    fig.update_layout(title=t(Section.MONTHLY, lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
                       template="plotly_white", yaxis=dict(title=t("col.revenue", lang)))
     localise(money_axis(fig), lang)
     chart = fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False, "responsive": True})
@@ -526,8 +528,8 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
         if c["fell_asleep"]:
             changed_html += f"<p>{e(t('sum.fell_list', lang))}: {e(', '.join(c['fell_asleep'][:30]))}</p>"
     links = "".join(f'<li><a href="{e(page, quote=True)}">{e(title)}</a></li>' for title, page in entries)
-    reactivation_head = e(t("sum.reactivation_top", lang))
-    crosssell_head = e(t("sum.crosssell_top", lang))
+    reactivation_head = e(t(Section.REACTIVATION_LIST, lang))
+    crosssell_head = e(t(Section.CROSSSELL_LIST, lang))
     if href("sleeping"):
         reactivation_head = f'<a href="{e(href("sleeping"), quote=True)}">{reactivation_head}</a>'
     if href("whitespace"):
@@ -540,20 +542,20 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
 <p class="meta">{e(t("run.index_intro", lang, run=run_name, source=source_name(f["source"]), as_of=f["as_of"]))}</p>
 {_guessed(f, lang)}
 <div class="cards">{"".join(cards)}</div>
-<p class="meta"><a href="glossary.html">{e(t("gloss.link", lang))}</a></p>
+<p class="meta"><a href="{RunFile.GLOSSARY}">{e(t("gloss.link", lang))}</a></p>
 <p class="verdict">{verdict}</p><ul class="findings">{findings}</ul>
 {f'<p>{e(t("memo.cannot_tell", lang))}</p><ul class="cannot">{cannot}</ul>' if cannot else ""}
-<h2 id="{section_id("profile.title")}">{e(t("profile.title", lang))}</h2><ul class="profile">{can_tell}</ul>
+<h2 id="{Section.PROFILE.anchor}">{e(t(Section.PROFILE, lang))}</h2><ul class="profile">{can_tell}</ul>
 {chart}
 {walk_html(f, lang)}
-<h2 id="{section_id("sum.opportunities")}">{e(t("sum.opportunities", lang))}</h2><p>{opportunities}</p>
+<h2 id="{Section.OPPORTUNITIES.anchor}">{e(t(Section.OPPORTUNITIES, lang))}</h2><p>{opportunities}</p>
 {vip_html}
 {_warnings_html(f, lang, href, xlsx)}
-<h2 id="{section_id("sum.changes")}">{e(t("sum.changes", lang))}</h2>{changed_html}
-<h2 id="{section_id("sum.reactivation_top")}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
-<h2 id="{section_id("sum.crosssell_top")}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
+<h2 id="{Section.CHANGES.anchor}">{e(t(Section.CHANGES, lang))}</h2>{changed_html}
+<h2 id="{Section.REACTIVATION_LIST.anchor}">{reactivation_head}</h2><div class="sb-scroll">{react}</div>
+<h2 id="{Section.CROSSSELL_LIST.anchor}">{crosssell_head}</h2><div class="sb-scroll">{cross}</div>
 {_scorecard(scorecard, lang, as_of)}
-<h2 id="{section_id("sum.reports")}">{e(t("sum.reports", lang))}</h2><ol>{links}</ol>
+<h2 id="{Section.REPORTS.anchor}">{e(t(Section.REPORTS, lang))}</h2><ol>{links}</ol>
 <p class="meta">{e(t("run.generated", lang, when=generated, version=version))}</p></body></html>
 """
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from salesbook.cube import Cube
 from salesbook.i18n import t
+from salesbook.paths import Section
 
 __all__ = ["walk_figures", "pace_figures", "walk_html", "walk_cards", "pack_html", "pack_context", "TOP"]
 
@@ -52,8 +53,8 @@ def pace_figures(cube: Cube, plan: Any, lang: str = "en", rules: Any = None) -> 
         return None
     from salesbook.analysis import forecast as fc
     from salesbook.analysis import pacing as pc
-    from salesbook.views.display import CURRENCY
-    rows = fc.read_plan(plan, CURRENCY.get())
+    from salesbook.formats import lang_currency
+    rows = fc.read_plan(plan, lang_currency(lang))
     fc.check_plan_managers(rows, cube, str(plan))
     pace = pc.plan_pace(cube, rows, rules or pc.PACE)
     if pace is None:
@@ -87,12 +88,11 @@ def walk_cards(figures: dict[str, Any], lang: str, card: Any) -> list[str]:
 def walk_html(figures: dict[str, Any], lang: str = "en") -> str:
     """The summary page's section: the walk's sentences and steps, the top contributors, and the plan's pace."""
     from salesbook.views.display import fmt_money
-    from salesbook.views.pages import section_id
     e = html.escape
     w = figures.get("walk")
     parts = []
     if w:
-        parts.append(f'<h2 id="{section_id("walk.title")}">{e(t("walk.title", lang))}</h2>')
+        parts.append(f'<h2 id="{Section.WALK.anchor}">{e(t(Section.WALK, lang))}</h2>')
         parts += [f"<p>{e(x)}</p>" for x in w["text"]]
         if w.get("price_text") and w.get("worst") != "price":
             parts.append(f"<p>{e(w['price_text'])}</p>")
@@ -108,7 +108,7 @@ def walk_html(figures: dict[str, Any], lang: str = "en") -> str:
             parts.append(f'<div class="sb-scroll"><table><tbody>{body}</tbody></table></div>')
     p = figures.get("pace")
     if p:
-        parts.append(f'<h2 id="{section_id("pace.title")}">{e(t("pace.title", lang))}</h2>')
+        parts.append(f'<h2 id="{Section.PACE.anchor}">{e(t(Section.PACE, lang))}</h2>')
         parts += [f"<p>{e(x)}</p>" for x in p["text"]]
         if p.get("rows"):
             parts.append(_pace_rows_html(p, lang, interactive=True))
@@ -141,8 +141,8 @@ def pack_context(cube: Cube, plan: Any = None, lang: str = "en", rules: Any = No
     if plan:
         from salesbook.analysis import forecast as fc
         from salesbook.analysis import pacing as pc
-        from salesbook.views.display import CURRENCY
-        rows = fc.read_plan(plan, CURRENCY.get())
+        from salesbook.formats import lang_currency
+        rows = fc.read_plan(plan, lang_currency(lang))
         fc.check_plan_managers(rows, cube, str(plan))
         pace = pc.plan_pace(cube, rows, rules or pc.PACE)
     walk = wk.revenue_walk(cube)

@@ -28,13 +28,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from salesbook import paths
+from salesbook.paths import Section
 from salesbook.views import tables
 from salesbook.i18n import t
-from salesbook.formats import (CURRENCY, DEFAULT_CURRENCY, _MINUS, _SEPARATORS, check_currency, country_name,  # noqa: F401
-                      currency_symbol, escape, fmt_int, fmt_money, fmt_num, fmt_number, fmt_pct, fmt_points,
-                      fmt_short, money_header, using_currency, with_currency)
+from salesbook.formats import (CURRENCY, DEFAULT_CURRENCY, _MINUS, _SEPARATORS, Lang, check_currency,  # noqa: F401
+                      country_name, currency_symbol, escape, fmt_int, fmt_money, fmt_num, fmt_number, fmt_pct,
+                      fmt_points, fmt_short, lang_currency, money_header, using_currency, with_currency)
 
-__all__ = ["Book", "Mode", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
+__all__ = ["Book", "Mode", "Lang", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
            "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE"]
 
@@ -240,13 +241,15 @@ class Book:
     """
 
     def __init__(self, lang: str = "en", currency: str | None = None, mode: Mode | None = None):
-        t("col.month", lang)  # validates lang
-        self.lang = lang
+        #: the report's language with the currency of its amounts (:class:`~salesbook.formats.Lang`: ``lang``'s
+        #: own, or ``currency``); everything this book shows is written in it, and a notebook passes the same
+        #: one to the library functions that write sentences. Nothing is set in the process.
+        self.lang = Lang(lang, currency)
+        self.currency = self.lang.currency
         #: a report, a workshop or JupyterLab: given, else the process's (:meth:`Mode.of`)
         self.mode = mode or Mode.of()
-        if currency:  # the notebook's book: every amount the kernel formats carries this currency
-            CURRENCY.set(check_currency(currency))
-        self.currency = CURRENCY.get()
+        #: whether this book's output already carries the tables' loader (:meth:`_table_loader`)
+        self._loader_sent = False
 
     def t(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
@@ -258,11 +261,14 @@ class Book:
     def title(self, key: str) -> None:
         self._md(f"# {self.t(key)}")
 
-    def section(self, key: str) -> None:
-        """A section heading with its stable anchor (``pages.section_id``): the bar's contents and the
-        summary's links point at it."""
+    def section(self, section: "Section | str") -> None:
+        """A section heading with its stable anchor (:attr:`Section.anchor <salesbook.paths.Section.anchor>`):
+        the bar's contents and the summary's links point at it. ``section``: a member of
+        :class:`~salesbook.paths.Section` (or its message key); anything else is a ``ValueError`` here, not a
+        broken link on another page."""
         from salesbook.views.pages import anchor
-        self._md(f"{anchor(key)}\n\n## {self.t(key)}")
+        section = Section(section)
+        self._md(f"{anchor(section)}\n\n## {self.t(section)}")
 
     def say(self, key: str, **values: Any) -> None:
         """A sentence from the catalogue; every value is escaped (client names are data)."""
@@ -292,26 +298,29 @@ class Book:
     def table(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
               money: Iterable[str] | None = None, shares: Iterable[str] | None = None,
               interactive: bool | None = None) -> None:
-        """A table with escaped cells and localised numbers.
+        """A table with escaped cells and localised numbers, each column written by the kind its table
+        declares where it is made, never by the size of its values.
 
         ``money``: columns of amounts, whose header gets the currency (``Выручка, ₽``) and cells the
-        language's separators; by default ``df.attrs["money"]``, else every float column reaching 1,000.
+        language's separators; default ``df.attrs["money"]`` (none when the table declares none).
         ``shares``: columns of shares (0.05) shown as percentages (``5,0 %``); default ``df.attrs["shares"]``.
+        ``formats``: a column's own formatter. Any other column of whole numbers is a count (``1 286``), of
+        other numbers a plain number with two decimals (``0,57``).
         ``interactive``: sortable, searchable and paged (:mod:`salesbook.views.tables`); by default when the table
         is longer than a screen.
         """
         from IPython.display import HTML
         _display(HTML(self.table_html(df, formats, index, money, shares, interactive)))
 
-    _loader_sent = False
-
     def _table_loader(self) -> str:
         """In a report, nothing (the page loads the run's one copy of DataTables); elsewhere, the first
-        interactive table of the kernel carries the loader, and each one asks to be enhanced."""
+        interactive table this book shows carries the loader (which loads once per page whatever the number of
+        books: a notebook run again from the top makes a new one, whose output carries it again), and each
+        one asks to be enhanced."""
         if self.mode is Mode.REPORT:
             return ""
-        first = "" if Book._loader_sent else f"<script>{tables.loader_js()}</script>"
-        Book._loader_sent = True
+        first = "" if self._loader_sent else f"<script>{tables.loader_js()}</script>"
+        self._loader_sent = True
         return first + "<script>window.salesbookEnhanceTables && window.salesbookEnhanceTables();</script>"
 
     def table_html(self, df: pd.DataFrame, formats: dict[str, Any] | None = None, index: bool = False,
@@ -346,10 +355,7 @@ class Book:
         formats = dict(formats or {})
         shares = [c for c in (shares if shares is not None else df.attrs.get("shares", [])) if c in df.columns]
         if money is None:
-            money = df.attrs.get("money")
-        if money is None:
-            money = [c for c in df.columns if c not in formats and c not in shares and pd.api.types.is_float_dtype(df[c])
-                     and len(df) and df[c].abs().max() >= 1000]
+            money = df.attrs.get("money", [])
         money = [c for c in money if c in df.columns]
         for col in shares:
             formats.setdefault(col, lambda v: fmt_pct(v, lang))
@@ -373,7 +379,7 @@ class Book:
         """A plain table of ``df`` in parts: its head and one ``<tr>`` per row, each cell as :meth:`table_html`
         writes it (escaped, localised, money headers with the currency). For many small tables cut from one
         long frame (a manager's pack each: :func:`salesbook.views.tables.plain_table` joins a head and some
-        rows), every cell is formatted once; money columns not named are those of the whole frame."""
+        rows), every cell is formatted once; money columns not named are those the whole frame declares."""
         df, formats, text = self._cells(df, formats, money, shares)
         return tables.plain_parts(df, formats, text)
 

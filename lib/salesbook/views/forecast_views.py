@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from salesbook.views.display import money_axis, month_ticks
 from salesbook.i18n import t
+from salesbook.paths import Section
 
 __all__ = ["month_table", "month_chart", "group_table", "flags_table"]
 
@@ -23,7 +24,9 @@ def month_table(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series 
         out[t("fc.plan", lang)] = plan.reindex(months)
         out[t("fc.coverage", lang)] = (out[t("fc.weighted", lang)] / out[t("fc.plan", lang)]).round(3)
     out.index = [m.strftime("%Y-%m") for m in months]
-    return out.rename_axis(t("col.month", lang)).reset_index()
+    out = out.rename_axis(t("col.month", lang)).reset_index()
+    out.attrs["money"] = [c for c in (t("fc.weighted", lang), t("fc.baseline", lang), t("fc.plan", lang)) if c in out]
+    return out
 
 
 def month_chart(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series | None, lang: str = "en") -> go.Figure:
@@ -34,7 +37,7 @@ def month_chart(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series 
         fig.add_scatter(x=base.index, y=base, name=t("fc.baseline", lang), mode="lines+markers", yaxis="y2")
     if plan is not None:
         fig.add_scatter(x=plan.index, y=plan, name=t("fc.plan", lang), mode="lines+markers", yaxis="y2")
-    fig.update_layout(title=t("fc.by_month", lang), yaxis=dict(title=t("fc.weighted", lang)),
+    fig.update_layout(title=t(Section.FORECAST_BY_MONTH, lang), yaxis=dict(title=t("fc.weighted", lang)),
                       yaxis2=dict(title=t("fc.baseline", lang), overlaying="y", side="right", showgrid=False,
                                   rangemode="tozero"))
     money_axis(money_axis(fig, "y"), "y2")
@@ -46,8 +49,10 @@ def group_table(table: pd.DataFrame, label_key: str, lang: str = "en", categorie
     first = out.columns[0]
     if categories:
         out[first] = out[first].map(lambda c: t(f"cat.{c}", lang))
-    return out.rename(columns={first: t(label_key, lang), "deals": t("fc.deals", lang),
-                               "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
+    out = out.rename(columns={first: t(label_key, lang), "deals": t("fc.deals", lang),
+                              "amount": t("fc.amount", lang), "weighted": t("fc.weighted", lang)})
+    out.attrs["money"] = [c for c in (t("fc.amount", lang), t("fc.weighted", lang)) if c in out]
+    return out
 
 
 def backtest_sentence(cube, lang: str = "en", months: int = 12, min_months: int = 12) -> str:

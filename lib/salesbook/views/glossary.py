@@ -12,31 +12,40 @@ import html
 from typing import Any
 
 from salesbook.i18n import t
+from salesbook.paths import RunFile, Workbook
 
-__all__ = ["GLOSSARY", "GLOSSARY_PAGE", "glossary_page", "glossary_href"]
+__all__ = ["GLOSSARY", "GLOSSARY_PAGE", "glossary_page", "glossary_href", "catalogue_keys"]
 
-GLOSSARY_PAGE = "glossary.html"
+GLOSSARY_PAGE = RunFile.GLOSSARY
+
+_SEG, _STAG, _FC = Workbook.SEGMENTATION, Workbook.STAGNATION, Workbook.FORECAST
 
 #: each named figure -> the settings it depends on, as (workbook, name)
-GLOSSARY: dict[str, tuple[tuple[str, str], ...]] = {
+GLOSSARY: dict[str, tuple[tuple[Workbook, str], ...]] = {
     "turnover.12m": (),
     "turnover.change": (),
-    "trend.per_year": (("03", "trend_months"), ("03", "flat_threshold")),
+    "trend.per_year": ((_STAG, "trend_months"), (_STAG, "flat_threshold")),
     "clients.active": (),
-    "sleeping.count": (("01", "sleeping_min_months"), ("01", "sleeping_gap_multiple")),
-    "sleeping.listed": (("01", "sleeping_min_months"), ("01", "sleeping_gap_multiple"), ("01", "max_months_asleep")),
-    "sleeping.listed_bought": (("01", "max_months_asleep"),),
-    "whitespace.clients": (("03", "whitespace_min"),),
-    "whitespace.potential": (("03", "whitespace_min"),),
-    "vip.category": (("01", "abc_a"), ("01", "vip_active_months"), ("01", "window_months")),
-    "vip_desk.count": (("01", "abc_a"), ("01", "window_months")),
-    "vip_desk.revenue": (("01", "abc_a"), ("01", "window_months")),
+    "sleeping.count": ((_SEG, "sleeping_min_months"), (_SEG, "sleeping_gap_multiple")),
+    "sleeping.listed": ((_SEG, "sleeping_min_months"), (_SEG, "sleeping_gap_multiple"), (_SEG, "max_months_asleep")),
+    "sleeping.listed_bought": ((_SEG, "max_months_asleep"),),
+    "whitespace.clients": ((_STAG, "whitespace_min"),),
+    "whitespace.potential": ((_STAG, "whitespace_min"),),
+    "vip.category": ((_SEG, "abc_a"), (_SEG, "vip_active_months"), (_SEG, "window_months")),
+    "vip_desk.count": ((_SEG, "abc_a"), (_SEG, "window_months")),
+    "vip_desk.revenue": ((_SEG, "abc_a"), (_SEG, "window_months")),
     "new_clients": (),
-    "hunters": (("03", "hunter_share"), ("03", "farmer_share")),
-    "forecast.weighted": (("04", "p30"), ("04", "p50"), ("04", "p70"), ("04", "p90"), ("04", "horizon_months"),
-                          ("04", "spontaneous")),
-    "forecast.baseline": (("04", "horizon_months"),),
+    "hunters": ((_STAG, "hunter_share"), (_STAG, "farmer_share")),
+    "forecast.weighted": ((_FC, "p30"), (_FC, "p50"), (_FC, "p70"), (_FC, "p90"), (_FC, "horizon_months"),
+                          (_FC, "spontaneous")),
+    "forecast.baseline": ((_FC, "horizon_months"),),
 }
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time: each named figure's name and definition
+    (``tests/test_i18n.py`` checks them)."""
+    return [f"gloss.{name}{end}" for name in GLOSSARY for end in ("", ".def")]
 
 
 def glossary_href(name: str) -> str:
@@ -52,9 +61,9 @@ def glossary_page(lang: str = "en", settings: Any = None, css: str = "", nav: st
     rows = []
     for name, params in GLOSSARY.items():
         values = []
-        for notebook, param in params:
-            value = rs.values(s, notebook).get(param)
-            values.append(f"<code>{e(notebook)}: {e(param)} = {e(str(value))}</code>")
+        for workbook, param in params:
+            value = rs.values(s, workbook).get(param)
+            values.append(f"<code>{e(workbook.number)}: {e(param)} = {e(str(value))}</code>")
         rows.append(f'<tr id="{e(name)}"><td><b>{e(t(f"gloss.{name}", lang))}</b><br><code>{e(name)}</code></td>'
                     f'<td>{e(t(f"gloss.{name}.def", lang))}</td><td>{"<br>".join(values) or "–"}</td></tr>')
     head = "".join(f"<th>{e(t(k, lang))}</th>" for k in ("gloss.col.name", "gloss.col.definition", "gloss.col.settings"))

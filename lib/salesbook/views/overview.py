@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from salesbook.cube import Cube
 from salesbook.views.display import fmt_int, fmt_money, fmt_pct, money_axis, month_ticks
 from salesbook.i18n import month_labels, t
+from salesbook.paths import Section
 from salesbook.cube.profile import windows
 
 __all__ = ["monthly_turnover", "yearly_turnover", "window_totals", "key_figures", "monthly_chart",
@@ -42,8 +43,10 @@ def yearly_view(yearly: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The yearly table for a reader: a partial year says so in its label ("2021, 2 months: partial")."""
     label = [str(y) if m == 12 else t("overview.partial_year", lang, year=y, months=m)
              for y, m in zip(yearly.year, yearly.months)]
-    return pd.DataFrame({t("col.year", lang): label, t("col.revenue", lang): yearly.revenue.to_numpy(),
-                         t("col.clients", lang): yearly.clients.to_numpy()})
+    out = pd.DataFrame({t("col.year", lang): label, t("col.revenue", lang): yearly.revenue.to_numpy(),
+                        t("col.clients", lang): yearly.clients.to_numpy()})
+    out.attrs["money"] = [t("col.revenue", lang)]
+    return out
 
 
 def window_totals(cube: Cube, months: int = 12) -> tuple[float, float | None]:
@@ -126,7 +129,7 @@ def monthly_chart(monthly: pd.DataFrame, lang: str = "en") -> go.Figure:
     fig.add_scatter(x=monthly.month, y=monthly.revenue_12m, name=t("kpi.revenue_12m", lang), yaxis="y2",
                     mode="lines", line=dict(width=3))
     month_ticks(fig, monthly.month, lang)
-    fig.update_layout(title=t("overview.monthly", lang), yaxis=dict(title=t("col.revenue", lang)),
+    fig.update_layout(title=t(Section.MONTHLY, lang), yaxis=dict(title=t("col.revenue", lang)),
                       yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero"),
                       hovermode="x unified")
     return money_axis(money_axis(fig, "y"), "y2")

@@ -19,19 +19,21 @@ import re
 from typing import Iterable
 
 from salesbook.i18n import t
+from salesbook.paths import RunFile, Section, section_anchor
 
 __all__ = ["section_id", "short_title", "nav_html", "PAGE_CSS", "PRINT_JS", "anchor", "single_file",
            "SUMMARY_PAGE"]
 
-SUMMARY_PAGE = "index.html"
+SUMMARY_PAGE = RunFile.INDEX
 
 
-def section_id(key: str) -> str:
-    """The anchor of a section from its message key: ``stag.bridge`` -> ``s-stag-bridge``."""
-    return "s-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
+def section_id(key: "Section | str") -> str:
+    """The anchor of a section (:class:`~salesbook.paths.Section`, or its message key): ``stag.bridge`` ->
+    ``s-stag-bridge``."""
+    return section_anchor(key)
 
 
-def anchor(key: str) -> str:
+def anchor(key: "Section | str") -> str:
     """The HTML anchor a section's heading carries (placed before it in its Markdown)."""
     return f'<a id="{section_id(key)}" class="sb-anchor"></a>'
 

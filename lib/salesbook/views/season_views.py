@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from salesbook.views.display import currency_symbol, fmt_money, fmt_num, fmt_pct, money_axis, month_ticks
 from salesbook.i18n import month_names, t
+from salesbook.paths import Section
 from salesbook.analysis.seasonality import SeasonalProfile
 
 __all__ = ["profile_chart", "heatmap_chart", "yoy_chart", "adjusted_chart", "profiles_heatmap", "weekday_chart",
@@ -25,11 +26,11 @@ def profile_chart(p: SeasonalProfile, lang: str = "en") -> go.Figure:
     if tab["stl"].notna().any():
         fig.add_scatter(x=names, y=tab["stl"], mode="markers+lines", name=t("season.stl", lang))
     fig.add_hline(y=1.0, line_dash="dot", line_color="#999")
-    fig.update_layout(title=t("season.profile", lang), yaxis=dict(title=t("season.index", lang)))
+    fig.update_layout(title=t(Section.SEASON_PROFILE, lang), yaxis=dict(title=t("season.index", lang)))
     return fig
 
 
-def heatmap_chart(table: pd.DataFrame, lang: str = "en", title_key: str = "season.heatmap", pct: bool = False) -> go.Figure:
+def heatmap_chart(table: pd.DataFrame, lang: str = "en", title_key: str = Section.SEASON_HEATMAP, pct: bool = False) -> go.Figure:
     names = month_names(lang)
     z = table.to_numpy(dtype=float)
     # cells: a change as a percentage, or revenue in millions (the title names the scale and the currency)
@@ -61,7 +62,7 @@ def adjusted_chart(y: pd.Series, sa: pd.Series, fit: dict, partial: pd.Timestamp
     if partial is not None and partial in y.index:
         fig.add_scatter(x=[partial], y=[y[partial]], name=t("season.partial_label", lang), mode="markers",
                         marker=dict(symbol="x", size=12, color="#c00000"))
-    fig.update_layout(title=t("season.adjusted", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
+    fig.update_layout(title=t(Section.SEASON_ADJUSTED, lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
     return month_ticks(money_axis(fig), y.index, lang)
 
 
@@ -80,7 +81,7 @@ def weekday_chart(profile: pd.DataFrame, lang: str = "en") -> go.Figure:
     days = t("weekdays.short", lang).split(",")
     fig = go.Figure(go.Bar(x=days, y=profile["index"], hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
     fig.add_hline(y=1.0, line_dash="dot", line_color="#999")
-    fig.update_layout(title=t("season.weekdays", lang), yaxis=dict(title=t("season.index", lang)))
+    fig.update_layout(title=t(Section.WEEKDAYS, lang), yaxis=dict(title=t("season.index", lang)))
     return fig
 
 
@@ -89,5 +90,5 @@ def workday_chart(y: pd.Series, adjusted: pd.Series, lang: str = "en") -> go.Fig
     fig.add_scatter(x=y.index, y=y, name=t("season.actual", lang), mode="lines", line=dict(color="#9dc3e6"))
     fig.add_scatter(x=adjusted.index, y=adjusted, name=t("season.wd_adjusted", lang), mode="lines",
                     line=dict(color="#548235", width=3))
-    fig.update_layout(title=t("season.workdays", lang), yaxis=dict(title=t("col.revenue", lang)))
+    fig.update_layout(title=t(Section.WORKDAYS, lang), yaxis=dict(title=t("col.revenue", lang)))
     return month_ticks(money_axis(fig), y.index, lang)

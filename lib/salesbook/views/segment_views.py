@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from salesbook.analysis.segments import CATEGORIES, reactivation_summary, reactivation_view
 from salesbook.analysis.vip import vip_view
 from salesbook.i18n import t
+from salesbook.paths import Export, Section
 from salesbook.views.display import money_axis, pct_axis
 
 __all__ = ["category_chart", "pareto_chart", "rfm_chart", "migration_chart", "category_by_manager",
@@ -40,7 +41,7 @@ def category_chart(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
                 offsetgroup=0, hovertemplate="%{x}: %{y}<extra></extra>")
     fig.add_bar(x=labels, y=summary.revenue_share * 100, name=t("seg.col.revenue_share", lang), yaxis="y2",
                 offsetgroup=1, hovertemplate="%{x}: %{y:.1f}<extra></extra>")
-    fig.update_layout(title=t("seg.categories", lang), barmode="group",
+    fig.update_layout(title=t(Section.CATEGORIES, lang), barmode="group",
                       yaxis=dict(title=t("seg.col.clients", lang)),
                       yaxis2=dict(title="%", overlaying="y", side="right", showgrid=False))
     return pct_axis(fig, "y2")
@@ -73,7 +74,7 @@ def rfm_chart(rfm: pd.DataFrame, lang: str = "en") -> go.Figure:
     sizes = rfm.segment.value_counts()
     fig = go.Figure(go.Bar(x=sizes.values, y=[t(f"rfm.{s}", lang) for s in sizes.index], orientation="h",
                            hovertemplate="%{y}: %{x}<extra></extra>"))
-    fig.update_layout(title=t("seg.rfm", lang), yaxis=dict(autorange="reversed"),
+    fig.update_layout(title=t(Section.RFM, lang), yaxis=dict(autorange="reversed"),
                       xaxis=dict(title=t("seg.col.clients", lang)))
     return fig
 
@@ -83,7 +84,7 @@ def migration_chart(matrix: pd.DataFrame, lang: str = "en") -> go.Figure:
     cols = [t(f"cat.{c}", lang) for c in matrix.columns]
     fig = go.Figure(go.Heatmap(z=matrix.values, x=cols, y=rows, colorscale="Blues", text=matrix.values,
                                texttemplate="%{text}", hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=t("seg.migration", lang), yaxis=dict(autorange="reversed", title=t("seg.from", lang)),
+    fig.update_layout(title=t(Section.MIGRATION, lang), yaxis=dict(autorange="reversed", title=t("seg.from", lang)),
                       xaxis=dict(title=t("seg.to", lang)))
     return fig
 
@@ -114,9 +115,9 @@ def export_reactivation(sleepers: pd.DataFrame, folder: "str | Path", lang: str 
     manager_col = t("col.manager", lang)
     sheets = {m: df.drop(columns=manager_col) for m, df in view.groupby(manager_col, sort=True)}
     money = {t("seg.col.yearly_revenue", lang)}
-    xlsx = to_excel(sheets, folder / "reactivation_lists.xlsx", reactivation_summary(sleepers, lang),
+    xlsx = to_excel(sheets, folder / Export.REACTIVATION.xlsx, reactivation_summary(sleepers, lang),
                     t("seg.reactivation_summary", lang), money, call_columns=call_columns(lang), lang=lang)
-    csv = to_csv(view, folder / "reactivation_lists.csv", lang)
+    csv = to_csv(view, folder / Export.REACTIVATION.csv, lang)
     return [xlsx, csv]
 
 
@@ -132,10 +133,10 @@ def export_at_risk(res: dict, folder: "str | Path", lang: str = "en") -> list[Pa
     view = at_risk_view(res["list"], lang)
     manager_col = t("col.manager", lang)
     sheets = {m: df.drop(columns=manager_col) for m, df in view.groupby(manager_col, sort=True)}
-    xlsx = to_excel(sheets, folder / "at_risk_lists.xlsx", comparison_table(res, lang), t("risk.sheet", lang),
+    xlsx = to_excel(sheets, folder / Export.AT_RISK.xlsx, comparison_table(res, lang), t("risk.sheet", lang),
                     set(view.attrs.get("money", [])), set(view.attrs.get("shares", [])),
                     call_columns=call_columns(lang), lang=lang)
-    return [xlsx, to_csv(view, folder / "at_risk_lists.csv", lang)]
+    return [xlsx, to_csv(view, folder / Export.AT_RISK.csv, lang)]
 
 
 def migration_moves(moves: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:
@@ -169,7 +170,7 @@ def export_migration(matrix: pd.DataFrame, moves: pd.DataFrame, folder: "str | P
     summary = summary.rename_axis(f"{t('seg.from', lang)} \\ {t('seg.to', lang)}").reset_index()
     view = migration_moves(moves, lang, window_months)
     sheet = t("xl.sheet.moves", lang)
-    return to_excel({sheet: view}, folder / "migration.xlsx", summary, t("seg.migration", lang),
+    return to_excel({sheet: view}, folder / Export.MIGRATION.xlsx, summary, t(Section.MIGRATION, lang),
                     set(view.attrs["money"]), lang=lang, summary_sheet=t("xl.sheet.migration", lang),
                     titles={sheet: t("xl.moves_title", lang)})
 
@@ -183,9 +184,9 @@ def export_vip(sector: dict[str, pd.DataFrame], folder: "str | Path", lang: str 
     largest, hurt = (vip_view(sector[k], lang, window_months) for k in ("largest", "offended"))
     money = set(largest.attrs["money"]) | set(hurt.attrs["money"])
     sheet = t("xl.sheet.offended", lang)
-    return to_excel({sheet: hurt}, folder / "vip_sector.xlsx", largest, t("vip.largest", lang),
+    return to_excel({sheet: hurt}, folder / Export.VIP.xlsx, largest, t(Section.VIP_LARGEST, lang),
                     money, call_columns=call_columns(lang), lang=lang, summary_sheet=t("xl.sheet.largest", lang),
-                    titles={sheet: t("vip.offended", lang)})
+                    titles={sheet: t(Section.VIP_OFFENDED, lang)})
 
 
 def portfolio_view(classes: pd.DataFrame, lang: str = "en", window_months: int = 12) -> pd.DataFrame:

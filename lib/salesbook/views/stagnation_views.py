@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from salesbook.formats import Kind
 from salesbook.views.display import fmt_pct, money_axis, month_ticks, waterfall_chart
 from salesbook.i18n import t
+from salesbook.paths import Export, Section
 from salesbook.analysis.stagnation import BRIDGE_PARTS
 
 __all__ = ["cohort_table", "rolling_chart", "bridge_chart", "bridges_chart", "retention_chart", "saturation_chart",
@@ -23,14 +25,14 @@ def rolling_chart(flat: dict, lang: str = "en") -> go.Figure:
     fig.add_scatter(x=r12.index, y=r12, name=t("kpi.revenue_12m", lang), mode="lines", line=dict(width=3))
     fig.add_scatter(x=sa.index, y=sa * 12, name=t("season.sa", lang) + " × 12", mode="lines",
                     line=dict(color="#9dc3e6"))
-    fig.update_layout(title=t("stag.flat", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
+    fig.update_layout(title=t(Section.FLAT, lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
     return month_ticks(money_axis(fig), sa.index, lang)
 
 
 def bridge_chart(parts: pd.Series, before: float, after: float, lang: str = "en") -> go.Figure:
     labels = [t("stag.before", lang)] + [t(f"stag.part.{p}", lang) for p in BRIDGE_PARTS] + [t("stag.after", lang)]
     values = [before] + [float(parts[p]) for p in BRIDGE_PARTS] + [after]
-    return waterfall_chart(labels, values, t("stag.bridge", lang), lang, connector="#bbb")
+    return waterfall_chart(labels, values, t(Section.BRIDGE, lang), lang, connector="#bbb")
 
 
 def bridges_chart(bridges: pd.DataFrame, lang: str = "en") -> go.Figure:
@@ -75,7 +77,7 @@ def breadth_chart(breadth: pd.Series, acq: pd.Series, lang: str = "en") -> go.Fi
     fig.add_bar(x=[str(i) for i in acq.index], y=acq.to_numpy(), name=t("stag.new_clients", lang))
     fig.add_scatter(x=[str(i) for i in breadth.index], y=breadth.to_numpy(), name=t("stag.breadth", lang),
                     yaxis="y2", mode="lines+markers", line=dict(width=3))
-    fig.update_layout(title=t("stag.crosssell", lang), yaxis=dict(title=t("stag.new_clients", lang)),
+    fig.update_layout(title=t(Section.CROSSSELL, lang), yaxis=dict(title=t("stag.new_clients", lang)),
                       yaxis2=dict(title=t("stag.breadth", lang), overlaying="y", side="right", showgrid=False,
                                   rangemode="tozero"), xaxis=dict(type="category"))
     return fig
@@ -88,25 +90,35 @@ def concentration_table(conc: pd.DataFrame, prod: pd.DataFrame, lang: str = "en"
                         t("stag.top10", lang): conc.top10.astype(float).to_numpy(),
                         t("stag.top20", lang): conc.top20pct.astype(float).to_numpy(),
                         "HHI": conc.hhi.astype(float).round(0).astype("int64").to_numpy()})
+    out.attrs["shares"] = [t("stag.top10", lang), t("stag.top20", lang)]
+    out.attrs["money"] = []
     if len(prod):
         out[t("stag.per_manager", lang)] = prod.per_manager.reindex(conc.index).to_numpy()
+        out.attrs["money"] = [t("stag.per_manager", lang)]
     return out
 
 
-def cohort_table(table: pd.DataFrame, partial: list, lang: str = "en") -> pd.DataFrame:
-    """A cohort x period table for a reader: cohorts as rows, a partial period labelled as partial."""
+def cohort_table(table: pd.DataFrame, partial: list, lang: str = "en", kind: Kind = Kind.MONEY) -> pd.DataFrame:
+    """A cohort x period table for a reader: cohorts as rows, a partial period labelled as partial. ``kind``:
+    what its cells are, money (revenue, default) or shares (net revenue retention)."""
     out = table.copy()
     out.columns = [t("stag.partial_period", lang, period=c) if c in partial else str(c) for c in out.columns]
+    periods = list(out.columns)
     out = out.rename_axis(t("stag.cohort", lang)).reset_index()
-    return out.astype({t("stag.cohort", lang): str})
+    out = out.astype({t("stag.cohort", lang): str})
+    out.attrs["money"] = periods if kind is Kind.MONEY else []
+    out.attrs["shares"] = periods if kind is Kind.SHARE else []
+    return out
 
 
 def profiles_table(profiles: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     out = profiles.reset_index()[["manager", "share_new", "profile", "clients", "clients_new"]].copy()
     out["profile"] = out.profile.map(lambda p: t(f"stag.profile.{p}", lang))
-    return out.rename(columns={"manager": t("col.manager", lang), "share_new": t("stag.col.share_new", lang),
-                               "profile": t("stag.col.profile", lang), "clients": t("seg.col.clients", lang),
-                               "clients_new": t("stag.new_clients", lang)})
+    out = out.rename(columns={"manager": t("col.manager", lang), "share_new": t("stag.col.share_new", lang),
+                              "profile": t("stag.col.profile", lang), "clients": t("seg.col.clients", lang),
+                              "clients_new": t("stag.new_clients", lang)})
+    out.attrs["shares"], out.attrs["money"] = [t("stag.col.share_new", lang)], []
+    return out
 
 
 def whitespace_view(ws: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -129,10 +141,10 @@ def export_whitespace(ws: pd.DataFrame, folder: "str | Path", lang: str = "en") 
                .rename(columns={"manager": mcol, "clients": t("seg.col.clients", lang),
                                 "potential": t("stag.col.potential", lang)}))
     sheets = {m: df.drop(columns=mcol) for m, df in view.groupby(mcol, sort=True)}
-    xlsx = to_excel(sheets, folder / "whitespace_lists.xlsx", summary, t("stag.whitespace", lang),
+    xlsx = to_excel(sheets, folder / Export.WHITESPACE.xlsx, summary, t(Section.WHITESPACE, lang),
                     {t("stag.col.potential", lang)}, shares={t("stag.col.score", lang)},
                     call_columns=call_columns(lang), lang=lang, summary_sheet=t("xl.sheet.whitespace", lang))
-    return [xlsx, to_csv(view, folder / "whitespace_lists.csv", lang)]
+    return [xlsx, to_csv(view, folder / Export.WHITESPACE.csv, lang)]
 
 
 def export_bridge(detail: pd.DataFrame, folder: "str | Path", lang: str = "en") -> Path:
@@ -146,11 +158,11 @@ def export_bridge(detail: pd.DataFrame, folder: "str | Path", lang: str = "en") 
     summary = (view.groupby("part").agg(clients=("client_id", "size"), change=("change", "sum"))
                .reindex(list(BRIDGE_PARTS)).fillna(0).reset_index())
     summary["part"] = summary.part.map(lambda p: t(f"stag.part.{p}", lang))
-    summary = summary.rename(columns={"part": t("stag.bridge", lang), "clients": t("seg.col.clients", lang),
+    summary = summary.rename(columns={"part": t(Section.BRIDGE, lang), "clients": t("seg.col.clients", lang),
                                       "change": t("xl.change", lang)})
     sheets = {t(f"stag.part.{p}", lang): view[view.part == p].sort_values("change", key=abs, ascending=False)
               [list(cols)].rename(columns=cols) for p in BRIDGE_PARTS}
-    return to_excel(sheets, folder / "revenue_bridge.xlsx", summary, t("stag.bridge", lang),
+    return to_excel(sheets, folder / Export.BRIDGE.xlsx, summary, t(Section.BRIDGE, lang),
                     {cols["before"], cols["after"], cols["change"]}, lang=lang,
                     summary_sheet=t("xl.sheet.bridge", lang))
 
@@ -160,6 +172,8 @@ def first_year_table(cohorts: dict, lang: str = "en") -> pd.DataFrame:
     cover, and their mean first-year revenue (over that subset only)."""
     fy = cohorts["first_year"]
     won = cohorts["size"].reindex(fy.index).fillna(0).astype("int64")
-    return pd.DataFrame({t("col.year", lang): fy.index.astype(str), t("story.col.won", lang): won.to_numpy(),
-                         t("story.col.full_first_year", lang): fy["size"].to_numpy(),
-                         t("stag.first_year", lang): fy["mean"].to_numpy()})
+    out = pd.DataFrame({t("col.year", lang): fy.index.astype(str), t("story.col.won", lang): won.to_numpy(),
+                        t("story.col.full_first_year", lang): fy["size"].to_numpy(),
+                        t(Section.FIRST_YEAR, lang): fy["mean"].to_numpy()})
+    out.attrs["money"] = [t(Section.FIRST_YEAR, lang)]
+    return out

@@ -25,16 +25,23 @@ from typing import Any, Callable
 import pandas as pd
 
 from salesbook.i18n import LANGS, t
+from salesbook.paths import RunFile
 
-__all__ = ["ASSET", "MIN_ROWS", "interactive_html", "loader_js", "write_asset", "plain_parts", "plain_table"]
+__all__ = ["ASSET", "MIN_ROWS", "interactive_html", "loader_js", "write_asset", "plain_parts", "plain_table",
+           "catalogue_keys"]
 
 #: the loader and bundle, once per run folder
-ASSET = "sb-tables.js"
+ASSET = RunFile.TABLES
 #: tables with more rows than this are interactive (about a laptop screen of rows)
 MIN_ROWS = 15
 #: at most this many rows on a page (a longer list says so; the whole of it is in the Excel export)
 MAX_ROWS = 1000
 _LANG_KEYS = ("search", "info", "infoEmpty", "infoFiltered", "lengthMenu", "zeroRecords", "emptyTable", "all")
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time: DataTables' own words (``tests/test_i18n.py`` checks them)."""
+    return [f"dt.{k}" for k in _LANG_KEYS]
 
 
 def _bundle_files() -> tuple[Path, Path]:

@@ -11,10 +11,17 @@ from salesbook.i18n import t
 from salesbook.views.display import waterfall_chart
 
 __all__ = ["walk_chart", "walk_table", "walk_by_table", "contributors_table", "pace_table", "BY_KEYS", "drilldowns",
-           "step_lists"]
+           "step_lists", "catalogue_keys"]
 
 #: the drill-downs and their column titles
 BY_KEYS = {"manager": "col.manager", "category": "col.category", "segment": "walk.col.segment"}
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time: each step of the walk, its two ends, each breakdown
+    (``tests/test_i18n.py`` checks them)."""
+    from salesbook.analysis.walk import STEPS
+    return [f"walk.step.{s}" for s in ("before", *STEPS, "after")] + [f"walk.by.{k}" for k in BY_KEYS]
 
 
 def _step(step: str, lang: str) -> str:

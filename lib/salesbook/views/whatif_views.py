@@ -12,12 +12,13 @@ import plotly.graph_objects as go
 
 from salesbook.views.display import WATERFALL_COLOURS, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_short, waterfall_chart
 from salesbook.i18n import t
+from salesbook.paths import Section
 from salesbook.analysis.whatif import LEVERS, Calibration, Levers, simulate
 
 __all__ = ["waterfall", "waterfall_html", "result_sentence", "reorg_sentence", "calibration_table", "category_table",
            "levers_explorer", "hunters_explorer",
            "levers_widgets", "hunters_widgets", "Explorer", "category_html", "assumptions_html", "projection_chart", "assumptions_table", "levers_table",
-           "lever_setting", "lever_base", "SLIDERS"]
+           "lever_setting", "lever_base", "SLIDERS", "catalogue_keys"]
 
 
 def _points(result: dict, lang: str) -> tuple[list[str], list[float]]:
@@ -40,6 +41,12 @@ def result_sentence(result: dict, lang: str = "en", as_of: str = "") -> str:
 
 #: the sliders' lever names, in the waterfall's order
 SLIDERS = ("reactivate", "frequency", "deal_size", "categories", "retain")
+
+
+def catalogue_keys() -> list[str]:
+    """Every catalogue key built here at run time: each lever of the waterfall, each slider
+    (``tests/test_i18n.py`` checks them)."""
+    return [f"wi.lever.{k}" for k in LEVERS] + [f"wi.slider.{k}" for k in SLIDERS]
 
 
 def lever_setting(key: str, value: float, lang: str = "en") -> str:
@@ -227,7 +234,7 @@ def levers_widgets(cal: Calibration, start: Levers, lang: str = "en") -> Explore
         res = simulate(cal, replace(start, **{k: s.value for k, s in sliders.items()}))
         verdict.value = "<b class='sb-verdict'>" + html.escape(result_sentence(res, lang, cal.as_of)) + "</b>"
         chart.value = waterfall_html(res, lang)
-        table.value = (f'<h3 class="sb-by-category-title">{html.escape(t("wi.by_category", lang))}</h3>'
+        table.value = (f'<h3 class="sb-by-category-title">{html.escape(t(Section.WHATIF_BY_CATEGORY, lang))}</h3>'
                        + category_html(res, lang))
 
     for s in sliders.values():
@@ -308,7 +315,7 @@ def projection_chart(proj: pd.DataFrame, lang: str = "en") -> go.Figure:
     fig.add_scatter(x=proj.index, y=proj.status_quo, name=t("wi.status_quo", lang), mode="lines", line=dict(width=3))
     fig.add_scatter(x=proj.index, y=proj.reorganised, name=t("wi.reorganised", lang), mode="lines",
                     line=dict(width=3, dash="dash"))
-    fig.update_layout(title=t("wi.reorg", lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
+    fig.update_layout(title=t(Section.REORGANISATION, lang), yaxis=dict(title=t("col.revenue", lang), rangemode="tozero"))
     return month_ticks(money_axis(fig), proj.index, lang)
 
 
