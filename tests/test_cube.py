@@ -241,3 +241,27 @@ def test_two_processes_asking_for_the_same_table_at_once_build_it_once(tmp_path)
         pd.testing.assert_frame_equal(got[0]["frames"][name], got[1]["frames"][name], obj=name)
     folder = next((cache / "cubes").iterdir())
     assert sorted(p.name for p in folder.glob("*.parquet")) == ["client_day.parquet", "clients.parquet"]
+
+
+def test_rfm_of_a_new_file_builds_only_the_purchase_days_and_the_clients(tmp_path):
+    """RFM reads two tables, and gives what it gave from the client figures (five tables)."""
+    from salesbook.analysis import segments as sg
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
+    got = sg.rfm(cube)
+    assert cube.built == ["client_day", "clients"]
+    assert len(got) == 25 and "R" not in got.index  # R only returned goods: no purchase, no RFM
+    assert got.segment.ne("").sum() > 10
+    full = sg.rfm(cube, features=sg.client_features(cube, cube.as_of, 24))
+    pd.testing.assert_frame_equal(got, full)
+
+
+def test_a_cached_cube_builds_every_table_at_once(tmp_path):
+    """build() on a cube with a cache entry: each table once, client x category x month first, and every file
+    in the entry (the build of a table that reads another one takes both tables' locks in one process)."""
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep").build()
+    assert sorted(cube.built) == sorted(sb.cube.TABLES) and cube.built[0] == "client_category_month"
+    assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)

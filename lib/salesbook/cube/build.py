@@ -517,23 +517,31 @@ def build_cube(sales: Sales) -> Cube:
 # --------------------------------------------------------------------------- one table at a time in the cache
 
 
+#: the lock files this thread holds (a table's build asks for the tables it reads, which may share its lock)
+_HELD = threading.local()
+
+
 @contextlib.contextmanager
 def _locked(folder: Path | None, name: str) -> Iterator[None]:
     """While held, no other process builds table ``name`` of the cache entry ``folder`` (a lock file beside it;
     the lock goes with the process, whatever becomes of it). No folder, or none to lock in: no lock."""
-    if folder is None or fcntl is None:
+    path = None if folder is None else folder / f".{name}.lock"
+    held = _HELD.__dict__.setdefault("paths", set())
+    if path is None or fcntl is None or path in held:  # held already by this thread: building it now
         yield
         return
     try:
-        handle = open(folder / f".{name}.lock", "a+b")
+        handle = open(path, "a+b")
     except OSError:  # a cache that cannot be written: each process builds for itself
         yield
         return
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(path)
         try:
             yield
         finally:
+            held.discard(path)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

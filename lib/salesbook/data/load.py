@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -329,7 +330,7 @@ def _coerce(val: ibis.Value, canon: str) -> ibis.Value:
         val = ibis.ifelse(val == val.floor(), val.cast("int64").cast("string"), val.cast("string"))
     elif not typ.is_string():
         val = val.cast("string")
-    val = val.strip()
+    val = _strip(val)
     if canon in _ID_COLUMNS:  # "18.0" written by a spreadsheet is the id "18"
         # the regular expression only where there is a dot: a third of the load's expression time otherwise
         val = ibis.ifelse(val.contains("."), val.re_replace(r"^(\d+)\.0+$", r"\1"), val)
@@ -337,6 +338,17 @@ def _coerce(val: ibis.Value, canon: str) -> ibis.Value:
 
 
 _ID_COLUMNS = frozenset({"client_id", "product_id", "order_id"})
+
+
+def _strip(val: ibis.StringValue) -> ibis.StringValue:
+    """``val`` without the whitespace at its ends, stripped only where an end has some: most values have none,
+    and stripping every value took half a scan's time on DuckDB (the clean lines of a Parquet file are read
+    again by each aggregate)."""
+    edge = None
+    for ch in string.whitespace:
+        test = val.startswith(ch) | val.endswith(ch)
+        edge = test if edge is None else edge | test
+    return ibis.ifelse(edge, val.strip(), val)
 
 
 # --------------------------------------------------------------------------- entry point
