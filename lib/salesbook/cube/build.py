@@ -1,8 +1,10 @@
-"""The cube: every aggregate the analyses need, computed once per run in the engine.
+"""The cube: every aggregate the analyses need, each computed once, in the engine, when first asked for.
 
 Raw sales lines never leave the engine (DuckDB by default, any ibis backend
 otherwise): only these aggregates come back to pandas, and they are cached as
-Parquet so that notebooks never re-aggregate raw lines.
+Parquet, one file per table, so that notebooks never re-aggregate raw lines. A
+notebook that reads two tables builds two (:class:`Cube`); a run builds them all
+before its notebooks start (``Cube.build()``).
 
 =====================  ==========================================================
 table                  one row per ... and its columns
@@ -25,7 +27,7 @@ table                  one row per ... and its columns
                        categories, median_gap_days (between purchase days)
 =====================  ==========================================================
 
-Rows come in no particular order, except ``client_day``: by client, then date. ``month`` is the first day of the month (datetime64). Orders are distinct
+Rows are in key order (``client_day``: by client, then date). ``month`` is the first day of the month (datetime64). Orders are distinct
 ``order_id`` values, or distinct purchase days where the source has no order id.
 """
 
