@@ -257,11 +257,42 @@ def test_rfm_of_a_new_file_builds_only_the_purchase_days_and_the_clients(tmp_pat
     pd.testing.assert_frame_equal(got, full)
 
 
-def test_a_cached_cube_builds_every_table_at_once(tmp_path):
+def test_a_cached_cube_builds_every_table_at_once(tmp_path, monkeypatch):
     """build() on a cube with a cache entry: each table once, client x category x month first, and every file
-    in the entry (the build of a table that reads another one takes both tables' locks in one process)."""
+    in the entry (the build of a table that reads another one takes both tables' locks in one process). For
+    so many passes the file's clean lines are computed once in the engine first: the same tables."""
+    from salesbook.cube import build
+    held = []
+    hold = build._Engine.hold
+    monkeypatch.setattr(build._Engine, "hold", lambda self: (held.append(1), hold(self)))
     path = tmp_path / "s.parquet"
     _varied_lines().to_parquet(path)
     cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep").build()
+    assert held == [1]
     assert sorted(cube.built) == sorted(sb.cube.TABLES) and cube.built[0] == "client_category_month"
     assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    one_by_one = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(one_by_one.table(name), getattr(cube, name), obj=name)
+    assert held == [1]  # one table at a time: the lines stay in the file
+
+
+def test_a_file_with_more_duplicates_than_are_listed_is_deduplicated_by_the_engine_to_the_same_cube(
+        tmp_path, monkeypatch):
+    """Lines of a Parquet file stay in the file and their copies are dropped by position; past
+    DUPLICATE_CANDIDATES lines sharing a hash the engine computes the distinct lines instead: the same load
+    report and the same tables either way."""
+    from salesbook.data import validate
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    listed = sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")
+    assert listed.recipe and listed.recipe["copies"] == [600]  # the copy of line 11, appended last
+    monkeypatch.setattr(validate, "DUPLICATE_CANDIDATES", 1)
+    computed = sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")
+    assert not computed.recipe
+    account = lambda r: [(ln.reason, ln.count, round(ln.amount, 2), ln.rows) for ln in r.lines]  # noqa: E731
+    assert account(computed.report) == account(listed.report)
+    assert computed.report.rows_kept == listed.report.rows_kept == 602 - 2  # the copy and the zero amount
+    a, b = sb.build_cube(listed).build(), sb.build_cube(computed).build()
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
