@@ -296,3 +296,12 @@ def test_a_file_with_more_duplicates_than_are_listed_is_deduplicated_by_the_engi
     a, b = sb.build_cube(listed).build(), sb.build_cube(computed).build()
     for name in sb.cube.TABLES:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+
+
+def test_a_saved_cube_reads_back_the_same_tables_without_building_any(tmp_path, lines):
+    cube = sb.build_cube(sb.load_sales(lines))
+    cube.save(tmp_path / "saved")
+    again = sb.Cube.load(tmp_path / "saved")
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(again.table(name), cube.table(name), obj=name)
+    assert again.built == [] and again.report.to_json() == cube.report.to_json()

@@ -235,11 +235,11 @@ class Cube:
         folder.mkdir(parents=True, exist_ok=True)
         _write_entry(folder, self.report, self.meta)
         for name in TABLES:
-            frame = self.table(name)
-            if name == "client_category_month" and self._engine is not None and self._engine.ccm_table is not None:
-                _write_parquet(self._engine.ccm_table, folder / f"{name}.parquet")
+            if name == "client_category_month":  # the engine's whole table, as a cache entry keeps it
+                source = self.folder / f"{name}.parquet" if self._cached(name) else None
+                _write_parquet(pq.read_table(source) if source else _ccm_of(self), folder / f"{name}.parquet")
             else:
-                _write_parquet(frame, folder / f"{name}.parquet")
+                _write_parquet(self.table(name), folder / f"{name}.parquet")
 
     @classmethod
     def load(cls, folder: Path, reopen: "Callable[[], Sales] | None" = None) -> "Cube":
