@@ -305,3 +305,22 @@ def test_a_saved_cube_reads_back_the_same_tables_without_building_any(tmp_path, 
     for name in sb.cube.TABLES:
         pd.testing.assert_frame_equal(again.table(name), cube.table(name), obj=name)
     assert again.built == [] and again.report.to_json() == cube.report.to_json()
+
+
+def test_a_run_asking_for_every_table_stages_the_lines_once_and_gets_the_same_cube(tmp_path):
+    """get_cube(tables=True), as a run asks: the load computes the distinct lines in the engine (no recipe to
+    read the file again: nothing is left to build), every table is in the entry, the same as one by one."""
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    assert sorted(cube.built) == sorted(sb.cube.TABLES) and set(cube.meta["seconds"]) == {"load", "cube"}
+    assert not (cube.folder / "lines.json").exists()
+    assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    alone = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
+    account = lambda r: (r.rows_read, r.rows_kept, r.clients, round(r.revenue, 2), r.first_date, r.last_date,  # noqa: E731
+                         [(ln.reason, ln.count, round(ln.amount, 2), ln.rows) for ln in r.lines])
+    assert account(alone.report) == account(cube.report)  # the sums to the cent: the engine adds in any order
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(alone.table(name), getattr(cube, name), obj=name)
+    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    assert again.built == []

@@ -656,7 +656,8 @@ def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[st
 
 
 def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | None" = None, *,
-             cache: bool = True, cache_dir: Path | None = None, **load_options: Any) -> Cube:
+             cache: bool = True, cache_dir: Path | None = None, tables: "bool | tuple[str, ...]" = (),
+             **load_options: Any) -> Cube:
     """Load and validate ``source`` once, and give its cube, whose tables are aggregated when first asked for;
     later calls, in this process or another, read the cached load report and each table already built.
 
@@ -665,7 +666,9 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     or option is never served from an old cache. A table in another engine (``spark:erp.sales``,
     ``postgres://...#lines``) has no content to digest cheaply: it is never cached, each call reads
     the engine. ``cache=False`` never reads nor writes the cache. ``as_of`` may be ``None`` or
-    ``""`` for the last date in the data.
+    ``""`` for the last date in the data. ``tables``: the tables to build now (``True``: every table, as a
+    run does): with three passes over the lines or more to make, a file's clean lines are computed once, in
+    the engine, by the load's own pass over the distinct lines, and every table reads them there.
 
     The cache entry (``<cache>/cubes/<key>/``) holds the load report and how to read the clean lines again
     (``lines.json``: what the checks decided), then each table as one Parquet file, written whole when it is
@@ -687,18 +690,21 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
             return load_sales(source, m, as_of=as_of, columns=COLUMNS, replay=replay, **load_options)
         return load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, **load_options)
 
+    wanted = list(_BUILD_ORDER) if tables is True else [n for n in _BUILD_ORDER if n in (tables or ())]
     if key and (root / key / "meta.json").exists():
-        return Cube.load(root / key, reopen)
+        return Cube.load(root / key, reopen).build(*wanted) if wanted else Cube.load(root / key, reopen)
     from salesbook.data.load import load_sales
     t0 = time.perf_counter()
     # the clean lines, with the columns the cube reads: a Parquet file read by DuckDB stays where it is (each
-    # table reads it, filtered as the load decided); other sources are computed once, in the engine. Each
-    # table is aggregated from them when first asked for
-    sales = load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, **load_options)
+    # table reads it, filtered as the load decided) unless many tables are wanted now; other sources are
+    # computed once, in the engine. Each table is aggregated from them when first asked for
+    in_place = len(_passes(wanted)) < HOLD_FROM
+    sales = load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, in_place=in_place, **load_options)
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
     seconds = {"load": round(time.perf_counter() - t0, 2), "cube": 0.0}
     if not key:
-        return Cube(report=sales.report, meta={**meta, "seconds": seconds}, sales=sales)
+        cube = Cube(report=sales.report, meta={**meta, "seconds": seconds}, sales=sales)
+        return cube.build(*wanted) if wanted else cube
     root.mkdir(parents=True, exist_ok=True)
     target = root / key
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
@@ -714,4 +720,5 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
         shutil.rmtree(tmp, ignore_errors=True)
     folder = target if (target / "meta.json").exists() else None
     # the seconds of this process's load and tables: not in the cache, so a cached cube carries none
-    return Cube(report=sales.report, meta={**meta, "seconds": seconds}, folder=folder, sales=sales, reopen=reopen)
+    cube = Cube(report=sales.report, meta={**meta, "seconds": seconds}, folder=folder, sales=sales, reopen=reopen)
+    return cube.build(*wanted) if wanted else cube

@@ -411,6 +411,7 @@ def _load_sales(
     stage: "str | os.PathLike | bool | None" = None,
     columns: "Iterable[str] | None" = None,
     replay: "dict[str, Any] | None" = None,
+    in_place: bool = True,
 ) -> Sales:
     """Load sales lines, map them to canonical columns, validate and clean them.
 
@@ -460,9 +461,12 @@ def _load_sales(
         are given again as that load left them, without checking again (``report`` then holds what was read
         and the analysis date only: the earlier load's report is the account of the lines).
 
-    A Parquet file read by DuckDB is never computed ahead, whatever ``stage`` says: its lines carry their
-    position in the file, by which duplicates are dropped (see :func:`~salesbook.data.validate.clean_lines`),
-    and the clean lines stay one expression over the file, each aggregate reading the file itself.
+    in_place
+        ``True`` (default): a Parquet file read by DuckDB is not computed ahead, whatever ``stage`` says: its
+        lines carry their position in the file, by which duplicates are dropped (see
+        :func:`~salesbook.data.validate.clean_lines`), and the clean lines stay one expression over the file,
+        each aggregate reading the file itself (for a few aggregates). ``False``: staged as other sources
+        are (for many aggregates: one pass computes the distinct lines, which every aggregate then reads).
 
     Returns
     -------
@@ -482,7 +486,7 @@ def _load_sales(
     m = load_mapping(mapping)
     options = {**m.read, **{k: v for k, v in dict(encoding=encoding, delimiter=delimiter, decimal=decimal,
                                                     date_format=date_format, sheet=sheet).items() if v is not None}}
-    read = read_source(source, m, options, con=con, table=table, row_id=True)
+    read = read_source(source, m, options, con=con, table=table, row_id=in_place)
     con = read.con or con
     dropped_rows: dict[str, list[int]] = {}
     parse_drops: dict[str, list[int]] = {}
