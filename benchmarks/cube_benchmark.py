@@ -136,7 +136,7 @@ def stage(name: str, path: str) -> dict:
         report = LoadReport.from_dict(json.loads((Path(path).parent / "report.json").read_text(encoding="utf-8")))
         lines = con.read_parquet(clean).cache()
         t0 = time.perf_counter()
-        c = sb.build_cube(Sales(lines, report, con, True))
+        c = sb.build_cube(Sales(lines, report, con, True)).build()  # every table: the cube builds them when asked
         seconds = time.perf_counter() - t0
         extra = {"client_month_rows": len(c.client_month)}
     else:  # the floor, from the same clean lines in memory

@@ -21,7 +21,7 @@ from salesbook.views.whatif_views import waterfall_html
 
 
 def kernel_side(rounds: int = 200) -> None:
-    cube = sb.get_cube("sample")
+    cube = sb.get_cube("sample").build()  # the tables read or built before the clock starts
     t0 = time.perf_counter()
     cal = wi.calibrate(cube)
     print(f"calibration (once per notebook): {(time.perf_counter() - t0) * 1000:.0f} ms; {os.cpu_count()} cores")

@@ -83,12 +83,13 @@ def test_the_same_code_runs_on_another_ibis_connection(lines):
 
 def test_reading_a_cached_cube_imports_neither_the_engine_nor_the_validator(tmp_path, lines):
     """Every workbook kernel reads the cube the run built: ibis, DuckDB and pandera (about a second
-    of imports per kernel) are for building it, and a reader that pulls them in again fails here."""
+    of imports per kernel) are for building it, and a reader of a table already in the cache that pulls them
+    in again fails here."""
     import subprocess
     import sys
     path = tmp_path / "s.parquet"
     lines.to_parquet(path)
-    built = sb.get_cube(str(path), cache_dir=tmp_path / "c")
+    built = sb.get_cube(str(path), cache_dir=tmp_path / "c").build("client_month")
     probe = (f"import sys, salesbook as sb\n"
              f"c = sb.get_cube({str(path)!r}, cache_dir={str(tmp_path / 'c')!r})\n"
              f"print(c.report.rows_kept, round(float(c.client_month.revenue.sum()), 2))\n"
@@ -126,3 +127,200 @@ def test_figures_summed_from_client_category_month_equal_a_pass_over_the_lines()
         pd.testing.assert_frame_equal(got.sort_values(keys, ignore_index=True),
                                       want[list(got.columns)].sort_values(keys, ignore_index=True), check_dtype=False)
     assert (cube.client_category_month.orders == 0).any()  # such months are rows, but not months bought
+
+
+# --------------------------------------------------------------------------- tables built one by one (issue 25)
+
+
+def _varied_lines(n: int = 600, seed: int = 7) -> pd.DataFrame:
+    """Lines with what the tables must get right: returns (a month of returns only), lines without an order
+    id or a category, a manager who changes, a duplicate, a zero amount, times within a day."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    clients = rng.choice([f"K{i}" for i in range(25)], n)
+    day = pd.Timestamp("2023-01-02") + pd.to_timedelta(rng.integers(0, 700, n), unit="D") \
+        + pd.to_timedelta(rng.integers(0, 3, n) * 3, unit="h")
+    amount = np.round(rng.lognormal(6, 1, n), 2) * np.where(rng.random(n) < 0.06, -1, 1)
+    df = pd.DataFrame({
+        "date": day.astype("datetime64[us]"), "client_id": clients,
+        "client_name": [f"Client {c}" for c in clients],
+        "manager": np.where(day < pd.Timestamp("2024-03-01"), "Ivanov", rng.choice(["Petrova", "Sidorov"], n)),
+        "product_id": rng.choice([f"P{i}" for i in range(12)], n),
+        "category": rng.choice(["x", "y", "z", None], n, p=[0.4, 0.3, 0.2, 0.1]),
+        "quantity": rng.integers(1, 9, n).astype(float), "amount": amount,
+        "order_id": np.where(rng.random(n) < 0.2, None, [f"o{i // 3}" for i in range(n)]),
+        "region": rng.choice(["North", "South"], n),
+    })
+    df.loc[5, "amount"] = 0.0
+    only_returns = df.iloc[[0]].assign(client_id="R", date=pd.Timestamp("2024-06-10"), amount=-40.0)
+    return pd.concat([df, df.iloc[[10]], only_returns], ignore_index=True)
+
+
+def test_a_cube_built_table_by_table_equals_the_cube_built_whole():
+    """Each table built on its own (in a cube that builds nothing else) equals the same table of a cube that
+    built every table, and both equal the engine's single pass over every table (cube_expressions), value
+    for value: client_month's categories counted in its own pass equal those summed from client x category
+    x month, and the tables summed from it on this machine equal the engine's."""
+    from salesbook.cube.build import _frame, cube_expressions
+    sales = sb.load_sales(_varied_lines(), as_of="2024-12-31", odd_dates="keep")
+    assert {"duplicate", "zero_amount", "return"} <= {line.reason for line in sales.report.lines}
+    whole = sb.build_cube(sales).build()
+    reference = {name: _frame(expr.to_pyarrow(), name)
+                 for name, expr in cube_expressions(sales.table, as_of=sales.report.as_of).items()}
+    for name in sb.cube.TABLES:
+        alone = sb.build_cube(sales)
+        got = alone.table(name)
+        assert alone.built[-1] == name and set(alone.built) <= {name, "client_day", "client_category_month"}
+        assert len(got) > 0, name
+        pd.testing.assert_frame_equal(got, getattr(whole, name), obj=name)
+        want = reference[name]
+        pd.testing.assert_frame_equal(got[list(want.columns)], want, obj=f"{name} against cube_expressions")
+    assert (whole.client_category_month.orders == 0).any()  # the month of returns only is there
+    assert whole.client_month.categories.max() >= 2
+
+
+def test_asking_for_one_table_builds_only_that_one(tmp_path, lines):
+    path = tmp_path / "s.parquet"
+    lines.to_parquet(path)
+    cube = sb.get_cube(str(path), cache_dir=tmp_path / "c")
+    assert cube.built == [] and sorted(p.name for p in cube.folder.glob("*.parquet")) == []
+    assert cube.manager_month.revenue.sum() == pytest.approx(720.0)
+    assert cube.built == ["manager_month"]
+    assert [p.name for p in cube.folder.glob("*.parquet")] == ["manager_month.parquet"]
+    cube.clients  # reads the purchase days it needs for the gaps between them, and builds them first
+    assert cube.built == ["manager_month", "client_day", "clients"]
+    cube.manager_month
+    assert cube.built == ["manager_month", "client_day", "clients"]  # kept, not built again
+
+
+def _probe(path, cache, tables: str, out) -> str:
+    """A Python program that opens the cube of ``path`` in ``cache``, asks for ``tables`` and pickles them to
+    ``out`` with the names it built."""
+    return (f"import pandas as pd, salesbook as sb\n"
+            f"c = sb.get_cube({str(path)!r}, cache_dir={str(cache)!r})\n"
+            f"frames = {{n: c.table(n) for n in {tables}}}\n"
+            f"pd.to_pickle({{'built': c.built, 'frames': frames}}, {str(out)!r})\n")
+
+
+def test_a_fresh_process_reads_the_tables_in_the_cache_and_builds_the_rest(tmp_path):
+    """The runner's kernels read the cube the runner's process built: a table in the cache is read, one that
+    is not is built there (and kept for the next), and every table is the one a whole build gives."""
+    import subprocess
+    import sys
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cache = tmp_path / "c"
+    mine = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=cache, odd_dates="keep").build("client_day", "clients")
+    probe = _probe(path, cache, "sb.cube.TABLES", tmp_path / "got.pkl").replace(
+        f"{str(path)!r}, cache_dir", f"{str(path)!r}, as_of='2024-12-31', odd_dates='keep', cache_dir")
+    subprocess.run([sys.executable, "-c", probe], check=True)
+    got = pd.read_pickle(tmp_path / "got.pkl")
+    assert set(got["built"]) == set(sb.cube.TABLES) - {"client_day", "clients"}  # read, not built again
+    whole = sb.build_cube(sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")).build()
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(got["frames"][name], getattr(whole, name), obj=name)
+    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=cache, odd_dates="keep").build()
+    assert again.built == [] and again.report.to_json() == mine.report.to_json()
+
+
+def test_two_processes_asking_for_the_same_table_at_once_build_it_once(tmp_path):
+    """Two kernels of a run that both need a table nobody built yet: one builds it, the other waits and reads
+    it, whole; the cache entry holds one complete file."""
+    import subprocess
+    import sys
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cache = tmp_path / "c"
+    sb.get_cube(str(path), cache_dir=cache)  # the load: the entry and its report
+    runs = [subprocess.Popen([sys.executable, "-c", _probe(path, cache, "['client_day', 'clients']",
+                                                           tmp_path / f"got{i}.pkl")]) for i in range(2)]
+    assert [r.wait(timeout=600) for r in runs] == [0, 0]
+    got = [pd.read_pickle(tmp_path / f"got{i}.pkl") for i in range(2)]
+    assert sorted(got[0]["built"] + got[1]["built"]) == ["client_day", "clients"]  # each built once, then read
+    for name in ("client_day", "clients"):
+        pd.testing.assert_frame_equal(got[0]["frames"][name], got[1]["frames"][name], obj=name)
+    folder = next((cache / "cubes").iterdir())
+    assert sorted(p.name for p in folder.glob("*.parquet")) == ["client_day.parquet", "clients.parquet"]
+
+
+def test_rfm_of_a_new_file_builds_only_the_purchase_days_and_the_clients(tmp_path):
+    """RFM reads two tables, and gives what it gave from the client figures (five tables)."""
+    from salesbook.analysis import segments as sg
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
+    got = sg.rfm(cube)
+    assert cube.built == ["client_day", "clients"]
+    assert len(got) == 25 and "R" not in got.index  # R only returned goods: no purchase, no RFM
+    assert got.segment.ne("").sum() > 10
+    full = sg.rfm(cube, features=sg.client_features(cube, cube.as_of, 24))
+    pd.testing.assert_frame_equal(got, full)
+
+
+def test_a_cached_cube_builds_every_table_at_once(tmp_path, monkeypatch):
+    """build() on a cube with a cache entry: each table once, client x category x month first, and every file
+    in the entry (the build of a table that reads another one takes both tables' locks in one process). For
+    so many passes the file's clean lines are computed once in the engine first: the same tables."""
+    from salesbook.cube import build
+    held = []
+    hold = build._Engine.hold
+    monkeypatch.setattr(build._Engine, "hold", lambda self: (held.append(1), hold(self)))
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep").build()
+    assert held == [1]
+    assert sorted(cube.built) == sorted(sb.cube.TABLES) and cube.built[0] == "client_category_month"
+    assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    one_by_one = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(one_by_one.table(name), getattr(cube, name), obj=name)
+    assert held == [1]  # one table at a time: the lines stay in the file
+
+
+def test_a_file_with_more_duplicates_than_are_listed_is_deduplicated_by_the_engine_to_the_same_cube(
+        tmp_path, monkeypatch):
+    """Lines of a Parquet file stay in the file and their copies are dropped by position; past
+    DUPLICATE_CANDIDATES lines sharing a hash the engine computes the distinct lines instead: the same load
+    report and the same tables either way."""
+    from salesbook.data import validate
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    listed = sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")
+    assert listed.recipe and listed.recipe["copies"] == [600]  # the copy of line 11, appended last
+    monkeypatch.setattr(validate, "DUPLICATE_CANDIDATES", 1)
+    computed = sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")
+    assert not computed.recipe
+    account = lambda r: [(ln.reason, ln.count, round(ln.amount, 2), ln.rows) for ln in r.lines]  # noqa: E731
+    assert account(computed.report) == account(listed.report)
+    assert computed.report.rows_kept == listed.report.rows_kept == 602 - 2  # the copy and the zero amount
+    a, b = sb.build_cube(listed).build(), sb.build_cube(computed).build()
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+
+
+def test_a_saved_cube_reads_back_the_same_tables_without_building_any(tmp_path, lines):
+    cube = sb.build_cube(sb.load_sales(lines))
+    cube.save(tmp_path / "saved")
+    again = sb.Cube.load(tmp_path / "saved")
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(again.table(name), cube.table(name), obj=name)
+    assert again.built == [] and again.report.to_json() == cube.report.to_json()
+
+
+def test_a_run_asking_for_every_table_stages_the_lines_once_and_gets_the_same_cube(tmp_path):
+    """get_cube(tables=True), as a run asks: the load computes the distinct lines in the engine (no recipe to
+    read the file again: nothing is left to build), every table is in the entry, the same as one by one."""
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    assert sorted(cube.built) == sorted(sb.cube.TABLES) and set(cube.meta["seconds"]) == {"load", "cube"}
+    assert not (cube.folder / "lines.json").exists()
+    assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    alone = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
+    account = lambda r: (r.rows_read, r.rows_kept, r.clients, round(r.revenue, 2), r.first_date, r.last_date,  # noqa: E731
+                         [(ln.reason, ln.count, round(ln.amount, 2), ln.rows) for ln in r.lines])
+    assert account(alone.report) == account(cube.report)  # the sums to the cent: the engine adds in any order
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(alone.table(name), getattr(cube, name), obj=name)
+    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    assert again.built == []

@@ -174,6 +174,19 @@ def _features(cube: Cube, as_of: "str | pd.Timestamp | None", window_months: int
     return feat, history
 
 
+def _last_purchases(cube: Cube, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per client with a purchase on or before ``as_of`` (the rows, in the order, of :func:`_features`): the
+    last purchase date (``last_date``), ``client_name`` and ``manager``, from client_day and clients only."""
+    days = cube.client_day
+    buys = days[(days.orders > 0) & (days.date < _end(as_of))]
+    last = buys.groupby("client_id", sort=False, observed=True).date.max()
+    clients = cube.clients.set_index("client_id")
+    feat = pd.DataFrame({"last_date": last, "client_name": clients.client_name.reindex(last.index),
+                         "manager": clients.manager.reindex(last.index)})
+    feat.index.name = "client_id"
+    return feat
+
+
 def _abc(values: pd.Series, a: float, b: float) -> pd.Series:
     """A / B / C by cumulative share of positive values (largest first); D for <= 0."""
     pos = values[values > 0].sort_values(ascending=False, kind="stable")
@@ -263,8 +276,10 @@ def rfm(cube: Cube, as_of: "str | pd.Timestamp | None" = None, window_months: in
     frequent, largest). Segments follow the usual R x F map (``RFM_SEGMENTS``).
     """
     as_of = pd.Timestamp(as_of or cube.as_of).normalize()
-    # only the last purchase comes from the client figures (any window); F and M from RFM's own window
-    feat = features if features is not None else client_features(cube, as_of, window_months)
+    # only the last purchase comes from the client figures (any window); F and M from RFM's own window.
+    # Without the figures, the purchase days and the clients' names and managers are all it reads (two
+    # cube tables, not the five the client figures read: RFM from a new file builds no more)
+    feat = features if features is not None else _last_purchases(cube, as_of)
     days = cube.client_day
     win = days[(days.date >= window_start(as_of, window_months)) & (days.date < _end(as_of))]
     g = win.groupby("client_id", observed=True)

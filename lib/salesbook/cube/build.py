@@ -1,8 +1,10 @@
-"""The cube: every aggregate the analyses need, computed once per run in the engine.
+"""The cube: every aggregate the analyses need, each computed once, in the engine, when first asked for.
 
 Raw sales lines never leave the engine (DuckDB by default, any ibis backend
 otherwise): only these aggregates come back to pandas, and they are cached as
-Parquet so that notebooks never re-aggregate raw lines.
+Parquet, one file per table, so that notebooks never re-aggregate raw lines. A
+notebook that reads two tables builds two (:class:`Cube`); a run builds them all
+before its notebooks start (``Cube.build()``).
 
 =====================  ==========================================================
 table                  one row per ... and its columns
@@ -25,26 +27,34 @@ table                  one row per ... and its columns
                        categories, median_gap_days (between purchase days)
 =====================  ==========================================================
 
-Rows come in no particular order, except ``client_day``: by client, then date. ``month`` is the first day of the month (datetime64). Orders are distinct
+Rows are in key order (``client_day``: by client, then date). ``month`` is the first day of the month (datetime64). Orders are distinct
 ``order_id`` values, or distinct purchase days where the source has no order id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+try:  # a lock file per table being built (POSIX); elsewhere two processes may both build a table, each whole
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from salesbook import __version__
 from salesbook import paths
@@ -59,30 +69,126 @@ if TYPE_CHECKING:  # the engine side (ibis, pandera) is imported when a cube is 
 
 __all__ = ["Cube", "build_cube", "get_cube", "content_digest", "cube_expressions", "median_gaps", "TABLES", "CUBE_VERSION"]
 
-CUBE_VERSION = 9
+CUBE_VERSION = 10
 TABLES = ("client_month", "client_day", "client_category", "client_category_month", "manager_month",
           "client_manager_month", "category_month", "clients", "client_product_window")
+#: in a cache entry, how the clean lines are read again from the source (the load's recipe, when it has one)
+LINES_FILE = "lines.json"
 #: months in each of the two windows of ``client_product_window`` (the revenue walk's year against the year before)
 WALK_MONTHS = 12
 
 
-@dataclass
-class Cube:
-    """The aggregates of one data set at one analysis date, as pandas frames."""
+def _table(name: str) -> property:
+    """A cube table as an attribute: built (or read from the cache) the first time it is asked for."""
+    return property(lambda self: self.table(name), lambda self, frame: self._frames.__setitem__(name, frame),
+                    doc=f"The ``{name}`` table (see the module's docstring), built on first use.")
 
-    client_month: pd.DataFrame
-    client_day: pd.DataFrame
-    client_category: pd.DataFrame
-    client_category_month: pd.DataFrame
-    manager_month: pd.DataFrame
-    client_manager_month: pd.DataFrame
-    category_month: pd.DataFrame
-    clients: pd.DataFrame
-    client_product_window: pd.DataFrame
-    report: LoadReport
-    meta: dict[str, Any] = field(default_factory=dict)
-    #: the cache folder it was read from or saved to (None: built in memory); analyses keep results there
-    folder: Path | None = None
+
+class Cube:
+    """The aggregates of one data set at one analysis date, as pandas frames.
+
+    Each table is built the first time it is asked for (``cube.client_month``, ``cube.table(name)``), from
+    the clean lines in their engine, and kept: in this object, and in the cache folder (``folder``) when the
+    cube has one, one Parquet file per table written whole, so that another process reading the same cache
+    entry reads it instead of building it again. A table another process has not built yet is built there
+    from the clean lines read again as the load left them (``reopen``: the source, mapped and filtered as
+    the load decided, without validating again). :meth:`build` builds every table (or the ones named) at once.
+    """
+
+    client_month = _table("client_month")
+    client_day = _table("client_day")
+    client_category = _table("client_category")
+    client_category_month = _table("client_category_month")
+    manager_month = _table("manager_month")
+    client_manager_month = _table("client_manager_month")
+    category_month = _table("category_month")
+    clients = _table("clients")
+    client_product_window = _table("client_product_window")
+
+    def __init__(self, *, report: LoadReport, meta: "dict[str, Any] | None" = None, folder: Path | None = None,
+                 sales: "Sales | None" = None, reopen: "Callable[[], Sales] | None" = None,
+                 **tables: pd.DataFrame) -> None:
+        unknown = set(tables) - set(TABLES)
+        if unknown:
+            raise TypeError(f"not cube tables: {', '.join(sorted(unknown))} (tables: {', '.join(TABLES)})")
+        self.report = report
+        self.meta: dict[str, Any] = dict(meta or {})
+        #: the cache folder it was read from or saved to (None: built in memory); analyses keep results there
+        self.folder = folder
+        #: the tables this object built in the engine (not read from the cache), in the order it built them
+        self.built: list[str] = []
+        self._frames: dict[str, pd.DataFrame] = dict(tables)
+        self._engine = _Engine(sales) if sales is not None else None
+        self._reopen = reopen
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        held = ", ".join(n for n in TABLES if n in self._frames) or "none yet"
+        return f"Cube(as_of={self.report.as_of}, source={self.report.source!r}, tables in memory: {held})"
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table ``name`` (one of :data:`TABLES`): from memory, else the cache folder, else built now."""
+        if name not in TABLES:
+            raise KeyError(f"no cube table {name!r}; tables: {', '.join(TABLES)}")
+        frame = self._frames.get(name)
+        if frame is not None:
+            return frame
+        with self._lock:  # one build per table, whichever thread asks first (the runner's summary and profile)
+            if name not in self._frames:
+                self._frames[name] = self._read(name) if self._cached(name) else self._make(name)
+            return self._frames[name]
+
+    def build(self, *names: str) -> "Cube":
+        """Build (or read) the tables named, every table when none is: for a caller that will need them all.
+
+        From :data:`HOLD_FROM` passes over the lines on, the clean lines of a file are first computed once in
+        the engine (:meth:`_Engine.hold`), and every table reads them there."""
+        wanted = [n for n in _BUILD_ORDER if n in names] if names else list(_BUILD_ORDER)
+        with self._lock:
+            if self._engine is not None or self._reopen is not None:
+                passes = [n for n in _passes(wanted) if n not in self._frames and not self._cached(n)]
+                if len(passes) >= HOLD_FROM:
+                    self.engine().hold()
+            for name in wanted:
+                self.table(name)
+        return self
+
+    def _cached(self, name: str) -> bool:
+        return self.folder is not None and (self.folder / f"{name}.parquet").exists()
+
+    def _read(self, name: str) -> pd.DataFrame:
+        path = self.folder / f"{name}.parquet"  # type: ignore[operator]
+        if name == "client_category_month":  # the file holds the engine's whole table (see _Engine.ccm)
+            return _public_ccm(pq.read_table(path))
+        return _typed(pd.read_parquet(path))
+
+    def _make(self, name: str) -> pd.DataFrame:
+        """Build ``name`` in the engine, keep it in the cache folder; another process building the same table at
+        the same time waits for this one (a lock file beside it) and reads what it wrote."""
+        with _locked(self.folder, name):
+            if self._cached(name):  # another process built it while this one waited
+                return self._read(name)
+            t0 = time.perf_counter()
+            frame = _BUILDERS[name](self)
+            if name != "client_category_month":  # its engine work is counted where it is done (_ccm_of)
+                self.built.append(name)
+            if name != "client_category_month":  # _Engine.ccm keeps the engine's whole table itself
+                _keep(self.folder, name, frame)
+            seconds = self.meta.setdefault("seconds", {})
+            seconds["cube"] = round(seconds.get("cube", 0.0) + time.perf_counter() - t0, 2)
+        if all(n in self._frames or n == name for n in _CCM_READERS):
+            self.__dict__.pop("_ccm", None)  # every table summed from it is built
+        if self._engine is not None and all(n in self._frames or n == name for n in TABLES):
+            self._engine = None  # every table is here: the engine's lines (and its memory) are released
+        return frame
+
+    def engine(self) -> "_Engine":
+        """Where this cube's tables are computed: the clean lines in their engine (read again when needed)."""
+        if self._engine is None:
+            if self._reopen is None:
+                raise RuntimeError("this cube has no clean lines to build its tables from")
+            self._engine = _Engine(self._reopen())
+        return self._engine
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -125,24 +231,87 @@ class Cube:
         return out.astype({"clients": "int64", "orders": "int64"})
 
     def save(self, folder: Path) -> None:
+        """Every table (built now if need be), the load report and the meta data, into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
+        _write_entry(folder, self.report, self.meta)
         for name in TABLES:
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-        (folder / "report.json").write_text(self.report.to_json(), encoding="utf-8")
-        (folder / "meta.json").write_text(json.dumps(self.meta, ensure_ascii=False, indent=1, default=str),
-                                          encoding="utf-8")
+            if name == "client_category_month":  # the engine's whole table, as a cache entry keeps it
+                source = self.folder / f"{name}.parquet" if self._cached(name) else None
+                _write_parquet(pq.read_table(source) if source else _ccm_of(self), folder / f"{name}.parquet")
+            else:
+                _write_parquet(self.table(name), folder / f"{name}.parquet")
 
     @classmethod
-    def load(cls, folder: Path) -> "Cube":
-        frames = {name: _typed(pd.read_parquet(folder / f"{name}.parquet")) for name in TABLES}
+    def load(cls, folder: Path, reopen: "Callable[[], Sales] | None" = None) -> "Cube":
+        """The cube kept in ``folder``: its tables are read when first asked for (built by ``reopen``'s
+        lines when the folder does not hold them yet)."""
         report = LoadReport.from_dict(json.loads((folder / "report.json").read_text(encoding="utf-8")))
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(**frames, report=report, meta=meta, folder=folder)
+        return cls(report=report, meta=meta, folder=folder, reopen=reopen)
 
 
 #: the canonical columns the cube reads (cube_expressions); get_cube's staged clean lines keep only these
 COLUMNS = ("date", "client_id", "amount", "client_name", "manager", "category", "quantity", "order_id", "region",
            "cost", "product_id")
+
+
+def _prepared(lines: ibis.Table) -> ibis.Table:
+    """The clean lines with what every table groups by: ``month``, ``day`` and ``_order`` (the order id, else
+    the purchase day)."""
+    t = lines.mutate(month=lines.date.truncate("M"), day=lines.date.truncate("D"))
+    return t.mutate(_order=t.order_id.fill_null(t.day.cast("string")))
+
+
+def _ccm_expression(t: ibis.Table) -> ibis.Table:
+    """client x category x month with its lines and first and last purchase dates: ``client_category_month``
+    and what ``client_category``, ``category_month`` and ``client_month.categories`` are summed from."""
+    buy = t.amount > 0  # a purchase; returns net revenue but are not orders or purchase dates
+    return t.group_by(["client_id", "category", "month"]).aggregate(
+        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        first_date=t.date.min(where=buy), last_date=t.date.max(where=buy))
+
+
+def _from_ccm(ccm: ibis.Table) -> dict[str, ibis.Table]:
+    """The tables summed from client x category x month (see :func:`cube_expressions`)."""
+    bought = ccm.orders > 0
+    return {"categories": ccm.group_by(["client_id", "month"]).aggregate(
+                categories=(bought & ccm.category.notnull()).sum()),
+            "client_category": ccm.group_by(["client_id", "category"]).aggregate(
+                revenue=ccm.revenue.sum(), lines=ccm.lines.sum(), first_date=ccm.first_date.min(),
+                last_date=ccm.last_date.max(), months=bought.sum()),
+            "category_month": ccm.group_by(["category", "month"]).aggregate(
+                revenue=ccm.revenue.sum(), clients=bought.sum(), lines=ccm.lines.sum())}
+
+
+def _client_month_expression(t: ibis.Table, categories: bool = False) -> ibis.Table:
+    """client x month from the prepared lines; ``categories``: with the categories bought, counted here."""
+    buy = t.amount > 0
+    extra = {"categories": t.category.nunique(where=buy)} if categories else {}
+    return t.group_by(["client_id", "month"]).aggregate(
+        revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+        quantity=t.quantity.sum(), **extra)
+
+
+def _line_expressions(t: ibis.Table, as_of: Any) -> dict[str, "Callable[[], ibis.Table]"]:
+    """The tables aggregated straight from the prepared lines ``t``, each made when called."""
+    buy = t.amount > 0
+    return {
+        "client_month": lambda: _client_month_expression(t),
+        "client_day": lambda: t.group_by(["client_id", "day"]).aggregate(
+            revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count()),
+        "manager_month": lambda: t.group_by(["manager", "month"]).aggregate(
+            revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
+            lines=t.count()),
+        "client_manager_month": lambda: t.group_by(["client_id", "manager", "month"]).aggregate(
+            revenue=t.amount.sum(), orders=t._order.nunique(where=buy)),
+        "clients": lambda: t.group_by("client_id").aggregate(
+            client_name=t.client_name.argmax(t.date), region=t.region.argmax(t.date),
+            first_date=t.date.min(where=buy), last_date=t.date.max(where=buy),
+            first_manager=t.manager.argmin(t.date, where=buy), manager=t.manager.argmax(t.date),
+            revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
+            categories=t.category.nunique()),
+        "client_product_window": lambda: _product_windows(t, as_of),
+    }
 
 
 def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table] | None" = None,
@@ -153,47 +322,22 @@ def cube_expressions(lines: ibis.Table, keep: "Callable[[ibis.Table], ibis.Table
     ``client_category_month`` (with its lines and first and last purchase dates), not passes over the
     lines: a client bought in a category in a month exactly when that row has orders, so their
     distinct counts are row counts.
-    ``keep`` receives that table and returns what they read (``build_cube`` has the engine compute
-    it once); ``None`` leaves it an expression, which each of them then recomputes.
+    ``keep`` receives that table and returns what they read (computed once by the engine, say);
+    ``None`` leaves it an expression, which each of them then recomputes.
     ``as_of``: the end of ``client_product_window``'s later window (``None``: the last line's date).
+
+    :class:`Cube` builds each table on its own from the same expressions (:func:`_line_expressions`,
+    :func:`_from_ccm`), the ones summed from client x category x month on this machine's DuckDB.
     """
     keep = keep or (lambda table: table)
-    t = lines.mutate(month=lines.date.truncate("M"), day=lines.date.truncate("D"))
-    order_key = t.order_id.fill_null(t.day.cast("string"))
-    t = t.mutate(_order=order_key)
-    buy = t.amount > 0  # a purchase; returns net revenue but are not orders or purchase dates
-    ccm = keep(t.group_by(["client_id", "category", "month"]).aggregate(
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        first_date=t.date.min(where=buy), last_date=t.date.max(where=buy)))
-    bought = ccm.orders > 0
-    cats = ccm.group_by(["client_id", "month"]).aggregate(categories=(bought & ccm.category.notnull()).sum())
-    client_month = t.group_by(["client_id", "month"]).aggregate(
-        revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        quantity=t.quantity.sum()).join(cats, ["client_id", "month"])
-    client_category_month = ccm.select("client_id", "category", "month", "revenue", "orders")
-    client_day = t.group_by(["client_id", "day"]).aggregate(
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count())
-    client_category = ccm.group_by(["client_id", "category"]).aggregate(
-        revenue=ccm.revenue.sum(), lines=ccm.lines.sum(), first_date=ccm.first_date.min(),
-        last_date=ccm.last_date.max(), months=bought.sum())
-    manager_month = t.group_by(["manager", "month"]).aggregate(
-        revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
-        lines=t.count())
-    client_manager_month = t.group_by(["client_id", "manager", "month"]).aggregate(
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy))
-    category_month = ccm.group_by(["category", "month"]).aggregate(
-        revenue=ccm.revenue.sum(), clients=bought.sum(), lines=ccm.lines.sum())
-    clients = t.group_by("client_id").aggregate(
-        client_name=t.client_name.argmax(t.date), region=t.region.argmax(t.date),
-        first_date=t.date.min(where=buy), last_date=t.date.max(where=buy),
-        first_manager=t.manager.argmin(t.date, where=buy), manager=t.manager.argmax(t.date),
-        revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        categories=t.category.nunique())
-    return {"client_month": client_month, "client_day": client_day, "client_category": client_category,
-            "client_category_month": client_category_month,
-            "manager_month": manager_month, "client_manager_month": client_manager_month,
-            "category_month": category_month, "clients": clients,
-            "client_product_window": _product_windows(t, as_of)}
+    t = _prepared(lines)
+    ccm = keep(_ccm_expression(t))
+    derived = _from_ccm(ccm)
+    out = {name: make() for name, make in _line_expressions(t, as_of).items()}
+    out["client_month"] = out["client_month"].join(derived["categories"], ["client_id", "month"])
+    out["client_category_month"] = ccm.select(*CCM_PUBLIC)
+    out["client_category"], out["category_month"] = derived["client_category"], derived["category_month"]
+    return {name: out[name] for name in TABLES}
 
 
 def _product_windows(t: ibis.Table, as_of: Any) -> ibis.Table:
@@ -236,15 +380,63 @@ ORDER = {"client_month": ["client_id", "month"], "client_category_month": ["clie
 MONEY = ("revenue", "cost", "sales", "returns")
 
 
-def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
-    """As the engine returns it, timestamps as datetime64[us], keys categorical,
-    money rounded to the cent: engines add floats in different orders (DuckDB and Spark differ in the
-    ninth decimal), and rounding makes every figure built on the cube the same whatever the engine."""
-    df = _typed(expr.to_pyarrow().to_pandas())
+#: the columns of ``client_category_month``; its cache file also holds ``lines``, ``first_date`` and ``last_date``
+#: (and money as the engine summed it, unrounded), from which the tables summed from it are built
+CCM_PUBLIC = ("client_id", "category", "month", "revenue", "orders")
+#: the order tables are built in by :meth:`Cube.build`: client x category x month first, since three others
+#: are summed from it
+_BUILD_ORDER = ("client_category_month", "client_month", "client_day", "client_category", "manager_month",
+                "client_manager_month", "category_month", "clients", "client_product_window")
+#: the tables that read client x category x month
+_CCM_READERS = ("client_month", "client_category_month", "client_category", "category_month")
+#: the tables that are a pass over the lines (client_category_month: the one the three others are summed from)
+_LINE_PASSES = ("client_category_month", "client_month", "client_day", "manager_month", "client_manager_month",
+                "clients", "client_product_window")
+#: :meth:`Cube.build` computes the clean lines of a file once in the engine before this many passes over them
+HOLD_FROM = 3
+
+
+def _passes(names: list[str]) -> list[str]:
+    """The passes over the lines that building ``names`` takes (with the tables they read)."""
+    needs = set(names)
+    if needs & {"client_category", "category_month"}:
+        needs.add("client_category_month")
+    if "clients" in needs:
+        needs.add("client_day")
+    return [n for n in _LINE_PASSES if n in needs]
+
+
+def _frame(table: "pa.Table", name: str) -> pd.DataFrame:
+    """An engine's result as the cube keeps it: timestamps as datetime64[us], keys categorical, money rounded
+    to the cent (engines add floats in different orders: DuckDB and Spark differ in the ninth decimal, and
+    rounding makes every figure built on the cube the same whatever the engine), rows in key order (purchase
+    days by client and date, as every reader of the history wants: an engine returns groups in any order, and
+    sums over them must not depend on it)."""
+    df = _typed(table.to_pandas())
     for col in MONEY:
         if col in df.columns:
             df[col] = df[col].round(2)
+    df = df.sort_values(ORDER[name], kind="stable", ignore_index=True)
+    if name == "client_day":
+        df = df.rename(columns={"day": "date"})
+    if name == "client_product_window":
+        df = df.fillna({"sales": 0.0, "units": 0.0, "returns": 0.0, "returned": 0.0})
     return df
+
+
+def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
+    """``expr`` computed by its engine, as the cube keeps it (:func:`_frame`)."""
+    return _frame(expr.to_pyarrow(), name)
+
+
+def _public_ccm(ccm: "pa.Table") -> pd.DataFrame:
+    return _frame(ccm.select(list(CCM_PUBLIC)), "client_category_month")
+
+
+def _local(expr: ibis.Table) -> "pa.Table":
+    """``expr`` over tables held here (``ibis.memtable``), computed by a DuckDB of this process."""
+    import ibis
+    return ibis.duckdb.connect().to_pyarrow(expr)
 
 
 def median_gaps(days: pd.DataFrame) -> pd.Series:
@@ -256,32 +448,170 @@ def median_gaps(days: pd.DataFrame) -> pd.Series:
     return gaps.groupby(days.client_id, observed=True).median()
 
 
-def build_cube(sales: Sales) -> Cube:
-    """Aggregate clean sales lines into a :class:`Cube` (one query per table, in the engine)."""
-    held: list[ibis.Table] = []
+class _Engine:
+    """Where a cube's tables are computed: its clean lines (:class:`~salesbook.data.load.Sales`) in their engine."""
 
-    def keep(table: ibis.Table) -> ibis.Table:  # computed once in the engine (DuckDB: a temporary table)
-        held.append(table.cache())
-        return held[-1]
+    def __init__(self, sales: "Sales") -> None:
+        self._use(sales)
 
-    try:
-        frames = {name: _to_pandas(expr, name)
-                  for name, expr in cube_expressions(sales.table, keep, sales.report.as_of).items()}
-    finally:
-        for table in held:
-            table.release()
-    # rows in key order (purchase days by client and date, as every reader of the history wants):
-    # an engine returns groups in any order, and sums over them must not depend on it
-    frames = {name: df.sort_values(ORDER[name], kind="stable", ignore_index=True) for name, df in frames.items()}
-    frames["client_day"] = days = frames["client_day"].rename(columns={"day": "date"})
-    frames["client_product_window"] = frames["client_product_window"].fillna(
-        {"sales": 0.0, "units": 0.0, "returns": 0.0, "returned": 0.0})
+    def _use(self, sales: "Sales") -> None:
+        self.sales = sales
+        self.lines = _prepared(sales.table)
+        self.expressions = _line_expressions(self.lines, sales.report.as_of)
+
+    def hold(self) -> None:
+        """Before many tables: the clean lines computed once, held by the engine (DuckDB: a temporary table in
+        memory), when they are still an expression over the file. Each table's pass over the file (read,
+        mapped, filtered) cost about as much again as the same pass over lines in memory (3 s of CPU at 10M
+        lines against 3 s); computing them once costs about three such passes."""
+        if self.sales.recipe and not self.sales.computed:
+            self._use(self.sales.materialize())
+
+    def aggregate(self, name: str) -> "pa.Table":
+        return self.expressions[name]().to_pyarrow()
+
+    def ccm(self) -> "pa.Table":
+        return _ccm_expression(self.lines).to_pyarrow()
+
+
+def _ccm_of(cube: Cube) -> "pa.Table":
+    """The engine's whole client x category x month table: kept on the cube while a table that reads it is
+    still to be built, and in the cache folder as ``client_category_month.parquet``."""
+    held = cube.__dict__.get("_ccm")
+    if held is None:
+        path = None if cube.folder is None else cube.folder / "client_category_month.parquet"
+        with _locked(cube.folder, "client_category_month"):
+            if path is not None and path.exists():
+                held = pq.read_table(path)
+            else:
+                t0 = time.perf_counter()
+                held = cube.engine().ccm()
+                cube.built.append("client_category_month")
+                _keep(cube.folder, "client_category_month", held)
+                seconds = cube.meta.setdefault("seconds", {})
+                seconds["cube"] = round(seconds.get("cube", 0.0) + time.perf_counter() - t0, 2)
+        cube.__dict__["_ccm"] = held
+    return held
+
+
+def _has_ccm(cube: Cube) -> bool:
+    return cube.__dict__.get("_ccm") is not None or cube._cached("client_category_month")
+
+
+def _build_client_month(cube: Cube) -> pd.DataFrame:
+    import ibis
+    e = cube.engine()
+    if _has_ccm(cube):  # the categories summed from client x category x month, as cube_expressions does
+        cats = _from_ccm(ibis.memtable(_ccm_of(cube)))["categories"]
+        return _frame(_local(ibis.memtable(e.aggregate("client_month")).join(cats, ["client_id", "month"])),
+                      "client_month")
+    # on its own: the categories bought counted in the same pass over the lines, the same count (a client
+    # bought in a category in a month exactly when one of its lines there has a positive amount)
+    return _frame(_client_month_expression(e.lines, categories=True).to_pyarrow(), "client_month")
+
+
+def _build_from_ccm(name: str) -> "Callable[[Cube], pd.DataFrame]":
+    def build(cube: Cube) -> pd.DataFrame:
+        import ibis
+        return _frame(_local(_from_ccm(ibis.memtable(_ccm_of(cube)))[name]), name)
+    return build
+
+
+def _build_lines(name: str) -> "Callable[[Cube], pd.DataFrame]":
+    def build(cube: Cube) -> pd.DataFrame:
+        return _frame(cube.engine().aggregate(name), name)
+    return build
+
+
+def _build_clients(cube: Cube) -> pd.DataFrame:
+    clients = _frame(cube.engine().aggregate("clients"), "clients")
+    days = cube.client_day
     # from client_day here rather than in the engine, which would aggregate the lines into days a second time
     gap = median_gaps(days[days.orders > 0])
-    frames["clients"]["median_gap_days"] = gap.set_axis(gap.index.astype(str)).reindex(
-        frames["clients"].client_id.astype(str)).to_numpy(dtype="float64")
+    clients["median_gap_days"] = gap.set_axis(gap.index.astype(str)).reindex(
+        clients.client_id.astype(str)).to_numpy(dtype="float64")
+    return clients
+
+
+_BUILDERS: dict[str, "Callable[[Cube], pd.DataFrame]"] = {
+    "client_month": _build_client_month,
+    "client_category_month": lambda cube: _public_ccm(_ccm_of(cube)),
+    "client_category": _build_from_ccm("client_category"),
+    "category_month": _build_from_ccm("category_month"),
+    "clients": _build_clients,
+    **{name: _build_lines(name) for name in ("client_day", "manager_month", "client_manager_month",
+                                             "client_product_window")},
+}
+
+
+def build_cube(sales: Sales) -> Cube:
+    """A :class:`Cube` over clean sales lines: each table aggregated in the engine when first asked for
+    (``build_cube(sales).build()`` aggregates every table now)."""
     meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
-    return Cube(**frames, report=sales.report, meta=meta)
+    return Cube(report=sales.report, meta=meta, sales=sales)
+
+
+# --------------------------------------------------------------------------- one table at a time in the cache
+
+
+#: the lock files this thread holds (a table's build asks for the tables it reads, which may share its lock)
+_HELD = threading.local()
+
+
+@contextlib.contextmanager
+def _locked(folder: Path | None, name: str) -> Iterator[None]:
+    """While held, no other process builds table ``name`` of the cache entry ``folder`` (a lock file beside it;
+    the lock goes with the process, whatever becomes of it). No folder, or none to lock in: no lock."""
+    path = None if folder is None else folder / f".{name}.lock"
+    held = _HELD.__dict__.setdefault("paths", set())
+    if path is None or fcntl is None or path in held:  # held already by this thread: building it now
+        yield
+        return
+    try:
+        handle = open(path, "a+b")
+    except OSError:  # a cache that cannot be written: each process builds for itself
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(path)
+        try:
+            yield
+        finally:
+            held.discard(path)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_parquet(data: "pd.DataFrame | pa.Table", path: Path) -> None:
+    """``data`` written whole beside ``path``, then moved into place: a reader (in any process) sees the whole
+    file or none; two processes writing the same table each move a whole file, the same."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet", dir=path.parent)
+    os.close(fd)
+    try:
+        if isinstance(data, pd.DataFrame):
+            data.to_parquet(tmp, index=False)
+        else:
+            pq.write_table(data, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _keep(folder: Path | None, name: str, data: "pd.DataFrame | pa.Table") -> None:
+    """Table ``name`` into the cache entry ``folder``; a cache that cannot be written only costs time."""
+    if folder is None:
+        return
+    try:
+        _write_parquet(data, folder / f"{name}.parquet")
+    except OSError:
+        pass
+
+
+def _write_entry(folder: Path, report: LoadReport, meta: dict[str, Any]) -> None:
+    (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
+    kept = {k: v for k, v in meta.items() if k != "seconds"}  # of one process's build, not of the cache
+    (folder / "meta.json").write_text(json.dumps(kept, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- cache
@@ -326,51 +656,69 @@ def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[st
 
 
 def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | None" = None, *,
-             cache: bool = True, cache_dir: Path | None = None, **load_options: Any) -> Cube:
-    """Load, validate and aggregate ``source`` once; later calls read the cached cube.
+             cache: bool = True, cache_dir: Path | None = None, tables: "bool | tuple[str, ...]" = (),
+             **load_options: Any) -> Cube:
+    """Load and validate ``source`` once, and give its cube, whose tables are aggregated when first asked for;
+    later calls, in this process or another, read the cached load report and each table already built.
 
     The cache key is the file (its path and a SHA-256 digest of its content), the mapping,
     ``as_of``, the load options and the salesbook version, so a changed file
     or option is never served from an old cache. A table in another engine (``spark:erp.sales``,
     ``postgres://...#lines``) has no content to digest cheaply: it is never cached, each call reads
     the engine. ``cache=False`` never reads nor writes the cache. ``as_of`` may be ``None`` or
-    ``""`` for the last date in the data.
+    ``""`` for the last date in the data. ``tables``: the tables to build now (``True``: every table, as a
+    run does): with three passes over the lines or more to make, a file's clean lines are computed once, in
+    the engine, by the load's own pass over the distinct lines, and every table reads them there.
+
+    The cache entry (``<cache>/cubes/<key>/``) holds the load report and how to read the clean lines again
+    (``lines.json``: what the checks decided), then each table as one Parquet file, written whole when it is
+    first built (:class:`Cube`). A process that reads an entry and asks for a table nobody built yet builds it
+    from the source's clean lines, read again as the load left them, without checking them again.
     """
     as_of = as_of or None
     m = load_mapping(mapping)
     key = _cache_key(source, m, as_of, load_options) if cache else None
     root = Path(cache_dir or paths.CACHE_DIR) / "cubes"
+
+    def reopen() -> "Sales":
+        """The clean lines again, for a table this process must build from a cached entry: as the load left
+        them (its recipe, kept in the entry), else loaded again (a source whose lines were computed ahead)."""
+        from salesbook.data.load import load_sales
+        recipe = root / key / LINES_FILE if key else None
+        if recipe is not None and recipe.exists():
+            replay = json.loads(recipe.read_text(encoding="utf-8"))
+            return load_sales(source, m, as_of=as_of, columns=COLUMNS, replay=replay, **load_options)
+        return load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, **load_options)
+
+    wanted = list(_BUILD_ORDER) if tables is True else [n for n in _BUILD_ORDER if n in (tables or ())]
     if key and (root / key / "meta.json").exists():
-        return Cube.load(root / key)
+        return Cube.load(root / key, reopen).build(*wanted) if wanted else Cube.load(root / key, reopen)
     from salesbook.data.load import load_sales
+    t0 = time.perf_counter()
+    # the clean lines, with the columns the cube reads: a Parquet file read by DuckDB stays where it is (each
+    # table reads it, filtered as the load decided) unless many tables are wanted now; other sources are
+    # computed once, in the engine. Each table is aggregated from them when first asked for
+    in_place = len(_passes(wanted)) < HOLD_FROM
+    sales = load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, in_place=in_place, **load_options)
+    meta = {"salesbook": __version__, "cube_version": CUBE_VERSION, "source": sales.report.source}
+    seconds = {"load": round(time.perf_counter() - t0, 2), "cube": 0.0}
     if not key:
-        return build_cube(load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, **load_options))
+        cube = Cube(report=sales.report, meta={**meta, "seconds": seconds}, sales=sales)
+        return cube.build(*wanted) if wanted else cube
     root.mkdir(parents=True, exist_ok=True)
+    target = root / key
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
-        # the clean lines are computed once, in the engine (DuckDB: a temporary table in memory, faster to
-        # aggregate than a Parquet file it would write and read back), with the columns the cube reads, and
-        # the cube is aggregated from them
-        t0 = time.perf_counter()
-        sales = load_sales(source, m, as_of=as_of, stage=True, columns=COLUMNS, **load_options)
-        t1 = time.perf_counter()
-        cube = build_cube(sales)
-        del sales  # the engine drops the temporary table
-        seconds = {"load": round(t1 - t0, 2), "cube": round(time.perf_counter() - t1, 2)}
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    try:
-        cube.save(tmp)
-        target = root / key
-        # atomic: the entry appears whole or not at all. Two runs that built the same entry at once: the
-        # second rename fails on the first one's folder (same key, same content) and its copy is dropped;
-        # an entry is never removed while another process may be reading it
+        _write_entry(tmp, sales.report, meta)
+        if sales.recipe:
+            (tmp / LINES_FILE).write_text(json.dumps(sales.recipe), encoding="utf-8")
+        # atomic: the entry appears whole (its load report) or not at all. Two runs that loaded the same source
+        # at once: the second rename fails on the first one's folder (same key, same content) and its copy is
+        # dropped; an entry is never removed while another process may be reading it
         os.replace(tmp, target)
-        cube.folder = target
     except OSError:  # already there, or a cache that cannot be written: only costs time
         shutil.rmtree(tmp, ignore_errors=True)
-        if (root / key / "meta.json").exists():
-            cube.folder = root / key
-    cube.meta["seconds"] = seconds  # of this build; not in the cache, so a cached cube carries none
-    return cube
+    folder = target if (target / "meta.json").exists() else None
+    # the seconds of this process's load and tables: not in the cache, so a cached cube carries none
+    cube = Cube(report=sales.report, meta={**meta, "seconds": seconds}, folder=folder, sales=sales, reopen=reopen)
+    return cube.build(*wanted) if wanted else cube

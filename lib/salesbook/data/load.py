@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,7 @@ from salesbook.data.parse import date_reading, human_format, parse_dates, parse_
 from salesbook.data.readers import (Detected, Read, SUFFIXES, detect_decimal, detect_delimiter, detect_encoding,
                                     drop_repeated_headers, read_text_table, reader_for)
 from salesbook.data.load_report import ReportLine
-from salesbook.data.validate import LoadReport, clean_lines
+from salesbook.data.validate import ROW_ID, LoadReport, clean_lines, replay_lines
 
 __all__ = ["Sales", "load_sales", "read_text_table", "parse_numbers", "parse_dates",
            "detect_encoding", "detect_delimiter", "detect_decimal", "detect_date_format",
@@ -78,6 +79,9 @@ class Sales:
     #: ``table`` is already computed: held in the engine's cache, or (DuckDB) read as it is from ``file``
     computed: bool = False
     file: Path | None = None
+    #: what the checks decided, for :func:`~salesbook.data.validate.replay_lines` to give the same clean lines
+    #: again from the source without checking again (JSON); None when the lines were computed ahead
+    recipe: "dict[str, Any] | None" = None
 
     def materialize(self, path: "str | os.PathLike | None" = None) -> "Sales":
         """Compute the clean lines once, so that the mapping and cleaning steps do not run once per aggregate.
@@ -261,7 +265,7 @@ def _canonical(table: ibis.Table, mapping: ColumnMapping, where: str,
                file_columns: list[str] | None = None) -> tuple[ibis.Table, list[str], list[Problem]]:
     """Apply the mapping in the engine: canonical columns with canonical types."""
     available = set(table.columns)
-    file_columns = file_columns or sorted(available - {"_row"})
+    file_columns = file_columns or sorted(available - {"_row", ROW_ID})
     out: dict[str, ibis.Value] = {}
     present: list[str] = []
     problems: list[Problem] = []
@@ -301,8 +305,9 @@ def _canonical(table: ibis.Table, mapping: ColumnMapping, where: str,
                 out[canon] = ibis.null(_TYPES[canon])
                 continue
         out[canon] = _coerce(val, canon)
-    if "_row" in available:
-        out["_row"] = table["_row"]
+    for col in ("_row", ROW_ID):  # the lines' numbers in the source, for examples and duplicates
+        if col in available:
+            out[col] = table[col]
     return table.select(**out), present, problems
 
 
@@ -325,7 +330,7 @@ def _coerce(val: ibis.Value, canon: str) -> ibis.Value:
         val = ibis.ifelse(val == val.floor(), val.cast("int64").cast("string"), val.cast("string"))
     elif not typ.is_string():
         val = val.cast("string")
-    val = val.strip()
+    val = _strip(val)
     if canon in _ID_COLUMNS:  # "18.0" written by a spreadsheet is the id "18"
         # the regular expression only where there is a dot: a third of the load's expression time otherwise
         val = ibis.ifelse(val.contains("."), val.re_replace(r"^(\d+)\.0+$", r"\1"), val)
@@ -333,6 +338,17 @@ def _coerce(val: ibis.Value, canon: str) -> ibis.Value:
 
 
 _ID_COLUMNS = frozenset({"client_id", "product_id", "order_id"})
+
+
+def _strip(val: ibis.StringValue) -> ibis.StringValue:
+    """``val`` without the whitespace at its ends, stripped only where an end has some: most values have none,
+    and stripping every value took half a scan's time on DuckDB (the clean lines of a Parquet file are read
+    again by each aggregate)."""
+    edge = None
+    for ch in string.whitespace:
+        test = val.startswith(ch) | val.endswith(ch)
+        edge = test if edge is None else edge | test
+    return ibis.ifelse(edge, val.strip(), val)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -394,6 +410,8 @@ def _load_sales(
     odd_dates: Literal["drop", "keep"] = "drop",
     stage: "str | os.PathLike | bool | None" = None,
     columns: "Iterable[str] | None" = None,
+    replay: "dict[str, Any] | None" = None,
+    in_place: bool = True,
 ) -> Sales:
     """Load sales lines, map them to canonical columns, validate and clean them.
 
@@ -438,6 +456,17 @@ def _load_sales(
         ``None``: all. Every column still counts when lines are compared for duplicates.
         :func:`~salesbook.cube.get_cube` keeps the ones the cube reads, so that the staged lines
         hold no product names it never uses (a sixth less memory at 10M lines).
+    replay
+        A :attr:`Sales.recipe` of an earlier load of the same source with the same options: the clean lines
+        are given again as that load left them, without checking again (``report`` then holds what was read
+        and the analysis date only: the earlier load's report is the account of the lines).
+
+    in_place
+        ``True`` (default): a Parquet file read by DuckDB is not computed ahead, whatever ``stage`` says: its
+        lines carry their position in the file, by which duplicates are dropped (see
+        :func:`~salesbook.data.validate.clean_lines`), and the clean lines stay one expression over the file,
+        each aggregate reading the file itself (for a few aggregates). ``False``: staged as other sources
+        are (for many aggregates: one pass computes the distinct lines, which every aggregate then reads).
 
     Returns
     -------
@@ -457,7 +486,7 @@ def _load_sales(
     m = load_mapping(mapping)
     options = {**m.read, **{k: v for k, v in dict(encoding=encoding, delimiter=delimiter, decimal=decimal,
                                                     date_format=date_format, sheet=sheet).items() if v is not None}}
-    read = read_source(source, m, options, con=con, table=table)
+    read = read_source(source, m, options, con=con, table=table, row_id=in_place)
     con = read.con or con
     dropped_rows: dict[str, list[int]] = {}
     parse_drops: dict[str, list[int]] = {}
@@ -491,6 +520,11 @@ def _load_sales(
 
     wanted = set(CANONICAL) if columns is None else set(columns) | set(REQUIRED)
     dropped = [c for c in CANONICAL if c not in wanted]
+    if replay is not None and ROW_ID in canon.columns:
+        report.as_of = replay["as_of"]
+        clean = replay_lines(canon, replay)
+        return Sales(clean.drop(*dropped) if dropped else clean, report, con, recipe=replay)
+    recipe: dict[str, Any] = {}
 
     def keep(lines: ibis.Table) -> ibis.Table:
         """The lines that passed the checks, computed once: in the engine's cache, or in a Parquet file."""
@@ -505,7 +539,9 @@ def _load_sales(
                         total_rows=dropped_rows.get("total_row"), parse_drops=parse_drops, stage=keep,
                         # on Spark, lines numbered per file split (no global window); a CSV's header is line 1
                         number=(lambda t: spark_line_numbers(t, 2 if read.where.lower().endswith(".csv") else 1))
-                        if read.detected.kind == "spark" else None)
+                        if read.detected.kind == "spark" else None, recipe=recipe)
+    if recipe:  # lines left where they are (a Parquet file read by DuckDB), filtered as the checks decided
+        return Sales(clean.drop(*dropped) if dropped else clean, report, con, recipe=recipe)
     # nothing filtered after staging: the staged lines are the clean lines, no need to compute them again
     done = "table" in staged and clean.equals(staged["table"])
     return Sales(clean, report, con, done, staged.get("file") if done else None)
@@ -534,11 +570,12 @@ def _report(read: Read, m: ColumnMapping, detected: dict[str, Any], present: lis
 
 
 def read_source(source: Any, mapping: ColumnMapping, options: dict[str, Any], *, con: Any = None,
-                table: str | None = None, largest: bool = False) -> Read:
+                table: str | None = None, largest: bool = False, row_id: bool = False) -> Read:
     """``source`` read by its reader (:mod:`salesbook.data.readers`): a frame of cells or an engine table.
 
     ``largest``: a workbook none of whose sheets holds the mapped columns gives its largest sheet (the
-    proposer's case) instead of an error listing the sheets.
+    proposer's case) instead of an error listing the sheets. ``row_id``: a reader that can give each line its
+    position in the file without computing it (DuckDB's Parquet reader) adds it as the column ``_rid``.
     """
     if isinstance(source, ibis.Table):
         return Read("ibis table", Detected("table"), table=source)
@@ -555,4 +592,4 @@ def read_source(source: Any, mapping: ColumnMapping, options: dict[str, Any], *,
         raise DataError(str(path), f"unknown file type {path.suffix.lower()!r}: expected CSV or text, a spreadsheet "
                         "(.xlsx, .xls, .ods), Parquet or DuckDB")
     wanted = {str(mapping.target(c)) for c in REQUIRED}
-    return reader.read(path, wanted, options, con=con, table=table, largest=largest)
+    return reader.read(path, wanted, options, con=con, table=table, largest=largest, row_id=row_id)

@@ -333,7 +333,13 @@ class ParquetReader:
     suffixes = frozenset({".parquet", ".pq"})
 
     def read(self, path: Path, wanted: set[str], options: dict[str, Any], **context: Any) -> Read:
-        return Read(str(path), Detected("parquet"), table=context["con"].read_parquet(str(path)))
+        con = context["con"]
+        if not context.get("row_id") or con.name != "duckdb":
+            return Read(str(path), Detected("parquet"), table=con.read_parquet(str(path)))
+        # each line's position in the file (from 0), read with the line: duplicates are dropped by it and
+        # example lines numbered from it, with no window over every line
+        table = con.read_parquet(str(path), file_row_number=True)
+        return Read(str(path), Detected("parquet"), table=table.rename(_rid="file_row_number"))
 
 
 class DuckDBReader:

@@ -25,7 +25,7 @@ So ``rows_read == rows_kept + sum(dropped counts)`` always holds.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -104,11 +104,12 @@ def suspicious_from(t: ibis.Table, gap_days: int = SUSPICIOUS_GAP_DAYS, share: f
     and never move the analysis date.
     """
     f = t.filter(t.client_id.notnull() & t.date.notnull())
-    days = (f.group_by(day=f.date.truncate("D")).aggregate(n=f.count())
-            .order_by(ibis.desc("day")).limit(20).to_pyarrow().to_pylist())
+    # every day's count in one pass (a few thousand days): the latest 20, and the total from them
+    every = f.group_by(day=f.date.truncate("D")).aggregate(n=f.count()).to_pyarrow().to_pylist()
+    days = sorted(every, key=lambda d: d["day"], reverse=True)[:20]
     if len(days) < 2:
         return None
-    total = int(f.count().to_pyarrow().as_py())
+    total = sum(int(d["n"]) for d in every)
     allowed = min(max(10, int(total * share)), max_lines)
     gaps = [(later["day"] - earlier["day"]).days for later, earlier in zip(days, days[1:])]
     after = 0
@@ -162,6 +163,66 @@ def _stage1(t: ibis.Table, cutoff: datetime | None, odd: datetime | None = None,
     return out
 
 
+#: the column that identifies each line of a Parquet file read by DuckDB (its position in the file, from 0)
+ROW_ID = "_rid"
+#: lines sharing a hash with another line: past this many, the duplicates are found by the engine computing
+#: the distinct lines once (a file exported twice over), and the row ids of so many copies are not listed
+DUPLICATE_CANDIDATES = 200_000
+
+
+def _copies(t: ibis.Table, keys: list[str]) -> "pd.DataFrame | None":
+    """The lines of ``t`` that copy an earlier line (every one of ``keys`` equal; earlier: a smaller
+    :data:`ROW_ID`), as their row ids and amounts, without computing the lines ahead (DuckDB).
+
+    One pass groups the lines by a hash of their columns; only lines that share a hash are then read and
+    compared, column by column, by the engine (lines that share a hash without being equal stay). ``None``
+    when more than :data:`DUPLICATE_CANDIDATES` lines share a hash: the caller computes the distinct lines.
+    """
+    con = t.get_backend()
+    cols = ", ".join(f'"{k}"' for k in keys)
+    hashed = con.sql(f'SELECT hash({cols}) AS _h, "{ROW_ID}" FROM ({con.compile(t)})')
+    groups = (hashed.group_by("_h").aggregate(n=hashed.count(), lo=hashed[ROW_ID].min(), hi=hashed[ROW_ID].max())
+              .filter(lambda g: g.n > 1).to_pyarrow().to_pandas())
+    if groups.n.sum() > DUPLICATE_CANDIDATES:
+        return None
+    if groups.empty:
+        return pd.DataFrame({ROW_ID: pd.Series(dtype="int64"), "amount": pd.Series(dtype="float64")})
+    pairs = groups[groups.n == 2]
+    rows = pd.concat([pairs.lo, pairs.hi]).tolist()
+    many = groups.loc[groups.n > 2, "_h"]
+    if len(many):  # three lines or more share a hash: their row ids
+        more = hashed.semi_join(ibis.memtable({"_h": many.to_numpy()}), "_h")[ROW_ID].to_pyarrow().to_pylist()
+        rows += more
+    candidates = t.semi_join(ibis.memtable({ROW_ID: pd.Series(rows, dtype="int64")}), ROW_ID)
+    w = ibis.window(group_by=keys, order_by=ROW_ID)
+    marked = candidates.mutate(_copy=ibis.row_number().over(w))
+    return (marked.filter(marked._copy > 0).select(ROW_ID, "amount").order_by(ROW_ID)
+            .to_pyarrow().to_pandas())
+
+
+def _without(t: ibis.Table, rows: list[int]) -> ibis.Table:
+    """``t`` without the lines of these row ids."""
+    if not rows:
+        return t
+    return t.anti_join(ibis.memtable({ROW_ID: pd.Series(rows, dtype="int64")}), ROW_ID)
+
+
+def replay_lines(canon: ibis.Table, recipe: dict[str, Any]) -> ibis.Table:
+    """The clean lines of ``canon`` as :func:`clean_lines` left them, from its ``recipe`` (what its checks
+    decided: the analysis date, the amount bound, the first suspicious date, the copies dropped, and whether
+    zero amounts and returns were dropped), without a pass over the lines: one expression over the source."""
+    cutoff = pd.Timestamp(recipe["cutoff"]).to_pydatetime()
+    odd = None if recipe.get("odd") is None else pd.Timestamp(recipe["odd"]).to_pydatetime()
+    t = canon
+    t = t.filter(_stage1(t, cutoff, odd, recipe["bound"])["valid"] & (t.date < cutoff))
+    t = _without(t, recipe.get("copies") or [])
+    if recipe.get("drop_zero"):
+        t = t.filter(~(t.amount == 0))
+    if recipe.get("drop_returns"):
+        t = t.filter(~(t.amount < 0))
+    return t.drop(ROW_ID)
+
+
 def clean_lines(
     canon: ibis.Table,
     report: LoadReport,
@@ -176,6 +237,7 @@ def clean_lines(
     parse_drops: dict[str, list[int]] | None = None,
     stage: "Callable[[ibis.Table], ibis.Table] | None" = None,
     number: "Callable[[ibis.Table], ibis.Table] | None" = None,
+    recipe: "dict[str, Any] | None" = None,
 ) -> ibis.Table:
     """Apply the cleaning steps in order, fill ``report`` and return the clean lines.
 
@@ -188,6 +250,12 @@ def clean_lines(
     report names; it is called only when a reason has examples to name. ``None``: a ``row_number()`` over
     the whole table, cheap in DuckDB; on Spark that window would move every line into one partition, so
     :func:`salesbook.data.engines.spark_line_numbers` numbers them per file split instead.
+
+    Lines that carry :data:`ROW_ID` (a Parquet file read by DuckDB: each line's position in the file) are never
+    computed ahead: the duplicates are found by :func:`_copies` (a hash of each line; only lines sharing one
+    are compared) and the clean lines stay one expression over the source, filtered by what the checks
+    decided. That decision is written into ``recipe`` (a dict filled here: :func:`replay_lines` gives the
+    same clean lines again from the source, without any of the checks' passes); ``stage`` is then not called.
     """
     stage = stage or (lambda table: table)
     for name, value, allowed in (("returns", returns, ("net", "drop")),
@@ -199,6 +267,9 @@ def clean_lines(
             raise ValueError(f"{name}={value!r}: expected one of {allowed}")
     t = canon
     has_row = "_row" in t.columns
+    row_id = ROW_ID if ROW_ID in t.columns and not has_row else None
+    if row_id is not None and number is None:  # the file's own line positions: no window over every line
+        number = lambda table: table.mutate(_row=table[ROW_ID] + 1)  # noqa: E731
     number = number or (lambda table: table.mutate(_row=ibis.row_number() + 1))
     numbered_once: list[ibis.Table] = []
 
@@ -278,6 +349,17 @@ def clean_lines(
             report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
                                            float(st["amt"] or 0), rows, values))
         t = stage((marked.filter(~dup_cond) if duplicates == "drop" else marked).drop("_copy"))
+    elif row_id is not None and (copies := _copies(t, keys)) is not None:
+        # the lines stay where they are: the copies of earlier lines are known by their row ids
+        n_dup = len(copies)
+        if n_dup:
+            report.lines.append(ReportLine("duplicate", n_dup, "dropped" if duplicates == "drop" else "kept",
+                                           round(float(copies["amount"].sum()), 2)))
+        excluded = copies[ROW_ID].tolist() if n_dup and duplicates == "drop" else []
+        t = _without(t, excluded)
+        if recipe is not None:
+            recipe.update(as_of=report.as_of, cutoff=cutoff.isoformat(), bound=bound,
+                          odd=None if odd is None else pd.Timestamp(odd).isoformat(), copies=excluded)
     elif duplicates == "drop":
         # the distinct lines are staged once; what they lack against the lines that passed is the duplicates
         t = stage(t.select(*keys).distinct())
@@ -298,27 +380,39 @@ def clean_lines(
 
     zero = t.amount == 0
     neg = t.amount < 0
-    st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum()).to_pyarrow().to_pylist()[0]
+    # one pass: the zero amounts and returns, and the summary of the lines that stay once they are dropped
+    stays = ibis.literal(True)
+    if zero_amounts == "drop":
+        stays = stays & ~zero
+    if returns == "drop":
+        stays = stays & ~neg
+    st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum(), n=stays.sum(),
+                     rev=t.amount.sum(where=stays), first=t.date.min(where=stays), last=t.date.max(where=stays),
+                     clients=t.client_id.nunique(where=stays)).to_pyarrow().to_pylist()[0]
     if st["z"]:
         rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount == 0), "amount")
         report.lines.append(ReportLine("zero_amount", int(st["z"]),
                                        "dropped" if zero_amounts == "drop" else "kept", 0.0, rows, values))
         if zero_amounts == "drop":
             t = t.filter(~zero)
+            if recipe:
+                recipe["drop_zero"] = True
     if st["r"]:
         rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount < 0), "amount")
         report.lines.append(ReportLine("return", int(st["r"]), "kept" if returns == "net" else "dropped",
                                        float(st["ramt"] or 0), rows, values))
         if returns == "drop":
             t = t.filter(~neg)
+            if recipe:
+                recipe["drop_returns"] = True
 
-    if "_row" in t.columns:
-        t = t.drop("_row")
+    for col in ("_row", ROW_ID):
+        if col in t.columns:
+            t = t.drop(col)
     kept = [k for k in keys if k in t.columns]  # the staged lines may keep fewer columns (load_sales(columns=))
     if list(t.columns) != kept:
         t = t.select(*kept)
-    summary = t.aggregate(n=t.count(), rev=t.amount.sum(), first=t.date.min(), last=t.date.max(),
-                          clients=t.client_id.nunique()).to_pyarrow().to_pylist()[0]
+    summary = st
     report.rows_kept = int(summary["n"] or 0)
     report.revenue = float(summary["rev"] or 0)
     report.clients = int(summary["clients"] or 0)
@@ -334,4 +428,12 @@ def clean_lines(
         raise DataError(report.source, "no sales lines left to analyse: " + "; ".join(
             f"{ln.reason} {ln.count}" for ln in report.lines) if report.lines else
             "no sales lines in the file")
+    if recipe:
+        # lines left in the file: the schema's columns and types are checked, not its null checks, each of
+        # which would be a pass over the file; the checks above left no line without a date, a client or an
+        # amount
+        from pandera.config import ValidationDepth, config_context
+        with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+            check_schema(t, report.source)
+        return t
     return check_schema(t, report.source)

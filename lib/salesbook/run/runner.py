@@ -488,7 +488,9 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
     from salesbook.cube import get_cube
     t0 = time.perf_counter()
     log(f"loading {plan.source}")
-    cube = get_cube(plan.source, plan.mapping or None, plan.as_of or None, cache_dir=work.cache_dir)
+    # every table, now: the workbooks read them all, each in its kernel, from the cache (a kernel that found
+    # a table missing would build it there, under the table's lock, from the file again)
+    cube = get_cube(plan.source, plan.mapping or None, plan.as_of or None, cache_dir=work.cache_dir, tables=True)
     if plan.plan_rows is not None:  # its managers against the data's, before any workbook reads the cube
         from salesbook.analysis.forecast import check_plan_managers
         check_plan_managers(plan.plan_rows, cube, str(plan.plan_file))
