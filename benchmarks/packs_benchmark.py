@@ -23,11 +23,11 @@ the packs' time against the floor.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -82,7 +82,8 @@ def main() -> None:
         clients, managers = cube.clients.shape[0], cube.clients.manager.nunique()
         load = os.getloadavg()[0]
         with_packs, seconds = one("packs", True)
-        bare = replace(cube, folder=None)  # nothing the workbooks kept: the packs compute every list
+        bare = copy.copy(cube.build())  # every table built; without a folder nothing the workbooks kept is read:
+        bare.folder = None                # the packs compute every list
         with using_currency("RUB"):
             cold = best(lambda: write_packs(bare, Path(tmp) / "cold", "ru", str(deals), str(lines),
                                             settings=Settings()), 2)
