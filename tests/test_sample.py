@@ -67,6 +67,7 @@ def test_generator_is_deterministic_and_the_growing_company_grows():
     assert y.iloc[-1] > y.iloc[-2] > y.iloc[1]
 
 
+@pytest.mark.slow  # the whole real file: 525,461 lines loaded, then counted again in pandas (10-30 s)
 @pytest.mark.skipif(not (SHARED_DATA / "online_retail_ii_2009_2010.parquet").exists(),
                     reason="the Online Retail II file is not in ../shared/data")
 def test_online_retail_ii_loads_through_a_mapping_with_its_faults_counted():
