@@ -1,6 +1,7 @@
 """Analyses kept beside the cached cube (salesbook.cube.memo): the same result, computed once, never stale."""
 
 import functools
+import shutil
 
 import pandas as pd
 import pytest
@@ -10,8 +11,19 @@ from salesbook.cube import memo
 from salesbook.analysis import segments as sg, stagnation as st
 
 
+@pytest.fixture(scope="module")
+def entry(tmp_path_factory):
+    """The sample's cache entry, built once for the module (before any analysis kept a result in it)."""
+    cube = sb.get_cube("sample", cache_dir=tmp_path_factory.mktemp("cache"))
+    assert not (cube.folder / "memo").exists()
+    return cube.folder
+
+
 @pytest.fixture
-def cached(tmp_path):
+def cached(tmp_path, entry):
+    """The sample's cube read from a cache of the test's own, which holds no kept result yet: the module's
+    entry copied (the same files get_cube wrote), instead of building the cube again for each test."""
+    shutil.copytree(entry, tmp_path / "cubes" / entry.name)
     cube = sb.get_cube("sample", cache_dir=tmp_path)
     assert cube.folder is not None and cube.folder.parent == tmp_path / "cubes"
     return cube
