@@ -129,7 +129,8 @@ def _name_groups(config, items) -> None:
         from _pytest.nodeid import NodeId  # pytest >= 9.2
     except ImportError:  # an older pytest reads _nodeid: xdist's own suffix works
         return
-    if not getattr(config.option, "loadgroup", False) or not items or not isinstance(getattr(items[0], "_id", None), NodeId):
+    structured = bool(items) and isinstance(getattr(items[0], "_id", None), NodeId)
+    if not (structured and getattr(config.option, "loadgroup", False)):
         return
     for item in items:
         names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
