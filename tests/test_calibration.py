@@ -24,7 +24,8 @@ def _history(back: int = 2) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cube():
-    return sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep"))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    return sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep", stage=True))
 
 
 CAL = cb.CalibrationRules(min_clients=10)
@@ -74,7 +75,7 @@ def _categories() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def categories_cube():
     """The cube of :func:`_categories`, built once for the two tests that read it (neither changes it)."""
-    return sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
+    return sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep", stage=True))
 
 
 def test_three_of_ten_whitespace_suggestions_taken_up_by_hand(categories_cube):

@@ -28,7 +28,8 @@ def cube_of(purchases, as_of=AS_OF):
         client, day, amount = p[:3]
         rows.append({"date": pd.Timestamp(day), "client_id": client, "amount": float(amount),
                      "category": p[3] if len(p) > 3 else "x", "manager": "M", "order_id": f"o{i}"})
-    cube = sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of=as_of))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    cube = sb.build_cube(sb.load_sales(pd.DataFrame(rows), as_of=as_of, stage=True))
     # hand-typed histories of a few clients: every first purchase is a first purchase (no lead-in)
     cube.profile = data_profile(cube, Evidence(lead_in_months=0))
     return cube
@@ -242,7 +243,7 @@ def test_migration_export_is_two_sheets_the_matrix_and_every_move_in_one_list(tm
 def test_abc_by_margin_uses_cost_and_needs_it():
     rows = pd.DataFrame({"date": pd.to_datetime(["2024-06-01"] * 3), "client_id": ["a", "b", "c"],
                          "amount": [100.0, 100.0, 100.0], "cost": [90.0, 10.0, 50.0]})
-    cube = sb.build_cube(sb.load_sales(rows, as_of=AS_OF))
+    cube = sb.build_cube(sb.load_sales(rows, as_of=AS_OF, stage=True))
     abc = sg.abc_xyz(cube, AS_OF, measure="margin")
     assert abc.value.to_dict() == {"b": 90.0, "c": 50.0, "a": 10.0}
     assert abc.abc.to_dict() == {"b": "A", "c": "A", "a": "B"}  # share before: 0, 0.6, 0.933 (< 0.95)
