@@ -68,9 +68,9 @@ def test_another_argument_or_another_code_is_computed_again(cached, monkeypatch)
     assert n["n"] == 3
 
 
-def test_a_cube_in_memory_or_an_argument_without_a_stable_form_is_not_kept(cached, monkeypatch):
+def test_a_cube_in_memory_or_an_argument_without_a_stable_form_is_not_kept(cached, monkeypatch, lines):
     n = _calls(monkeypatch, sg, "classify_clients")
-    uncached = sb.get_cube("sample", cache=False)
+    uncached = sb.get_cube(lines, cache=False)  # any cube without a folder: the seven hand-made lines, not the sample
     assert uncached.folder is None
     sg.classify_clients(uncached)
     sg.classify_clients(uncached)
