@@ -117,3 +117,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if wrong:
         raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
+    _name_groups(config, items)
+
+
+def _name_groups(config, items) -> None:
+    """pytest-xdist 3.8 sends a group to one worker by appending ``@group`` to each test's id through
+    ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` (a ``NodeId``) and ignores ``_nodeid``, so every
+    group was spread over the workers and each module-scoped fixture made once per worker
+    (pytest-dev/pytest-xdist#1386). On such a pytest, write the suffix where it reads the id."""
+    try:
+        from _pytest.nodeid import NodeId  # pytest >= 9.2
+    except ImportError:  # an older pytest reads _nodeid: xdist's own suffix works
+        return
+    structured = bool(items) and isinstance(getattr(items[0], "_id", None), NodeId)
+    if not (structured and getattr(config.option, "loadgroup", False)):
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and not item.nodeid.endswith("@" + "_".join(names)):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

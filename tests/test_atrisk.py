@@ -72,7 +72,8 @@ def test_rfm_summary_counts_repeat_purchase_days_in_weeks():
     # monetary = mean of the repeat days = (30 + 20 + 50) / 2 = 50. B: one purchase: frequency 0, value 0.
     cube = sb.build_cube(sb.load_sales(_lines([("A", "2024-01-01", 10.0), ("A", "2024-01-15", 30.0),
                                                ("A", "2024-01-15", 20.0), ("A", "2024-02-12", 50.0),
-                                               ("B", "2024-03-04", 99.0)]), as_of="2024-03-11", odd_dates="keep"))
+                                               ("B", "2024-03-04", 99.0)]), as_of="2024-03-11", odd_dates="keep",
+                                    stage=True))
     s = ar.rfm_summary(cube, "2024-03-11")
     assert s.loc["A"].tolist() == [2, 6.0, 10.0, 50.0]
     assert s.loc["B"].tolist() == [0, 0.0, 1.0, 0.0]
@@ -128,7 +129,7 @@ def _slipping_history() -> pd.DataFrame:
 
 @pytest.mark.slow  # a MAP fit
 def test_a_client_whose_gaps_lengthen_is_at_risk_before_it_is_sleeping():
-    cube = sb.build_cube(sb.load_sales(_slipping_history(), as_of="2024-12-31", odd_dates="keep"))
+    cube = sb.build_cube(sb.load_sales(_slipping_history(), as_of="2024-12-31", odd_dates="keep", stage=True))
     classes = classify_clients(cube, cube.as_of)
     # sleeping needs > 6 months idle and > 3 x its median gap (30 days): 133 days idle is neither
     assert classes.loc["S", "category"] != "sleeping"

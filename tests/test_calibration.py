@@ -24,7 +24,8 @@ def _history(back: int = 2) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cube():
-    return sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep"))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    return sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep", stage=True))
 
 
 CAL = cb.CalibrationRules(min_clients=10)
@@ -71,9 +72,15 @@ def _categories() -> pd.DataFrame:
     return df.assign(client_name=df.client_id, manager="Ivanova", order_id=df.client_id + df.date.astype(str))
 
 
-def test_three_of_ten_whitespace_suggestions_taken_up_by_hand():
+@pytest.fixture(scope="module")
+def categories_cube():
+    """The cube of :func:`_categories`, built once for the two tests that read it (neither changes it)."""
+    return sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep", stage=True))
+
+
+def test_three_of_ten_whitespace_suggestions_taken_up_by_hand(categories_cube):
     from salesbook.analysis import stagnation as st
-    cube = sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
+    cube = categories_cube
     bt = cb.whitespace_backtest(cube, CAL)
     # at 2024-12-31 each W client lacks nuts (half of the bolts buyers buy nuts): potential 0.5 x 1,200
     assert set(bt.origin.astype(str)) == {"2024-12-31"} and len(bt) == 10 and (bt.category == "nuts").all()
@@ -111,8 +118,8 @@ def test_each_managers_share_of_the_expectation_by_hand_adds_up_to_the_companys(
     assert all(r["unknown"] and "expected" not in r for r in short.values())
 
 
-def test_each_managers_share_of_the_whitespace_expectation_is_his_suggestions_and_shares_the_lift():
-    cube = sb.build_cube(sb.load_sales(_categories(), as_of="2025-12-31", odd_dates="keep"))
+def test_each_managers_share_of_the_whitespace_expectation_is_his_suggestions_and_shares_the_lift(categories_cube):
+    cube = categories_cube
     from salesbook.analysis import stagnation as st
     ws = st.whitespace(cube, 12, 0.25)
     ws = ws.assign(manager=["A" if c < "W5" else "B" for c in ws.client_id])

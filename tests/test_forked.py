@@ -130,6 +130,7 @@ time.sleep(600)
         engine.close()
 
 
+@pytest.mark.slow  # a new Python importing the zygote's whole preload (the scientific stack): 9-14 s
 def test_the_zygote_imports_nothing_that_looks_for_a_kernel_at_import():
     """plotly picks its renderer, ipywidgets its comm target, from the IPython shell found at import: the
     zygote (no shell) must leave them to the kernel, which imports them inside its own shell."""

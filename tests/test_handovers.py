@@ -25,7 +25,8 @@ def _history() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cube():
-    return sb.build_cube(sb.load_sales(_history(), as_of="2024-12-31", odd_dates="keep"))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    return sb.build_cube(sb.load_sales(_history(), as_of="2024-12-31", odd_dates="keep", stage=True))
 
 
 def test_the_hand_over_list_by_hand(cube):
@@ -89,13 +90,13 @@ def test_revenue_growth_and_categories_after_a_hand_over_by_hand(cube):
 
 def test_a_history_without_a_manager_or_a_hand_over_says_why(cube):
     no_manager = sb.build_cube(sb.load_sales(_history().drop(columns="manager"), as_of="2024-12-31",
-                                             odd_dates="keep"))
+                                             odd_dates="keep", stage=True))
     assert "manager" in hv.handover_sentences(no_manager)[0]
     no_category = sb.build_cube(sb.load_sales(_history().drop(columns="category"), as_of="2024-12-31",
-                                              odd_dates="keep"))
+                                              odd_dates="keep", stage=True))
     assert "no category column" in hv.handover_sentences(no_category)[-1]
     kept = _history().assign(manager="Hunter")
-    one = sb.build_cube(sb.load_sales(kept, as_of="2024-12-31", odd_dates="keep"))
+    one = sb.build_cube(sb.load_sales(kept, as_of="2024-12-31", odd_dates="keep", stage=True))
     assert len(hv.handovers(one)) == 0 and "No client changed its manager" in hv.handover_sentences(one)[0]
 
 
@@ -109,7 +110,7 @@ def test_the_workbook_finds_the_planted_hand_over_story(tmp_path):
     s = generate(SampleSpec.handovers())
     source = tmp_path / "handovers.parquet"
     s.lines.to_parquet(source, index=False)
-    cube = sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"]))
+    cube = sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"], stage=True))
     ho = hv.handovers(cube)
     assert set(ho.client_id) <= set(s.planted["handed_over_clients"]) and len(ho) >= 0.8 * len(s.planted["handed_over_clients"])
     res = hv.compare(cube, ho)

@@ -101,7 +101,7 @@ def team(tmp_path_factory):
     lines.loc[lines.client_id == hostile, "client_name"] = HOSTILE_NAME
     boss = lines.loc[lines.client_id == hostile, "manager"].iloc[0]
     keep = sorted(set(lines.manager) - {boss})[:5] + [boss]
-    cube = sb.build_cube(sb.load_sales(lines[lines.manager.isin(keep)], as_of=planted["as_of"]))
+    cube = sb.build_cube(sb.load_sales(lines[lines.manager.isin(keep)], as_of=planted["as_of"], stage=True))
     settings = Settings()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(atrisk, "model_available", lambda: False)

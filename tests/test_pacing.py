@@ -89,7 +89,7 @@ def _cube():
         rows += [(m + pd.Timedelta(days=1), "a", "A", 10.0), (m + pd.Timedelta(days=1), "b", "B", 5.0)]
     rows += [(pd.Timestamp("2026-02-27"), "c", "B", 1.0), (pd.Timestamp("2026-02-28"), "a", "A", 0.0)]
     df = pd.DataFrame(rows, columns=["date", "client_id", "manager", "amount"])
-    return sb.build_cube(sb.load_sales(df, as_of="2026-02-28", odd_dates="keep"))
+    return sb.build_cube(sb.load_sales(df, as_of="2026-02-28", odd_dates="keep", stage=True))
 
 
 def test_each_manager_s_fact_against_the_plan_linear_on_a_short_history(tmp_path):

@@ -27,7 +27,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "sales.parque
 
 
 def _cube(lines: pd.DataFrame, as_of: str) -> sb.Cube:
-    return sb.build_cube(sb.load_sales(lines, as_of=as_of, odd_dates="keep"))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    return sb.build_cube(sb.load_sales(lines, as_of=as_of, odd_dates="keep", stage=True))
 
 
 @pytest.fixture(scope="module")

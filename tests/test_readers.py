@@ -30,6 +30,20 @@ def reference(lines):
     return load_sales(lines).report
 
 
+@pytest.fixture(scope="module")
+def proposed(corpus):
+    """An export of the corpus proposed and loaded through its proposal, once for the module: name ->
+    (proposal, load report). The tests read them, none changes them."""
+    done: dict[str, tuple] = {}
+
+    def get(name: str) -> tuple:
+        if name not in done:
+            proposal = propose(corpus[name])
+            done[name] = proposal, load_sales(corpus[name], proposal.mapping()).report
+        return done[name]
+    return get
+
+
 # --------------------------------------------------------------------------- dates, by hand
 
 
@@ -113,14 +127,13 @@ LOADS = ["us_day_first.csv", "us_month_first.csv", "unicode_text.txt", "unicode_
 
 
 @pytest.mark.parametrize("name", LOADS)
-def test_each_export_proposes_the_required_columns_and_loads_to_the_cent(corpus, reference, name):
-    proposal = propose(corpus[name])
+def test_each_export_proposes_the_required_columns_and_loads_to_the_cent(proposed, reference, name):
+    proposal, report = proposed(name)  # report: load_sales(corpus[name], proposal.mapping()).report
     assert proposal.confident(), proposal.to_yaml()
     assert {c: proposal.chosen[c].source for c in ("date", "client_id", "amount")} in (
         {"date": "Order Date", "client_id": "Customer ID", "amount": "Sales"},
         {"date": "Дата", "client_id": "Контрагент", "amount": "Сумма"},
         {"date": "Rechnungsdatum", "client_id": "Kundennummer", "amount": "Umsatz"})
-    report = load_sales(corpus[name], proposal.mapping()).report
     assert report.rows_kept == reference.rows_kept
     assert round(report.revenue, 2) == round(reference.revenue, 2)
     assert set(report.guessed) >= {"date", "client_id", "amount"}
@@ -134,14 +147,14 @@ def test_the_committed_xls_loads_to_the_slice_totals():
     assert report.kind == "excel" and report.sheet == "Sales"
 
 
-def test_what_was_detected_is_said(corpus):
-    report = load_sales(corpus["us_day_first.csv"], propose(corpus["us_day_first.csv"]).mapping()).report
+def test_what_was_detected_is_said(proposed):
+    report = proposed("us_day_first.csv")[1]  # each loaded through its proposed mapping
     said = "; ".join(report.detected("en"))
     assert "encoding utf-8" in said and "dd/mm/yy (%d/%m/%y)" in said and "Sales: currency $" in said
     assert "Sales: parentheses" in said and "guessed columns: date, client_id, amount" in said
-    utf16 = load_sales(corpus["unicode_text.txt"], propose(corpus["unicode_text.txt"]).mapping()).report
+    utf16 = proposed("unicode_text.txt")[1]
     assert utf16.encoding == "utf-16-le" and utf16.delimiter == "\t"
-    cover = load_sales(corpus["cover_sheet.xlsx"], propose(corpus["cover_sheet.xlsx"]).mapping()).report
+    cover = proposed("cover_sheet.xlsx")[1]
     assert cover.sheet == "Orders"
 
 

@@ -92,7 +92,7 @@ def test_weekday_profile_by_hand():
     rows = pd.DataFrame({"date": days, "client_id": "a", "amount": [200.0 if d.day_of_week == 0 else
                                                                     (100.0 if d.day_of_week < 5 else 0.0) for d in days]})
     rows = rows[rows.amount > 0]
-    prof = se.weekday_profile(sb.build_cube(sb.load_sales(rows)))
+    prof = se.weekday_profile(sb.build_cube(sb.load_sales(rows, stage=True)))
     # Monday 200, Tue-Fri 100, weekend 0: mean over selling days 120
     assert prof["index"].tolist() == pytest.approx([200 / 120, 100 / 120, 100 / 120, 100 / 120, 100 / 120, 0, 0])
     assert prof["share"].sum() == pytest.approx(1.0)

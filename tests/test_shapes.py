@@ -35,7 +35,8 @@ SALESBOOK = str(Path(sys.executable).with_name("salesbook"))
 
 
 def _cube(frame: pd.DataFrame, as_of: str | None = None) -> sb.Cube:
-    return sb.build_cube(sb.load_sales(frame, as_of=as_of))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    return sb.build_cube(sb.load_sales(frame, as_of=as_of, stage=True))
 
 
 def _lines(dates: list[str], clients: list[str], amounts: list[float] | None = None, **extra) -> pd.DataFrame:

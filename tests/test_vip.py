@@ -22,7 +22,7 @@ def _history() -> pd.DataFrame:
 
 
 def test_the_offended_and_the_largest_by_hand():
-    cube = sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep"))
+    cube = sb.build_cube(sb.load_sales(_history(), as_of="2025-12-31", odd_dates="keep", stage=True))
     classes = sg.classify_clients(cube)
     sector = vip.vip_sector(cube, classes)
     # 2023: Big 12,000 and Steady 9,600 of 21,960 -> Big opens A (0 before), Steady too (54.6 % before < 80 %)
@@ -40,12 +40,13 @@ def test_the_offended_and_the_largest_by_hand():
 def test_no_full_past_year_names_no_offended_client():
     short = _history()
     short = short[short.date >= "2025-03-01"]
-    cube = sb.build_cube(sb.load_sales(short, as_of="2025-12-31", odd_dates="keep"))
+    cube = sb.build_cube(sb.load_sales(short, as_of="2025-12-31", odd_dates="keep", stage=True))
     sector = vip.vip_sector(cube, sg.classify_clients(cube))
     assert sector["offended"].empty and "No offended clients can be named yet" in vip.vip_sentence(sector, cube)
 
 
 def test_no_category_column_still_names_the_offended():
-    cube = sb.build_cube(sb.load_sales(_history().drop(columns="category"), as_of="2025-12-31", odd_dates="keep"))
+    cube = sb.build_cube(sb.load_sales(_history().drop(columns="category"), as_of="2025-12-31", odd_dates="keep",
+                                       stage=True))
     hurt = vip.vip_sector(cube, sg.classify_clients(cube))["offended"]
     assert list(hurt.client_id) == ["Big"] and hurt.categories.iloc[0] == ""

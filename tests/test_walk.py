@@ -22,7 +22,8 @@ def cube_of(rows, as_of=AS_OF, drop=()):
     df = pd.DataFrame([{"date": pd.Timestamp(d), "client_id": c, "product_id": p, "category": k,
                         "quantity": float(q), "amount": float(a), "order_id": f"o{i}", "manager": "M" + c[0]}
                        for i, (c, d, p, k, q, a) in enumerate(rows)]).drop(columns=list(drop))
-    cube = sb.build_cube(sb.load_sales(df, as_of=as_of, odd_dates="keep"))
+    # stage=True: the clean lines computed once in the engine, as get_cube does (the same lines as the lazy load)
+    cube = sb.build_cube(sb.load_sales(df, as_of=as_of, odd_dates="keep", stage=True))
     cube.profile = data_profile(cube, Evidence(lead_in_months=0))
     return cube
 
@@ -87,7 +88,7 @@ def test_a_short_history_has_no_walk_and_says_so():
     cube = cube_of([("A", "2024-03-01", "X", "K", 10, 50)], as_of="2024-12-31")
     cube = sb.build_cube(sb.load_sales(pd.DataFrame({"date": [pd.Timestamp("2024-06-03"), pd.Timestamp("2024-12-31")],
                                                       "client_id": ["A", "B"], "amount": [1.0, 2.0]}),
-                                       as_of="2024-12-31"))
+                                       as_of="2024-12-31", stage=True))
     w = wk.revenue_walk(cube)
     assert w.unknown == "bridge" and w.steps.empty
     assert wk.walk_sentences(w)[0].startswith("Cannot tell yet")
@@ -150,7 +151,7 @@ def test_the_walk_finds_the_planted_price_erosion():
     and only on the cut products."""
     from salesbook.data.sample import SampleSpec, generate
     s = generate(SampleSpec.price_erosion())
-    w = wk.revenue_walk(sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"])))
+    w = wk.revenue_walk(sb.build_cube(sb.load_sales(s.lines, as_of=s.planted["as_of"], stage=True)))
     story = wk.price_story(w)
     assert 0.35 < story["share"] < 0.45 and story["lines"] > 5000
     fell = w.lines[(w.lines.p1 < w.lines.p0 - 1e-9)]
