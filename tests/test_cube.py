@@ -202,45 +202,33 @@ def _probe(path, cache, tables: str, out) -> str:
             f"pd.to_pickle({{'built': c.built, 'frames': frames}}, {str(out)!r})\n")
 
 
-def test_a_fresh_process_reads_the_tables_in_the_cache_and_builds_the_rest(tmp_path):
+def test_fresh_processes_read_the_tables_in_the_cache_and_build_the_rest_each_once(tmp_path):
     """The runner's kernels read the cube the runner's process built: a table in the cache is read, one that
-    is not is built there (and kept for the next), and every table is the one a whole build gives."""
+    is not is built there (and kept for the next). Two kernels that both need tables nobody built yet: one
+    builds each, the other waits and reads it, whole. Every table is the one a whole build gives, and the
+    cache entry holds one complete file per table."""
     import subprocess
     import sys
     path = tmp_path / "s.parquet"
     _varied_lines().to_parquet(path)
     cache = tmp_path / "c"
-    mine = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=cache, odd_dates="keep").build("client_day", "clients")
-    probe = _probe(path, cache, "sb.cube.TABLES", tmp_path / "got.pkl").replace(
+    opts = dict(as_of="2024-12-31", odd_dates="keep")
+    mine = sb.get_cube(str(path), cache_dir=cache, **opts).build("client_day", "clients")
+    probes = [_probe(path, cache, "sb.cube.TABLES", tmp_path / f"got{i}.pkl").replace(
         f"{str(path)!r}, cache_dir", f"{str(path)!r}, as_of='2024-12-31', odd_dates='keep', cache_dir")
-    subprocess.run([sys.executable, "-c", probe], check=True)
-    got = pd.read_pickle(tmp_path / "got.pkl")
-    assert set(got["built"]) == set(sb.cube.TABLES) - {"client_day", "clients"}  # read, not built again
-    whole = sb.build_cube(sb.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")).build()
-    for name in sb.cube.TABLES:
-        pd.testing.assert_frame_equal(got["frames"][name], getattr(whole, name), obj=name)
-    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=cache, odd_dates="keep").build()
-    assert again.built == [] and again.report.to_json() == mine.report.to_json()
-
-
-def test_two_processes_asking_for_the_same_table_at_once_build_it_once(tmp_path):
-    """Two kernels of a run that both need a table nobody built yet: one builds it, the other waits and reads
-    it, whole; the cache entry holds one complete file."""
-    import subprocess
-    import sys
-    path = tmp_path / "s.parquet"
-    _varied_lines().to_parquet(path)
-    cache = tmp_path / "c"
-    sb.get_cube(str(path), cache_dir=cache)  # the load: the entry and its report
-    runs = [subprocess.Popen([sys.executable, "-c", _probe(path, cache, "['client_day', 'clients']",
-                                                           tmp_path / f"got{i}.pkl")]) for i in range(2)]
+        for i in range(2)]
+    runs = [subprocess.Popen([sys.executable, "-c", probe]) for probe in probes]
     assert [r.wait(timeout=600) for r in runs] == [0, 0]
     got = [pd.read_pickle(tmp_path / f"got{i}.pkl") for i in range(2)]
-    assert sorted(got[0]["built"] + got[1]["built"]) == ["client_day", "clients"]  # each built once, then read
-    for name in ("client_day", "clients"):
-        pd.testing.assert_frame_equal(got[0]["frames"][name], got[1]["frames"][name], obj=name)
-    folder = next((cache / "cubes").iterdir())
-    assert sorted(p.name for p in folder.glob("*.parquet")) == ["client_day.parquet", "clients.parquet"]
+    built = sorted(got[0]["built"] + got[1]["built"])
+    assert built == sorted(set(sb.cube.TABLES) - {"client_day", "clients"})  # read, not built again; each once
+    whole = sb.build_cube(sb.load_sales(str(path), **opts)).build()
+    for name in sb.cube.TABLES:
+        for one in got:
+            pd.testing.assert_frame_equal(one["frames"][name], getattr(whole, name), obj=name)
+    assert sorted(p.stem for p in mine.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    again = sb.get_cube(str(path), cache_dir=cache, **opts).build()
+    assert again.built == [] and again.report.to_json() == mine.report.to_json()
 
 
 def test_rfm_of_a_new_file_builds_only_the_purchase_days_and_the_clients(tmp_path):

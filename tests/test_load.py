@@ -121,6 +121,25 @@ def test_cleaning_counts_each_line_under_its_first_reason(lines):
     assert s.table.amount.sum().execute() == pytest.approx(lines.amount.sum())
 
 
+def test_clean_lines_have_every_required_value_and_the_schema_checks_types(lines):
+    """The schema is checked for its columns and types only (no query per column): the cleaning itself leaves no
+    line without a date, a client or an amount, here with a line lacking each; a column of the wrong type is
+    still a DataError naming it."""
+    import ibis
+    from salesbook.data.validate import check_schema
+    df = pd.concat([lines] + [lines.iloc[[i]].assign(**{c: None}) for i, c in
+                              enumerate(("date", "client_id", "amount"))], ignore_index=True)
+    s = sb.load_sales(df, as_of="2024-12-31")
+    nulls = s.table.aggregate(**{c: s.table[c].isnull().sum() for c in ("date", "client_id", "amount")}).execute()
+    assert nulls.iloc[0].tolist() == [0, 0, 0] and s.report.rows_kept == len(lines)
+    assert s.report.count("bad_date") + s.report.count("no_client") + s.report.count("bad_amount") == 3
+    wrong = s.table.mutate(amount=s.table.amount.cast("string"))
+    with pytest.raises(DataError) as err:
+        check_schema(wrong, "x.csv")
+    assert "amount" in str(err.value)
+    assert isinstance(check_schema(s.table, "x.csv"), ibis.Table)
+
+
 def test_return_policy_drop_removes_negative_lines(lines):
     s = sb.load_sales(lines, returns="drop")
     assert s.report.count("return") == 1 and s.report.rows_kept == 6

@@ -428,12 +428,9 @@ def clean_lines(
         raise DataError(report.source, "no sales lines left to analyse: " + "; ".join(
             f"{ln.reason} {ln.count}" for ln in report.lines) if report.lines else
             "no sales lines in the file")
-    if recipe:
-        # lines left in the file: the schema's columns and types are checked, not its null checks, each of
-        # which would be a pass over the file; the checks above left no line without a date, a client or an
-        # amount
-        from pandera.config import ValidationDepth, config_context
-        with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
-            check_schema(t, report.source)
-        return t
-    return check_schema(t, report.source)
+    # the schema's columns and types are checked, not its null checks: each would be one more query over the
+    # lines (a pass over the file, or a tenth of a second compiling the cleaning for a small frame), and the
+    # checks above left no line without a date, a client or an amount
+    from pandera.config import ValidationDepth, config_context
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+        return check_schema(t, report.source)
