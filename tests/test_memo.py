@@ -83,3 +83,35 @@ def test_a_cube_in_memory_or_an_argument_without_a_stable_form_is_not_kept(cache
         memo._stable(pd.DataFrame())
     assert memo._stable(sg.Rules()) == memo._stable(sg.Rules())
     assert memo._stable(sg.Rules(new_months=3)) != memo._stable(sg.Rules())
+
+
+def test_two_threads_asking_for_a_result_nobody_kept_compute_it_once(tmp_path):
+    """The runner's summary and a workbook's kernel ask for the same diagnosis at once: one computes it, the
+    other waits for it and reads what it kept (a lock file beside the result)."""
+    import threading
+    import time
+    import types
+    calls = []
+    started = threading.Barrier(2)
+
+    @memo.per_cube
+    def slow(cube, n: int) -> int:
+        calls.append(n)
+        time.sleep(0.3)  # long enough for the other thread to ask while this one computes
+        return 2 * n
+
+    cube = types.SimpleNamespace(folder=tmp_path)
+
+    def ask(_):
+        started.wait()
+        return slow(cube, 21)
+
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(ask(None))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert results == [42, 42] and calls == [21]
+    assert len(list((tmp_path / "memo").glob("slow-*.pkl"))) == 1
+    assert slow(cube, 5) == 10 and slow(cube, 5) == 10 and calls == [21, 5]  # another argument: its own result

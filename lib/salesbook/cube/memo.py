@@ -7,10 +7,15 @@ arguments and a digest of salesbook's own code, so that a changed argument or a 
 never returns an old result. Only arguments with a stable text form take part (text, numbers, dates,
 frozen dataclasses of those); a call with any other argument (a DataFrame), or on a cube that is not
 cached (built in memory), is computed as usual. Each call returns its own copy: callers may change it.
+
+Two processes (or threads) asking for a result nobody kept yet do not both compute it: the first computes it
+under a lock file beside it, the others wait and read what it kept. On two cores, the summary computed in
+the runner while a workbook computed the same diagnosis doubled that work's time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
@@ -19,12 +24,21 @@ import inspect
 import os
 import pickle
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
+
+try:  # a lock file per result being computed (POSIX); elsewhere two processes may both compute it, each whole
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["per_cube", "code_digest"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: the results this thread is computing (a result asked for again while computed: no lock on itself)
+_HELD = threading.local()
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,6 +81,46 @@ def _keep(result: Any, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+_MISSING = object()
+
+
+def _read(path: Path) -> Any:
+    """The result kept at ``path``, or ``_MISSING`` (not computed yet, or unreadable: computed again)."""
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        return _MISSING
+
+
+@contextlib.contextmanager
+def _computing(path: Path) -> Iterator[None]:
+    """While held, no other process or thread computes the result kept at ``path`` (a lock file beside it,
+    released with the process whatever becomes of it). A call made while computing the same result in this
+    thread, or a memo folder that cannot be written: no lock, computed as usual.
+
+    No two calls can wait for each other: a result's computation asks only for results of functions it calls,
+    and no memoised function calls one that calls it back."""
+    held = _HELD.__dict__.setdefault("paths", set())
+    if fcntl is None or path in held:
+        yield
+        return
+    try:
+        path.parent.mkdir(exist_ok=True)
+        handle = open(path.with_name(f".{path.stem}.lock"), "a+b")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(path)
+        try:
+            yield
+        finally:
+            held.discard(path)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def per_cube(fn: F) -> F:
     """Keep ``fn(cube, ...)``'s result beside the cached cube, for every process that reads it."""
     signature = inspect.signature(fn)
@@ -84,13 +138,17 @@ def per_cube(fn: F) -> F:
             return fn(cube, *args, **kwargs)
         key = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}({text}){code_digest()}".encode()).hexdigest()[:24]
         path = Path(folder) / "memo" / f"{fn.__name__}-{key}.pkl"
-        try:
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
-            pass  # not computed yet (or unreadable): computed now
-        result = fn(cube, *args, **kwargs)
-        _keep(result, path)
-        return result
+        kept = _read(path)
+        if kept is not _MISSING:
+            return kept
+        # not computed yet: computed by one process; another that asks meanwhile (the summary in the runner while
+        # a workbook's kernel computes the same segmentation) waits for it and reads what it kept
+        with _computing(path):
+            kept = _read(path)
+            if kept is not _MISSING:
+                return kept
+            result = fn(cube, *args, **kwargs)
+            _keep(result, path)
+            return result
 
     return wrapper  # type: ignore[return-value]
