@@ -227,6 +227,8 @@ def test_the_workbooks_tables_declare_their_amounts_and_shares():
     by_month = pd.DataFrame({"deals": [1, 2], "weighted": [10.0, 20.0]}, index=months)
     table = fv.month_table(by_month, pd.Series([5.0, 6.0], index=months), pd.Series([9.0, 9.0], index=months))
     assert table.attrs["money"] == ["Weighted forecast", "Baseline (history)", "Plan"]
+    # the plan's coverage is a share (weighted / plan), shown as a percentage like every share
+    assert table.attrs["shares"] == ["Coverage of the plan"] and table["Coverage of the plan"].tolist() == [10 / 9, 20 / 9]
     groups = fv.group_table(pd.DataFrame({"deals": [1], "amount": [5.0], "weighted": [2.5]},
                                          index=pd.Index(["A"], name="manager")), "col.manager")
     assert groups.attrs["money"] == ["Expected amount", "Weighted forecast"]

@@ -22,10 +22,11 @@ def month_table(by_month: pd.DataFrame, base: pd.Series | None, plan: pd.Series 
         out[t("fc.baseline", lang)] = base.reindex(months)
     if plan is not None:
         out[t("fc.plan", lang)] = plan.reindex(months)
-        out[t("fc.coverage", lang)] = (out[t("fc.weighted", lang)] / out[t("fc.plan", lang)]).round(3)
+        out[t("fc.coverage", lang)] = out[t("fc.weighted", lang)] / out[t("fc.plan", lang)]
     out.index = [m.strftime("%Y-%m") for m in months]
     out = out.rename_axis(t("col.month", lang)).reset_index()
     out.attrs["money"] = [c for c in (t("fc.weighted", lang), t("fc.baseline", lang), t("fc.plan", lang)) if c in out]
+    out.attrs["shares"] = [c for c in (t("fc.coverage", lang),) if c in out]  # 0.85: shown as 85.0 %
     return out
 
 
