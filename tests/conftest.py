@@ -117,7 +117,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if wrong:
         raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
+    _longest_first(items)
     _name_groups(config, items)
+
+
+#: the groups that take longest (one Spark run; the published runs and the browser's pages; the suite from
+#: PostgreSQL; the shape matrix), in that order. ``make test`` passes ``--no-loadscope-reorder``: xdist then
+#: hands out groups in collection order, instead of the groups with the most tests first (which left Spark's
+#: four tests to the end, one worker running them alone while the other waited)
+LONGEST_FIRST = ("spark", "published", "tests/test_postgres.py", "shape-")
+
+
+def _longest_first(items) -> None:
+    """Order the tests: the longest groups first, then the other groups, then the single tests, which fill the
+    workers' gaps at the end. The sort is stable: a group's tests stay together and in their order."""
+    def rank(item) -> int:
+        names = [str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")]
+        for i, prefix in enumerate(LONGEST_FIRST):
+            if any(name.startswith(prefix) for name in names):
+                return i
+        return len(LONGEST_FIRST) + (0 if names else 1)
+    items.sort(key=rank)
 
 
 def _name_groups(config, items) -> None:
