@@ -23,6 +23,21 @@ def test_auc_counts_the_pairs_ranked_right_and_ties_as_half():
     assert np.isnan(ar.auc(np.array([0.1, 0.2]), np.array([True, True])))
 
 
+def test_the_bootstraps_auc_of_each_resample_is_the_auc_of_the_resampled_clients():
+    """auc_draws counts each client as often as a resample drew it, over scores sorted once: the same AUC as
+    sorting the resample itself, ties (many here: scores on a coarse grid) half, a resample of one outcome NaN."""
+    rng = np.random.default_rng(7)
+    score = rng.integers(0, 8, 300) / 8
+    bought = rng.random(300) < 0.4 + 0.4 * score
+    picks = [rng.integers(0, 300, 300) for _ in range(50)] + [np.flatnonzero(bought)[:5]]
+    got = ar.auc_draws(score, bought, picks)
+    want = [ar.auc(score[p], bought[p]) for p in picks]
+    np.testing.assert_allclose(got[:-1], want[:-1], rtol=1e-12)
+    assert np.isnan(got[-1]) and np.isnan(want[-1])
+    assert ar.auc_draws(np.array([0.9, 0.8, 0.3, 0.3]), np.array([True, False, True, False]),
+                        [np.arange(4)])[0] == 0.625  # the hand-counted pairs above
+
+
 def test_top_precision_is_the_share_that_did_not_buy_among_the_lowest_scores():
     score = np.arange(10) / 10  # 0.0 .. 0.9: the two lowest are clients 0 and 1
     bought = np.array([False, True] + [True] * 8)

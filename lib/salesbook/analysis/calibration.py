@@ -199,14 +199,21 @@ def _expected(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: 
               cal: CalibrationRules) -> dict[str, float]:
     """Rates from the backtest (success, base, brought, bucket), applied to today's bases bucket by bucket;
     a seeded bootstrap over the backtest's rows gives the interval."""
-    def value(rates: dict[int, tuple[float, float]]) -> float:
-        p = np.array([rates[b][0] for b in now_bucket])
-        r = np.array([rates[b][1] for b in now_bucket])
-        return float((p * r * np.clip(now_base, 0, None)).sum())
+    keys, inverse = np.unique(np.asarray(now_bucket), return_inverse=True)
+    keys, inverse = keys.tolist(), inverse.ravel()
+    base = np.clip(now_base, 0, None)
+    per_bucket = np.bincount(inverse, weights=base, minlength=len(keys))  # today's bases, added up per bucket
+
+    def bucket_rates(rates: dict[int, tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([rates[b][0] for b in keys]), np.array([rates[b][1] for b in keys])
+
     rates, boot = _bootstrap(arrays, cal)
-    draws = [value(r) for r in boot]
+    p, r = bucket_rates(rates)
+    expected = float((p[inverse] * r[inverse] * base).sum()) if keys else 0.0  # row by row, in the list's order
+    # each draw: its rates times the bases per bucket (a few buckets, not every row of the list again)
+    draws = [float((dp * dr * per_bucket).sum()) for dp, dr in map(bucket_rates, boot)]
     tail = (1 - cal.level) / 2
-    return {"share": rates[-1][0], "ratio": rates[-1][1], "expected": value(rates),
+    return {"share": rates[-1][0], "ratio": rates[-1][1], "expected": expected,
             "low": float(np.quantile(draws, tail)), "high": float(np.quantile(draws, 1 - tail))}
 
 
