@@ -130,13 +130,19 @@ LONGEST_FIRST = ("spark", "published", "tests/test_postgres.py", "shape-")
 
 def _longest_first(items) -> None:
     """Order the tests: the longest groups first, then the other groups, then the single tests, which fill the
-    workers' gaps at the end. The sort is stable: a group's tests stay together and in their order."""
+    workers' gaps at the end: the slow ones (a run, a browser) and the property tests (up to 20 loads each)
+    before the rest. The sort is stable: a group's tests stay together and in their order."""
     def rank(item) -> int:
-        names = [str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")]
+        names = [str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                 for m in item.iter_markers("xdist_group")]
         for i, prefix in enumerate(LONGEST_FIRST):
             if any(name.startswith(prefix) for name in names):
                 return i
-        return len(LONGEST_FIRST) + (0 if names else 1)
+        if names:
+            return len(LONGEST_FIRST)
+        test = getattr(item, "obj", None)
+        long_single = item.get_closest_marker("slow") or getattr(test, "is_hypothesis_test", False)
+        return len(LONGEST_FIRST) + (1 if long_single else 2)
     items.sort(key=rank)
 
 
