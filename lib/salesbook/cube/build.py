@@ -33,7 +33,6 @@ Rows are in key order (``client_day``: by client, then date). ``month`` is the f
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -44,20 +43,16 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-try:  # a lock file per table being built (POSIX); elsewhere two processes may both build a table, each whole
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
 from salesbook import __version__
 from salesbook import paths
+from salesbook.cube.locks import locked as _locked  # a lock file per table being built
 from salesbook.data.load_report import LoadReport
 from salesbook.data.mapping import ColumnMapping, load_mapping
 
@@ -552,34 +547,6 @@ def build_cube(sales: Sales) -> Cube:
 
 
 # --------------------------------------------------------------------------- one table at a time in the cache
-
-
-#: the lock files this thread holds (a table's build asks for the tables it reads, which may share its lock)
-_HELD = threading.local()
-
-
-@contextlib.contextmanager
-def _locked(folder: Path | None, name: str) -> Iterator[None]:
-    """While held, no other process builds table ``name`` of the cache entry ``folder`` (a lock file beside it;
-    the lock goes with the process, whatever becomes of it). No folder, or none to lock in: no lock."""
-    path = None if folder is None else folder / f".{name}.lock"
-    held = _HELD.__dict__.setdefault("paths", set())
-    if path is None or fcntl is None or path in held:  # held already by this thread: building it now
-        yield
-        return
-    try:
-        handle = open(path, "a+b")
-    except OSError:  # a cache that cannot be written: each process builds for itself
-        yield
-        return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        held.add(path)
-        try:
-            yield
-        finally:
-            held.discard(path)
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_parquet(data: "pd.DataFrame | pa.Table", path: Path) -> None:

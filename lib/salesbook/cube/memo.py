@@ -15,7 +15,6 @@ the runner while a workbook computed the same diagnosis doubled that work's time
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import functools
@@ -24,21 +23,14 @@ import inspect
 import os
 import pickle
 import tempfile
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
-try:  # a lock file per result being computed (POSIX); elsewhere two processes may both compute it, each whole
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+from salesbook.cube.locks import locked
 
 __all__ = ["per_cube", "code_digest"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: the results this thread is computing (a result asked for again while computed: no lock on itself)
-_HELD = threading.local()
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,6 +76,14 @@ def _keep(result: Any, path: Path) -> None:
 _MISSING = object()
 
 
+def _folder_for(path: Path) -> None:
+    """The memo folder, made if missing (a cache that cannot be written: no lock, computed as usual)."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError:
+        pass
+
+
 def _read(path: Path) -> Any:
     """The result kept at ``path``, or ``_MISSING`` (not computed yet, or unreadable: computed again)."""
     try:
@@ -91,34 +91,6 @@ def _read(path: Path) -> Any:
             return pickle.load(f)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
         return _MISSING
-
-
-@contextlib.contextmanager
-def _computing(path: Path) -> Iterator[None]:
-    """While held, no other process or thread computes the result kept at ``path`` (a lock file beside it,
-    released with the process whatever becomes of it). A call made while computing the same result in this
-    thread, or a memo folder that cannot be written: no lock, computed as usual.
-
-    No two calls can wait for each other: a result's computation asks only for results of functions it calls,
-    and no memoised function calls one that calls it back."""
-    held = _HELD.__dict__.setdefault("paths", set())
-    if fcntl is None or path in held:
-        yield
-        return
-    try:
-        path.parent.mkdir(exist_ok=True)
-        handle = open(path.with_name(f".{path.stem}.lock"), "a+b")
-    except OSError:
-        yield
-        return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        held.add(path)
-        try:
-            yield
-        finally:
-            held.discard(path)
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def per_cube(fn: F) -> F:
@@ -142,8 +114,11 @@ def per_cube(fn: F) -> F:
         if kept is not _MISSING:
             return kept
         # not computed yet: computed by one process; another that asks meanwhile (the summary in the runner while
-        # a workbook's kernel computes the same segmentation) waits for it and reads what it kept
-        with _computing(path):
+        # a workbook's kernel computes the same segmentation) waits for it and reads what it kept. No two calls
+        # wait for each other: a result's computation asks only for results of the functions it calls, and no
+        # memoised function calls one that calls it back
+        _folder_for(path)
+        with locked(path.parent, path.stem):
             kept = _read(path)
             if kept is not _MISSING:
                 return kept
