@@ -7,9 +7,10 @@ Definitions (every threshold is a field of :class:`RiskRules`):
   *sleeping*. Sleeping clients are already on the reactivation list.
 - **Outcome**: the client buys (an order) in the ``horizon`` months after the analysis date.
 - **The model** (a): BG/NBD (Fader, Hardie & Lee 2005) fitted by maximum likelihood (the estimate the paper
-  reports; SciPy on the paper's closed-form likelihood), on every client with a purchase before the date. Time is in weeks, a purchase is a day with an order (``frequency``: repeat purchase
-  days, ``recency``: first to last purchase, ``T``: first purchase to the date). The score is the
-  probability of at least one purchase in the horizon, P(alive) x (1 - ((alpha+T)/(alpha+T+t))^(r+x)):
+  reports; SciPy on the paper's closed-form likelihood), on every client with a purchase before the date.
+  Time is in weeks, a purchase is a day with an order (``frequency``: repeat purchase days, ``recency``: first
+  to last purchase, ``T``: first purchase to the date). The score is the probability of at least one purchase
+  in the horizon, P(alive) x (1 - ((alpha+T)/(alpha+T+t))^(r+x)):
   exact under BG/NBD, where a client can drop out only right after a purchase. **One-time buyers**
   have P(alive) = 1 in BG/NBD by construction (no purchase after which to drop out): they are never
   scored by P(alive) alone, but by that probability of a repeat purchase, which falls as the only
@@ -48,8 +49,8 @@ from salesbook.i18n import t
 from salesbook.analysis.segments import NO_MANAGER, Rules, classify_clients, rfm, window_start
 
 __all__ = ["RiskRules", "WEEKS_PER_MONTH", "model_available", "rfm_summary", "fit_bgnbd", "model_scores",
-           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "auc_draws", "top_precision", "compare",
-           "risk_comparison", "at_risk", "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
+           "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "auc_draws", "top_precision",
+           "compare", "risk_comparison", "at_risk", "at_risk_sentence", "at_risk_view", "RISK_ORDER"]
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 #: categories from the most to the least likely to keep buying (the rule ranking, highest first)
@@ -156,10 +157,9 @@ def fit_bgnbd(summary: pd.DataFrame, horizon_weeks: float, spend: bool = True) -
     p_alive = 1.0 / (1.0 + ratio)
     # expected purchases in the next t weeks (Fader, Hardie & Lee 2005, eq. 10)
     t = float(horizon_weeks)
-    z = t / (alpha + big_t + t)
-    bracket = 1.0 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    stay = ((alpha + big_t) / (alpha + big_t + t)) ** (r + x)  # no purchase in t weeks, if alive
+    bracket = 1.0 - stay * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
     orders = (a + b + x - 1) / (a - 1) * bracket / (1.0 + ratio)
-    stay = ((alpha + big_t) / (alpha + big_t + t)) ** (r + x)
     scores = pd.DataFrame({"p_alive": p_alive, "p_buy": p_alive * (1.0 - stay), "expected_orders": orders,
                            "expected_revenue": np.nan}, index=summary.index)
     if spend:

@@ -198,23 +198,9 @@ def _bootstrap(arrays: tuple[np.ndarray, ...], cal: CalibrationRules) -> tuple[d
 def _expected(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: np.ndarray,
               cal: CalibrationRules) -> dict[str, float]:
     """Rates from the backtest (success, base, brought, bucket), applied to today's bases bucket by bucket;
-    a seeded bootstrap over the backtest's rows gives the interval."""
-    keys, inverse = np.unique(np.asarray(now_bucket), return_inverse=True)
-    keys, inverse = keys.tolist(), inverse.ravel()
-    base = np.clip(now_base, 0, None)
-    per_bucket = np.bincount(inverse, weights=base, minlength=len(keys))  # today's bases, added up per bucket
-
-    def bucket_rates(rates: dict[int, tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-        return np.array([rates[b][0] for b in keys]), np.array([rates[b][1] for b in keys])
-
-    rates, boot = _bootstrap(arrays, cal)
-    p, r = bucket_rates(rates)
-    expected = float((p[inverse] * r[inverse] * base).sum()) if keys else 0.0  # row by row, in the list's order
-    # each draw: its rates times the bases per bucket (a few buckets, not every row of the list again)
-    draws = [float((dp * dr * per_bucket).sum()) for dp, dr in map(bucket_rates, boot)]
-    tail = (1 - cal.level) / 2
-    return {"share": rates[-1][0], "ratio": rates[-1][1], "expected": expected,
-            "low": float(np.quantile(draws, tail)), "high": float(np.quantile(draws, 1 - tail))}
+    a seeded bootstrap over the backtest's rows gives the interval: :func:`_expected_by` with the whole list as
+    its one group."""
+    return _expected_by(arrays, now_bucket, now_base, np.zeros(len(now_bucket), dtype=np.int64), 1, cal)[0]
 
 
 def _expected_by(arrays: tuple[np.ndarray, ...], now_bucket: np.ndarray, now_base: np.ndarray, groups: np.ndarray,

@@ -15,6 +15,7 @@ the runner while a workbook computed the same diagnosis doubled that work's time
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
@@ -76,14 +77,6 @@ def _keep(result: Any, path: Path) -> None:
 _MISSING = object()
 
 
-def _folder_for(path: Path) -> None:
-    """The memo folder, made if missing (a cache that cannot be written: no lock, computed as usual)."""
-    try:
-        path.parent.mkdir(exist_ok=True)
-    except OSError:
-        pass
-
-
 def _read(path: Path) -> Any:
     """The result kept at ``path``, or ``_MISSING`` (not computed yet, or unreadable: computed again)."""
     try:
@@ -117,7 +110,8 @@ def per_cube(fn: F) -> F:
         # a workbook's kernel computes the same segmentation) waits for it and reads what it kept. No two calls
         # wait for each other: a result's computation asks only for results of the functions it calls, and no
         # memoised function calls one that calls it back
-        _folder_for(path)
+        with contextlib.suppress(OSError):  # a cache that cannot be written: no lock, computed as usual
+            path.parent.mkdir(exist_ok=True)
         with locked(path.parent, path.stem):
             kept = _read(path)
             if kept is not _MISSING:
