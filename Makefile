@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
+# Python keeps each module it compiles (__pycache__, ignored by git): every test worker, kernel and run after the
+# first reads salesbook and the tests compiled instead of compiling them again (about 2 s per test worker). Some
+# machines turn that off for every program; not for ours.
+unexport PYTHONDONTWRITEBYTECODE
+
 .DEFAULT_GOAL := help
 .PHONY: help install report test test-fast browser postgres sample bench lab notebooks present lock clean
 

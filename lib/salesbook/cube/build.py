@@ -428,10 +428,18 @@ def _public_ccm(ccm: "pa.Table") -> pd.DataFrame:
     return _frame(ccm.select(list(CCM_PUBLIC)), "client_category_month")
 
 
+_LOCAL = threading.local()
+
+
 def _local(expr: ibis.Table) -> "pa.Table":
-    """``expr`` over tables held here (``ibis.memtable``), computed by a DuckDB of this process."""
-    import ibis
-    return ibis.duckdb.connect().to_pyarrow(expr)
+    """``expr`` over tables held here (``ibis.memtable``), computed by a DuckDB of this process: one connection per
+    thread, opened on first use (opening one takes DuckDB a fiftieth of a second; ibis drops each memtable from it
+    when the memtable is collected)."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        import ibis
+        con = _LOCAL.con = ibis.duckdb.connect()
+    return con.to_pyarrow(expr)
 
 
 def median_gaps(days: pd.DataFrame) -> pd.Series:

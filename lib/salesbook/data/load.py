@@ -118,6 +118,17 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend,
     return back.mutate(date=back.date.cast("timestamp")), path  # DuckDB gives timestamp(6): the canonical type
 
 
+def _named(table: ibis.Table, con: ibis.BaseBackend) -> ibis.Table:
+    """``table`` (the mapping of a file DuckDB reads) as a temporary view of ``con``: each later query names the
+    view instead of carrying the mapping's expression, which ibis would compile again every time (a few hundredths
+    of a second per query whatever the size: most of a small file's load). Nothing is computed ahead: DuckDB
+    inlines the view in each query, as it would the expression. The view keeps the expression's column types."""
+    import ibis.expr.operations as ops
+    name = ibis.util.gen_name("salesbook_lines")
+    con.raw_sql(f'CREATE TEMPORARY VIEW "{name}" AS {con.compile(table)}')
+    return ops.DatabaseTable(name, schema=table.schema(), source=con, namespace=ops.Namespace()).to_expr()
+
+
 # --------------------------------------------------------------------------- detection (dates)
 
 #: date formats tried, in order, when :func:`~salesbook.data.parse.date_reading` cannot tell the shape
@@ -516,6 +527,9 @@ def _load_sales(
         # the cleaning again (a tenth of a second per query, whatever the size)
         canon = _compute_once(canon, con, None)[0]
         stage = True if stage is None else stage
+    elif read.con is None and read.table is not None and con.name == "duckdb" and canon.get_backend() is con \
+            and isinstance(source, (str, os.PathLike)):  # a file read by our own DuckDB (not the user's database)
+        canon = _named(canon, con)
 
     report = _report(read, m, detected, present)
     report.rows_read = sum(len(v) for v in parse_drops.values()) + sum(len(v) for v in dropped_rows.values())
