@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.memo import per_cube
 from salesbook.errors import DataError, ParameterError, Problem
 from salesbook.data.parse import parse_numbers
 from salesbook.analysis.segments import TARGET_CATEGORIES
@@ -47,7 +48,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     text = path.read_bytes()
     if not text.strip():
         raise DataError(str(path), "the file is empty")
-    from salesbook.data.load import detect_delimiter, detect_encoding
+    from salesbook.data.readers import detect_delimiter, detect_encoding  # not data.load: pandera, ibis (1 s)
     enc = detect_encoding(text[:65536])
     decoded = text.decode(enc).lstrip("\ufeff")
     import io
@@ -208,6 +209,7 @@ def forecast_table(deals: pd.DataFrame, by: str = "month") -> pd.DataFrame:
                                 weighted=("weighted", "sum")).sort_index()
 
 
+@per_cube  # the summary's outlook and workbook 04 read the same fit
 def baseline(cube: Cube, horizon: int = 6, min_months: int = 12) -> pd.Series | None:
     """Revenue of the next ``horizon`` months from history: Holt-Winters (statsmodels).
 
@@ -249,6 +251,7 @@ def seasonal_naive(y: pd.Series, i: int) -> float:
     return float(y.iloc[i - 12]) if i >= 12 else float("nan")
 
 
+@per_cube  # twelve fits: workbook 04's sentence and the pacing read the same
 def baseline_backtest(cube: Cube, months: int = 12, min_months: int = 12) -> dict[str, Any] | None:
     """The history baseline backtested over the last ``months`` full months (rolling origin, one month
     ahead: fitted on the months before each, as :func:`baseline` is), beside a seasonal naive forecast.
