@@ -29,6 +29,26 @@ def test_presenting_copies_carry_the_parameters_and_leave_out_report_hide_cells(
     assert sorted(f.name for f in (tmp_path / "p").glob("*.ipynb")) == ["00 Overview.ipynb", "05 What if.ipynb"]
 
 
+def test_two_workshops_on_two_ports_keep_their_own_presenting_folders(monkeypatch):
+    """The second ``present`` emptied the folder the first one's Voilà ran in (one folder under the cache for
+    every workshop): Voilà, started there, failed on its missing working folder. Voilà itself is not started
+    here: each serve's command is recorded, with the folder it would run in."""
+    started = []
+
+    class Voila:
+        def __init__(self, cmd, cwd, **kwargs):
+            started.append(Path(cwd))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(present.subprocess, "Popen", Voila)
+    monkeypatch.setattr(present, "stop", lambda proc, token="": 0)
+    assert present.serve(["05"], port=18866) == present.serve(["05"], port=18867) == 0
+    first, second = started
+    assert first != second and list(first.glob("*.ipynb")) and list(second.glob("*.ipynb"))
+
+
 def test_a_typo_in_a_presenting_parameter_stops_before_voila_starts(tmp_path):
     with pytest.raises(ParameterError, match="reactivat.*allowed"):
         present.prepare(["05"], parameters={"05": {"reactivat": 0.3}}, folder=tmp_path / "p")

@@ -114,8 +114,11 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
 
 def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",
           open_browser: bool = False, folder: Path | None = None, preheat: bool = True, **params: Any) -> int:
-    """Prepare the workbooks and run Voilà until interrupted; returns Voilà's exit code."""
-    files = prepare(notebooks, folder=folder, **params)
+    """Prepare the workbooks and run Voilà until interrupted; returns Voilà's exit code.
+
+    The presenting copies go to ``folder``, by default one per port under the cache: a second workshop on
+    another port must not empty the folder the first one's Voilà runs in."""
+    files = prepare(notebooks, folder=folder or paths.CACHE_DIR / "present" / str(port), **params)
     folder = files[0].parent
     print(f"Presenting {', '.join(f.stem for f in files)} at http://{ip}:{port}/ (Ctrl+C stops)", flush=True)
     for f in files:
