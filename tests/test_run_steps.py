@@ -371,3 +371,43 @@ def test_the_run_folders_files_have_one_name_each():
         SUMMARY_FILE, CATEGORIES_FILE, GLOSSARY_PAGE, SETTINGS_FILE, SUMMARY_PAGE)
     assert runner.LOCK_FILE == ".salesbook.lock" and runner.NOTEBOOKS_ZIP == "notebooks.zip"
     assert str(Path("/r") / RunFile.RUN_LOG) == "/r/run.log"
+
+
+def test_a_page_is_rendered_as_nbconverts_html_exporter_renders_it_without_its_second_parse():
+    """render's exporter skips nbconvert's BeautifulSoup pass over the whole page (most of a long page's
+    rendering time) and adds what that pass adds on the text: the same visible text, a tabindex on each
+    output, an alt on an image that lacks one, escaped markup left escaped."""
+    from html.parser import HTMLParser
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from salesbook.run import render
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    def text(page: str) -> str:
+        p = Text()
+        p.feed(page)
+        return " ".join(" ".join(p.parts).split())
+
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        out("display_data", data={"text/markdown": "# Title\n\nA client: &lt;b&gt;ООО «Ромашка»&lt;/b&gt;"}),
+        out("display_data", data={"text/html": '<table class="sb-table"><tr><td>1&nbsp;200 ₽</td></tr></table>'
+                                               '<img src="a.png"><img src="b.png" alt="a chart">'}),
+        out("stream", name="stdout", text="printed\n")])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Some *text*"), cell])
+    ours, _ = render._exporter("en").from_notebook_node(nb)
+    theirs, _ = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(render._TEMPLATES)],
+                             exclude_input=True, exclude_input_prompt=True,
+                             exclude_output_prompt=True).from_notebook_node(nb)
+    assert text(ours) == text(theirs) and "<b>" not in ours
+    assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') >= 3  # the three outputs, at least
+    assert ours.count('alt="No description has been provided for this image"') == 1 and 'alt="a chart"' in ours

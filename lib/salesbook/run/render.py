@@ -41,13 +41,50 @@ def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_markdown_cell(body)
 
 
+#: what nbconvert's HTMLExporter (7.17) adds to a rendered page by parsing it whole with BeautifulSoup: outputs
+#: reachable from the keyboard, and a description on an image without one (:func:`_accessible` does it on the text)
+_OUTPUT_DIV = re.compile(r'<div class="([^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*)"(?![^>]*\btabindex=)')
+_IMG_NO_ALT = re.compile(r"<img\b(?![^>]*\balt=)")
+
+
+def _accessible(page: str) -> str:
+    """``page`` with ``tabindex="0"`` on each output (and input) of a cell and an ``alt`` on each image lacking one,
+    as nbconvert's HTMLExporter does, without parsing and writing the page again (a second per long page)."""
+    page = _OUTPUT_DIV.sub(r'<div class="\1" tabindex="0"', page)
+    return _IMG_NO_ALT.sub('<img alt="No description has been provided for this image"', page)
+
+
+def _exporter_class() -> type:
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class Exporter(HTMLExporter):
+        """HTMLExporter.from_notebook_node (nbconvert 7.17) with its closing BeautifulSoup pass done on the text
+        (:func:`_accessible`): parsing and writing a whole page took most of its rendering time."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _accessible(page), resources
+
+    return Exporter
+
+
 @functools.lru_cache(maxsize=4)
 def _exporter(lang: str) -> Any:
     """The HTML exporter of a language, made once: it compiles its templates on first use (0.26 s a page)."""
-    from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
+    exporter = _exporter_class()(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
                                  remove_input_tags={"remove_input"}, enabled=True)
