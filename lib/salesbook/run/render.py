@@ -33,8 +33,8 @@ def _params_cell(params: dict[str, Any], lang: str) -> nbformat.NotebookNode:
     # a file by its name, never the machine's folders (paths.source_name)
     shown = {k: paths.source_name(v) if k in ("source", "mapping", "pipeline") and isinstance(v, str) else v
              for k, v in params.items()}
-    rows = "".join(f"<tr><td><code>{html.escape(str(k))}</code></td>"
-                   f"<td><code>{html.escape(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
+    rows = "".join(f"<tr><td><code>{html.escape(str(k), quote=False)}</code></td>"  # text, not an attribute
+                   f"<td><code>{html.escape(json.dumps(v, ensure_ascii=False), quote=False)}</code></td></tr>"
                    for k, v in shown.items())
     body = (f'<details class="sb-params"><summary>{html.escape(t("run.parameters", lang))}</summary>'
             f'<table class="sb-table">{rows}</table></details>')
