@@ -45,6 +45,22 @@ def test_top_precision_is_the_share_that_did_not_buy_among_the_lowest_scores():
     assert ar.top_precision(score, bought, 0.1) == 1.0  # client 0 alone (round(0.1 x 10) = 1)
 
 
+def test_top_precision_takes_the_first_k_of_a_stable_sort_ties_in_the_order_given_and_nan_last():
+    """top_precision picks its k clients without sorting (the bootstrap asks it for every draw): the same clients
+    as the first k of a stable argsort, whose ties at the k-th score go in the order given, NaN after every score."""
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(1, 40))
+        score = rng.integers(0, 5, n).astype(float)  # few values: ties at the k-th score in most trials
+        if trial % 3 == 0:
+            score[rng.random(n) < 0.3] = np.nan
+        bought = rng.random(n) < 0.5
+        share = float(rng.choice([0.05, 0.2, 0.5, 0.9, 1.0]))
+        k = max(1, int(round(share * n)))
+        want = float((~bought[np.argsort(score, kind="stable")[:k]]).mean())
+        assert ar.top_precision(score, bought, share) == want, (score, bought, share)
+
+
 def _backtest(n: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     bought = rng.random(n) < 0.7
