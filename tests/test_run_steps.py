@@ -377,25 +377,11 @@ def test_a_page_is_rendered_as_nbconverts_html_exporter_renders_it_without_its_s
     """render's exporter skips nbconvert's BeautifulSoup pass over the whole page (most of a long page's
     rendering time) and adds what that pass adds on the text: the same visible text, a tabindex on each
     output, an alt on an image that lacks one, escaped markup left escaped."""
-    from html.parser import HTMLParser
-
     import nbformat
     from nbconvert import HTMLExporter
+    from shapes import visible_text
 
     from salesbook.run import render
-
-    class Text(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.parts: list[str] = []
-
-        def handle_data(self, data):
-            self.parts.append(data)
-
-    def text(page: str) -> str:
-        p = Text()
-        p.feed(page)
-        return " ".join(" ".join(p.parts).split())
 
     out = nbformat.v4.new_output
     cell = nbformat.v4.new_code_cell("x", outputs=[
@@ -408,6 +394,6 @@ def test_a_page_is_rendered_as_nbconverts_html_exporter_renders_it_without_its_s
     theirs, _ = HTMLExporter(template_name="salesbook", extra_template_basedirs=[str(render._TEMPLATES)],
                              exclude_input=True, exclude_input_prompt=True,
                              exclude_output_prompt=True).from_notebook_node(nb)
-    assert text(ours) == text(theirs) and "<b>" not in ours
+    assert visible_text(ours) == visible_text(theirs) and "<b>" not in ours
     assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') >= 3  # the three outputs, at least
     assert ours.count('alt="No description has been provided for this image"') == 1 and 'alt="a chart"' in ours

@@ -527,8 +527,8 @@ def _load_sales(
         # the cleaning again (a tenth of a second per query, whatever the size)
         canon = _compute_once(canon, con, None)[0]
         stage = True if stage is None else stage
-    elif read.con is None and read.table is not None and con.name == "duckdb" and canon.get_backend() is con \
-            and isinstance(source, (str, os.PathLike)):  # a file read by our own DuckDB (not the user's database)
+    elif read.con is None and con.name == "duckdb" and canon.get_backend() is con:
+        # a file read by our own DuckDB (not a user's database, an ibis table of theirs or another engine)
         canon = _named(canon, con)
 
     report = _report(read, m, detected, present)

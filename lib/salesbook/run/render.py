@@ -54,7 +54,9 @@ def _accessible(page: str) -> str:
     return _IMG_NO_ALT.sub('<img alt="No description has been provided for this image"', page)
 
 
+@functools.lru_cache(maxsize=1)
 def _exporter_class() -> type:
+    """:class:`Exporter`, made once (nbconvert is imported when the first page is rendered, not with this module)."""
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -84,8 +86,9 @@ def _exporter(lang: str) -> Any:
     """The HTML exporter of a language, made once: it compiles its templates on first use (0.26 s a page)."""
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = _exporter_class()(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)], language_code=lang,
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = _exporter_class()(template_name="salesbook", extra_template_basedirs=[str(_TEMPLATES)],
+                                 language_code=lang, exclude_input=True, exclude_input_prompt=True,
+                                 exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "report-hide"},
                                  remove_input_tags={"remove_input"}, enabled=True)
     exporter.register_preprocessor(tags, enabled=True)
