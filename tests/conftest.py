@@ -9,6 +9,12 @@ if "SALESBOOK_CACHE" not in os.environ:
     os.environ["SALESBOOK_CACHE"] = tempfile.mkdtemp(prefix="salesbook-cache-")
     atexit.register(shutil.rmtree, os.environ["SALESBOOK_CACHE"], ignore_errors=True)
 
+# the test workers run side by side, one per core, as a run's processes do: one BLAS thread each, as
+# salesbook run sets for itself and its kernels (salesbook.run.cli.one_blas_thread); set before NumPy loads here,
+# and inherited by the workers and by every process a test starts
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 

@@ -397,3 +397,26 @@ def test_a_page_is_rendered_as_nbconverts_html_exporter_renders_it_without_its_s
     assert visible_text(ours) == visible_text(theirs) and "<b>" not in ours
     assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') >= 3  # the three outputs, at least
     assert ours.count('alt="No description has been provided for this image"') == 1 and 'alt="a chart"' in ours
+
+
+def test_a_run_uses_one_blas_thread_per_process_unless_the_user_set_a_count(monkeypatch):
+    """salesbook run works side by side (kernels two at a time, the summary in its own process) on small
+    matrices: each process's BLAS (OpenBLAS in NumPy's and SciPy's wheels) gets one thread, this one through
+    threadpoolctl (NumPy is loaded already), the kernels through the environment they inherit. A count the
+    user set is kept."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    from salesbook.run import cli
+    blas = lambda: {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}  # noqa: E731
+    with threadpool_limits(limits=None):  # whatever the test sets, the worker's pools are as they were after it
+        for var in cli.BLAS_THREADS:
+            monkeypatch.delenv(var, raising=False)
+        threadpool_limits(2, user_api="blas")  # as a process on two cores starts
+        cli.one_blas_thread()
+        assert [os.environ[v] for v in cli.BLAS_THREADS] == ["1", "1"]
+        assert blas() and set(blas().values()) == {1}
+        threadpool_limits(2, user_api="blas")
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+        monkeypatch.setenv("MKL_NUM_THREADS", "2")
+        pools = blas()
+        cli.one_blas_thread()  # the user's count: nothing changes
+        assert [os.environ[v] for v in cli.BLAS_THREADS] == ["2", "2"] and blas() == pools
