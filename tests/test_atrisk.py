@@ -222,3 +222,28 @@ def test_two_rankings_the_backtest_cannot_tell_apart_are_said_to_be_tied():
            "pool": 400, "horizon": 12, "window": 12}
     text = ar.at_risk_sentence(res, "en")
     assert text.startswith("40 clients at risk: the riskiest 10% of the 400 clients") and "does not tell it apart" in text
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
+def test_the_likelihoods_gradients_equal_finite_differences(model):
+    """The fit follows each likelihood's gradient, written by hand (digamma for the log-gamma terms): at random
+    parameters on CDNOW's customers it must equal central finite differences of the likelihood itself."""
+    d = _cdnow()
+    x, t_x, big_t = (d[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    repeat = (x > 0) & (d.monetary_value.to_numpy() > 0)
+    if model == "bgnbd":
+        f = lambda p, grad=False: ar._bgnbd_loglik(p, x, t_x / big_t.mean(), big_t / big_t.mean(), grad)  # noqa: E731
+        k = 4
+    else:
+        m = d.monetary_value.to_numpy(dtype=float)[repeat]
+        f = lambda p, grad=False: ar._gamma_gamma_loglik(p, x[repeat], m / m.mean(), grad)  # noqa: E731
+        k = 3
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        p = np.exp(rng.uniform(-2.0, 2.0, k))
+        ll, g = f(p, grad=True)
+        np.testing.assert_allclose(ll, f(p))
+        h = 1e-6 * p
+        numeric = np.array([(f(p + h[i] * np.eye(k)[i]).sum() - f(p - h[i] * np.eye(k)[i]).sum()) / (2 * h[i])
+                            for i in range(k)])
+        np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-7 * max(1.0, np.abs(numeric).max()))
