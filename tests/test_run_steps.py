@@ -420,3 +420,39 @@ def test_a_run_uses_one_blas_thread_per_process_unless_the_user_set_a_count(monk
         pools = blas()
         cli.one_blas_thread()  # the user's count: nothing changes
         assert [os.environ[v] for v in cli.BLAS_THREADS] == ["2", "2"] and blas() == pools
+
+
+def test_the_executed_notebook_is_written_when_it_ends_however_it_ends_not_at_every_cell(tmp_path):
+    """The engine writes the executed notebook at its end, and during a cell that runs long (papermill's
+    autosave), not at each cell's start and end (each write copied and serialised the whole notebook so far):
+    a kernel that dies after two cells still leaves both cells' outputs on disk."""
+    from papermill.engines import papermill_engines
+    from salesbook.run.kernels import _end_saving_engine
+    engine = papermill_engines.get_engine(_end_saving_engine())
+    out = tmp_path / "out.ipynb"
+    seen: list[bool] = []
+
+    class Dies(engine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            for i, cell in enumerate(nb_man.nb.cells[:2]):
+                nb_man.cell_start(cell, i)
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"cell {i}\n")]
+                nb_man.cell_complete(cell, i)
+                seen.append(out.exists())
+            nb_man.last_save_time -= pd.Timedelta(seconds=31)  # the third cell runs past the autosave period
+            nb_man.autosave_cell()
+            seen.append(out.exists())
+            raise RuntimeError("Kernel died")
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print({i})") for i in range(3)],
+                                  metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "P"},
+                                            "papermill": {}})
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {}
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        Dies.execute_notebook(nb, "python3", output_path=str(out), progress_bar=False)
+    assert seen == [False, False, True]  # no write at the cells' start and end; the autosave writes
+    written = nbformat.read(out, as_version=4)
+    assert [c.outputs[0]["text"] for c in written.cells[:2]] == ["cell 0\n", "cell 1\n"]
+    assert written.metadata.papermill["end_time"] is not None  # the last write: when it ended, in papermill's finally
