@@ -312,3 +312,18 @@ def test_a_run_asking_for_every_table_stages_the_lines_once_and_gets_the_same_cu
         pd.testing.assert_frame_equal(alone.table(name), getattr(cube, name), obj=name)
     again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
     assert again.built == []
+
+
+def test_text_of_a_key_column_is_what_astype_str_and_fillna_give():
+    """text_of takes a categorical column's converted categories by code: the same text as astype(str), missing
+    values as asked (or as astype(str) writes them), the same index, for categorical and plain columns."""
+    from salesbook.cube.build import text_of
+    values = ["b", None, "a", "b", None, "c"]
+    for col in (pd.Series(values, dtype="category", index=[5, 4, 3, 2, 1, 0], name="k"),
+                pd.Series(values, dtype="str", name="k"), pd.Series(values, dtype=object, name="k"),
+                pd.Series([3, 1, 3], dtype="category")):
+        for missing in ("—", None):
+            want = (col.astype(object).fillna(missing) if missing is not None else col).astype(str)
+            got = text_of(col, missing)
+            pd.testing.assert_series_equal(got, want)
+    assert text_of(pd.Series(values, dtype="category"), "—").tolist() == ["b", "—", "a", "b", "—", "c"]

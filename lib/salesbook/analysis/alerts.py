@@ -215,6 +215,7 @@ def replay(ev: dict[str, pd.DataFrame], rules: AlertRules = AlertRules()) -> pd.
     return pd.DataFrame(rows)
 
 
+@per_cube  # the summary's, workbook 03's section and its memo's early warnings: one replay per run
 def alerts(cube: Cube, rules: AlertRules = AlertRules()) -> dict[str, Any]:
     """The last full month's alerts under the threshold the replay chose.
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.build import text_of
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 from salesbook.analysis.segments import Rules, classify_clients, reactivation_list
@@ -89,7 +90,7 @@ def reactivation_backtest(cube: Cube, rules: Rules = Rules(), max_months_asleep:
     ``yearly_revenue`` (its last 12 months of activity), ``came_back``, ``brought`` (revenue in the
     ``horizon`` months after ``origin``)."""
     cols = ["origin", "client_id", "months_asleep", "yearly_revenue", "came_back", "brought"]
-    days = cube.client_day.astype({"client_id": str})
+    days = cube.client_day.assign(client_id=text_of(cube.client_day.client_id))
     out = []
     for origin, until in _origins(cube, rules.window_months, cal):
         classes = classify_clients(cube, origin, rules)
@@ -237,7 +238,8 @@ def whitespace_backtest(cube: Cube, cal: CalibrationRules = CalibrationRules(), 
     prof = cube.profile
     if not prof.has_category:
         return pd.DataFrame(columns=cols)
-    ccm = cube.client_category_month.astype({"client_id": str, "category": str})
+    ccm = cube.client_category_month
+    ccm = ccm.assign(client_id=text_of(ccm.client_id), category=text_of(ccm.category))
     out = []
     for origin, until in _origins(cube, months, cal):
         ws = whitespace(cube, months, min_lift, as_of=origin)
@@ -263,7 +265,8 @@ def whitespace_others(cube: Cube, backtest: pd.DataFrame, cal: CalibrationRules 
     if not len(backtest) or not cube.profile.has_category:
         return pd.DataFrame(columns=cols)
     ccm = cube.client_category_month
-    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()].astype({"client_id": str, "category": str})
+    ccm = ccm[(ccm.orders > 0) & ccm.category.notna()]
+    ccm = ccm.assign(client_id=text_of(ccm.client_id), category=text_of(ccm.category))
     cats = np.array(sorted(ccm.category.unique()), dtype=object)
     out = []
     for origin, rows in backtest.groupby("origin"):

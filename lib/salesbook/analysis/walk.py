@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.build import text_of
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
@@ -157,11 +158,11 @@ def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
     w = cube.client_product_window
     part = detail.part.where(~detail.part.isin(["growth", "decline"]), "retained")
     key = ["client_id", "product_id", "category"]
-    frame = pd.DataFrame({"client_id": w.client_id.astype(str).to_numpy(),
-                          "product_id": w.product_id.astype(object).fillna("—").astype(str).to_numpy(),
-                          "category": w.category.astype(object).fillna("—").astype(str).to_numpy(),
-                          "period": w.period.astype(str).to_numpy(), "sales": _cents(w.sales),
-                          "units": w.units.to_numpy(dtype="float64"), "returns": _cents(w.returns)})
+    # text kept as Series (a NumPy array of Python strings would be converted back by the frame)
+    frame = pd.DataFrame({"client_id": text_of(w.client_id), "product_id": text_of(w.product_id, "—"),
+                          "category": text_of(w.category, "—"), "period": text_of(w.period),
+                          "sales": _cents(w.sales), "units": w.units.to_numpy(dtype="float64"),
+                          "returns": _cents(w.returns)}).reset_index(drop=True)
     wide = frame.pivot_table(index=key, columns="period", values=["sales", "units", "returns"], aggfunc="sum",
                              fill_value=0, observed=True)
     wide.columns = [f"{a}_{b}" for a, b in wide.columns]
@@ -264,9 +265,9 @@ def walk_by(cube: Cube, walk: Walk, by: str, lang: str = "en") -> pd.DataFrame:
         key = cat.reindex(lines.client_id).fillna("—").to_numpy()
     elif by == "manager":
         from salesbook.analysis.segments import NO_MANAGER
-        key = lines.manager.astype(object).fillna(NO_MANAGER).astype(str).to_numpy()
+        key = text_of(lines.manager, NO_MANAGER)
     elif by == "category":
-        key = lines.category.astype(str).to_numpy()
+        key = text_of(lines.category)
     else:
         raise ValueError(f"walk_by: by must be manager, category or segment, not {by!r}")
     cents = pd.DataFrame({c: _cents(lines[c]) for c in ["before", "after", *steps]})
