@@ -70,7 +70,15 @@ def test_jupyterlab_opens_a_workbook_with_its_code_collapsed(lab, chromium):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(lab + "lab/tree/05_whatif.ipynb", timeout=90_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        page.wait_for_timeout(1500)
+        # JupyterLab renders the cells one after another: wait for them, not for a time (on a loaded machine
+        # 1.5 s showed one code cell of the workbook's)
+        settled = ("(() => { const n = document.querySelectorAll('.jp-Notebook .jp-CodeCell').length;"
+                   " return n >= 3 && document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPlaceholder')"
+                   ".length === n; })()")
+        try:
+            page.wait_for_function(settled, timeout=90_000)
+        except Exception:  # noqa: BLE001 - the assertion below says what the page shows
+            pass
         code = page.locator(".jp-Notebook .jp-CodeCell")
         hidden = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder")
         assert code.count() >= 3 and hidden.count() == code.count(), (code.count(), hidden.count())
