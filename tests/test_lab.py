@@ -63,34 +63,41 @@ def lab(tmp_path):
 
 @pytest.mark.slow
 def test_jupyterlab_opens_a_workbook_with_its_code_collapsed(lab, chromium):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=present.BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(lab + "lab/tree/05_whatif.ipynb", timeout=90_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        # JupyterLab renders the cells one after another: wait for them, not for a time (on a loaded machine
-        # 1.5 s showed one code cell of the workbook's)
-        settled = ("(() => { const n = document.querySelectorAll('.jp-Notebook .jp-CodeCell').length;"
-                   " return n >= 3 && document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPlaceholder')"
-                   ".length === n; })()")
-        try:
-            page.wait_for_function(settled, timeout=90_000)
-        except Exception:  # noqa: BLE001 - the assertion below says what the page shows
-            pass
-        code = page.locator(".jp-Notebook .jp-CodeCell")
-        hidden = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder")
-        assert code.count() >= 3 and hidden.count() == code.count(), (code.count(), hidden.count())
+        # JupyterLab renders the cells as it goes (and only those near the view): the code cells and their
+        # placeholders are counted together, in one evaluation in the page, once they settle; never after a
+        # fixed wait (on a loaded machine 1.5 s showed one code cell of the workbook's)
+        counts = ("() => [document.querySelectorAll('.jp-Notebook .jp-CodeCell').length,"
+                  " document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPlaceholder').length]")
+
+        def settle(condition: str) -> list[int]:
+            """The two counts at the moment ``condition`` held (or, if it never did in 90 s, as they are)."""
+            try:
+                return page.wait_for_function(
+                    f"() => {{ const [n, h] = ({counts})(); return ({condition}) ? [n, h] : false; }}",
+                    timeout=90_000).json_value()
+            except Exception:  # noqa: BLE001 - the assertion after it says what the page shows
+                return page.evaluate(counts)
+
+        n, h = settle("n >= 3 && h === n")
+        assert n >= 3 and h == n, (n, h)  # every code cell collapsed
         # the first thing on the page is the workbook's title, not a settings cell
         first = page.locator(".jp-Notebook .jp-Cell").first
-        assert "jp-MarkdownCell" in first.get_attribute("class") and "What if" in first.inner_text()
+        expect(first).to_contain_text("What if", timeout=90_000)  # rendered as it goes, too
+        assert "jp-MarkdownCell" in first.get_attribute("class")
         page.screenshot(path=str(ARTEFACTS / "lab_whatif_collapsed.png"))
         # a reader can still expand the code: a click on the placeholder shows the settings cell again
-        hidden.first.click()
-        page.wait_for_timeout(500)
-        assert page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder").count() == code.count() - 1
-        assert "reactivate" in page.locator(".jp-Notebook .jp-CodeCell .jp-Editor").first.inner_text()
+        page.locator(".jp-Notebook .jp-CodeCell .jp-InputPlaceholder").first.click()
+        n, h = settle("h === n - 1")
+        assert h == n - 1, (n, h)
+        expect(page.locator(".jp-Notebook .jp-CodeCell .jp-Editor").first).to_contain_text("reactivate",
+                                                                                         timeout=90_000)
         browser.close()
 
 
