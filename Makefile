@@ -30,13 +30,13 @@ report: install ## run every workbook on data/sample; reports land in reports/<r
 # the tests run on every core (pytest-xdist); a module's shared run, a notebook's cells (one kernel, in order), a
 # shape of the matrix stay on one worker, and the longest groups start first (tests/conftest.py: xdist keeps the
 # collection's order with --no-loadscope-reorder); --durations prints the slowest, so growth shows in CI's output
-XDIST := -n auto --dist loadgroup --no-loadscope-reorder
+XDIST := --dist loadgroup --no-loadscope-reorder
 # make test's workers: one more than the cores, since its tests wait on Chromium, Spark's JVM, PostgreSQL and their
 # own runs' kernels (two workers on 2 cores kept 1.3 of them busy: 13 min 10 s; three, 12 min 8 s)
 TEST_WORKERS = $(shell $(BIN)/python -c "import os; print((os.cpu_count() or 1) + 1)")
 test: install browser postgres ## the whole test suite: unit tests, end-to-end runs, every notebook under nbval
-	SALESBOOK_BROWSER=required $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
-	  --durations=15 --nbval-lax tests notebooks \
+	SALESBOOK_BROWSER=required $(BIN)/python -m pytest -n $(TEST_WORKERS) $(XDIST) --durations=15 --nbval-lax \
+	  tests notebooks \
 	  --ignore=tests/notebooks  # the failing notebooks there are the runner tests' data, not tests
 
 browser: ## headless Chromium for the report and workshop browser tests (Debian package; installs when root)
@@ -52,7 +52,7 @@ postgres: ## PostgreSQL's server for the database-source test, a throwaway clust
 	  else echo "postgresql not found: install Debian's postgresql package for the database-source test"; fi; }
 
 test-fast: install ## hand-computed and unit tests only: no notebook, papermill run, server or browser
-	SALESBOOK_TESTS=fast $(BIN)/python -m pytest $(XDIST) -m "not slow" tests
+	SALESBOOK_TESTS=fast $(BIN)/python -m pytest -n auto $(XDIST) -m "not slow" tests
 
 sample: install ## regenerate data/sample with the deterministic generator
 	$(BIN)/salesbook sample

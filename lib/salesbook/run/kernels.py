@@ -208,12 +208,12 @@ def _end_saving_engine() -> str:
     2.2 s of CPU in a sample run's process). The notebook still ends on disk however it ends: papermill writes it
     in a ``finally`` (a timeout, a dead kernel) and before raising a failed cell. Registered once; its name."""
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
-
     from papermill.exceptions import PapermillException
+
     try:
         papermill_engines.get_engine(END_SAVING)
         return END_SAVING
-    except PapermillException:
+    except PapermillException:  # not registered yet
         pass
 
     class Manager(NotebookExecutionManager):
