@@ -458,7 +458,8 @@ def _local(expr: ibis.Table) -> "pa.Table":
     con = getattr(_LOCAL, "con", None)
     if con is None:
         import ibis
-        con = _LOCAL.con = ibis.duckdb.connect()
+        from salesbook.data.sqlcache import remember_sql
+        con = _LOCAL.con = remember_sql(ibis.duckdb.connect())
     return con.to_pyarrow(expr)
 
 

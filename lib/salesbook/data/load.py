@@ -36,6 +36,7 @@ from salesbook.data.parse import date_reading, human_format, parse_dates, parse_
 from salesbook.data.readers import (Detected, Read, SUFFIXES, detect_decimal, detect_delimiter, detect_encoding,
                                     drop_repeated_headers, read_text_table, reader_for)
 from salesbook.data.load_report import ReportLine
+from salesbook.data.sqlcache import remember_sql
 from salesbook.data.validate import ROW_ID, LoadReport, clean_lines, replay_lines
 
 __all__ = ["Sales", "load_sales", "read_text_table", "parse_numbers", "parse_dates",
@@ -60,7 +61,7 @@ def connect() -> ibis.BaseBackend:
         spill.mkdir(parents=True, exist_ok=True)
         con = ibis.duckdb.connect(memory_limit=limit, temp_directory=str(spill))
     con.raw_sql("SET enable_progress_bar = false")  # DuckDB's bar would fill the logs of scheduled runs
-    return con
+    return remember_sql(con)
 
 
 @dataclass
@@ -106,7 +107,11 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend,
     folder past SALESBOOK_DUCKDB_MEMORY; Spark a persisted frame) and nothing is written."""
     if con.name != "duckdb":
         return table.cache(), None
-    if path is None:
+    if path is None and table.get_backend() is not con:
+        # lines in memory (an ibis memtable, which ibis would cache in its default DuckDB): computed into this
+        # load's own connection, where every later query of the checks and of the cube runs and compiles
+        back = con.create_table(ibis.util.gen_name("salesbook_lines"), table, temp=True)
+    elif path is None:
         back = table.cache()
     else:
         path = Path(path)
