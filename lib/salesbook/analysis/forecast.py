@@ -129,7 +129,8 @@ def win_rates(pipeline: pd.DataFrame, probabilities: dict[int, float] | None = N
     closed = pipeline[pipeline.get("outcome", pd.Series("", index=pipeline.index)).isin(["won", "lost"])]
     g = closed.groupby("stage").outcome.agg(closed="size", won=lambda o: int((o == "won").sum()))
     out = pd.DataFrame({"stage": list(probs), "default": list(probs.values())}).set_index("stage")
-    out = out.join(g).fillna({"closed": 0, "won": 0}).astype({"closed": int, "won": int})
+    # counts (int64 also when no deal is closed: pandas types an empty aggregate of text as text)
+    out = out.join(g.astype("int64")).fillna({"closed": 0, "won": 0}).astype({"closed": int, "won": int})
     out["history"] = (out.won / out.closed).where(out.closed > 0)
     out["used"] = out.history.where(out.closed >= min_deals, out["default"])
     return out.reset_index()
