@@ -41,12 +41,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import digamma, gammaln, hyp2f1
 
 from salesbook.cube import Cube
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 from salesbook.analysis.segments import NO_MANAGER, Rules, classify_clients, rfm, window_start
+
+#: imported when first needed (a run's summary reads the fitted lists and does not need them); a run's kernels
+#: import them ahead (salesbook.run.warm)
+DEFERRED = ("scipy.special", "scipy.optimize")
 
 __all__ = ["RiskRules", "WEEKS_PER_MONTH", "model_available", "rfm_summary", "fit_bgnbd", "model_scores",
            "rule_scores", "sleep_scores", "population", "risk_backtest", "auc", "auc_draws", "top_precision",
@@ -102,6 +105,7 @@ def _bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.
     """Each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6) at ``params`` (r, alpha, a, b);
     with ``grad``, also its sum's gradient in (r, alpha, a, b), differentiated by hand (digamma for the log-gamma
     terms; a test holds it to finite differences)."""
+    from scipy.special import digamma, gammaln
     r, alpha, a, b = params
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
@@ -133,6 +137,7 @@ def _gamma_gamma_loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray,
     """Each customer's Gamma-Gamma log-likelihood of its mean spend ``m`` over ``x`` repeat purchases (Fader,
     Hardie & Lee 2005b, "RFM and CLV", eq. 3; the constant of the x purchases' own spends left out); with
     ``grad``, also its sum's gradient in (p, q, v)."""
+    from scipy.special import digamma, gammaln
     p, q, v = params
     px = p * x
     log_xmv = np.log(x * m + v)
@@ -179,6 +184,7 @@ def fit_bgnbd(summary: pd.DataFrame, horizon_weeks: float, spend: bool = True) -
     The likelihoods are the papers' closed forms; the estimates are checked against the published CDNOW ones
     and against pymc-marketing's MAP fit with flat priors (tests/test_atrisk.py), which this replaced: the same
     estimates, without importing pymc and compiling its model in every run (15 s of a run on the sample)."""
+    from scipy.special import hyp2f1
     x = summary.frequency.to_numpy(dtype=float)
     t_x, big_t = summary.recency.to_numpy(dtype=float), summary["T"].to_numpy(dtype=float)
     # fitted in units of the mean T (alpha is a scale of time; r, a and b have no unit), then back in weeks

@@ -270,10 +270,12 @@ def _page_of(notebook: Path) -> str:
 
 def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
     """Compile the exporter's templates (an empty page), then, once the cube is built and the engine's
-    memory released (at 10M lines the peak is the engine's), import what the summary imports."""
+    memory released (at 10M lines the peak is the engine's), import the modules the summary imports. Not the
+    libraries they import on first use (SciPy, statsmodels: 2-3 s of CPU): the summary reads the results the
+    workbooks kept beside the cube, and computes (and imports) only what no workbook of the run computed."""
     render_html(nbformat.v4.new_notebook(), lang)
     cube_ready.wait()
-    warm(SUMMARY_IMPORTS)
+    warm(SUMMARY_IMPORTS, deferred=False)
 
 
 # --------------------------------------------------------------------------- the records the steps pass on

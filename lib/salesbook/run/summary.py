@@ -410,7 +410,7 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
                 files: set[str], nav: list[tuple[str, str]], scorecard: list[dict[str, Any]] | None = None) -> str:
     import plotly.graph_objects as go
 
-    from salesbook.views.display import localise, money_axis, month_ticks
+    from salesbook.views.display import localise, money_axis, month_ticks, with_template
     from salesbook.views.pages import PAGE_CSS, PRINT_JS, SUMMARY_PAGE, nav_html
 
     e = escape_html  # named figures (formats.fact) become their spans; everything else inert
@@ -500,8 +500,8 @@ def _index_page(run_name: str, entries: list[tuple[str, str]], figures: dict[str
                            customdata=month_labels(months, lang),
                            hovertemplate="%{customdata}: %{y:,.0f}<extra></extra>"))
     month_ticks(fig, months, lang)
-    fig.update_layout(title=t(Section.MONTHLY, lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
-                      template="plotly_white", yaxis=dict(title=t("col.revenue", lang)))
+    with_template(fig).update_layout(title=t(Section.MONTHLY, lang), height=320, margin=dict(l=60, r=20, t=50, b=40),
+                                     yaxis=dict(title=t("col.revenue", lang)))
     localise(money_axis(fig), lang)
     chart = fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False, "responsive": True})
     react = _table(f["reactivation"]["top"], [("client_id", t("seg.col.client_id", lang), False),

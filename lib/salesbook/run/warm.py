@@ -20,8 +20,8 @@ __all__ = ["warm", "imported_modules"]
 _AST_LOCK = threading.Lock()
 
 
-def warm(modules: Iterable[str]) -> list[str]:
-    """Import ``modules`` and the ``DEFERRED`` libraries of every salesbook module then loaded.
+def warm(modules: Iterable[str], deferred: bool = True) -> list[str]:
+    """Import ``modules`` and (``deferred``) the ``DEFERRED`` libraries of every salesbook module then loaded.
 
     A name that is not a module (``salesbook.views.display.fmt_money``), or one that fails to import, is
     passed over: the notebook imports it again and reports the error itself. Returns what was imported.
@@ -33,9 +33,11 @@ def warm(modules: Iterable[str]) -> list[str]:
         except Exception:  # noqa: BLE001 - reported by the notebook's own import, with its traceback
             continue
         done.append(name)
-    deferred = {extra for key, module in list(sys.modules.items())
-                if key == "salesbook" or key.startswith("salesbook.") for extra in getattr(module, "DEFERRED", ())}
-    for name in sorted(deferred):
+    if not deferred:
+        return done
+    libraries = {extra for key, module in list(sys.modules.items())
+                 if key == "salesbook" or key.startswith("salesbook.") for extra in getattr(module, "DEFERRED", ())}
+    for name in sorted(libraries):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the function that needs it reports the error when called
