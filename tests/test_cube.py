@@ -72,6 +72,30 @@ def test_cube_is_cached_and_a_changed_file_is_not_served_from_cache(tmp_path, li
     assert changed.report.rows_kept == 3
 
 
+def test_a_table_in_another_engine_is_read_anew_except_in_a_runs_own_cache_where_its_kernels_read_the_run_cube(
+        tmp_path, lines, monkeypatch):
+    import duckdb
+    from salesbook import paths
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table lines as select * from lines")
+    source = f"duckdb:///{db}#lines"
+    assert sb.get_cube(source, cache_dir=tmp_path / "c").folder is None  # a user's cache: no file to watch
+    assert not (tmp_path / "c" / "cubes").exists() or not any((tmp_path / "c" / "cubes").iterdir())
+    run = sb.get_cube(source, cache_dir=tmp_path / "run", tables=True, run_cache=True)  # the runner
+    assert run.folder is not None and "client_month" in run.built
+    monkeypatch.setenv("SALESBOOK_RUN_CACHE", "1")  # a kernel of that run: reads the run's cube, loads nothing
+    paths.setup()
+    try:
+        kernel = sb.get_cube(source, cache_dir=tmp_path / "run")
+        assert kernel.folder == run.folder and kernel.built == []
+        pd.testing.assert_frame_equal(kernel.client_month, run.client_month)
+        assert kernel.built == []
+    finally:
+        monkeypatch.delenv("SALESBOOK_RUN_CACHE")
+        paths.setup()
+
+
 def test_the_same_code_runs_on_another_ibis_connection(lines):
     """The cube accepts any ibis backend: here a second, file-backed DuckDB database."""
     import ibis

@@ -208,7 +208,15 @@ def test_a_notebook_failing_while_others_run_waits_for_them_before_returning(tmp
 def test_the_kernels_get_the_report_mode_and_the_runs_own_cache_and_the_process_keeps_its_environment(tmp_path):
     cached, own = Workspace.for_plan(a_plan(tmp_path, "00_a")), Workspace.for_plan(a_plan(tmp_path, "00_a", cache=False))
     assert cached.kernel_env == {"SALESBOOK_REPORT": "1"} and cached.cache_dir is None
-    assert own.kernel_env == {"SALESBOOK_REPORT": "1", "SALESBOOK_CACHE": str(own.tmp / ".cube-cache")}
+    assert own.kernel_env == {"SALESBOOK_REPORT": "1", "SALESBOOK_CACHE": str(own.tmp / ".cube-cache"),
+                              "SALESBOOK_RUN_CACHE": "1"}
+    # a table in another engine (no file a cache could watch): the run's own cache, which its kernels read
+    from dataclasses import replace
+    for source in ("postgres://u@db/erp#sales", "spark:erp.sales", "duckdb:///w.duckdb#lines"):
+        table = Workspace.for_plan(replace(a_plan(tmp_path, "00_a"), source=source))
+        assert table.cache_dir == table.tmp / ".cube-cache"
+        assert table.kernel_env["SALESBOOK_RUN_CACHE"] == "1"
+    assert Workspace.for_plan(replace(a_plan(tmp_path, "00_a"), source="spark:sample")).cache_dir is None  # a file
     before = dict(os.environ)
     plan = a_plan(tmp_path, "00_a", cache=False)
     execute(plan, a_workspace(plan), FakeEngine(), build=lambda: Built(fake_cube()), summarise=summary_of,

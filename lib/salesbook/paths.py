@@ -15,6 +15,8 @@ Environment variables (each optional):
     the reports folder, the cube cache;
 ``SALESBOOK_REPORT`` / ``SALESBOOK_PRESENT`` (``"1"``)
     the render mode of a notebook's kernel: a report run by ``salesbook run``, a workshop in Voilà;
+``SALESBOOK_RUN_CACHE`` (``"1"``)
+    set by ``salesbook run`` for its kernels: the cube cache is the run's own (:attr:`Setup.run_cache`);
 ``SALESBOOK_DUCKDB_MEMORY``
     DuckDB's memory cap (``2GB``);
 ``SALESBOOK_SPARK_MASTER``, ``SPARK_REMOTE``
@@ -72,6 +74,13 @@ class Setup:
     @property
     def report(self) -> bool:
         return self._get("SALESBOOK_REPORT") == "1"
+
+    @property
+    def run_cache(self) -> bool:
+        """``SALESBOOK_RUN_CACHE=1``: the cube cache is one run's own (its kernels', removed when the run ends), so
+        a table in another engine, which has no file to digest, is kept there under its name
+        (:func:`salesbook.cube.get_cube`)."""
+        return self._get("SALESBOOK_RUN_CACHE") == "1"
 
     @property
     def present(self) -> bool:

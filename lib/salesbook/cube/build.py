@@ -627,23 +627,27 @@ def content_digest(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[str, Any]) -> str | None:
+def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[str, Any],
+               run_cache: bool = False) -> str | None:
     if not isinstance(source, (str, os.PathLike)):
         return None
     from salesbook.data.engines import is_engine_source, source_path
     engine = "duckdb"
     if is_engine_source(source):  # spark:<file> is keyed by its file; a table has no file to watch
         path, engine = source_path(str(source)), str(source).split(":", 1)[0]
-        if path is None:
+        if path is None and not run_cache:
             return None
     else:
         path = paths.resolve_source(source)
-    if not path.exists():
+    if path is None:  # a table, in one run's own cache: read once by the run, its kernels read that cube
+        where, digest = str(source), "table read by this run"
+    elif not path.exists():
         return None
-    # the content, not its size and modification time: a file replaced by another of the same size with the
-    # same mtime (cp -p, rsync, some export jobs) must never be served from the old cube
-    digest = content_digest(path)
-    ident = {"path": str(path), "engine": engine, "content": digest,
+    else:
+        # the content, not its size and modification time: a file replaced by another of the same size with the
+        # same mtime (cp -p, rsync, some export jobs) must never be served from the old cube
+        where, digest = str(path), content_digest(path)
+    ident = {"path": where, "engine": engine, "content": digest,
              "mapping": {"columns": mapping.columns, "read": mapping.read,
                          **({"guessed": list(mapping.guessed)} if mapping.guessed else {})}, "as_of": str(as_of),
              "options": {k: str(v) for k, v in sorted(options.items())},
@@ -653,7 +657,7 @@ def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[st
 
 def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | None" = None, *,
              cache: bool = True, cache_dir: Path | None = None, tables: "bool | tuple[str, ...]" = (),
-             **load_options: Any) -> Cube:
+             run_cache: bool = False, **load_options: Any) -> Cube:
     """Load and validate ``source`` once, and give its cube, whose tables are aggregated when first asked for;
     later calls, in this process or another, read the cached load report and each table already built.
 
@@ -661,7 +665,9 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     ``as_of``, the load options and the salesbook version, so a changed file
     or option is never served from an old cache. A table in another engine (``spark:erp.sales``,
     ``postgres://...#lines``) has no content to digest cheaply: it is never cached, each call reads
-    the engine. ``cache=False`` never reads nor writes the cache. ``as_of`` may be ``None`` or
+    the engine; except in a run's own cache (``run_cache``, or ``SALESBOOK_RUN_CACHE=1`` as a run sets for its
+    kernels: :attr:`salesbook.paths.Setup.run_cache`), where it is kept under its name, so that the run reads it
+    once and its kernels read that cube. ``cache=False`` never reads nor writes the cache. ``as_of`` may be ``None`` or
     ``""`` for the last date in the data. ``tables``: the tables to build now (``True``: every table, as a
     run does): with three passes over the lines or more to make, a file's clean lines are computed once, in
     the engine, by the load's own pass over the distinct lines, and every table reads them there.
@@ -673,7 +679,8 @@ def get_cube(source: Any = "sample", mapping: Any = None, as_of: "str | date | N
     """
     as_of = as_of or None
     m = load_mapping(mapping)
-    key = _cache_key(source, m, as_of, load_options) if cache else None
+    run_cache = run_cache or paths.current().run_cache
+    key = _cache_key(source, m, as_of, load_options, run_cache) if cache else None
     root = Path(cache_dir or paths.CACHE_DIR) / "cubes"
 
     def reopen() -> "Sales":

@@ -341,7 +341,8 @@ class RunPlan:
 @dataclass(frozen=True)
 class Workspace:
     """The run's temporary folder in the output folder (the kernels' working folder), and the cube cache of
-    the run alone (``cache=False``), removed once the notebooks ran."""
+    the run alone (``cache=False``, or a table in another engine, which no cache can watch for changes: the run
+    reads it once, its kernels read the cube it built), removed once the notebooks ran."""
 
     tmp: Path
     cache_dir: Path | None = None
@@ -353,15 +354,17 @@ class Workspace:
 
     @classmethod
     def for_plan(cls, plan: RunPlan) -> "Workspace":
+        from salesbook.data.engines import is_engine_source, source_path
         tmp = plan.tmp or cls.folder(plan.out, plan.run_name)
-        return cls(tmp, None if plan.options.cache else tmp / ".cube-cache")
+        table = is_engine_source(plan.source) and source_path(str(plan.source)) is None
+        return cls(tmp, tmp / ".cube-cache" if table or not plan.options.cache else None)
 
     @property
     def kernel_env(self) -> dict[str, str]:
         """What the kernels add to their environment: the report mode, and the run's own cube cache."""
         env = {"SALESBOOK_REPORT": "1"}
-        if self.cache_dir is not None:
-            env["SALESBOOK_CACHE"] = str(self.cache_dir)  # the kernels read the cube the runner builds
+        if self.cache_dir is not None:  # the kernels read the cube the runner builds, whatever its source
+            env.update(SALESBOOK_CACHE=str(self.cache_dir), SALESBOOK_RUN_CACHE="1")
         return env
 
 
@@ -492,7 +495,8 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
     log(f"loading {plan.source}")
     # every table, now: the workbooks read them all, each in its kernel, from the cache (a kernel that found
     # a table missing would build it there, under the table's lock, from the file again)
-    cube = get_cube(plan.source, plan.mapping or None, plan.as_of or None, cache_dir=work.cache_dir, tables=True)
+    cube = get_cube(plan.source, plan.mapping or None, plan.as_of or None, cache_dir=work.cache_dir, tables=True,
+                    run_cache=work.cache_dir is not None)
     if plan.plan_rows is not None:  # its managers against the data's, before any workbook reads the cube
         from salesbook.analysis.forecast import check_plan_managers
         check_plan_managers(plan.plan_rows, cube, str(plan.plan_file))
