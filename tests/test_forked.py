@@ -146,3 +146,17 @@ def test_a_command_that_is_not_this_pythons_ipykernel_is_launched_as_usual():
     assert forked._launcher_args([exe, "-m", "ipykernel_launcher", "-f", "k.json"]) == ["-f", "k.json"]
     assert forked._launcher_args(["/usr/bin/env", "-m", "ipykernel_launcher"]) is None
     assert forked._launcher_args([exe, "-m", "other_kernel", "-f", "k.json"]) is None
+
+
+def test_the_zygote_preloads_every_library_salesbook_imports_on_first_use():
+    """Each module's DEFERRED libraries (statsmodels' and SciPy's parts, XlsxWriter) are what the workbooks' kernels
+    import on first use: the zygote imports exactly those once per run, not statsmodels.api's whole package."""
+    import importlib
+    import pkgutil
+
+    import salesbook
+    deferred = set()
+    for info in pkgutil.walk_packages(salesbook.__path__, "salesbook."):
+        deferred |= set(getattr(importlib.import_module(info.name), "DEFERRED", ()))
+    assert deferred and deferred <= set(forked.PRELOAD), sorted(deferred - set(forked.PRELOAD))
+    assert not any(m.startswith("statsmodels.api") for m in forked.PRELOAD)

@@ -36,10 +36,12 @@ from jupyter_client.provisioning import LocalProvisioner
 
 __all__ = ["PRELOAD", "KERNEL_AWARE", "PROVISIONER", "Zygote", "ForkProvisioner", "available", "register"]
 
-#: imported once in the zygote: what a kernel and salesbook's workbooks import that takes the time
+#: imported once in the zygote: what a kernel and salesbook's workbooks import that takes the time (the statsmodels
+#: modules salesbook's analyses import, each module's DEFERRED, not statsmodels.api, which imports all of statsmodels:
+#: a third more of the zygote's time)
 PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "pandas", "pyarrow", "pyarrow.parquet",
-           "duckdb", "ibis", "scipy.stats", "scipy.optimize", "statsmodels.api", "statsmodels.tsa.api", "xlsxwriter",
-           "openpyxl", "nbformat")
+           "duckdb", "ibis", "scipy.stats", "scipy.optimize", "scipy.special", "statsmodels.tsa.holtwinters",
+           "statsmodels.tsa.seasonal", "statsmodels.regression.linear_model", "xlsxwriter", "openpyxl", "nbformat")
 #: never imported before the kernel's shell exists: they look for it at import
 KERNEL_AWARE = ("plotly", "ipywidgets", "itables", "tqdm", "matplotlib")
 #: the provisioner's name in jupyter_client's registry (and pyproject's entry points)
