@@ -27,7 +27,8 @@ KERNELS = [pytest.mark.slow, pytest.mark.server]  # each test below starts kerne
 #: what a notebook sees of its process, as JSON on its last output
 PROBE = """
 import json, os, random, sys
-first = {m: m in sys.modules for m in ("pandas", "scipy.stats", "plotly", "ipywidgets", "itables", "salesbook_zygote")}
+first = {m: m in sys.modules for m in ("pandas", "scipy.stats", "plotly.graph_objects", "plotly.io._renderers",
+                                       "ipywidgets", "itables", "salesbook_zygote")}
 import plotly.io as pio
 print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
                   "path0": sys.path[:3], "env": os.environ.get("SALESBOOK_PROBE"), "first": first,
@@ -80,6 +81,9 @@ def test_a_forked_kernel_is_what_a_new_kernel_would_be(tmp_path):
     assert one["ppid"] == two["ppid"] == zygote and one["pid"] != two["pid"]
     assert one["first"]["pandas"] and one["first"]["scipy.stats"] and not new["first"]["scipy.stats"]
     assert not one["first"]["salesbook_zygote"]  # the zygote's own module is not the kernel's
+    # plotly's figures made ready there; its renderers, which look for the shell, imported by the kernel itself
+    assert one["first"]["plotly.graph_objects"]
+    assert not one["first"]["plotly.io._renderers"] and not one["first"]["ipywidgets"]
     # the same kernel otherwise: folder, sys.path, environment, renderer, shell, own process group
     assert one["cwd"] == str(tmp_path / "a") and two["cwd"] == str(tmp_path / "b")
     assert one["path0"] == new["path0"]
@@ -133,9 +137,13 @@ time.sleep(600)
 @pytest.mark.slow  # a new Python importing the zygote's whole preload (the scientific stack): 9-14 s
 def test_the_zygote_imports_nothing_that_looks_for_a_kernel_at_import():
     """plotly picks its renderer, ipywidgets its comm target, from the IPython shell found at import: the
-    zygote (no shell) must leave them to the kernel, which imports them inside its own shell."""
-    code = (f"import importlib, sys\nfor m in {forked.PRELOAD!r}: importlib.import_module(m)\n"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {forked.KERNEL_AWARE!r}))")
+    zygote (no shell) must leave them to the kernel, which imports them inside its own shell. plotly's figures,
+    which look for nothing, are made ready in the zygote (its renderers are not imported with them)."""
+    code = ("import importlib, importlib.util as u, sys\n"
+            f"s = u.spec_from_file_location('z', {forked.__file__!r}); m = u.module_from_spec(s); s.loader.exec_module(m)\n"
+            "for name in m.PRELOAD: importlib.import_module(name)\n"
+            "m._warm_charts()\n"
+            "print(sorted(n for n in sys.modules if any(n == k or n.startswith(k + '.') for k in m.KERNEL_AWARE)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

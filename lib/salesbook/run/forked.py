@@ -42,8 +42,9 @@ __all__ = ["PRELOAD", "KERNEL_AWARE", "PROVISIONER", "Zygote", "ForkProvisioner"
 PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "pandas", "pyarrow", "pyarrow.parquet",
            "duckdb", "ibis", "scipy.stats", "scipy.optimize", "scipy.special", "statsmodels.tsa.holtwinters",
            "statsmodels.tsa.seasonal", "statsmodels.regression.linear_model", "xlsxwriter", "openpyxl", "nbformat")
-#: never imported before the kernel's shell exists: they look for it at import
-KERNEL_AWARE = ("plotly", "ipywidgets", "itables", "tqdm", "matplotlib")
+#: never imported before the kernel's shell exists: they look for it at import (plotly's renderers: its figures,
+#: which look for nothing, are made ready in the zygote, :func:`_warm_charts`)
+KERNEL_AWARE = ("plotly.io._renderers", "ipywidgets", "anywidget", "itables", "tqdm", "matplotlib")
 #: the provisioner's name in jupyter_client's registry (and pyproject's entry points)
 PROVISIONER = "salesbook-fork"
 _PR_SET_PDEATHSIG = 1
@@ -242,6 +243,24 @@ def _kernel(request: dict[str, Any], answers: int, zygote: int) -> None:
             os._exit(code)
 
 
+def _warm_charts() -> None:
+    """plotly's figure classes and the checks (validators) of what salesbook's charts set, made once here: each
+    kernel made them on its first charts (a tenth of a workbook's CPU on the sample, its cube and results cached).
+    Only the figures: plotly.io's renderers, which look for the kernel's shell at import, stay the kernel's."""
+    import plotly.graph_objects as go
+    fig = go.Figure([go.Bar(x=["a"], y=[1.0], marker_color="#000", customdata=["a"], hovertemplate="%{y}", name="a"),
+                     go.Scatter(x=[1], y=[1.0], mode="lines+markers", line=dict(dash="dot"), text=["a"]),
+                     go.Heatmap(z=[[1.0]], x=["a"], y=["b"], text=[["a"]], texttemplate="%{text}", colorscale="Blues"),
+                     go.Waterfall(x=["a"], y=[1.0], measure=["absolute"], textposition="outside")])
+    fig.update_layout(title="a", height=300, showlegend=True, separators=".,", barmode="group",
+                      colorway=["#000"], font=dict(family="a", size=13), margin=dict(l=1, r=1, t=1, b=1),
+                      legend=dict(orientation="h", y=-0.1), xaxis=dict(title="a", tickformat=",d", tickvals=[1],
+                      ticktext=["a"]), yaxis=dict(title="b", tickformat=",.0f", rangemode="tozero"),
+                      annotations=[dict(text="a", x=0, y=0, showarrow=False)],
+                      shapes=[dict(type="line", x0=0, x1=1, y0=0, y1=0)])
+    fig.to_dict()
+
+
 def _serve(answers: int) -> None:
     """Import :data:`PRELOAD`, then fork a kernel for each request line on standard input until it closes."""
     import importlib
@@ -251,6 +270,10 @@ def _serve(answers: int) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the kernel imports it itself and reports the error
             pass
+    try:
+        _warm_charts()
+    except Exception:  # noqa: BLE001 - the kernel's charts make them, and report any error themselves
+        pass
     kernels: set[int] = set()
 
     def reap(*_: Any) -> None:
