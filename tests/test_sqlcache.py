@@ -79,3 +79,17 @@ def test_a_limit_is_part_of_the_query(limit):
     t = ibis.memtable(pd.DataFrame({"v": range(10)}))
     assert con.compile(t, limit=limit) == Backend.compile(con, t, limit=limit)
     assert len(con.to_pyarrow(t, limit=limit)) == (limit or 10)
+
+
+def test_a_connection_dropped_by_its_last_user_is_released_at_once_with_the_lines_it_holds():
+    import gc
+    import weakref
+    con = connect()
+    con.to_pyarrow(ibis.memtable(pd.DataFrame({"v": [1]})))  # compiled through the kept SQL
+    gone = weakref.ref(con)
+    gc.disable()  # released by its reference count, not by the collector's next cycle
+    try:
+        del con
+        assert gone() is None
+    finally:
+        gc.enable()

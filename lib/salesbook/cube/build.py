@@ -631,19 +631,16 @@ def _cache_key(source: Any, mapping: ColumnMapping, as_of: Any, options: dict[st
                run_cache: bool = False) -> str | None:
     if not isinstance(source, (str, os.PathLike)):
         return None
-    from salesbook.data.engines import is_engine_source, source_path
-    engine = "duckdb"
-    if is_engine_source(source):  # spark:<file> is keyed by its file; a table has no file to watch
-        path, engine = source_path(str(source)), str(source).split(":", 1)[0]
-        if path is None and not run_cache:
+    from salesbook.data.engines import is_engine_source, is_engine_table, source_path
+    engine = str(source).split(":", 1)[0] if is_engine_source(source) else "duckdb"
+    if is_engine_table(source):  # no file to watch: kept under its name in one run's own cache only
+        if not run_cache:
             return None
-    else:
-        path = paths.resolve_source(source)
-    if path is None:  # a table, in one run's own cache: read once by the run, its kernels read that cube
         where, digest = str(source), "table read by this run"
-    elif not path.exists():
-        return None
-    else:
+    else:  # spark:<file> is keyed by its file, as any file
+        path = source_path(str(source)) if is_engine_source(source) else paths.resolve_source(source)
+        if not path.exists():
+            return None
         # the content, not its size and modification time: a file replaced by another of the same size with the
         # same mtime (cp -p, rsync, some export jobs) must never be served from the old cube
         where, digest = str(path), content_digest(path)

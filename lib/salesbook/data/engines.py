@@ -31,7 +31,7 @@ from salesbook.errors import DataError
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["is_engine_source", "open_source", "spark_session", "source_path", "spark_line_numbers", "spark_log_file"]
+__all__ = ["is_engine_source", "is_engine_table", "open_source", "spark_session", "source_path", "spark_line_numbers", "spark_log_file"]
 
 SPARK = "spark:"
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -50,6 +50,12 @@ def _spark_location(target: str) -> "str | os.PathLike | None":
     is_path = "/" in target or "\\" in target or target == "sample" or \
         os.path.splitext(target)[1].lower() in _FILE_SUFFIXES
     return paths.resolve_source(target) if is_path else None
+
+
+def is_engine_table(source: Any) -> bool:
+    """An engine source with no local file behind it (``spark:erp.sales``, ``postgres://...#lines``): nothing a
+    cache could watch for changes (:func:`salesbook.cube.get_cube`, a run's own cache)."""
+    return is_engine_source(source) and source_path(str(source)) is None
 
 
 def source_path(source: str) -> "os.PathLike | None":

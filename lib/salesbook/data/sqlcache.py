@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -55,11 +56,16 @@ def _quoted(name: str, dialect: str) -> str:
 
 
 def remember_sql(con: Any) -> Any:
-    """``con`` (an ibis DuckDB backend), compiling each query shape once per process (see the module)."""
+    """``con`` (an ibis DuckDB backend), compiling each query shape once per process (see the module).
+
+    The method set on ``con`` holds it weakly: a connection dropped by its last user is released at once, with the
+    lines it holds in memory, not at the garbage collector's next cycle."""
     compile_ = type(con).compile
+    backend = weakref.ref(con)
 
     @functools.wraps(compile_)
     def compile(expr: Any, /, *, limit: Any = None, params: Any = None, pretty: bool = False) -> str:
+        con = backend()
         if params:
             return compile_(con, expr, limit=limit, params=params, pretty=pretty)
         shaped = _shape(expr.op())

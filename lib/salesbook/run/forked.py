@@ -79,7 +79,8 @@ class Zygote:
     def __init__(self, env: dict[str, str] | None = None):
         read, write = os.pipe()
         try:
-            # this file alone, not the salesbook package (which imports plotly: see KERNEL_AWARE)
+            # this file alone, not the salesbook package: each kernel imports salesbook itself, its module state
+            # (setup, caches) fresh, as in a new kernel
             self.process = subprocess.Popen([sys.executable, "-c", _BOOT, __file__, str(write)], stdin=subprocess.PIPE,
                                             pass_fds=(write,), env=env, text=True)
         finally:

@@ -354,10 +354,10 @@ class Workspace:
 
     @classmethod
     def for_plan(cls, plan: RunPlan) -> "Workspace":
-        from salesbook.data.engines import is_engine_source, source_path
+        from salesbook.data.engines import is_engine_table
         tmp = plan.tmp or cls.folder(plan.out, plan.run_name)
-        table = is_engine_source(plan.source) and source_path(str(plan.source)) is None
-        return cls(tmp, tmp / ".cube-cache" if table or not plan.options.cache else None)
+        own = is_engine_table(plan.source) or not plan.options.cache
+        return cls(tmp, tmp / ".cube-cache" if own else None)
 
     @property
     def kernel_env(self) -> dict[str, str]:
