@@ -93,3 +93,33 @@ def test_a_connection_dropped_by_its_last_user_is_released_at_once_with_the_line
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_a_shapes_key_is_one_number_the_same_for_other_tables_and_another_for_another_literal():
+    def query(frame: pd.DataFrame, floor: float):
+        t = ibis.memtable(frame)
+        t = t.mutate(double=t.v * 2)
+        for i in range(12):  # each step reads the one before twice: a walk of every path would take 2**12 steps
+            t = t.mutate(double=t.double + t.double / (i + 2))
+        return t.filter(t.double > floor).select("k", "double")
+
+    a = query(pd.DataFrame({"k": ["x"], "v": [1.0]}), 0.0)
+    b = query(pd.DataFrame({"k": ["y", "z"], "v": [2.0, 3.0]}), 0.0)
+    c = query(pd.DataFrame({"k": ["y", "z"], "v": [2.0, 3.0]}), 1.0)
+    (ka, ta), (kb, tb), (kc, _) = (sqlcache._shape(e.op()) for e in (a, b, c))
+    assert isinstance(ka, int) and ka == kb and kb != kc  # another floor is another query
+    assert [t.name for t in ta] != [t.name for t in tb]
+    con = connect()
+    for e in (a, b, c):
+        assert con.compile(e) == Backend.compile(con, e)
+
+
+def test_forgotten_shape_numbers_still_give_ibis_sql(monkeypatch):
+    monkeypatch.setattr(sqlcache, "NUMBERS", 5)
+    con = connect()
+    for floor in (1.0, 2.0, 3.0):
+        t = ibis.memtable(pd.DataFrame({"v": [1.0, 2.5, 4.0]}))
+        e = t.filter(t.v > floor).select(w=t.v + 1)
+        assert con.compile(e) == Backend.compile(con, e)
+        assert con.to_pyarrow(e).to_pylist() == [{"w": v + 1} for v in (1.0, 2.5, 4.0) if v > floor]
+        assert len(sqlcache._numbers) <= 5 + 20  # forgotten as they pass the bound (one query's nodes at most)

@@ -17,6 +17,7 @@ a load and a cube).
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import weakref
 from collections import OrderedDict
@@ -32,22 +33,69 @@ _lock = threading.Lock()
 _kept: "OrderedDict[tuple[Any, ...], str]" = OrderedDict()
 
 
-def _shape(op: Any) -> "tuple[Any, dict[str, str]] | None":
-    """``op`` with each table replaced by a placeholder, and each placeholder's real name; None: not cached."""
+#: each node's shape, as a number: nodes of one shape get one number (their type and arguments, children by number),
+#: so a key is hashed and compared in one step whatever the depth of the expression (nested tuples were hashed
+#: anew at every level, and an expression shares its sub-expressions many times over)
+_numbers: dict[Any, int] = {}
+_next = itertools.count()
+#: past this many shapes the numbers are forgotten, with the SQL kept under them (numbers are never given twice)
+NUMBERS = 200_000
+
+
+def _shape(op: Any) -> "tuple[int, list[Any]] | None":
+    """The key of ``op``'s shape, and its tables in the order of their placeholders' numbers. None: not cached (a
+    sample, whose SQL depends on the kind of table; an aliased relation, whose SQL is its own).
+
+    Two expressions get one key when they differ only in their tables' names: a node's shape is its type and its
+    arguments (as ibis compares nodes), with each table replaced by its placeholder's number, schema and namespace,
+    and dicts in their order. Made by one walk of the expression, without making its nodes again with placeholders
+    (ibis's ``replace`` checks every node it makes, which cost as much as compiling): that is done only for a shape
+    not kept yet (:func:`_placeholders`)."""
     import ibis.expr.operations as ops
-    leaves = op.find((ops.PhysicalTable, ops.Sample))
-    if any(isinstance(leaf, ops.Sample) for leaf in leaves):
+    tables: dict[Any, int] = {}
+    seen: dict[int, int] = {}
+
+    def number(shape: Any) -> int:
+        got = _numbers.get(shape)
+        if got is None:
+            got = _numbers.setdefault(shape, next(_next))
+        return got
+
+    def value(x: Any) -> Any:
+        if isinstance(x, ops.Node):
+            got = seen.get(id(x))
+            if got is None:
+                if isinstance(x, (ops.Sample, ops.AliasedRelation)):
+                    raise LookupError
+                if isinstance(x, ops.PhysicalTable):
+                    got = number((ops.PhysicalTable, tables.setdefault(x, len(tables)), x.schema,
+                                  getattr(x, "namespace", None) or ops.Namespace()))
+                else:
+                    got = number((type(x), tuple(value(a) for a in x.__args__)))
+                seen[id(x)] = got
+            return ("node", got)
+        if isinstance(x, tuple):
+            return (tuple, tuple(value(a) for a in x))
+        if isinstance(x, dict):  # ibis's FrozenDict and FrozenOrderedDict
+            return (dict, tuple((k, value(v)) for k, v in x.items()))
+        return x
+
+    try:
+        key = value(op)[1]
+    except (LookupError, RecursionError):  # RecursionError: an expression deeper than Python's stack, compiled as is
         return None
-    swap: dict[Any, Any] = {}
-    names: dict[str, str] = {}
-    for leaf in leaves:
-        if leaf in swap:
-            continue
-        placeholder = _PLACEHOLDER.format(len(swap))
-        namespace = getattr(leaf, "namespace", None) or ops.Namespace()
-        swap[leaf] = ops.UnboundTable(placeholder, leaf.schema, namespace)
-        names[placeholder] = leaf.name
-    return (op.replace(swap) if swap else op), names
+    if len(_numbers) > NUMBERS:
+        with _lock:
+            _numbers.clear()
+            _kept.clear()
+    return key, list(tables)
+
+
+def _placeholders(op: Any, tables: list[Any]) -> Any:
+    """``op`` with its ``tables`` replaced by placeholders of the same schema and namespace, numbered as listed."""
+    import ibis.expr.operations as ops
+    return op.replace({t: ops.UnboundTable(_PLACEHOLDER.format(i), t.schema, getattr(t, "namespace", None)
+                                           or ops.Namespace()) for i, t in enumerate(tables)})
 
 
 def _quoted(name: str, dialect: str) -> str:
@@ -71,20 +119,21 @@ def remember_sql(con: Any) -> Any:
         shaped = _shape(expr.op())
         if shaped is None:
             return compile_(con, expr, limit=limit, pretty=pretty)
-        op, names = shaped
-        key = (op, limit, pretty, con.dialect)
+        shape, tables = shaped
+        key = (shape, limit, pretty, con.dialect)
         with _lock:
             sql = _kept.get(key)
             if sql is not None:
                 _kept.move_to_end(key)
         if sql is None:
+            op = _placeholders(expr.op(), tables) if tables else expr.op()
             sql = compile_(con, op.to_expr(), limit=limit, pretty=pretty)
             with _lock:
                 _kept[key] = sql
                 while len(_kept) > SIZE:
                     _kept.popitem(last=False)
-        for placeholder, name in names.items():
-            sql = sql.replace(_quoted(placeholder, con.dialect), _quoted(name, con.dialect))
+        for i, table in enumerate(tables):
+            sql = sql.replace(_quoted(_PLACEHOLDER.format(i), con.dialect), _quoted(table.name, con.dialect))
         return sql
 
     con.compile = compile
