@@ -223,7 +223,13 @@ def test_workshop_in_headless_chromium_offline_every_slider_redraws_everything_i
         page.screenshot(path=str(ARTEFACTS / "present_whatif_reorg.png"), full_page=True)
 
         page.goto(voila + "voila/render/00%20Overview.ipynb", timeout=180_000)
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=180_000)
+        try:
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1",
+                                   timeout=180_000)
+        except Exception:  # once under a full suite's load (2 cores): say what the page and Voilà showed instead
+            page.screenshot(path=str(ARTEFACTS / "present_overview_failed.png"), full_page=True)
+            raise AssertionError("the overview drew no chart; page text:\n" + page.locator("body").inner_text()[-3000:]
+                                 + "\nproblems: " + repr(problems)) from None
         assert page.locator("table.sb-table").count() >= 2
         page.screenshot(path=str(ARTEFACTS / "present_overview.png"))
         browser.close()
