@@ -26,14 +26,14 @@ KERNELS = [pytest.mark.slow, pytest.mark.server]  # each test below starts kerne
 
 #: what a notebook sees of its process, as JSON on its last output
 PROBE = """
-import json, os, random, sys
+import gc, json, os, random, sys
 first = {m: m in sys.modules for m in ("pandas", "scipy.stats", "plotly.graph_objects", "plotly.io._renderers",
                                        "ipywidgets", "itables", "salesbook_zygote")}
 import plotly.io as pio
 print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
                   "path0": sys.path[:3], "env": os.environ.get("SALESBOOK_PROBE"), "first": first,
                   "renderer": pio.renderers.default, "random": random.random(), "argv0": sys.argv[0],
-                  "main": type(get_ipython()).__name__}))
+                  "main": type(get_ipython()).__name__, "gc": gc.isenabled(), "frozen": gc.get_freeze_count()}))
 """
 
 
@@ -92,6 +92,8 @@ def test_a_forked_kernel_is_what_a_new_kernel_would_be(tmp_path):
     assert one["main"] == new["main"] == "ZMQInteractiveShell"
     assert one["pgid"] == one["pid"] and new["pgid"] == new["pid"]
     assert one["random"] != two["random"]  # each kernel draws its own random numbers
+    # the kernel collects its own garbage; what the zygote imported is frozen, never walked by the collector
+    assert one["gc"] and new["gc"] and one["frozen"] > 100_000 and new["frozen"] == 0
     # closed: the zygote and its kernels are gone
     assert not _alive(zygote) and not _alive(one["pid"]) and not _alive(two["pid"])
 

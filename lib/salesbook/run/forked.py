@@ -224,6 +224,8 @@ def _kernel(request: dict[str, Any], answers: int, zygote: int) -> None:
         argv = [*request["argv"], f"--IPKernelApp.parent_handle={zygote}"]
         sys.argv = [sys.executable, *argv]
         sys.modules.pop("salesbook_zygote", None)  # this file, loaded on its own: not the kernel's to see
+        import gc
+        gc.enable()  # the zygote's objects stay frozen (:func:`_serve`); the kernel's own are collected as usual
         import random
         random.seed()  # the zygote's random state is not shared by its kernels
         if "numpy" in sys.modules:
@@ -263,8 +265,14 @@ def _warm_charts() -> None:
 
 
 def _serve(answers: int) -> None:
-    """Import :data:`PRELOAD`, then fork a kernel for each request line on standard input until it closes."""
+    """Import :data:`PRELOAD`, then fork a kernel for each request line on standard input until it closes.
+
+    The imported objects are frozen (``gc.freeze``, as Python's documentation advises before ``fork``): a kernel's
+    garbage collector never walks them (a full collection over them took 0.3-0.5 s of a kernel's CPU) nor writes
+    into their pages, which stay shared with the zygote."""
+    import gc
     import importlib
+    gc.disable()  # no collection leaves holes in the pages the kernels will share
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle: it closes our input
     for name in PRELOAD:
         try:
@@ -275,6 +283,7 @@ def _serve(answers: int) -> None:
         _warm_charts()
     except Exception:  # noqa: BLE001 - the kernel's charts make them, and report any error themselves
         pass
+    gc.freeze()
     kernels: set[int] = set()
 
     def reap(*_: Any) -> None:
