@@ -161,6 +161,8 @@ def test_the_load_numbers_lines_per_file_split_with_no_window_over_every_line(tm
     path = tmp_path / "lines.parquet"
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=400)
     session = spark_session()
+    # results come back to Python as Arrow batches (not pickled rows, each date converted in Python)
+    assert session.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
     session.conf.set("spark.sql.files.maxPartitionBytes", str(path.stat().st_size // 6))
     queries = []
     real = SparkSession.sql

@@ -97,12 +97,12 @@ def spark_session():
     except ImportError:
         raise DataError("spark", "PySpark is not installed: pip install 'ibis-framework[pyspark]' "
                                  "(make install installs it with the dev extras)") from None
-    # results come back to Python as Arrow batches, not pickled rows converted one value at a time (the
-    # sample's cube: most of the driver's Python time was that conversion of its dates)
-    options = {"spark.app.name": "salesbook", "spark.sql.session.timeZone": "UTC",
-               "spark.sql.execution.arrow.pyspark.enabled": "true"}
+    options = {"spark.app.name": "salesbook", "spark.sql.session.timeZone": "UTC"}
     setup = paths.current()
-    if not setup.spark_remote:
+    if not setup.spark_remote:  # (Spark Connect always returns Arrow, and a hosted one may refuse settings)
+        # results come back to Python as Arrow batches, not pickled rows converted one value at a time (the
+        # sample's cube: most of the driver's Python time was that conversion of its dates)
+        options["spark.sql.execution.arrow.pyspark.enabled"] = "true"
         log = spark_log_file()
         log.parent.mkdir(parents=True, exist_ok=True)
         conf = log.with_name("log4j2.properties")
