@@ -7,8 +7,8 @@ of the file, a temporary table, a memtable). Most of a small file's load and cub
 
 :func:`remember_sql` makes a connection compile each expression with its tables replaced by placeholders of the
 same schema (and namespace), keep that SQL, and put the real tables' names in place of the placeholders. The
-key is the expression itself, literals included (ibis expressions are values, compared and hashed by their
-content): another date or threshold is another query. ``pretty`` and ``limit`` are part of the key; an
+key is the expression's shape, literals included (every node's type and arguments, as ibis compares nodes, its
+tables by their placeholders: :func:`_shape`): another date or threshold is another query. ``pretty`` and ``limit`` are part of the key; an
 expression with bound parameters, or one that samples a table (whose SQL depends on the kind of table), is
 compiled as ibis does. The SQL is the same as ibis's (``tests/test_sqlcache.py`` compares them for every query of
 a load and a cube).
@@ -68,8 +68,7 @@ def _shape(op: Any) -> "tuple[int, list[Any]] | None":
                 if isinstance(x, (ops.Sample, ops.AliasedRelation)):
                     raise LookupError
                 if isinstance(x, ops.PhysicalTable):
-                    got = number((ops.PhysicalTable, tables.setdefault(x, len(tables)), x.schema,
-                                  getattr(x, "namespace", None) or ops.Namespace()))
+                    got = number((ops.PhysicalTable, tables.setdefault(x, len(tables)), x.schema, _namespace(x)))
                 else:
                     got = number((type(x), tuple(value(a) for a in x.__args__)))
                 seen[id(x)] = got
@@ -91,11 +90,17 @@ def _shape(op: Any) -> "tuple[int, list[Any]] | None":
     return key, list(tables)
 
 
+def _namespace(table: Any) -> Any:
+    """A table's namespace (catalog and database), the empty one when it has none (a memtable)."""
+    import ibis.expr.operations as ops
+    return getattr(table, "namespace", None) or ops.Namespace()
+
+
 def _placeholders(op: Any, tables: list[Any]) -> Any:
     """``op`` with its ``tables`` replaced by placeholders of the same schema and namespace, numbered as listed."""
     import ibis.expr.operations as ops
-    return op.replace({t: ops.UnboundTable(_PLACEHOLDER.format(i), t.schema, getattr(t, "namespace", None)
-                                           or ops.Namespace()) for i, t in enumerate(tables)})
+    return op.replace({t: ops.UnboundTable(_PLACEHOLDER.format(i), t.schema, _namespace(t))
+                       for i, t in enumerate(tables)})
 
 
 def _quoted(name: str, dialect: str) -> str:

@@ -24,7 +24,6 @@ Each step takes and returns small frozen records (:class:`RunPlan`, :class:`Work
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import json
 import os
 import platform
@@ -277,9 +276,6 @@ def _warm_runner(lang: str, cube_ready: threading.Event) -> None:
     render_html(nbformat.v4.new_notebook(), lang)
     cube_ready.wait()
     warm(SUMMARY_IMPORTS, deferred=False)
-    # what is imported now lives as long as the run: the garbage collector's full passes no longer walk it
-    gc.collect()
-    gc.freeze()
 
 
 # --------------------------------------------------------------------------- the records the steps pass on
