@@ -180,3 +180,33 @@ def test_the_memo_says_when_retained_clients_revenue_fell_on_price():
     # no fall in price: no price finding
     flat = wk.revenue_walk(cube_of([("A", "2023-03-01", "X", "K", 100, 1000), ("A", "2024-03-01", "X", "K", 90, 900)]))
     assert not any("Check who gives discounts" in x for x in wk.memo_lines(flat))
+
+
+def test_two_windows_is_the_pivot_of_the_periods_in_text_order():
+    # the walk's lines come from codes, not from pandas' pivot_table on text: same rows, same order, same sums.
+    # Categories in no text order, a missing product read as "—" beside a product really named "—", a line
+    # sold in one window only, and units missing (NaN, summed as pandas sums them: 0)
+    cat = lambda values, order: pd.Categorical(values, categories=order)  # noqa: E731
+    w = pd.DataFrame({
+        "client_id": cat(["b", "b", "a", "a", "a", "c"], ["c", "b", "a"]),
+        "product_id": cat(["P2", "P2", None, "—", "P1", "P1"], ["P2", "P1", "—"]),
+        "category": cat(["K", "K", "K", "K", None, "K"], ["K"]),
+        "period": ["before", "after", "after", "before", "after", "before"],
+        "sales": [10.0, 12.5, 3.0, 4.0, 7.25, 1.0], "units": [1.0, 2.0, np.nan, 1.0, 3.0, 1.0],
+        "returns": [0.0, -1.0, 0.0, 0.0, 0.0, -0.5]})
+    out, client, clients, groups = wk._two_windows(w)
+    text = pd.DataFrame({"client_id": w.client_id.astype(str), "product_id": w.product_id.astype(object).fillna("—"),
+                         "category": w.category.astype(object).fillna("—"), "period": w.period,
+                         "sales": wk._cents(w.sales), "units": w.units, "returns": wk._cents(w.returns)})
+    wide = text.pivot_table(index=["client_id", "product_id", "category"], columns="period",
+                            values=["sales", "units", "returns"], aggfunc="sum", fill_value=0)
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    wide = wide.reset_index()
+    assert list(out.client_id) == ["a", "a", "b", "c"] == list(wide.client_id)
+    assert list(out.product_id) == ["P1", "—", "P2", "P1"] == list(wide.product_id)  # "—" once: one line
+    for col in ("sales_before", "sales_after", "units_before", "units_after", "returns_before", "returns_after"):
+        assert out[col].tolist() == wide[col].tolist(), col
+    assert out.sales_after.tolist() == [725, 300, 1250, 0] and out.units_after.tolist() == [3.0, 0.0, 2.0, 0.0]
+    assert list(clients[client]) == list(out.client_id)
+    # one group per client and category: a's lines are in K and "—", b's and c's in K
+    assert len(set(groups)) == 4 and groups[0] != groups[1]

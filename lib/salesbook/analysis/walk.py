@@ -155,42 +155,32 @@ def revenue_walk(cube: Cube) -> Walk:
 
 def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
     """Each line's steps in whole cents (int64), reconciled with the bridge's clients to the cent."""
-    w = cube.client_product_window
     part = detail.part.where(~detail.part.isin(["growth", "decline"]), "retained")
-    key = ["client_id", "product_id", "category"]
-    # text kept as Series (a NumPy array of Python strings would be converted back by the frame)
-    frame = pd.DataFrame({"client_id": text_of(w.client_id), "product_id": text_of(w.product_id, "—"),
-                          "category": text_of(w.category, "—"), "period": text_of(w.period),
-                          "sales": _cents(w.sales), "units": w.units.to_numpy(dtype="float64"),
-                          "returns": _cents(w.returns)}).reset_index(drop=True)
-    wide = frame.pivot_table(index=key, columns="period", values=["sales", "units", "returns"], aggfunc="sum",
-                             fill_value=0, observed=True)
-    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
-    for c in ("sales", "units", "returns"):
-        for p in ("before", "after"):
-            if f"{c}_{p}" not in wide:
-                wide[f"{c}_{p}"] = 0
-    out = wide.reset_index()
-    out["part"] = part.reindex(out.client_id).to_numpy()
-    out = split_lines(out, split)
+    out, client, clients, groups = _two_windows(cube.client_product_window)
+    # per client first (thousands), then taken by each line's client (millions): no text compared per line
+    out["part"] = _each(part.reindex(clients), client)
+    out = split_lines(out, split, groups)
     change = (out.after - out.before).to_numpy()
     # the bridge's clients, to the cent: what a client's lines miss (sub-cent amounts) is its rounding
     bridge = pd.Series(_cents(detail.after) - _cents(detail.before), index=detail.index.astype(str))
-    mine = pd.Series(change, index=out.client_id).groupby(level=0).sum()
-    gap = bridge.sub(mine.reindex(bridge.index).fillna(0).astype("int64"))
+    mine = np.zeros(len(clients), dtype="int64")
+    np.add.at(mine, client, change)
+    gap = bridge.sub(pd.Series(mine, index=clients).reindex(bridge.index).fillna(0).astype("int64"))
     gap = gap[gap != 0]
+    known = cube.clients.set_index(cube.clients.client_id.astype(str))
+    out["client_name"] = _each(known.client_name.reindex(clients), client)
+    out["manager"] = _each(known.manager.astype(object).reindex(clients), client)
     if len(gap):
         extra = pd.DataFrame({"client_id": gap.index, "product_id": "—", "category": "—", "before": 0, "after": 0,
-                              "part": part.reindex(gap.index).to_numpy()})
+                              "part": part.reindex(gap.index).to_numpy(),
+                              "client_name": known.client_name.reindex(gap.index).to_numpy(),
+                              "manager": known.manager.astype(object).reindex(gap.index).to_numpy()})
         out = pd.concat([out, extra], ignore_index=True)
     steps = [s for s in STEPS if s in out.columns]
     out[steps] = out[steps].fillna(0).astype("int64")
     out["rounding"] = 0
     if len(gap):
         out.loc[out.index[-len(gap):], "rounding"] = gap.to_numpy()
-    clients = cube.clients.set_index(cube.clients.client_id.astype(str))
-    out["client_name"] = clients.client_name.reindex(out.client_id).to_numpy()
-    out["manager"] = clients.manager.astype(object).reindex(out.client_id).to_numpy()
     keep = ["client_id", "client_name", "manager", "product_id", "category", "part", "before", "after", "p0", "p1",
             *[s for s in STEPS if s in out.columns]]
     out = out[keep]
@@ -198,7 +188,57 @@ def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
     return out
 
 
-def split_lines(out: pd.DataFrame, split: bool = True) -> pd.DataFrame:
+def _each(per_client: pd.Series, client: np.ndarray) -> pd.Series:
+    """A value per client taken for each line: ``client`` numbers the lines' clients in ``per_client``'s order.
+    Typed (text as pandas' ``str``) once over the clients, as a column built from the lines' values would be."""
+    typed = pd.Series(per_client.to_numpy())  # typed by pandas from the values, as a column of them would be
+    return pd.Series(typed.array.take(client))
+
+
+def _sorted_codes(col: pd.Series, missing: str | None) -> tuple[np.ndarray, pd.Index]:
+    """Each value's position among the column's distinct texts sorted (missing values as ``missing``), and those
+    texts. A categorical column is coded through its categories (thousands), not its values (millions)."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and (missing is not None or not col.isna().any()):
+        cats = col.cat.categories.astype(str)
+        codes = col.cat.codes.to_numpy()
+        if (codes < 0).any():
+            cats = cats.append(pd.Index([missing], dtype=cats.dtype))
+            codes = np.where(codes < 0, len(cats) - 1, codes)
+        at, texts = pd.factorize(cats, sort=True)  # two categories may have one text ("—" and a missing value)
+        return at[codes].astype("int64"), texts
+    at, texts = pd.factorize(text_of(col, missing), sort=True)
+    return at.astype("int64"), texts
+
+
+def _two_windows(w: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.Index, np.ndarray]:
+    """``client_product_window`` as one row per line (client, product, category; in that order of their texts,
+    a missing product or category as "—") with its gross sales, units and returns in each window (``sales_before``,
+    ``sales_after``, ...; sales and returns in whole cents, zeros where the line has none), each row's client as a
+    code, the distinct clients those codes number, and each row's client and category as one code. The pivot of the periods by integer codes:
+    pandas' ``pivot_table`` grouped the millions of lines by their text (most of the walk's time at 10M lines)."""
+    parts = [_sorted_codes(w[c], m) for c, m in (("client_id", None), ("product_id", "—"), ("category", "—"))]
+    key = np.zeros(len(w), dtype="int64")
+    for codes, texts in parts:
+        key = key * len(texts) + codes
+    if float(np.prod([float(len(texts)) for _, texts in parts])) >= 2.0 ** 62:  # would overflow: never in practice
+        raise OverflowError("too many distinct clients x products x categories to number")
+    _, first, row = np.unique(key, return_index=True, return_inverse=True)
+    out = pd.DataFrame({c: texts.take(codes[first]) for c, (codes, texts) in
+                        zip(("client_id", "product_id", "category"), parts)})
+    period = text_of(w.period).to_numpy()
+    values = {"sales": _cents(w.sales), "units": np.nan_to_num(w.units.to_numpy(dtype="float64")),
+              "returns": _cents(w.returns)}
+    for name, v in values.items():
+        for p in ("before", "after"):
+            at = period == p
+            total = np.zeros(len(first), dtype=v.dtype)
+            np.add.at(total, row[at], v[at])
+            out[f"{name}_{p}"] = total
+    client, category = parts[0][0][first], parts[2][0][first]
+    return out, client, parts[0][1], client * len(parts[2][1]) + category
+
+
+def split_lines(out: pd.DataFrame, split: bool = True, groups: np.ndarray | None = None) -> pd.DataFrame:
     """Each line's steps in whole cents (int64 columns, one per step), from its two windows.
 
     ``out``: one row per line with ``client_id``, ``category``, ``part`` (``new``, ``reactivated``,
@@ -206,6 +246,7 @@ def split_lines(out: pd.DataFrame, split: bool = True) -> pd.DataFrame:
     (whole cents) and ``units_before``, ``units_after``. Adds ``before``, ``after`` (net, cents),
     ``p0``, ``p1`` (money a unit on continuing lines, else NaN) and the steps; on every row the steps
     add up to ``after - before`` exactly (``mix`` takes the cents the other two round away).
+    ``groups``: each row's client and category as one integer, when the caller has them (else read from the text).
     """
     out = out.copy()
     s0, s1 = out.sales_before.astype("int64").to_numpy(), out.sales_after.astype("int64").to_numpy()
@@ -225,10 +266,14 @@ def split_lines(out: pd.DataFrame, split: bool = True) -> pd.DataFrame:
         p0 = np.where(cont, s0 / np.where(q0 > 0, q0, 1), np.nan)  # cents a unit
         p1 = np.where(cont, s1 / np.where(q1 > 0, q1, 1), np.nan)
         # the group's last-year average price: the client's category, over its continuing lines
-        g = pd.DataFrame({"c": out.client_id, "k": out.category, "s0": np.where(cont, s0, 0),
-                          "q0": np.where(cont, q0, 0.0)})
-        sums = g.groupby(["c", "k"], sort=False)[["s0", "q0"]].transform("sum")
-        pg0 = np.where(cont, sums.s0.to_numpy() / np.where(sums.q0.to_numpy() > 0, sums.q0.to_numpy(), 1), np.nan)
+        if groups is None:
+            groups = pd.MultiIndex.from_arrays([out.client_id, out.category]).factorize()[0]
+        g = pd.factorize(groups)[0]
+        gs0, gq0 = np.zeros(g.max() + 1 if len(g) else 0, dtype="int64"), np.bincount(
+            g, weights=np.where(cont, q0, 0.0), minlength=g.max() + 1 if len(g) else 0)
+        np.add.at(gs0, g, np.where(cont, s0, 0))
+        sum_s0, sum_q0 = gs0[g], gq0[g]
+        pg0 = np.where(cont, sum_s0 / np.where(sum_q0 > 0, sum_q0, 1), np.nan)
         price = np.where(cont, np.rint(s1 - np.nan_to_num(p0) * q1), 0).astype("int64")
         volume = np.where(cont, np.rint((q1 - q0) * np.nan_to_num(pg0)), 0).astype("int64")
         out["price"], out["volume"] = price, volume
