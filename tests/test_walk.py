@@ -210,3 +210,25 @@ def test_two_windows_is_the_pivot_of_the_periods_in_text_order():
     assert list(clients[client]) == list(out.client_id)
     # one group per client and category: a's lines are in K and "—", b's and c's in K
     assert len(set(groups)) == 4 and groups[0] != groups[1]
+
+
+def test_a_walk_pickles_small_and_comes_back_exactly():
+    # the cube's memo keeps a walk for every process of a run: text as codes, money columns by their rows
+    # that are not zero; the frame comes back the same, dtypes, missing values and a zero's sign included
+    import pickle
+    lines = pd.DataFrame({"client_id": pd.array(["a", "b", None, "a"], dtype="str"),
+                          "manager": pd.Series([None, "M", "M", None], dtype=object, index=[3, 5, 7, 9]),
+                          "p0": [np.nan, 1.5, 0.0, -0.0], "price": [0.0, 0.0, -2.25, 0.0],
+                          "n": np.array([1, 2, 3, 4], dtype="int64")}, index=[3, 5, 7, 9])
+    walk = wk.Walk(1.0, 2.0, pd.Series({"price": -2.25}), lines, (pd.Timestamp("2024-01-01"),) * 2,
+                   (pd.Timestamp("2023-01-01"),) * 2, True)
+    back = pickle.loads(pickle.dumps(walk))
+    pd.testing.assert_frame_equal(back.lines, lines, check_exact=True)
+    assert np.signbit(back.lines.p0.to_numpy()).tolist() == [False, False, False, True]
+    assert back.lines.manager.dtype == object and back.lines.manager.isna().tolist() == [True, False, False, True]
+    assert (back.before, back.after, back.split, back.steps.to_dict()) == (1.0, 2.0, True, {"price": -2.25})
+    # the money columns are kept by their rows that are not zero: a mostly-zero column pickles small
+    big = walk.lines.iloc[[0] * 20000].reset_index(drop=True).assign(price=0.0)
+    full = len(pickle.dumps(big.price.to_numpy()))
+    packed = wk._pack(big)["columns"]["price"]
+    assert packed[0] == "sparse" and len(packed[2]) == 0 and len(pickle.dumps(packed)) < full / 100
