@@ -132,3 +132,23 @@ def test_each_managers_share_of_the_whitespace_expectation_is_his_suggestions_an
         alone = cb.expected_whitespace(cube, ws[ws.manager == m], cal=CAL)
         assert by[m]["expected"] == alone["expected"] and by[m]["lift"] == whole["lift"] == alone["lift"]
         assert cb.whitespace_sentence(by[m]) == cb.whitespace_sentence(alone)
+
+
+def test_a_resample_by_its_counts_has_the_rates_of_its_rows():
+    # the bootstrap gives each draw as how many times it drew each row: the same rates as the drawn rows
+    # copied (shares exactly, money ratios to rounding), the small bucket falling back to the overall rates
+    import numpy as np
+    rng = np.random.default_rng(7)
+    n = 500
+    arrays = (rng.random(n) < 0.3, rng.gamma(2.0, 1000.0, n), rng.gamma(2.0, 800.0, n),
+              rng.choice([0, 1, 2], n, p=[0.6, 0.39, 0.01]))
+    cal = cb.CalibrationRules(asleep_edges=(6, 12), min_bucket=20)
+    for _ in range(5):
+        pick = rng.integers(0, n, n)
+        copied = cb._rates(*(a[pick] for a in arrays), cal)
+        counted = cb._rates_counted(np.bincount(pick, minlength=n), *arrays, cal=cal)
+        assert copied.keys() == counted.keys() == {-1, 0, 1, 2}
+        assert counted[2] == counted[-1]  # a bucket of a few rows takes the overall rates
+        for b in copied:
+            assert counted[b][0] == copied[b][0]
+            assert counted[b][1] == pytest.approx(copied[b][1], rel=1e-12)
