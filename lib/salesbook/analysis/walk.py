@@ -121,10 +121,9 @@ class Walk:
         return self.after - self.before
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled compactly (the cube's memo keeps a walk for every process of a run): a line's text columns
-        as codes into their distinct values, and each money column as its rows that are not zero (most lines
-        have two or three steps of the eleven). At 10M lines the walk's 3.2M lines took 658 MB, twice (the walk
-        and the diagnosis that holds it). :meth:`__setstate__` gives the same frame back, exactly."""
+        """Pickled compactly (the cube's memo keeps a walk for every process of a run): each money column as
+        its rows that are not zero (most lines have two or three steps of the eleven). At 10M lines the
+        walk's 3.2M lines took 658 MB, written twice (the walk and the diagnosis that holds it). :meth:`__setstate__` gives the same frame back, exactly."""
         state = dict(self.__dict__)
         state["lines"] = _pack(self.lines)
         return state
@@ -136,18 +135,16 @@ class Walk:
 
 
 def _pack(frame: pd.DataFrame) -> dict[str, Any]:
-    """``frame`` as columns that pickle small: text (pandas' ``str``) as codes and distinct values, float columns
-    as the positions and values of their rows that are not zero (a zero's sign kept), the rest as they are."""
+    """``frame`` as columns that pickle small: a float column mostly of zeros as the positions and values of its rows
+    that are not zero (a zero's sign kept), the rest as they are (text columns pickle as Arrow's buffers: coding them
+    saved less to write than decoding them cost each reader)."""
     cols: dict[str, Any] = {}
     for name in frame.columns:
         col = frame[name]
-        if isinstance(col.dtype, pd.StringDtype) or col.dtype == object:
-            codes, uniques = pd.factorize(col, use_na_sentinel=True)
-            cols[name] = ("text", col.dtype, codes.astype("int32"), uniques)
-        elif col.dtype == "float64":
-            v = col.to_numpy()
-            at = np.flatnonzero((v != 0) | np.isnan(v) | np.signbit(v))
-            cols[name] = ("sparse", len(v), at.astype("int64"), v[at])
+        v = col.to_numpy() if col.dtype == "float64" else None
+        at = np.flatnonzero((v != 0) | np.isnan(v) | np.signbit(v)) if v is not None else None
+        if at is not None and len(at) < len(v) / 3:  # a position and a value take 12 bytes, a dense value 8
+            cols[name] = ("sparse", len(v), at.astype("int32" if len(v) < 2 ** 31 else "int64"), v[at])
         else:
             cols[name] = ("plain", col)
     return {"index": frame.index, "columns": cols}
@@ -156,20 +153,15 @@ def _pack(frame: pd.DataFrame) -> dict[str, Any]:
 def _unpack(packed: "dict[str, Any] | pd.DataFrame") -> pd.DataFrame:
     if isinstance(packed, pd.DataFrame):
         return packed
-    data = {}
+    data: dict[str, Any] = {}
     for name, (kind, *rest) in packed["columns"].items():
-        if kind == "text":
-            dtype, codes, uniques = rest
-            values = uniques.take(codes, allow_fill=True, fill_value=None)
-            data[name] = pd.Series(values, dtype=dtype, index=packed["index"])
-        elif kind == "sparse":
+        if kind == "sparse":
             n, at, v = rest
-            full = np.zeros(n, dtype="float64")
-            full[at] = v
-            data[name] = pd.Series(full, index=packed["index"])
+            data[name] = np.zeros(n, dtype="float64")
+            data[name][at] = v
         else:
             data[name] = rest[0]
-    return pd.DataFrame(data, index=packed["index"], columns=list(packed["columns"]))
+    return pd.DataFrame(data, index=packed["index"], copy=False)
 
 
 def _cents(x: Any) -> np.ndarray:
