@@ -192,25 +192,40 @@ def _bootstrap(arrays: tuple[np.ndarray, ...], cal: CalibrationRules) -> tuple[d
     ``cal.draws`` seeded resamples of rows: one bootstrap, whatever list it is applied to."""
     rng = np.random.default_rng(20261201)
     n = len(arrays[0])
-    return _rates(*arrays, cal), [_rates_counted(np.bincount(pick, minlength=n), *arrays, cal=cal)
-                                  for pick in (rng.integers(0, n, n) for _ in range(cal.draws))]
+    sums = _sums_of(*arrays, cal=cal)
+    draws: list[dict] = []
+    picks = np.empty((10, n), dtype=np.int64)
+    while len(draws) < cal.draws:  # 10 draws at a time: their counts as one matrix, their totals one product
+        k = min(len(picks), cal.draws - len(draws))
+        for i in range(k):  # the draws of rng.integers(0, n, n), one by one (int32: the same numbers)
+            np.add(rng.integers(0, n, n, dtype=np.int32), i * n, out=picks[i])
+        counts = np.bincount(picks[:k].ravel(), minlength=k * n).reshape(k, n)
+        draws += [_rates_counted(totals, cal) for totals in counts.astype(float) @ sums]
+    return _rates(*arrays, cal), draws
 
 
-def _rates_counted(counts: np.ndarray, came_back: np.ndarray, used: np.ndarray, brought: np.ndarray,
-                   bucket: np.ndarray, cal: CalibrationRules) -> dict[int, tuple[float, float]]:
-    """:func:`_rates` of a resample given as how many times it drew each row (``counts``), without copying the
-    rows: the bootstrap's 1000 draws of 120,000 suggestions at 10M lines copied four arrays a draw. The shares
-    are the same numbers (whole counts); the money sums are the same sums added in another order."""
-    def rates(weight: np.ndarray) -> tuple[float, float]:
-        back = weight * came_back
-        base = float(back @ used)
+def _sums_of(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucket: np.ndarray,
+             cal: CalibrationRules) -> np.ndarray:
+    """What :func:`_rates` adds up, per row, for everyone and for each bucket: rows, rows that came back, what
+    those used to buy and what they brought (one row's four columns per group)."""
+    back = came_back.astype(float)
+    groups = [np.ones(len(back))] + [(bucket == b).astype(float) for b in range(len(cal.asleep_edges) + 1)]
+    return np.column_stack([c for g in groups for c in (g, g * back, g * back * used, g * back * brought)])
+
+
+def _rates_counted(totals: np.ndarray, cal: CalibrationRules) -> dict[int, tuple[float, float]]:
+    """:func:`_rates` of a resample from its totals: the counts of times it drew each row, times
+    :func:`_sums_of` (one product, no copy of the rows: the bootstrap's 1000 draws of 120,000 suggestions at
+    10M lines copied four arrays a draw). The shares are the same numbers (whole counts); the money sums are
+    the same sums added in another order."""
+    def rates(rows: float, back: float, base: float, brought: float) -> tuple[float, float]:
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = back.sum() / weight.sum()
-        return float(share), float(back @ brought) / base if base > 0 else 0.0
-    out = {-1: rates(counts)}
+            share = np.float64(back) / rows
+        return float(share), float(brought / base) if base > 0 else 0.0
+    group = totals.reshape(-1, 4)
+    out = {-1: rates(*group[0])}
     for b in range(len(cal.asleep_edges) + 1):
-        weight = counts * (bucket == b)
-        out[b] = rates(weight) if weight.sum() >= cal.min_bucket else out[-1]
+        out[b] = rates(*group[b + 1]) if group[b + 1][0] >= cal.min_bucket else out[-1]
     return out
 
 
