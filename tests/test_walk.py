@@ -109,6 +109,17 @@ def test_walk_by_manager_and_category_add_up_and_sort_by_the_largest_fall():
     assert cat.loc["Q", "lost"] == -200.0 and cat.loc["K", "price"] == -20.0
     story = wk.price_story(w)
     assert (story["lines"], story["fell"], story["money"]) == (2, 1, -20.0)  # X fell, the filler's Z did not
+    # the lines' cents and clients are computed once per walk, never pickled: the same tables after a round trip
+    import pickle
+    seg = wk.walk_by(cube, w, "segment")
+    assert {"cents", "clients"} <= set(w.__dict__["_derived"]) and "_derived" not in w.__getstate__()
+    again = pickle.loads(pickle.dumps(w))
+    for k, table in (("manager", by), ("category", cat), ("segment", seg)):
+        pd.testing.assert_frame_equal(wk.walk_by(cube, again, k), table)
+    from salesbook.views import walk_views as wv
+    every = wk.contributors(w, "lost")
+    pd.testing.assert_frame_equal(wv.contributors_table(w, "lost", top=1, every=every),
+                                  wv.contributors_table(w, "lost", top=1))
 
 
 amounts = st_.integers(min_value=0, max_value=10**7)  # cents

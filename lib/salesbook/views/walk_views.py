@@ -66,9 +66,11 @@ def walk_by_table(by: pd.DataFrame, key: str, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def contributors_table(walk: Walk, step: str, lang: str = "en", top: int | None = 10) -> pd.DataFrame:
-    """The biggest contributors to ``step``: client, manager, money, lines, share of the step."""
-    c = contributors(walk, step, top)
+def contributors_table(walk: Walk, step: str, lang: str = "en", top: int | None = 10,
+                       every: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The biggest contributors to ``step``: client, manager, money, lines, share of the step (``every``: all of
+    them, ``contributors(walk, step)``, when the caller has them)."""
+    c = contributors(walk, step, top) if every is None else (every if top is None else every.head(top))
     from salesbook.analysis.segments import NO_MANAGER
     out = pd.DataFrame({t("seg.col.client_id", lang): c.client_id.astype(str),
                         t("col.client", lang): c.client_name.astype(object).fillna("—"),
@@ -99,7 +101,7 @@ def step_lists(walk: Walk, lang: str = "en", top: int = 10) -> list[tuple[str, p
         every = contributors(walk, step, None)
         said = t("walk.top", lang, step=_step(step, lang), n=fmt_int(min(top, len(every)), lang),
                  clients=fmt_int(len(every), lang), amount=fmt_money(float(amount), lang))
-        out.append((said, contributors_table(walk, step, lang, top)))
+        out.append((said, contributors_table(walk, step, lang, top, every)))
     return out
 
 
