@@ -345,7 +345,7 @@ def whitespace_lift(backtest: pd.DataFrame, others: pd.DataFrame,
 
     rng = np.random.default_rng(20261206)
     # each draw's totals (pairs and starts on each side) over its resampled units, one draw at a time: the draws'
-    # counts as one matrix took cal.draws x k floats (480 MB at 10M lines). The totals are whole numbers, exact
+    # counts as one matrix took cal.draws x k floats (about 1 GB at 10M lines). The totals are whole numbers, exact
     # in any order of addition
     boot = diff(np.array([np.bincount(rng.integers(0, k, k), minlength=k) @ stats for _ in range(cal.draws)]))
     boot = boot[np.isfinite(boot)]
