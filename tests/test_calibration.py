@@ -146,7 +146,7 @@ def test_a_resample_by_its_counts_has_the_rates_of_its_rows():
     for _ in range(5):
         pick = rng.integers(0, n, n)
         copied = cb._rates(*(a[pick] for a in arrays), cal)
-        counted = cb._rates_counted(np.bincount(pick, minlength=n) @ cb._sums_of(*arrays, cal=cal), cal)
+        counted = cb._rates_of(np.bincount(pick, minlength=n) @ cb._sums_of(*arrays, cal=cal), cal)
         assert copied.keys() == counted.keys() == {-1, 0, 1, 2}
         assert counted[2] == counted[-1]  # a bucket of a few rows takes the overall rates
         for b in copied:

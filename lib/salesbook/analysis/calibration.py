@@ -115,16 +115,11 @@ def _rates(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucket:
            cal: CalibrationRules) -> dict[int, tuple[float, float]]:
     """Per bucket of months asleep: (share that came back, revenue the returners brought against what they
     used to buy in a year); a bucket with fewer than ``min_bucket`` clients takes the overall rates (key -1)."""
-    def rates(mask: np.ndarray) -> tuple[float, float]:
+    def totals(mask: np.ndarray) -> tuple[float, ...]:
         back = mask & came_back
-        base = used[back].sum()
-        return float(came_back[mask].mean()), float(brought[back].sum() / base) if base > 0 else 0.0
-    everyone = np.ones(len(came_back), dtype=bool)
-    out = {-1: rates(everyone)}
-    for b in range(len(cal.asleep_edges) + 1):
-        mask = bucket == b
-        out[b] = rates(mask) if mask.sum() >= cal.min_bucket else out[-1]
-    return out
+        return mask.sum(), back.sum(), used[back].sum(), brought[back].sum()
+    groups = [np.ones(len(came_back), dtype=bool)] + [bucket == b for b in range(len(cal.asleep_edges) + 1)]
+    return _rates_of(np.array([totals(m) for m in groups], dtype=float).ravel(), cal)
 
 
 def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rules(), max_months_asleep: int = 24,
@@ -200,7 +195,7 @@ def _bootstrap(arrays: tuple[np.ndarray, ...], cal: CalibrationRules) -> tuple[d
         for i in range(k):  # the draws of rng.integers(0, n, n), one by one (int32: the same numbers)
             np.add(rng.integers(0, n, n, dtype=np.int32), i * n, out=picks[i])
         counts = np.bincount(picks[:k].ravel(), minlength=k * n).reshape(k, n)
-        draws += [_rates_counted(totals, cal) for totals in counts.astype(float) @ sums]
+        draws += [_rates_of(totals, cal) for totals in counts.astype(float) @ sums]
     return _rates(*arrays, cal), draws
 
 
@@ -213,11 +208,12 @@ def _sums_of(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucke
     return np.column_stack([c for g in groups for c in (g, g * back, g * back * used, g * back * brought)])
 
 
-def _rates_counted(totals: np.ndarray, cal: CalibrationRules) -> dict[int, tuple[float, float]]:
-    """:func:`_rates` of a resample from its totals: the counts of times it drew each row, times
-    :func:`_sums_of` (one product, no copy of the rows: the bootstrap's 1000 draws of 120,000 suggestions at
-    10M lines copied four arrays a draw). The shares are the same numbers (whole counts); the money sums are
-    the same sums added in another order."""
+def _rates_of(totals: np.ndarray, cal: CalibrationRules) -> dict[int, tuple[float, float]]:
+    """:func:`_rates` from each group's totals (everyone, then each bucket; four each: rows, rows that came back,
+    what those used to buy, what they brought). A resample's totals are the counts of times it drew each row times
+    :func:`_sums_of`: no copy of the rows (the bootstrap's 1000 draws of 120,000 suggestions at 10M lines copied
+    four arrays a draw). Its shares are the same numbers as the drawn rows'; its money sums the same sums added
+    in another order."""
     def rates(rows: float, back: float, base: float, brought: float) -> tuple[float, float]:
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.float64(back) / rows

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
-from salesbook.cube.build import text_of
+from salesbook.cube.build import text_codes, text_of
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
@@ -131,7 +131,8 @@ class Walk:
     def __getstate__(self) -> dict[str, Any]:
         """Pickled compactly (the cube's memo keeps a walk for every process of a run): each money column as
         its rows that are not zero (most lines have two or three steps of the eleven). At 10M lines the
-        walk's 3.2M lines took 658 MB, written twice (the walk and the diagnosis that holds it). :meth:`__setstate__` gives the same frame back, exactly."""
+        walk's 3.2M lines took 658 MB, written twice (the walk and the diagnosis that holds it).
+        :meth:`__setstate__` gives the same frame back, exactly."""
         state = dict(self.__dict__)
         state.pop("_derived", None)
         state["lines"] = _pack(self.lines)
@@ -159,9 +160,7 @@ def _pack(frame: pd.DataFrame) -> dict[str, Any]:
     return {"index": frame.index, "columns": cols}
 
 
-def _unpack(packed: "dict[str, Any] | pd.DataFrame") -> pd.DataFrame:
-    if isinstance(packed, pd.DataFrame):
-        return packed
+def _unpack(packed: dict[str, Any]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name, (kind, *rest) in packed["columns"].items():
         if kind == "sparse":
@@ -250,30 +249,28 @@ def _each(per_client: pd.Series, client: np.ndarray) -> pd.Series:
 def _sorted_codes(col: pd.Series, missing: str | None) -> tuple[np.ndarray, pd.Index]:
     """Each value's position among the column's distinct texts sorted (missing values as ``missing``), and those
     texts. A categorical column is coded through its categories (thousands), not its values (millions)."""
-    if isinstance(col.dtype, pd.CategoricalDtype) and (missing is not None or not col.isna().any()):
-        cats = col.cat.categories.astype(str)
-        codes = col.cat.codes.to_numpy()
-        if (codes < 0).any():
-            cats = cats.append(pd.Index([missing], dtype=cats.dtype))
-            codes = np.where(codes < 0, len(cats) - 1, codes)
-        at, texts = pd.factorize(cats, sort=True)  # two categories may have one text ("—" and a missing value)
-        return at[codes].astype("int64"), texts
-    at, texts = pd.factorize(text_of(col, missing), sort=True)
-    return at.astype("int64"), texts
+    coded = text_codes(col, missing)
+    if coded is None:
+        at, texts = pd.factorize(text_of(col, missing), sort=True)
+        return at.astype("int64"), texts
+    codes, cats = coded
+    at, texts = pd.factorize(cats, sort=True)  # two categories may have one text ("—" and a missing value)
+    return at[codes].astype("int64"), texts
 
 
 def _two_windows(w: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.Index, np.ndarray]:
     """``client_product_window`` as one row per line (client, product, category; in that order of their texts,
     a missing product or category as "—") with its gross sales, units and returns in each window (``sales_before``,
     ``sales_after``, ...; sales and returns in whole cents, zeros where the line has none), each row's client as a
-    code, the distinct clients those codes number, and each row's client and category as one code. The pivot of the periods by integer codes:
-    pandas' ``pivot_table`` grouped the millions of lines by their text (most of the walk's time at 10M lines)."""
+    code, the distinct clients those codes number, and each row's client and category as one code. The pivot of
+    the periods by integer codes: pandas' ``pivot_table`` grouped the millions of lines by their text (most of the
+    walk's time at 10M lines)."""
     parts = [_sorted_codes(w[c], m) for c, m in (("client_id", None), ("product_id", "—"), ("category", "—"))]
+    if float(np.prod([float(len(texts)) for _, texts in parts])) >= 2.0 ** 62:  # never in practice
+        raise OverflowError("too many distinct clients x products x categories to number in 64 bits")
     key = np.zeros(len(w), dtype="int64")
     for codes, texts in parts:
         key = key * len(texts) + codes
-    if float(np.prod([float(len(texts)) for _, texts in parts])) >= 2.0 ** 62:  # would overflow: never in practice
-        raise OverflowError("too many distinct clients x products x categories to number")
     _, first, row = np.unique(key, return_index=True, return_inverse=True)
     out = pd.DataFrame({c: texts.take(codes[first]) for c, (codes, texts) in
                         zip(("client_id", "product_id", "category"), parts)})
@@ -320,11 +317,11 @@ def split_lines(out: pd.DataFrame, split: bool = True, groups: np.ndarray | None
         # the group's last-year average price: the client's category, over its continuing lines
         if groups is None:
             groups = pd.MultiIndex.from_arrays([out.client_id, out.category]).factorize()[0]
-        g = pd.factorize(groups)[0]
-        gs0, gq0 = np.zeros(g.max() + 1 if len(g) else 0, dtype="int64"), np.bincount(
-            g, weights=np.where(cont, q0, 0.0), minlength=g.max() + 1 if len(g) else 0)
-        np.add.at(gs0, g, np.where(cont, s0, 0))
-        sum_s0, sum_q0 = gs0[g], gq0[g]
+        g, uniques = pd.factorize(groups)
+        sums = np.zeros(len(uniques), dtype="int64")
+        np.add.at(sums, g, np.where(cont, s0, 0))
+        sum_s0 = sums[g]
+        sum_q0 = np.bincount(g, weights=np.where(cont, q0, 0.0), minlength=len(uniques))[g]
         pg0 = np.where(cont, sum_s0 / np.where(sum_q0 > 0, sum_q0, 1), np.nan)
         price = np.where(cont, np.rint(s1 - np.nan_to_num(p0) * q1), 0).astype("int64")
         volume = np.where(cont, np.rint((q1 - q0) * np.nan_to_num(pg0)), 0).astype("int64")

@@ -373,16 +373,28 @@ def text_of(col: pd.Series, missing: str | None = None) -> pd.Series:
     result a Series: ``.to_numpy()`` gives Python objects, which a new frame converts back again."""
     if isinstance(col.dtype, pd.StringDtype):  # already text: no round trip through Python strings
         return col.fillna(missing) if missing is not None else col.astype(str)
+    coded = text_codes(col, missing)
+    if coded is None:
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            return (col.astype(object).fillna(missing) if missing is not None else col).astype(str)
+        return col.astype(str)
+    codes, cats = coded
+    return pd.Series(cats.take(codes), index=col.index, name=col.name)
+
+
+def text_codes(col: pd.Series, missing: str | None = None) -> "tuple[np.ndarray, pd.Index] | None":
+    """A categorical key column as codes into its categories as text, each missing value coded as ``missing`` (one
+    more category, at the end). None when the column is not categorical, or has missing values and no ``missing``."""
     if not isinstance(col.dtype, pd.CategoricalDtype):
-        return (col.astype(object).fillna(missing) if missing is not None else col).astype(str)
+        return None
     codes = col.cat.codes.to_numpy()
     cats = col.cat.categories.astype(str)
     if (codes < 0).any():
         if missing is None:
-            return col.astype(str)
+            return None
         cats = cats.append(pd.Index([missing], dtype=cats.dtype))
         codes = np.where(codes < 0, len(cats) - 1, codes)
-    return pd.Series(cats.take(codes), index=col.index, name=col.name)
+    return codes, cats
 
 
 #: the order of each table's rows (its key)
