@@ -73,6 +73,19 @@ def test_voila_finds_the_salesbook_template_and_the_kernels_know_they_present(tm
     assert "--preheat_kernel=True" in cmd and "--pool_size=1" in cmd
 
 
+def test_plotly_renderer_is_found_and_its_absence_is_one_line_exit_3(monkeypatch, tmp_path, capsys):
+    """A workshop's charts are drawn by plotly's JupyterLab renderer: it must be where Voilà looks, and without
+    it ``present`` stops before preparing anything, with one line and the environment's exit code."""
+    found = present.check_renderer()
+    assert found.name == "jupyterlab-plotly" and (found / "package.json").is_file()
+    monkeypatch.setattr(present, "PLOTLY_RENDERER", "no-such-renderer")
+    monkeypatch.setattr(present, "prepare", lambda *a, **k: pytest.fail("prepared before the check"))
+    from salesbook.run import cli
+    assert cli.main(["present", "05"]) == cli.EXIT_ENVIRONMENT
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no-such-renderer" in err and str(present.SHARE) in err, err
+
+
 @pytest.fixture
 def voila(tmp_path):
     """``salesbook present`` on a free port, stopped with its kernels afterwards."""
@@ -231,7 +244,13 @@ def test_workshop_in_headless_chromium_offline_every_slider_redraws_everything_i
             raise AssertionError("the overview drew no chart; page text:\n" + page.locator("body").inner_text()[-3000:]
                                  + "\nproblems: " + repr(problems)) from None
         assert page.locator("table.sb-table").count() >= 2
+        # the monthly chart is plotly's own renderer, served from this machine: no widget, no kernel round trip
+        # (a FigureWidget's 5 MB state missed the widget manager's 2 s wait under load: "model not found")
+        assert page.locator(".jp-RenderedPlotly.js-plotly-plot").count() >= 1
+        assert page.locator(".js-plotly-plot .trace").count() >= 1
+        assert page.locator(".widget-output, .jupyter-widgets").count() == 0
         page.screenshot(path=str(ARTEFACTS / "present_overview.png"))
+        page.locator(".js-plotly-plot").first.screenshot(path=str(ARTEFACTS / "present_overview_chart.png"))
         browser.close()
     assert not problems, problems
     assert not outside, outside

@@ -234,7 +234,10 @@ def _cmd_present(args: argparse.Namespace) -> int:
                      preheat=not args.no_preheat)
     except (DataError, ParameterError) as exc:
         print(f"salesbook present: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
+    except EnvironmentProblem as exc:
+        print(f"salesbook present: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,9 +6,10 @@ injection, so the same names and checks as a scheduled run), leaves out the
 cells tagged ``report-hide``, and starts Voilà on that folder with salesbook's
 page template: Voilà's lab page without its Font Awesome links to a CDN, and
 a plain start page listing the workbooks.
-Kernels started by Voilà see ``SALESBOOK_PRESENT=1``, so charts are plotly
-widgets (Voilà has no JupyterLab plotly renderer) and export links point at
-Voilà's file handler.
+Kernels started by Voilà see ``SALESBOOK_PRESENT=1``, so export links point
+at Voilà's file handler. Charts are drawn by plotly's JupyterLab renderer
+(``jupyterlab-plotly``, installed with plotly), which Voilà serves from this
+machine; ``serve`` checks it is there before anything starts.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import nbformat
 from salesbook import paths
 from salesbook.run.pdf import BROWSER_ARGS  # Chromium headless without network: one list for the PDFs, tests, benchmarks
 
-__all__ = ["PRESENTED", "prepare", "presenting_name", "environment", "command", "serve", "start", "stop", "free_port",
+__all__ = ["PRESENTED", "PLOTLY_RENDERER", "check_renderer", "prepare", "presenting_name", "environment", "command", "serve", "start", "stop", "free_port",
            "BROWSER_ARGS", "TOKEN"]
 
 #: the workbooks a workshop shows unless told otherwise
@@ -39,6 +40,8 @@ PRESENTED = (paths.Workbook.OVERVIEW, paths.Workbook.WHATIF)
 #: a Jupyter data root holding ``voila/templates/salesbook``
 SHARE = paths.PACKAGE_DIR / "share"
 TEMPLATE = "salesbook"
+#: the JupyterLab extension that draws plotly's mime type (it comes with the plotly package)
+PLOTLY_RENDERER = "jupyterlab-plotly"
 #: files Voilà may serve from the presenting folder (pictures, and the workbooks' exports)
 ALLOWED_FILES = r".*\.(png|jpg|gif|svg|xlsx|csv)"
 
@@ -112,12 +115,35 @@ def command(folder: Path, port: int = 8866, ip: str = "127.0.0.1", open_browser:
             f"--preheat_kernel={preheat}", "--pool_size=1"]
 
 
+def check_renderer(env: dict[str, str] | None = None) -> Path:
+    """The folder of plotly's JupyterLab renderer, as Voilà will look for it (Jupyter's data path with the
+    presenting environment's ``JUPYTER_PATH``); without it every chart of a workshop would be an empty box."""
+    from jupyter_core.paths import jupyter_path
+    from salesbook.errors import EnvironmentProblem
+    env = environment() if env is None else env
+    saved = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = env.get("JUPYTER_PATH", "")
+    try:
+        roots = jupyter_path("labextensions")
+    finally:
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved
+    for root in roots:
+        if (Path(root) / PLOTLY_RENDERER / "package.json").is_file():
+            return Path(root) / PLOTLY_RENDERER
+    raise EnvironmentProblem(f"plotly's JupyterLab renderer ({PLOTLY_RENDERER}) is in none of {os.pathsep.join(roots)}: "
+                             "reinstall plotly (make install)")
+
+
 def serve(notebooks: Iterable[str] | None = None, *, port: int = 8866, ip: str = "127.0.0.1",
           open_browser: bool = False, folder: Path | None = None, preheat: bool = True, **params: Any) -> int:
     """Prepare the workbooks and run Voilà until interrupted; returns Voilà's exit code.
 
     The presenting copies go to ``folder``, by default one per port under the cache: a second workshop on
     another port must not empty the folder the first one's Voilà runs in."""
+    check_renderer()
     files = prepare(notebooks, folder=folder or paths.CACHE_DIR / "present" / str(port), **params)
     folder = files[0].parent
     print(f"Presenting {', '.join(f.stem for f in files)} at http://{ip}:{port}/ (Ctrl+C stops)", flush=True)

@@ -4,13 +4,16 @@ Client names are data, not markup: every value that goes into a sentence or a
 table is HTML-escaped here, and charts carry names only inside plotly's JSON.
 
 Charts are shown with a renderer that sends two representations: plotly's own
-mime type (interactive in JupyterLab) and an HTML ``<div>`` without plotly.js,
-which the report template completes by embedding plotly.js once per file, so
-that the HTML report draws every chart offline. When presenting (Voilà) charts
-are plotly's ``FigureWidget`` instead (Voilà has no JupyterLab plotly extension),
-and the segmentation explorer redraws one in place (:func:`update_chart`). The
-what-if sliders draw HTML bars (``whatif_views.waterfall_html``): under Voilà,
-plotly's in-place edits were now and then lost on the way to the screen.
+mime type (drawn by plotly's JupyterLab renderer, ``jupyterlab-plotly``, in
+JupyterLab and in a workshop under Voilà, which loads it from this machine) and
+an HTML ``<div>`` without plotly.js, which the report template completes by
+embedding plotly.js once per file, so that the HTML report draws every chart
+offline. A chart is never a widget when it does not change: a ``FigureWidget``
+carries plotly's 5 MB script in its state, and under load Voilà's widget
+manager gave up on it after 2 s ("model not found"). The segmentation explorer
+redraws one ``FigureWidget`` in place (:func:`update_chart`). The what-if
+sliders draw HTML bars (``whatif_views.waterfall_html``): under Voilà, plotly's
+in-place edits were now and then lost on the way to the screen.
 """
 
 from __future__ import annotations
@@ -228,7 +231,7 @@ class Mode(enum.Enum):
 
 
 def presenting() -> bool:
-    """True in a workshop (``salesbook present``: Voilà), where charts are plotly widgets."""
+    """True in a workshop (``salesbook present``: Voilà)."""
     return Mode.of() is Mode.PRESENT
 
 
@@ -408,12 +411,8 @@ class Book:
         return localise(with_template(fig).update_layout(**_HOUSE), self.lang)
 
     def chart(self, fig: go.Figure) -> None:
-        """A chart: plotly's renderer in JupyterLab and reports, a plotly widget when presenting."""
-        self.style(fig)
-        if self.mode is Mode.PRESENT:
-            _display(go.FigureWidget(fig))
-            return
-        _display(_Chart(fig))
+        """A chart: plotly's mime type for JupyterLab and Voilà, an HTML div for reports (:func:`_bundle`)."""
+        _display(_Chart(self.style(fig)))
 
     def live_chart(self, fig: go.Figure) -> go.FigureWidget:
         """A chart that sliders redraw in place (see :func:`update_chart`); the caller displays it."""
