@@ -121,15 +121,8 @@ def check_renderer(env: dict[str, str] | None = None) -> Path:
     from jupyter_core.paths import jupyter_path
     from salesbook.errors import EnvironmentProblem
     env = environment() if env is None else env
-    saved = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = env.get("JUPYTER_PATH", "")
-    try:
-        roots = jupyter_path("labextensions")
-    finally:
-        if saved is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = saved
+    roots = [os.path.join(p, "labextensions") for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    roots += [r for r in jupyter_path("labextensions") if r not in roots]  # this Python's and the user's data
     for root in roots:
         if (Path(root) / PLOTLY_RENDERER / "package.json").is_file():
             return Path(root) / PLOTLY_RENDERER
