@@ -197,7 +197,82 @@ def test_hostile_client_name_is_inert_in_excel_and_csv(tmp_path):
     assert inert("=1+1") == "'=1+1" and inert(5) == 5
 
 
-@pytest.mark.parametrize("rows", [3, 10_001])  # in memory, and row by row (beyond SMALL_CELLS: constant memory)
+def _per_cell_reference(path, df, money, shares):
+    """The list as salesbook wrote it before, one XlsxWriter call per cell (constant-memory mode): the
+    reference the faster row writer must equal."""
+    import xlsxwriter
+    from datetime import date
+    with xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False}) as wb:
+        fmt = {"text": wb.add_format({"text_wrap": True, "valign": "top"}),
+               "date": wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"}),
+               "money": wb.add_format({"num_format": "#,##0", "valign": "top"}),
+               "number": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
+               "share": wb.add_format({"num_format": "0.0%", "valign": "top"})}
+        ws = wb.add_worksheet("list")
+        number_format = [fmt["share"] if c in shares else fmt["money"] if c in money or
+                         pd.api.types.is_integer_dtype(d) else fmt["number"] for c, d in df.dtypes.items()]
+        for i, row in enumerate(zip(*[df[c].tolist() for c in df.columns]), 3):
+            for j, value in enumerate(row):
+                if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+                    continue
+                if isinstance(value, bool) or not isinstance(value, (int, float, date)):
+                    ws.write_string(i, j, inert(str(value)), fmt["text"])
+                elif isinstance(value, date):
+                    ws.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), fmt["date"])
+                elif isinstance(value, float) and value == int(value) and number_format[j] is fmt["number"]:
+                    ws.write_number(i, j, value, fmt["money"])
+                else:
+                    ws.write_number(i, j, value, number_format[j])
+    return path
+
+
+def test_list_rows_are_the_cells_xlsxwriter_wrote_one_by_one(tmp_path):
+    """The list rows are written as sheet XML by salesbook (XlsxWriter's per-cell path was most of a long
+    export's time): every cell equals what XlsxWriter wrote cell by cell: its text, escapes (control characters,
+    a literal ``_x0041_``, markup, blanks at the ends, Excel's 32,767-character cut, a character beyond
+    U+FFFF), numbers to the last digit, dates, booleans as text, missing values as no cell, and formats."""
+    import re
+    import zipfile
+    from datetime import date, datetime
+    from openpyxl import load_workbook
+    long = "x" * 40_000
+    df = pd.DataFrame({
+        "client": [HOSTILE_NAME, "=1+1", " lead and trail ", "ctl\x01\x1f_x0041_", "a<b>&c \"q\"", long, "😀" * 20_000,
+                   None, True, "Plain"],
+        "whole": [1.0, 2.5, -3.0, 1e15, 0.1, float("nan"), 123456789.125, -0.0, 7.0, 1 / 3],
+        "count": np.arange(10, dtype="int64") * 1_000_000_007,
+        "revenue": [1.5, 2.0, float("nan"), -4.25, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+        "share": [0.25, 0.5, 1.0, 0.0, 0.125, 0.3, 0.7, 0.9, 0.01, 0.99],
+        "day": [date(2024, 2, 29), datetime(2025, 1, 1, 12, 30), pd.Timestamp("2026-10-31"), pd.NaT, None,
+                date(2000, 1, 1), date(1999, 12, 31), date(2026, 1, 1), date(2026, 6, 30), date(2010, 3, 1)],
+        "flag": [True, False, None, True, False, True, False, True, False, True],
+    })
+    ours = to_excel({"list": df}, tmp_path / "ours.xlsx", None, "Summary", {"revenue"}, shares={"share"})
+    theirs = _per_cell_reference(tmp_path / "theirs.xlsx", df, {"revenue"}, {"share"})
+
+    def rows(path, sheet, first):
+        with zipfile.ZipFile(path) as z:
+            xml = z.read(f"xl/worksheets/{sheet}.xml").decode("utf-8")
+        found = re.findall(r'<row r="(\d+)"[^>]*>(.*?)</row>', xml)
+        return [re.sub(r' s="\d+"', "", cells) for r, cells in found if int(r) >= first]
+    # the same XML for every list cell (style numbers aside: the two workbooks number their formats apart)
+    assert rows(ours, "sheet2", 4) == rows(theirs, "sheet1", 4) and len(rows(ours, "sheet2", 4)) == 10
+    a, b = load_workbook(ours).worksheets[1], load_workbook(theirs).worksheets[0]
+    for r in range(4, 14):
+        for c in range(1, len(df.columns) + 1):
+            x, y = a.cell(r, c), b.cell(r, c)
+            assert (x.value, x.data_type, x.number_format, x.alignment.wrap_text) == \
+                   (y.value, y.data_type, y.number_format, y.alignment.wrap_text), (r, c, x.value, y.value)
+    assert a.cell(4, 1).value == "'" + HOSTILE_NAME and a.cell(13, 2).number_format == "#,##0.00"
+    assert a.cell(5, 2).value == 2.5 and a.cell(4, 2).number_format == "#,##0"  # a whole float shows no decimals
+    assert a.cell(7, 3).value == 3 * 1_000_000_007 and a.cell(4, 6).value == datetime(2024, 2, 29)
+    assert len(a.cell(9, 1).value) == 32_767 and a.cell(11, 1).value is None  # Excel's cut; a missing name
+    with pytest.raises(ValueError, match="B4: inf"):  # never a file Excel must repair
+        to_excel({"list": df.assign(whole=np.inf)}, tmp_path / "inf.xlsx")
+
+
+@pytest.mark.parametrize("rows", [3, 10_001])  # in memory, and beyond SMALL_CELLS through temporary files
 def test_a_call_list_boxes_its_call_columns_on_every_row_and_no_further(tmp_path, rows):
     """The call columns are empty boxes to write in: a bordered range over exactly the list's rows (one
     conditional format, no cell of their own), so the sheet's data stay the list's."""

@@ -9,6 +9,7 @@ that a copy-paste out of the sheet stays inert too.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from pathlib import Path
@@ -151,6 +152,98 @@ class Cells:
         return len(self) * len(self.names)
 
 
+#: XlsxWriter 3.3's own patterns for a text cell's characters (``xmlwriter``): an existing ``_xHHHH_`` escaped,
+#: control characters written as ``_xHHHH_``
+_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_MARKUP = re.compile("[&<>]")
+#: Excel's longest text in a cell, in UTF-16 units
+_TEXT_MAX = 32767
+
+
+def _text_cell(text: str) -> str:
+    """A text cell's type and content as XlsxWriter 3.3 writes them in constant-memory mode (an inline
+    string; control characters escaped, leading or trailing blanks preserved, cut at Excel's 32,767
+    characters): what follows ``<c r=".." s=".."``."""
+    from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate
+    if len(text) > _TEXT_MAX // 2 and _utf16_len(text) > _TEXT_MAX:
+        text = _utf16_truncate(text, _TEXT_MAX)
+    if "_x" in text:
+        text = _ESCAPED.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+    if _MARKUP.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _list_rows(sheet: Any, columns: list[list[Any]], first: int, xf: dict[str, int], number_xf: list[int],
+               plain: list[bool], chunk: int = 2000) -> Any:
+    """A list's rows as sheet XML, ``chunk`` rows at a time, from row ``first`` (0-based): the cells
+    :func:`_write_sheet` wrote one by one through XlsxWriter before (the same XML: a test compares them),
+    at a tenth of the time. A missing value is no cell; a text (and a boolean) is a string cell, never a
+    formula, made inert; a date a dated number; a whole float in a plain number column shows without
+    decimals; another number has its column's format. ``plain``: the column's format is the plain number."""
+    from xlsxwriter.utility import xl_col_to_name
+    letters = [xl_col_to_name(j) for j in range(len(columns))]
+    text_xf, date_xf, whole_xf = xf["text"], xf["date"], xf["money"]
+    parts: list[str] = []
+    texts: dict[str, str] = {}  # a text's cell, made once: names of managers and categories repeat
+    for i, row in enumerate(zip(*columns), first + 1):
+        start = len(parts)
+        parts.append(f'<row r="{i}">')
+        for j, value in enumerate(row):
+            if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, date)):
+                value = value if type(value) is str else str(value)
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = _text_cell(inert(value))
+                parts.append(f'<c r="{letters[j]}{i}" s="{text_xf}"{text}')
+            elif isinstance(value, date):  # datetime and pandas Timestamp too
+                number = sheet._convert_date_time(pd.Timestamp(value).to_pydatetime())
+                parts.append(f'<c r="{letters[j]}{i}" s="{date_xf}"><v>{number:.16G}</v></c>')
+            elif isinstance(value, float) and value - value != 0.0:  # inf: XlsxWriter refused it too
+                raise ValueError(f"cell {letters[j]}{i}: {value} is not a number a spreadsheet can hold")
+            elif isinstance(value, float) and plain[j] and value == int(value):
+                parts.append(f'<c r="{letters[j]}{i}" s="{whole_xf}"><v>{value:.16G}</v></c>')
+            else:
+                parts.append(f'<c r="{letters[j]}{i}" s="{number_xf[j]}"><v>{value:.16G}</v></c>')
+        if len(parts) == start + 1:  # no cell: no row, as XlsxWriter
+            parts.pop()
+        else:
+            parts.append("</row>")
+        if len(parts) >= chunk * 8:
+            yield "".join(parts)
+            parts = []
+    yield "".join(parts)
+
+
+@functools.lru_cache(maxsize=1)
+def _list_sheet() -> type:
+    """XlsxWriter's worksheet (3.3; ``Workbook.add_worksheet(worksheet_class=...)``) whose list rows are written
+    by :func:`_list_rows` when the sheet is assembled, after its title and header rows; XlsxWriter's
+    per-cell path (about 10 µs a cell, most of a long list's export) is left for those few cells. Made on
+    first use: xlsxwriter is imported with the first export."""
+    from xlsxwriter.worksheet import Worksheet
+
+    class ListSheet(Worksheet):
+        body = None  # a callable of the sheet giving the list rows' XML in pieces
+
+        def _write_sheet_data(self) -> None:
+            if self.body is None:
+                return super()._write_sheet_data()
+            self._xml_start_tag("sheetData")
+            self._write_rows()  # the title and the header, written through XlsxWriter
+            for piece in self.body(self):
+                self.fh.write(piece)
+            self._xml_end_tag("sheetData")
+
+    return ListSheet
+
+
 def _write_sheet(ws, df: "pd.DataFrame | Cells", title: str | None, money: set[str], fmt: dict[str, Any],
                  shares: set[str] = frozenset(), extra: list[str] | None = None,
                  headers: dict[Any, str] | None = None) -> None:
@@ -177,18 +270,15 @@ def _write_sheet(ws, df: "pd.DataFrame | Cells", title: str | None, money: set[s
         else:
             number_format.append(fmt["number"])
     columns = cells.columns
-    for i, row in enumerate(zip(*columns), row0 + 1):
-        for j, value in enumerate(row):
-            if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, date)):
-                ws.write_string(i, j, inert(str(value)), fmt["text"])
-            elif isinstance(value, date):  # datetime and pandas Timestamp too
-                ws.write_datetime(i, j, pd.Timestamp(value).to_pydatetime(), fmt["date"])
-            elif isinstance(value, float) and value == int(value) and number_format[j] is fmt["number"]:
-                ws.write_number(i, j, value, fmt["money"])
-            else:
-                ws.write_number(i, j, value, number_format[j])
+    if len(cells):
+        last = row0 + len(cells)
+        if ws._check_dimensions(last, 0) < 0:  # the sheet's extent, as a written cell would set it
+            raise ValueError(f"{len(cells):,} rows do not fit in an Excel sheet ({ws.xls_rowmax:,} rows at most)")
+        # the formats' style numbers, taken now (a format is in the workbook's styles once it has one)
+        xf = {key: fmt[key]._get_xf_index() for key in ("text", "date", "money")}
+        ws.body = functools.partial(_list_rows, columns=columns, first=row0 + 1, xf=xf,
+                                    number_xf=[f._get_xf_index() for f in number_format],
+                                    plain=[f is fmt["number"] for f in number_format])
     if extra and len(cells):
         # a box to write the call's result in, on every row of the list: one rule over the range, not a blank
         # cell each (those were a third of a call list's cells, and of its writing time)
@@ -218,9 +308,10 @@ def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summ
     characters is shortened at a word (:func:`sheet_name`): fit for a manager's name, not for a phrase.
     ``money`` columns get the run's currency in their header when ``lang`` is given (``Выручка, ₽``);
     ``shares`` show as percentages; ``call_columns``: empty columns at the end of every list sheet (the call's
-    result, the next step and its date). Written with XlsxWriter, in its constant-memory mode (row by row,
-    inline strings) beyond :data:`SMALL_CELLS` cells: a few times faster than openpyxl on lists of tens of
-    thousands of clients; a small workbook in memory. A sheet (and the summary) may be given as :class:`Cells`.
+    result, the next step and its date). Written with XlsxWriter: formats, widths, panes, filters and print
+    settings through its API, a list's rows by :func:`_list_rows` (XlsxWriter's per-cell path cost about 10 µs
+    a cell, most of a long list's export); a workbook of at most :data:`SMALL_CELLS` cells is assembled in
+    memory, a larger one through temporary files. A sheet (and the summary) may be given as :class:`Cells`.
     """
     import xlsxwriter
 
@@ -234,7 +325,7 @@ def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summ
     cells = sum(df.size for df in sheets.values()) + (summary.size if summary is not None else 0)
     # a small workbook (a manager's pack) is assembled in memory, a long one row by row through temporary
     # files: the same cells either way
-    memory = {"in_memory": True} if cells <= SMALL_CELLS else {"constant_memory": True}
+    memory = {"in_memory": True} if cells <= SMALL_CELLS else {}
     taken: set[str] = set()
     with xlsxwriter.Workbook(str(path), {**memory, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False}) as wb:
@@ -247,12 +338,12 @@ def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summ
                "number": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
                "share": wb.add_format({"num_format": "0.0%", "valign": "top"}),
                "blank": wb.add_format({"border": 1, "border_color": "#BFBFBF"})}
-        ws = wb.add_worksheet(sheet_name(summary_sheet or summary_title, taken))
+        ws = wb.add_worksheet(sheet_name(summary_sheet or summary_title, taken), worksheet_class=_list_sheet())
         _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money, fmt, shares,
                      headers=renamed)
         titles = titles or {}
         for name, df in sheets.items():
-            _write_sheet(wb.add_worksheet(sheet_name(name, taken)), df, str(titles.get(name, name)), money, fmt,
+            _write_sheet(wb.add_worksheet(sheet_name(name, taken), worksheet_class=_list_sheet()), df, str(titles.get(name, name)), money, fmt,
                          shares, call_columns, headers=renamed)
     return path
 
