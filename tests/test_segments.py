@@ -197,6 +197,26 @@ def test_hostile_client_name_is_inert_in_excel_and_csv(tmp_path):
     assert inert("=1+1") == "'=1+1" and inert(5) == 5
 
 
+def test_inert_frame_neutralises_each_risky_text_as_inert_does_cell_by_cell():
+    """The CSV exports test a text column whole: the same result as :func:`inert` on every cell (text
+    columns of both kinds, missing values, numbers and texts mixed in a column of objects, headers)."""
+    from salesbook.views.export import _inert_frame
+    df = pd.DataFrame({
+        "=name": pd.array(["=1+1", "+7 Trade", None, "-x", "@a", "\tt", "\rr", "plain", "'=already", ""], dtype="str"),
+        "mixed": pd.Series(["=a", 5, None, -3.5, "-b", True, float("nan"), "ok", "+", "@"], dtype=object),
+        "amount": np.arange(10, dtype=float) - 5,
+        "day": pd.date_range("2026-01-01", periods=10),
+    })
+    got = _inert_frame(df)
+    assert list(got.columns) == ["'=name", "mixed", "amount", "day"]
+    for j, col in enumerate(df.columns):
+        want = [inert(v) for v in df[col].tolist()]
+        have = got.iloc[:, j].tolist()
+        assert [(type(a), a) if a == a else None for a in have] == [(type(b), b) if b == b else None for b in want], col
+        assert got.iloc[:, j].dtype == df[col].dtype, col
+    assert df["=name"].tolist()[0] == "=1+1"  # the caller's frame unchanged
+
+
 def _per_cell_reference(path, df, money, shares):
     """The list as salesbook wrote it before, one XlsxWriter call per cell (constant-memory mode): the
     reference the faster row writer must equal."""

@@ -323,8 +323,7 @@ def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summ
         renamed = {c: money_header(c, lang) for c in money}
         money = set(renamed.values())
     cells = sum(df.size for df in sheets.values()) + (summary.size if summary is not None else 0)
-    # a small workbook (a manager's pack) is assembled in memory, a long one row by row through temporary
-    # files: the same cells either way
+    # a small workbook (a manager's pack) is assembled in memory, a long one through temporary files
     memory = {"in_memory": True} if cells <= SMALL_CELLS else {}
     taken: set[str] = set()
     with xlsxwriter.Workbook(str(path), {**memory, "strings_to_formulas": False,
