@@ -1,5 +1,7 @@
 """What-if levers: zero levers give the baseline exactly; each lever alone by hand on a small case."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -177,3 +179,17 @@ def test_the_hunters_slider_redraws_the_sentence_the_years_and_the_assumptions()
     assert all(after[k] != before[k] for k in before), [k for k in before if after[k] == before[k]]
     assert "10 → 3 + 7" in after["assumptions"] and "10 → 7 + 3" not in after["assumptions"]
     assert after["sentence"][0].startswith("With 7 hunters")
+
+
+def test_the_hunters_yearly_figures_name_their_periods_by_month_as_the_sentence_does():
+    """The table beside the reorganisation sentence headed a 12-month sum "Month" and labelled it with two
+    first days ("2026-11-01 – 2027-10-01", read as ending on 1 October). Its periods are named as the
+    sentence names months, a short last period by its own last month."""
+    from salesbook.views import whatif_views as wv
+    proj = pd.DataFrame({"status_quo": 1000.0, "reorganised": 900.0},
+                        index=pd.date_range("2026-11-01", periods=30, freq="MS"))
+    page = wv._years_html(proj, "en")
+    assert "<th>Period</th>" in page and "Month" not in page
+    assert re.findall(r"<tr><td>([^<]+)</td>", page) == ["Nov 2026 – Oct 2027", "Nov 2027 – Oct 2028", "Nov 2028 – Apr 2029"]
+    assert "RUB\u00a06,000" in page  # the short period sums its six months
+    assert "<th>Период</th>" in wv._years_html(proj, "ru") and "ноя 2026 – окт 2027" in wv._years_html(proj, "ru")

@@ -297,11 +297,14 @@ def assumptions_html(org, hunters: int, hunter_rate: float, ramp_months: int, ov
 
 
 def _years_html(proj: pd.DataFrame, lang: str) -> str:
-    """The projection summed by 12-month period: status quo, with hunters, the difference."""
+    """The projection summed by 12-month period (its first and last month, as the sentence above names
+    months: ``Nov 2026 – Oct 2027``): status quo, with hunters, the difference."""
+    from salesbook.i18n import month_labels
     periods = [proj.iloc[i:i + 12] for i in range(0, len(proj), 12)]
-    head = "".join(f"<th>{html.escape(x)}</th>" for x in (t("col.month", lang), t("wi.status_quo", lang),
+    head = "".join(f"<th>{html.escape(x)}</th>" for x in (t("col.period", lang), t("wi.status_quo", lang),
                                                           t("wi.reorganised", lang), "Δ"))
-    rows = "".join(f"<tr><td>{html.escape(str(p.index[0].date()))} – {html.escape(str(p.index[-1].date()))}</td>"
+    span = lambda p: " – ".join(month_labels([p.index[0], p.index[-1]], lang))  # noqa: E731
+    rows = "".join(f"<tr><td>{html.escape(span(p))}</td>"
                    f"<td>{html.escape(fmt_money(p.status_quo.sum(), lang))}</td>"
                    f"<td>{html.escape(fmt_money(p.reorganised.sum(), lang))}</td>"
                    f"<td>{html.escape(fmt_money(p.reorganised.sum() - p.status_quo.sum(), lang))}</td></tr>"
