@@ -108,6 +108,9 @@ def test_the_sliders_waterfall_in_html_by_hand():
     assert float(retain[1]) == pytest.approx(110 / top * 300, abs=0.1) and retain[3] == "#c00000"  # 120 - 10
     assert float(result[2]) == pytest.approx(110 / top * 300, abs=0.1)
     assert ">120<" not in page and ">110<" in page and ">−10<" in page  # labels: the values, not the levels
+    # the bars' labels are amounts without an axis: the title names the currency, as a money axis's title does
+    assert "Revenue of the next 12 months with the levers, RUB<" in page
+    assert "с рычагами, ₽<" in waterfall_html({"baseline": 100.0, "steps": steps, "result": 110.0}, "ru", height=300)
 
 
 def test_the_hand_over_trigger_in_months_by_hand():

@@ -10,7 +10,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from salesbook.views.display import WATERFALL_COLOURS, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_short, waterfall_chart
+from salesbook.views.display import (WATERFALL_COLOURS, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_short, money_header,
+                                     waterfall_chart)
 from salesbook.i18n import t
 from salesbook.paths import Section
 from salesbook.analysis.whatif import LEVERS, Calibration, Levers, simulate
@@ -146,7 +147,8 @@ def waterfall_html(result: dict, lang: str = "en", height: int = 300) -> str:
             f'text-align:center;font-size:12px">{html.escape(fmt_short(value, lang))}</div></div>')
     names = "".join(f'<div style="flex:1;text-align:center;font-size:12px">{html.escape(x)}</div>' for x in labels)
     return (f'<div class="sb-waterfall" style="font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:1000px">'
-            f'<div style="font-size:15px;color:#1f4e79;margin:6px 0">{html.escape(t("wi.title_chart", lang))}</div>'
+            # no axis here: the title carries the currency, as a chart's money axis does ("Revenue, RUB")
+            f'<div style="font-size:15px;color:#1f4e79;margin:6px 0">{html.escape(money_header(t("wi.title_chart", lang), lang))}</div>'
             f'<div style="display:flex;border-bottom:1px solid #999">{"".join(cols)}</div>'
             f'<div style="display:flex">{names}</div></div>')
 
