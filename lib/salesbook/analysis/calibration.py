@@ -118,8 +118,12 @@ def _rates(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucket:
     def totals(mask: np.ndarray) -> tuple[float, ...]:
         back = mask & came_back
         return mask.sum(), back.sum(), used[back].sum(), brought[back].sum()
-    groups = [np.ones(len(came_back), dtype=bool)] + [bucket == b for b in range(len(cal.asleep_edges) + 1)]
-    return _rates_of(np.array([totals(m) for m in groups], dtype=float).ravel(), cal)
+    return _rates_of(np.array([totals(m) for m in _rate_groups(bucket, cal)], dtype=float).ravel(), cal)
+
+
+def _rate_groups(bucket: np.ndarray, cal: CalibrationRules) -> list[np.ndarray]:
+    """The rows of each group the rates are told for: everyone, then each bucket of months asleep."""
+    return [np.ones(len(bucket), dtype=bool)] + [bucket == b for b in range(len(cal.asleep_edges) + 1)]
 
 
 def expected_reactivation(cube: Cube, sleepers: pd.DataFrame, rules: Rules = Rules(), max_months_asleep: int = 24,
@@ -204,7 +208,7 @@ def _sums_of(came_back: np.ndarray, used: np.ndarray, brought: np.ndarray, bucke
     """What :func:`_rates` adds up, per row, for everyone and for each bucket: rows, rows that came back, what
     those used to buy and what they brought (one row's four columns per group)."""
     back = came_back.astype(float)
-    groups = [np.ones(len(back))] + [(bucket == b).astype(float) for b in range(len(cal.asleep_edges) + 1)]
+    groups = [g.astype(float) for g in _rate_groups(bucket, cal)]
     return np.column_stack([c for g in groups for c in (g, g * back, g * back * used, g * back * brought)])
 
 

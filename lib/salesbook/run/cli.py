@@ -232,12 +232,8 @@ def _cmd_present(args: argparse.Namespace) -> int:
                      as_of=str(pick("as_of", "") or ""), lang=pick("lang", "en"),
                      currency=pick("currency", None), parameters=cfg.get("parameters"),
                      preheat=not args.no_preheat)
-    except (DataError, ParameterError) as exc:
-        print(f"salesbook present: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except EnvironmentProblem as exc:
-        print(f"salesbook present: {exc}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+    except (DataError, ParameterError, EnvironmentProblem) as exc:
+        return _fail("present", exc, False)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,7 +39,7 @@ from salesbook.formats import (CURRENCY, DEFAULT_CURRENCY, _MINUS, _SEPARATORS, 
                       fmt_points, fmt_short, lang_currency, money_header, using_currency, with_currency)
 
 __all__ = ["Book", "Mode", "Lang", "month_ticks", "escape", "fmt_number", "fmt_money", "check_currency", "using_currency",
-           "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short", "presenting",
+           "currency_symbol", "with_currency", "money_header", "localise", "money_axis", "pct_axis", "nice_ticks", "fmt_int", "fmt_num", "fmt_pct", "fmt_short",
            "update_chart", "waterfall_chart", "WATERFALL_COLOURS", "PALETTE", "TEMPLATE", "with_template"]
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
@@ -228,11 +228,6 @@ class Mode(enum.Enum):
         """The mode a process was set up in (:func:`salesbook.paths.current`: its runner says so)."""
         setup = setup or paths.current()
         return cls.REPORT if setup.report else cls.PRESENT if setup.present else cls.LAB
-
-
-def presenting() -> bool:
-    """True in a workshop (``salesbook present``: Voilà)."""
-    return Mode.of() is Mode.PRESENT
 
 
 def update_chart(live: go.FigureWidget, fig: go.Figure) -> None:

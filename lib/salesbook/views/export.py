@@ -152,30 +152,21 @@ class Cells:
         return len(self) * len(self.names)
 
 
-#: XlsxWriter 3.3's own patterns for a text cell's characters (``xmlwriter``): an existing ``_xHHHH_`` escaped,
-#: control characters written as ``_xHHHH_``
-_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-_MARKUP = re.compile("[&<>]")
 #: Excel's longest text in a cell, in UTF-16 units
 _TEXT_MAX = 32767
 
 
-def _text_cell(text: str) -> str:
-    """A text cell's type and content as XlsxWriter 3.3 writes them in constant-memory mode (an inline
-    string; control characters escaped, leading or trailing blanks preserved, cut at Excel's 32,767
-    characters): what follows ``<c r=".." s=".."``."""
+def _text_cell(sheet: Any, text: str) -> str:
+    """A text cell's type and content as XlsxWriter 3.3 writes them in constant-memory mode, with its own
+    escapes (``write_string``'s cut at Excel's 32,767 characters, ``_write_cell``'s control characters as
+    ``_xHHHH_`` and blanks at the ends preserved, ``_xml_inline_string``'s markup): what follows
+    ``<c r=".." s=".."``."""
     from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate
     if len(text) > _TEXT_MAX // 2 and _utf16_len(text) > _TEXT_MAX:
         text = _utf16_truncate(text, _TEXT_MAX)
-    if "_x" in text:
-        text = _ESCAPED.sub(r"_x005F\1", text)
-    text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
-    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    text = sheet._escape_control_characters(text)
     space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
-    if _MARKUP.search(text):
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f' t="inlineStr"><is><t{space}>{sheet._escape_data(text)}</t></is></c>'
 
 
 def _list_rows(sheet: Any, columns: list[list[Any]], first: int, xf: dict[str, int], number_xf: list[int],
@@ -200,7 +191,7 @@ def _list_rows(sheet: Any, columns: list[list[Any]], first: int, xf: dict[str, i
                 value = value if type(value) is str else str(value)
                 text = texts.get(value)
                 if text is None:
-                    text = texts[value] = _text_cell(inert(value))
+                    text = texts[value] = _text_cell(sheet, inert(value))
                 parts.append(f'<c r="{letters[j]}{i}" s="{text_xf}"{text}')
             elif isinstance(value, date):  # datetime and pandas Timestamp too
                 number = sheet._convert_date_time(pd.Timestamp(value).to_pydatetime())
@@ -279,11 +270,11 @@ def _write_sheet(ws, df: "pd.DataFrame | Cells", title: str | None, money: set[s
         ws.body = functools.partial(_list_rows, columns=columns, first=row0 + 1, xf=xf,
                                     number_xf=[f._get_xf_index() for f in number_format],
                                     plain=[f is fmt["number"] for f in number_format])
-    if extra and len(cells):
-        # a box to write the call's result in, on every row of the list: one rule over the range, not a blank
-        # cell each (those were a third of a call list's cells, and of its writing time)
-        ws.conditional_format(row0 + 1, len(names), row0 + len(cells), len(names) + len(extra) - 1,
-                              {"type": "no_errors", "format": fmt["blank"]})
+        if extra:
+            # a box to write the call's result in, on every row of the list: one rule over the range, not a
+            # blank cell each (those were a third of a call list's cells, and of its writing time)
+            ws.conditional_format(row0 + 1, len(names), last, len(names) + len(extra) - 1,
+                                  {"type": "no_errors", "format": fmt["blank"]})
     is_text = [not pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_datetime64_any_dtype(d) for d in dtypes]
     for j, width in enumerate(_widths(names, columns, is_text, extra)):
         ws.set_column(j, j, width)
@@ -337,13 +328,14 @@ def to_excel(sheets: "dict[str, pd.DataFrame | Cells]", path: "str | Path", summ
                "number": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
                "share": wb.add_format({"num_format": "0.0%", "valign": "top"}),
                "blank": wb.add_format({"border": 1, "border_color": "#BFBFBF"})}
-        ws = wb.add_worksheet(sheet_name(summary_sheet or summary_title, taken), worksheet_class=_list_sheet())
-        _write_sheet(ws, summary if summary is not None else pd.DataFrame(), summary_title, money, fmt, shares,
-                     headers=renamed)
+        def sheet(name: str) -> Any:
+            return wb.add_worksheet(sheet_name(name, taken), worksheet_class=_list_sheet())
+        _write_sheet(sheet(summary_sheet or summary_title), summary if summary is not None else pd.DataFrame(),
+                     summary_title, money, fmt, shares, headers=renamed)
         titles = titles or {}
         for name, df in sheets.items():
-            _write_sheet(wb.add_worksheet(sheet_name(name, taken), worksheet_class=_list_sheet()), df, str(titles.get(name, name)), money, fmt,
-                         shares, call_columns, headers=renamed)
+            _write_sheet(sheet(name), df, str(titles.get(name, name)), money, fmt, shares, call_columns,
+                         headers=renamed)
     return path
 
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from salesbook.views.display import (WATERFALL_COLOURS, fmt_int, fmt_money, fmt_num, fmt_pct, fmt_short, money_header,
                                      waterfall_chart)
-from salesbook.i18n import t
+from salesbook.i18n import month_labels, t
 from salesbook.paths import Section
 from salesbook.analysis.whatif import LEVERS, Calibration, Levers, simulate
 
@@ -301,7 +301,6 @@ def assumptions_html(org, hunters: int, hunter_rate: float, ramp_months: int, ov
 def _years_html(proj: pd.DataFrame, lang: str) -> str:
     """The projection summed by 12-month period (its first and last month, as the sentence above names
     months: ``Nov 2026 – Oct 2027``): status quo, with hunters, the difference."""
-    from salesbook.i18n import month_labels
     periods = [proj.iloc[i:i + 12] for i in range(0, len(proj), 12)]
     head = "".join(f"<th>{html.escape(x)}</th>" for x in (t("col.period", lang), t("wi.status_quo", lang),
                                                           t("wi.reorganised", lang), "Δ"))
