@@ -142,8 +142,27 @@ def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
     engine = FakeEngine()
     done = execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
                    render=fake_render, prev=prev)
-    assert done.started == ("01_b", "summary", "00_a")
+    # the summary last though the previous run timed it longer than 00_a: it reads what the workbooks keep,
+    # and started beside them it computes their results itself while their kernels wait
+    assert done.started == ("01_b", "00_a", "summary")
     assert engine.started == ["01_b", "00_a"]  # one job: one kernel at a time, in that order
+
+
+def test_a_first_run_starts_the_workbooks_that_are_typically_longest_first_and_the_summary_last(tmp_path):
+    from salesbook.run.runner import TYPICAL_SECONDS, _longest_first
+    names = ["00_overview", "01_segmentation", "02_seasonality", "03_stagnation", "04_forecast", "05_whatif",
+             "09_mine", "summary"]
+    order = _longest_first(names, None)
+    assert order == ["09_mine", "03_stagnation", "01_segmentation", "04_forecast", "02_seasonality", "05_whatif",
+                     "00_overview", "summary"]  # a notebook of unknown length first, as the given order has it
+    assert set(map(str, TYPICAL_SECONDS)) == set(names) - {"09_mine", "summary"}  # every workbook has its time
+    # a previous run that timed them: its times, and a notebook it did not run first
+    prev = tmp_path / "prev"
+    prev.mkdir()
+    (prev / "run.json").write_text('{"seconds": {"00_overview": 30, "03_stagnation": 2, "summary": 99}}',
+                                   encoding="utf-8")
+    assert _longest_first(["03_stagnation", "00_overview", "01_segmentation", "summary"], prev) == [
+        "01_segmentation", "00_overview", "03_stagnation", "summary"]
 
 
 def test_a_failing_cell_is_a_run_error_naming_the_notebook_and_the_cell_as_the_user_counts_it(tmp_path):
