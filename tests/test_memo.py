@@ -115,3 +115,26 @@ def test_two_threads_asking_for_a_result_nobody_kept_compute_it_once(tmp_path):
     assert results == [42, 42] and calls == [21]
     assert len(list((tmp_path / "memo").glob("slow-*.pkl"))) == 1
     assert slow(cube, 5) == 10 and slow(cube, 5) == 10 and calls == [21, 5]  # another argument: its own result
+
+
+def test_a_result_that_holds_another_kept_result_refers_to_its_file_instead_of_a_second_copy(cached, monkeypatch):
+    from salesbook.analysis import walk as wk
+    diagnosis = st.diagnose(cached, 24)
+    walk_file, = (cached.folder / "memo").glob("revenue_walk-*.pkl")
+    diagnosis_file, = (cached.folder / "memo").glob("diagnose-*.pkl")
+    # the walk is most of the diagnosis: kept once, the diagnosis names its file
+    assert diagnosis_file.stat().st_size < walk_file.stat().st_size / 2
+    assert walk_file.name.encode() in diagnosis_file.read_bytes()
+    memo._FILES.clear()  # as another process reads them: from the files alone
+    n = _calls(monkeypatch, st, "diagnose")
+    again = st.diagnose(cached, 24)
+    assert n["n"] == 0 and again["walk"] is not diagnosis["walk"]  # read, a copy
+    pd.testing.assert_frame_equal(again["walk"].lines, diagnosis["walk"].lines)
+    pd.testing.assert_series_equal(again["walk"].steps, diagnosis["walk"].steps)
+    assert again["verdict"] == diagnosis["verdict"]
+    # the walk's file gone: the diagnosis is computed again, not read without its walk
+    walk_file.unlink()
+    third = st.diagnose(cached, 24)
+    assert n["n"] == 1 and third["walk"].lines.equals(diagnosis["walk"].lines)
+    assert walk_file.exists() and walk_file.name.encode() in diagnosis_file.read_bytes()  # both kept again
+    assert wk.revenue_walk(cached).lines.equals(diagnosis["walk"].lines)

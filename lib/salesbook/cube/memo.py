@@ -24,6 +24,7 @@ import inspect
 import os
 import pickle
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -58,6 +59,51 @@ def _stable(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
+#: the results this process kept or read, by identity, with their file's name: a result that holds one of them
+#: (the diagnosis holds the revenue walk, 437 MB pickled at 10M lines) is kept with a reference to that file
+#: instead of a second copy of it
+_FILES: dict[int, tuple["weakref.ref[Any]", str]] = {}
+
+
+def _known(result: Any, path: Path) -> None:
+    """Remember that ``result`` is kept at ``path`` (while it lives; a result that takes no weak reference, such
+    as a tuple, is not remembered and is copied into the results that hold it, as before)."""
+    try:
+        ref = weakref.ref(result, lambda _ref, key=id(result): _FILES.pop(key, None))
+    except TypeError:
+        return
+    _FILES[id(result)] = (ref, path.name)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a result, each kept result it holds (another's file, beside it) as a reference to that file."""
+
+    def __init__(self, file: Any, folder: Path, own: str) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.folder, self.own = folder, own
+
+    def persistent_id(self, obj: Any) -> "tuple[str, str] | None":
+        known = _FILES.get(id(obj))
+        if known is None or known[1] == self.own or known[0]() is not obj or not (self.folder / known[1]).exists():
+            return None
+        return ("memo", known[1])
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a kept result, each reference to another's file (:class:`_Pickler`) read from that file: a copy."""
+
+    def __init__(self, file: Any, folder: Path) -> None:
+        super().__init__(file)
+        self.folder = folder
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, name = pid
+        got = _read(self.folder / name) if kind == "memo" else _MISSING
+        if got is _MISSING:  # the whole result is then computed again
+            raise pickle.UnpicklingError(f"the kept result it refers to is missing: {name}")
+        return got
+
+
 def _keep(result: Any, path: Path) -> None:
     """Write ``result`` whole, then move it into place: a reader never sees half a file. A memo that cannot
     be written only costs time."""
@@ -68,7 +114,7 @@ def _keep(result: Any, path: Path) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            _Pickler(f, path.parent, path.name).dump(result)
         os.replace(tmp, path)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         Path(tmp).unlink(missing_ok=True)
@@ -81,7 +127,7 @@ def _read(path: Path) -> Any:
     """The result kept at ``path``, or ``_MISSING`` (not computed yet, or unreadable: computed again)."""
     try:
         with open(path, "rb") as f:
-            return pickle.load(f)
+            return _Unpickler(f, path.parent).load()
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
         return _MISSING
 
@@ -105,6 +151,7 @@ def per_cube(fn: F) -> F:
         path = Path(folder) / "memo" / f"{fn.__name__}-{key}.pkl"
         kept = _read(path)
         if kept is not _MISSING:
+            _known(kept, path)
             return kept
         # not computed yet: computed by one process; another that asks meanwhile (the summary in the runner while
         # a workbook's kernel computes the same segmentation) waits for it and reads what it kept. No two calls
@@ -115,9 +162,11 @@ def per_cube(fn: F) -> F:
         with locked(path.parent, path.stem):
             kept = _read(path)
             if kept is not _MISSING:
+                _known(kept, path)
                 return kept
             result = fn(cube, *args, **kwargs)
             _keep(result, path)
+            _known(result, path)
             return result
 
     return wrapper  # type: ignore[return-value]
