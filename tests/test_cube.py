@@ -1,5 +1,7 @@
 """The cube on hand-made lines: every aggregate checked by hand."""
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -287,6 +289,40 @@ def test_a_cached_cube_builds_every_table_at_once(tmp_path, monkeypatch):
     for name in sb.cube.TABLES:
         pd.testing.assert_frame_equal(one_by_one.table(name), getattr(cube, name), obj=name)
     assert held == [1]  # one table at a time: the lines stay in the file
+
+
+def test_a_table_whose_frame_fails_in_the_build_thread_fails_the_build_and_lets_its_lock_go(tmp_path, monkeypatch):
+    """build() makes the frames of some tables in a thread while the engine computes the next: a failure there is
+    the build's failure, raised by build(), and nothing is left half done: no file for that table, its lock free,
+    and a later build makes it whole."""
+    import fcntl
+
+    from salesbook.cube import build
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    frame = build._frame
+    threads = []
+
+    def failing(table, name):
+        threads.append((name, threading.current_thread().name))
+        if name == "client_day":
+            raise MemoryError("no room for client_day")
+        return frame(table, name)
+    monkeypatch.setattr(build, "_frame", failing)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
+    with pytest.raises(MemoryError, match="client_day"):
+        cube.build()
+    made = dict(threads)  # beside the engine: the product window's frame and client_day's
+    assert made["client_product_window"].startswith("salesbook-cube") and made["client_day"].startswith("salesbook-cube")
+    assert not (cube.folder / "client_day.parquet").exists() and not cube._pending
+    with open(cube.folder / ".client_day.lock", "a+b") as lock:  # nobody holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    monkeypatch.setattr(build, "_frame", frame)
+    cube.build()
+    assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
+    whole = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
+    pd.testing.assert_frame_equal(cube.client_day, whole.client_day)
 
 
 def test_a_file_with_more_duplicates_than_are_listed_is_deduplicated_by_the_engine_to_the_same_cube(

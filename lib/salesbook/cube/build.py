@@ -33,6 +33,7 @@ Rows are in key order (``client_day``: by client, then date). ``month`` is the f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -41,6 +42,7 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -117,6 +119,8 @@ class Cube:
         self._engine = _Engine(sales) if sales is not None else None
         self._reopen = reopen
         self._lock = threading.RLock()
+        #: tables the engine computed whose frame a thread of :meth:`build` is still making (and writing)
+        self._pending: dict[str, Future] = {}
 
     def __repr__(self) -> str:
         held = ", ".join(n for n in TABLES if n in self._frames) or "none yet"
@@ -130,6 +134,9 @@ class Cube:
         if frame is not None:
             return frame
         with self._lock:  # one build per table, whichever thread asks first (the runner's summary and profile)
+            pending = self._pending.pop(name, None)
+            if pending is not None:  # computed by the engine, its frame being made: in _frames when done
+                pending.result()
             if name not in self._frames:
                 self._frames[name] = self._read(name) if self._cached(name) else self._make(name)
             return self._frames[name]
@@ -138,16 +145,77 @@ class Cube:
         """Build (or read) the tables named, every table when none is: for a caller that will need them all.
 
         From :data:`HOLD_FROM` passes over the lines on, the clean lines of a file are first computed once in
-        the engine (:meth:`_Engine.hold`), and every table reads them there."""
+        the engine (:meth:`_Engine.hold`), and every table reads them there. While the engine computes a table,
+        a thread makes the one before into a frame and writes it (:data:`_APART`): at 10M lines that is 2.7 s of
+        one core beside the engine's queries, instead of after them."""
         wanted = [n for n in _BUILD_ORDER if n in names] if names else list(_BUILD_ORDER)
         with self._lock:
             if self._engine is not None or self._reopen is not None:
                 passes = [n for n in _passes(wanted) if n not in self._frames and not self._cached(n)]
                 if len(passes) >= HOLD_FROM:
                     self.engine().hold()
-            for name in wanted:
-                self.table(name)
+            with ThreadPoolExecutor(1, thread_name_prefix="salesbook-cube") as finishing:
+                try:
+                    for name in wanted:
+                        if name in _APART and name not in self._frames and not self._cached(name):
+                            self._start(name, finishing)
+                        else:
+                            self.table(name)
+                    t0 = time.perf_counter()
+                    for name in [n for n in wanted if n in self._pending]:
+                        self.table(name)  # its frame made and written, or its failure raised here
+                    self._count(t0)
+                finally:  # after a failure: the thread's work ends before the lock files are let go
+                    wait(list(self._pending.values()))
+                    self._pending.clear()
+            self._release()
         return self
+
+    def _start(self, name: str, finishing: ThreadPoolExecutor) -> None:
+        """Compute ``name`` in the engine now, under its lock; ``finishing``'s thread makes its frame, writes it and
+        lets the lock go."""
+        held = contextlib.ExitStack()
+        held.enter_context(_locked(self.folder, name))
+        try:
+            if self._cached(name):  # another process built it while this one waited
+                self._frames[name] = self._read(name)
+                held.close()
+                return
+            t0 = time.perf_counter()
+            if name == "client_category_month":  # the engine's whole table, kept for the tables summed from it
+                computed = self.__dict__["_ccm"] = self.engine().ccm()
+                self.built.append(name)
+            else:
+                computed = self.engine().aggregate(name)
+            self._count(t0)
+        except BaseException:
+            held.close()
+            raise
+
+        def finish() -> None:
+            with held:
+                if name == "client_category_month":  # the file holds the whole table (see _Engine.ccm)
+                    _keep(self.folder, name, computed)
+                    self._frames[name] = _public_ccm(computed)
+                    return
+                frame = _frame(computed, name)
+                _keep(self.folder, name, frame)
+                self._frames[name] = frame
+                self.built.append(name)
+        self._pending[name] = finishing.submit(finish)
+
+    def _count(self, t0: float) -> None:
+        """The seconds since ``t0`` added to this process's cube time (the wall time its tables took)."""
+        seconds = self.meta.setdefault("seconds", {})
+        seconds["cube"] = round(seconds.get("cube", 0.0) + time.perf_counter() - t0, 2)
+
+    def _release(self) -> None:
+        """What the tables built so far no longer need: client x category x month once every table summed from
+        it is built, the engine's lines (and its memory) once every table is."""
+        if all(n in self._frames for n in _CCM_READERS):
+            self.__dict__.pop("_ccm", None)
+        if self._engine is not None and all(n in self._frames for n in TABLES):
+            self._engine = None
 
     def _cached(self, name: str) -> bool:
         return self.folder is not None and (self.folder / f"{name}.parquet").exists()
@@ -170,12 +238,9 @@ class Cube:
                 self.built.append(name)
             if name != "client_category_month":  # _Engine.ccm keeps the engine's whole table itself
                 _keep(self.folder, name, frame)
-            seconds = self.meta.setdefault("seconds", {})
-            seconds["cube"] = round(seconds.get("cube", 0.0) + time.perf_counter() - t0, 2)
-        if all(n in self._frames or n == name for n in _CCM_READERS):
-            self.__dict__.pop("_ccm", None)  # every table summed from it is built
-        if self._engine is not None and all(n in self._frames or n == name for n in TABLES):
-            self._engine = None  # every table is here: the engine's lines (and its memory) are released
+            self._count(t0)
+        self._frames[name] = frame
+        self._release()
         return frame
 
     def engine(self) -> "_Engine":
@@ -412,8 +477,11 @@ MONEY = ("revenue", "cost", "sales", "returns")
 CCM_PUBLIC = ("client_id", "category", "month", "revenue", "orders")
 #: the order tables are built in by :meth:`Cube.build`: client x category x month first, since three others
 #: are summed from it
-_BUILD_ORDER = ("client_category_month", "client_month", "client_day", "client_category", "manager_month",
-                "client_manager_month", "category_month", "clients", "client_product_window")
+_BUILD_ORDER = ("client_category_month", "client_product_window", "client_day", "client_month", "client_category",
+                "manager_month", "client_manager_month", "category_month", "clients")
+#: the tables :meth:`Cube.build` computes in the engine while a thread makes the one before into a frame and writes
+#: it: the passes over the lines (the largest, the product window, early)
+_APART = ("client_category_month", "client_product_window", "client_day", "manager_month", "client_manager_month")
 #: the tables that read client x category x month
 _CCM_READERS = ("client_month", "client_category_month", "client_category", "category_month")
 #: the tables that are a pass over the lines (client_category_month: the one the three others are summed from)
