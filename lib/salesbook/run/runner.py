@@ -552,7 +552,7 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
             prev: Path | None = None, log: Callable[[str], None] = lambda msg: None, progress: bool = False,
             warm_up: Callable[[threading.Event], None] | None = None) -> Executed:
     """Execute the notebooks on ``engine``, ``jobs`` at a time, and the summary (``summarise``, in this process)
-    among them, longest first by the previous run ``prev``; the first kernels start, and import, while this
+    after them, longest first by the previous run ``prev`` (:func:`_longest_first`); the first kernels start, and import, while this
     thread builds the cube (``build``). Pages are rendered (``render``, default :func:`render_page`) as
     notebooks finish.
 
@@ -775,9 +775,9 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         scorecard of the managers in the summary.
     jobs
         Notebooks executed at the same time, each in its own kernel (each holds the cube in memory),
-        longest first by the previous run's times; the first kernels start, and import what their
-        notebooks import, while the cube is built. Pages are rendered as notebooks finish and listed in
-        the plan's order. ``1``: one after another.
+        longest first by the previous run's times (a first run: by their typical times), the summary last; the
+        first kernels start, and import what their notebooks import, while the cube is built. Pages are
+        rendered as notebooks finish and listed in the plan's order. ``1``: one after another.
     engine
         What executes the notebooks (default: papermill, each notebook on its own kernel; tests give a fake).
     fork
