@@ -177,5 +177,6 @@ def test_tasks_start_longest_first_by_the_previous_run(tmp_path):
     (prev / SUMMARY_FILE).write_text("{}")
     (prev / "run.json").write_text(json.dumps({"finished": "2026-01-01T00:00:00",
                                                "seconds": {"00_a": 1.0, "01_b": 9.0, "summary": 4.0}}))
-    # 02_c was not timed (a new notebook): first; then the longest
-    assert _longest_first(names, previous_run(tmp_path, "now")) == ["02_c", "01_b", "summary", "00_a"]
+    # 02_c was not timed (a new notebook): first; then the longest; the summary last whatever its time (it reads
+    # what the workbooks keep: started beside them, it computes their results while their kernels wait)
+    assert _longest_first(names, previous_run(tmp_path, "now")) == ["02_c", "01_b", "00_a", "summary"]
