@@ -59,10 +59,10 @@ def _stable(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
-#: the results this process kept or read, by identity, with their file's name: a result that holds one of them
-#: (the diagnosis holds the revenue walk, 437 MB pickled at 10M lines) is kept with a reference to that file
-#: instead of a second copy of it
-_FILES: dict[int, tuple["weakref.ref[Any]", str]] = {}
+#: the results this process kept or read, by identity, with their file: a result that holds one of them (the
+#: diagnosis holds the revenue walk, 437 MB pickled at 10M lines) is kept with a reference to that file, beside it
+#: in the same cube's memo folder, instead of a second copy of it
+_FILES: dict[int, tuple["weakref.ref[Any]", Path]] = {}
 
 
 def _known(result: Any, path: Path) -> None:
@@ -72,7 +72,7 @@ def _known(result: Any, path: Path) -> None:
         ref = weakref.ref(result, lambda _ref, key=id(result): _FILES.pop(key, None))
     except TypeError:
         return
-    _FILES[id(result)] = (ref, path.name)
+    _FILES[id(result)] = (ref, path)
 
 
 class _Pickler(pickle.Pickler):
@@ -84,9 +84,12 @@ class _Pickler(pickle.Pickler):
 
     def persistent_id(self, obj: Any) -> "tuple[str, str] | None":
         known = _FILES.get(id(obj))
-        if known is None or known[1] == self.own or known[0]() is not obj or not (self.folder / known[1]).exists():
+        if known is None or known[0]() is not obj:
             return None
-        return ("memo", known[1])
+        path = known[1]
+        if path.name == self.own or path.parent != self.folder or not path.exists():  # another cube's: a copy
+            return None
+        return ("memo", path.name)
 
 
 class _Unpickler(pickle.Unpickler):
