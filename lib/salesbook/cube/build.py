@@ -146,7 +146,7 @@ class Cube:
 
         From :data:`HOLD_FROM` passes over the lines on, the clean lines of a file are first computed once in
         the engine (:meth:`_Engine.hold`), and every table reads them there. While the engine computes a table,
-        a thread makes the one before into a frame and writes it (:data:`_APART`): at 10M lines that is 2.7 s of
+        a thread makes the one before into a frame and writes it (:data:`_STAGES`): at 10M lines that is 2.7 s of
         one core beside the engine's queries, instead of after them."""
         wanted = [n for n in _BUILD_ORDER if n in names] if names else list(_BUILD_ORDER)
         with self._lock:
@@ -157,7 +157,7 @@ class Cube:
             with ThreadPoolExecutor(1, thread_name_prefix="salesbook-cube") as finishing:
                 try:
                     for name in wanted:
-                        if name in _APART and name not in self._frames and not self._cached(name):
+                        if name in _STAGES and name not in self._frames and not self._cached(name):
                             self._start(name, finishing)
                         else:
                             self.table(name)
@@ -182,27 +182,17 @@ class Cube:
                 held.close()
                 return
             t0 = time.perf_counter()
-            if name == "client_category_month":  # the engine's whole table, kept for the tables summed from it
-                computed = self.__dict__["_ccm"] = self.engine().ccm()
-                self.built.append(name)
-            else:
-                computed = self.engine().aggregate(name)
+            compute, finish = _STAGES[name]
+            computed = compute(self)
             self._count(t0)
         except BaseException:
             held.close()
             raise
 
-        def finish() -> None:
+        def settle() -> None:
             with held:
-                if name == "client_category_month":  # the file holds the whole table (see _Engine.ccm)
-                    _keep(self.folder, name, computed)
-                    self._frames[name] = _public_ccm(computed)
-                    return
-                frame = _frame(computed, name)
-                _keep(self.folder, name, frame)
-                self._frames[name] = frame
-                self.built.append(name)
-        self._pending[name] = finishing.submit(finish)
+                self._settle(name, finish(self, computed))
+        self._pending[name] = finishing.submit(settle)
 
     def _count(self, t0: float) -> None:
         """The seconds since ``t0`` added to this process's cube time (the wall time its tables took)."""
@@ -233,14 +223,18 @@ class Cube:
             if self._cached(name):  # another process built it while this one waited
                 return self._read(name)
             t0 = time.perf_counter()
-            frame = _BUILDERS[name](self)
-            if name != "client_category_month":  # its engine work is counted where it is done (_ccm_of)
-                self.built.append(name)
-            if name != "client_category_month":  # _Engine.ccm keeps the engine's whole table itself
-                _keep(self.folder, name, frame)
+            frame = self._settle(name, _BUILDERS[name](self))
             self._count(t0)
-        self._frames[name] = frame
         self._release()
+        return frame
+
+    def _settle(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """A table just built: listed as built, kept in the cache folder and in memory (client x category x month
+        is listed and kept whole where the engine computes it: :func:`_engine_ccm`, :func:`_ccm_frame`)."""
+        if name != "client_category_month":
+            self.built.append(name)
+            _keep(self.folder, name, frame)
+        self._frames[name] = frame
         return frame
 
     def engine(self) -> "_Engine":
@@ -479,9 +473,6 @@ CCM_PUBLIC = ("client_id", "category", "month", "revenue", "orders")
 #: are summed from it
 _BUILD_ORDER = ("client_category_month", "client_product_window", "client_day", "client_month", "client_category",
                 "manager_month", "client_manager_month", "category_month", "clients")
-#: the tables :meth:`Cube.build` computes in the engine while a thread makes the one before into a frame and writes
-#: it: the passes over the lines (the largest, the product window, early)
-_APART = ("client_category_month", "client_product_window", "client_day", "manager_month", "client_manager_month")
 #: the tables that read client x category x month
 _CCM_READERS = ("client_month", "client_category_month", "client_category", "category_month")
 #: the tables that are a pass over the lines (client_category_month: the one the three others are summed from)
@@ -587,15 +578,26 @@ def _ccm_of(cube: Cube) -> "pa.Table":
         with _locked(cube.folder, "client_category_month"):
             if path is not None and path.exists():
                 held = pq.read_table(path)
-            else:
-                t0 = time.perf_counter()
-                held = cube.engine().ccm()
-                cube.built.append("client_category_month")
+            else:  # its time is counted by the table whose build asked for it (Cube._make)
+                held = _engine_ccm(cube)
                 _keep(cube.folder, "client_category_month", held)
-                seconds = cube.meta.setdefault("seconds", {})
-                seconds["cube"] = round(seconds.get("cube", 0.0) + time.perf_counter() - t0, 2)
         cube.__dict__["_ccm"] = held
     return held
+
+
+def _engine_ccm(cube: Cube) -> "pa.Table":
+    """The engine's whole client x category x month table, computed now and held on the cube for the tables summed
+    from it."""
+    held = cube.__dict__["_ccm"] = cube.engine().ccm()
+    cube.built.append("client_category_month")
+    return held
+
+
+def _ccm_frame(cube: Cube, held: "pa.Table") -> pd.DataFrame:
+    """The engine's whole client x category x month table kept in the cache folder (the tables summed from it read
+    it there), and its public columns as the cube's frame."""
+    _keep(cube.folder, "client_category_month", held)
+    return _public_ccm(held)
 
 
 def _has_ccm(cube: Cube) -> bool:
@@ -621,10 +623,19 @@ def _build_from_ccm(name: str) -> "Callable[[Cube], pd.DataFrame]":
     return build
 
 
-def _build_lines(name: str) -> "Callable[[Cube], pd.DataFrame]":
-    def build(cube: Cube) -> pd.DataFrame:
-        return _frame(cube.engine().aggregate(name), name)
-    return build
+def _line_stages(name: str) -> "tuple[Callable[[Cube], pa.Table], Callable[[Cube, pa.Table], pd.DataFrame]]":
+    """A pass over the lines in two steps: the engine's aggregate, then its frame."""
+    return (lambda cube: cube.engine().aggregate(name)), (lambda cube, table: _frame(table, name))
+
+
+#: the tables that are a pass over the lines, each in two steps: the engine's work, then the frame made of its result
+#: (:meth:`Cube.build` computes one in the engine while a thread makes the one before into its frame and writes it);
+#: in the order :data:`_BUILD_ORDER` builds them, the largest frame, the product window, early
+_STAGES: dict[str, "tuple[Callable[[Cube], Any], Callable[[Cube, Any], pd.DataFrame]]"] = {
+    "client_category_month": (_engine_ccm, _ccm_frame),
+    **{name: _line_stages(name) for name in ("client_product_window", "client_day", "manager_month",
+                                             "client_manager_month")},
+}
 
 
 def _build_clients(cube: Cube) -> pd.DataFrame:
@@ -639,12 +650,12 @@ def _build_clients(cube: Cube) -> pd.DataFrame:
 
 _BUILDERS: dict[str, "Callable[[Cube], pd.DataFrame]"] = {
     "client_month": _build_client_month,
-    "client_category_month": lambda cube: _public_ccm(_ccm_of(cube)),
+    "client_category_month": lambda cube: _public_ccm(_ccm_of(cube)),  # kept whole by _ccm_of
     "client_category": _build_from_ccm("client_category"),
     "category_month": _build_from_ccm("category_month"),
     "clients": _build_clients,
-    **{name: _build_lines(name) for name in ("client_day", "manager_month", "client_manager_month",
-                                             "client_product_window")},
+    **{name: (lambda cube, stages=stages: stages[1](cube, stages[0](cube))) for name, stages in _STAGES.items()
+       if name != "client_category_month"},
 }
 
 

@@ -268,13 +268,9 @@ def _longest_first(names: list[str], prev: Path | None) -> list[str]:
             took = json.loads((prev / RunFile.RUN_INFO).read_text(encoding="utf-8")).get("seconds") or {}
         except (OSError, ValueError):
             took = {}
-    typical = {str(w): s for w, s in TYPICAL_SECONDS.items()}
-
-    def seconds(name: str) -> float:
-        if name == SUMMARY_TASK:
-            return float("-inf")
-        return float(took.get(name, typical.get(name, float("inf")) if not took else float("inf")))
-    return sorted(names, key=lambda name: -seconds(name))
+    times = took or TYPICAL_SECONDS  # a Workbook is its name (a StrEnum): looked up by the notebook's stem
+    last = {SUMMARY_TASK: float("-inf")}
+    return sorted(names, key=lambda name: -float(last.get(name, times.get(name, float("inf")))))
 
 
 def _page_of(notebook: Path) -> str:
