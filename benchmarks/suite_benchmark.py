@@ -8,7 +8,7 @@ For each size, in a fresh process and with an empty cube cache:
    20,000 clients, 60 managers, 12 categories, 2 % returns) into ``benchmarks/data/``;
 2. the whole suite runs as ``salesbook run`` runs it (``runner.run``: load and validate, cube,
    the six workbooks ``--jobs`` at a time in their own kernels, an HTML page each, the summary),
-   while a sampler reads the memory (RSS) of this process and of every kernel every 0.1 s. The
+   while a sampler reads the memory (PSS: shared pages counted once) of this process and of every kernel every 0.1 s. The
    sizes' runs share one reports folder, as a scheduled run's do: each run starts its workbooks
    longest first by the previous run's times (the first size's run, with none, in their order);
 3. the cube's aggregates are computed again by hand-written DuckDB SQL (``cube_benchmark.HAND_SQL``)
@@ -37,15 +37,25 @@ sys.path.insert(0, str(HERE))
 from cube_benchmark import DATA, generate  # noqa: E402
 
 
+def _memory(process) -> int:
+    """The memory a process holds: its proportional set size where the system gives it (Linux), each page it
+    shares with other processes counted as its share of it. The kernels are forks of one process that imported
+    the libraries: summing their resident sizes counted those shared pages once per kernel (about 0.3 GB each)."""
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, NotImplementedError):
+        return process.memory_info().rss
+
+
 class Sampler(threading.Thread):
-    """RSS of this process and of each child process (the kernels), every ``every`` seconds."""
+    """Memory (:func:`_memory`) of this process and of each child process (the kernels), every ``every`` seconds."""
 
     def __init__(self, every: float = 0.1):
         super().__init__(daemon=True)
         import psutil
         self.me = psutil.Process()
         self.every = every
-        self.samples: list[tuple[float, int, dict[int, int]]] = []  # (time, own RSS, {child pid: RSS})
+        self.samples: list[tuple[float, int, dict[int, int]]] = []  # (time, own, {child pid: its memory})
         self.first_seen: dict[int, float] = {}
         self.stop = threading.Event()
 
@@ -56,11 +66,11 @@ class Sampler(threading.Thread):
             kids = {}
             for child in self.me.children(recursive=True):
                 try:
-                    kids[child.pid] = child.memory_info().rss
+                    kids[child.pid] = _memory(child)
                 except psutil.Error:
                     continue
                 self.first_seen.setdefault(child.pid, now)
-            self.samples.append((now, self.me.memory_info().rss, kids))
+            self.samples.append((now, _memory(self.me), kids))
             time.sleep(self.every)
 
     def own_peak(self, start: float, end: float) -> int:

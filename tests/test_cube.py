@@ -1,7 +1,9 @@
 """The cube on hand-made lines: every aggregate checked by hand."""
 
+import json
 import threading
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -355,14 +357,23 @@ def test_a_saved_cube_reads_back_the_same_tables_without_building_any(tmp_path, 
     assert again.built == [] and again.report.to_json() == cube.report.to_json()
 
 
-def test_a_run_asking_for_every_table_stages_the_lines_once_and_gets_the_same_cube(tmp_path):
-    """get_cube(tables=True), as a run asks: the load computes the distinct lines in the engine (no recipe to
-    read the file again: nothing is left to build), every table is in the entry, the same as one by one."""
+def test_a_run_asking_for_every_table_stages_the_lines_once_and_gets_the_same_cube(tmp_path, monkeypatch):
+    """get_cube(tables=True), as a run asks: the file is read in place (its copies found by their row ids, the
+    recipe kept in the entry for a process that must build a table again), the lines that passed are computed
+    once in the engine for the nine tables, every table is in the entry, the same as one by one. Once every
+    table is built, the engine's copy of the lines is dropped and the load's own connection closed."""
+    from salesbook.data.load import Sales
     path = tmp_path / "s.parquet"
     _varied_lines().to_parquet(path)
+    released: list[tuple[bool, bool]] = []
+    release = Sales.release
+    monkeypatch.setattr(Sales, "release", lambda self: (released.append((self.computed, self.own_con)),
+                                                        release(self))[1])
     cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
     assert sorted(cube.built) == sorted(sb.cube.TABLES) and set(cube.meta["seconds"]) == {"load", "cube"}
-    assert not (cube.folder / "lines.json").exists()
+    # the lines computed in the engine, then the loaded ones, which own the connection
+    assert released == [(True, False), (False, True)] and cube._engine is None
+    assert json.loads((cube.folder / "lines.json").read_text())["copies"] == [600]
     assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
     alone = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
     account = lambda r: (r.rows_read, r.rows_kept, r.clients, round(r.revenue, 2), r.first_date, r.last_date,  # noqa: E731
@@ -387,3 +398,23 @@ def test_text_of_a_key_column_is_what_astype_str_and_fillna_give():
             got = text_of(col, missing)
             pd.testing.assert_series_equal(got, want)
     assert text_of(pd.Series(values, dtype="category"), "—").tolist() == ["b", "—", "a", "b", "—", "c"]
+
+
+def test_the_engine_gives_back_the_lines_it_owns_and_never_a_callers(tmp_path):
+    """Sales.release drops the engine's copy of the lines and closes the connection the load opened; a cube built
+    from a caller's lines (build_cube) leaves them readable once every table is built."""
+    lines = _varied_lines()
+    temporary = lambda con: con.raw_sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]  # noqa: E731
+    mine = sb.load_sales(lines, as_of="2024-12-31", odd_dates="keep", stage=True)
+    assert mine.held is not None and mine.own_con
+    assert temporary(mine.con) == 1  # the staged lines; the lines as read, put in the engine first, are dropped
+    sb.build_cube(mine).build()
+    assert mine.table.count().execute() == mine.report.rows_kept  # the caller's lines stay readable
+    mine.release()
+    assert mine.held is None and not mine.own_con
+    with pytest.raises(Exception):
+        mine.table.count().execute()  # the connection is closed
+    given = sb.load_sales(lines, as_of="2024-12-31", odd_dates="keep", stage=True, con=ibis.duckdb.connect())
+    assert not given.own_con and temporary(given.con) == 1
+    given.release()  # a caller's connection is never closed: only the copy is dropped
+    assert temporary(given.con) == 0 and given.con.raw_sql("SELECT 1").fetchone() == (1,)
