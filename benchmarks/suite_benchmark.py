@@ -22,6 +22,7 @@ with the machine's core count. ``--json FILE`` also writes the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -57,6 +58,7 @@ class Sampler(threading.Thread):
         self.every = every
         self.samples: list[tuple[float, int, dict[int, int]]] = []  # (time, own, {child pid: its memory})
         self.first_seen: dict[int, float] = {}
+        self.parent: dict[int, int] = {}  # each child process's parent, when first seen
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -69,7 +71,10 @@ class Sampler(threading.Thread):
                     kids[child.pid] = _memory(child)
                 except psutil.Error:
                     continue
-                self.first_seen.setdefault(child.pid, now)
+                if child.pid not in self.first_seen:
+                    self.first_seen[child.pid] = now
+                    with contextlib.suppress(psutil.Error):
+                        self.parent[child.pid] = child.ppid()
             self.samples.append((now, _memory(self.me), kids))
             time.sleep(self.every)
 
@@ -106,7 +111,9 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
     # kernels start in the order the runner gives the notebooks to its pool (run.json "started", longest
     # first by the previous run): the n-th child process is the n-th notebook of that order
     notebooks = [name for name in info["started"] if name in info["notebooks"]]
-    kernels = sorted(sampler.first_seen, key=sampler.first_seen.get)
+    # a process that other sampled processes were forked from is the kernels' fork server, not a kernel
+    servers = set(sampler.parent.values())
+    kernels = sorted((pid for pid in sampler.first_seen if pid not in servers), key=sampler.first_seen.get)
     for name, pid in zip(notebooks, kernels):
         rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": sampler.child_peak(pid) / MB})
         rows.append({"stage": f"{name} HTML page", "seconds": sec[f"{name} html"], "peak_mb": None})
