@@ -133,6 +133,8 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
         name = ibis.util.gen_name("salesbook_lines")
         back = con.create_table(name, table, temp=True)
         held = functools.partial(con.drop_table, name, force=True)
+    elif path is None and paths.current().duckdb_memory:
+        back, held = _held_compressed(table, con)
     elif path is None:
         back = table.cache()
         held = back.release
@@ -144,6 +146,22 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
             os.replace(tmp, path)
         back, held = con.read_parquet(str(path)), None
     return back.mutate(date=back.date.cast("timestamp")), path, held  # DuckDB gives timestamp(6): the canonical type
+
+
+#: the in-memory database, compressed, that holds the clean lines under SALESBOOK_DUCKDB_MEMORY
+HELD_DB = "salesbook_held"
+
+
+def _held_compressed(table: ibis.Table, con: ibis.BaseBackend) -> tuple[ibis.Table, "Callable[[], None]"]:
+    """``table`` computed into an in-memory DuckDB database that compresses what it holds (``ATTACH ':memory:'
+    (COMPRESS)``; compressed at its checkpoint), and what drops it: under ``SALESBOOK_DUCKDB_MEMORY``. At 10M lines
+    the clean lines take 0.16 GB instead of 1.4 GB; a run's load and cube under a 1.5GB cap peaked at 1.9-2.0 GB
+    instead of 2.7 GB (3.0 GB without a cap), and took 1.2-2.1 s longer (the checkpoint's compression)."""
+    con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {HELD_DB} (COMPRESS)")
+    name = ibis.util.gen_name("salesbook_lines")
+    back = con.create_table(name, table, database=(HELD_DB, "main"))
+    con.raw_sql(f"CHECKPOINT {HELD_DB}")
+    return back, functools.partial(con.drop_table, name, database=(HELD_DB, "main"), force=True)
 
 
 def _named(table: ibis.Table, con: ibis.BaseBackend) -> ibis.Table:
