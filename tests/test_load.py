@@ -236,3 +236,20 @@ def test_staged_load_accounts_and_keeps_the_same_lines_as_the_lazy_one(rows, dup
         assert done.file == Path(tmp) / "lines.parquet"
         on_disk = pd.read_parquet(done.file)[key].astype({"date": "datetime64[us]"})
         assert on_disk.sort_values(key, ignore_index=True).equals(want.astype({"date": "datetime64[us]"}))
+
+
+def test_text_is_stripped_of_whitespace_at_its_ends_as_python_strips_it():
+    """The load's strip tests only the codes of a value's two ends (every whitespace character is at most 32):
+    the same values as Python's str.strip over string.whitespace, for each kind of whitespace at either end, control
+    characters that are not whitespace, non-breaking spaces (kept), Cyrillic text, empty and missing values."""
+    import string
+
+    import ibis
+
+    from salesbook.data.load import _strip
+    values = ["a", " a", "a ", "\ta\n", "\x0ba\x0c", "\ra", "", None, "Жук ", " Жук", "\u00a0x", "x\u00a0", " ",
+              "\x01a", "a\x1f", " \u00a0 a\u00a0 ", " 13.00 ", "a b", "\n\n"]
+    t = ibis.memtable(pd.DataFrame({"v": pd.Series(values, dtype=object)}))
+    got = ibis.duckdb.connect().execute(t.select(s=_strip(t.v)))["s"].tolist()
+    assert [None if pd.isna(g) else g for g in got] == [None if v is None else v.strip(string.whitespace)
+                                                        for v in values]
