@@ -22,7 +22,6 @@ with the machine's core count. ``--json FILE`` also writes the figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -57,8 +56,6 @@ class Sampler(threading.Thread):
         self.me = psutil.Process()
         self.every = every
         self.samples: list[tuple[float, int, dict[int, int]]] = []  # (time, own, {child pid: its memory})
-        self.first_seen: dict[int, float] = {}
-        self.parent: dict[int, int] = {}  # each child process's parent, when first seen
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -71,10 +68,6 @@ class Sampler(threading.Thread):
                     kids[child.pid] = _memory(child)
                 except psutil.Error:
                     continue
-                if child.pid not in self.first_seen:
-                    self.first_seen[child.pid] = now
-                    with contextlib.suppress(psutil.Error):
-                        self.parent[child.pid] = child.ppid()
             self.samples.append((now, _memory(self.me), kids))
             time.sleep(self.every)
 
@@ -92,6 +85,19 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
     """One whole run on ``path`` in this process, its report in ``reports`` (call in a fresh process, with
     SALESBOOK_CACHE set)."""
     from salesbook.run.runner import run
+    from salesbook.run import kernels
+    pids: dict[str, int] = {}  # each notebook's kernel, as the engine started it
+    start = kernels.PapermillEngine.start
+
+    def started(self, notebook: Path, cwd: Path):
+        km = start(self, notebook, cwd)
+        prov = getattr(km, "provisioner", None)
+        pid = getattr(prov, "pid", None) or getattr(getattr(prov, "process", None), "pid", None)
+        if pid:
+            pids[notebook.stem] = int(pid)
+        return km
+
+    kernels.PapermillEngine.start = started
     events: list[tuple[float, str]] = []
     sampler = Sampler()
     sampler.start()
@@ -108,14 +114,12 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
     rows = [{"stage": "load and validate", "seconds": sec["load"], "peak_mb": sampler.own_peak(t0, t0 + sec["load"]) / MB},
             {"stage": "cube", "seconds": sec["cube"],
              "peak_mb": sampler.own_peak(t0 + sec["load"], t0 + sec["load"] + sec["cube"]) / MB}]
-    # kernels start in the order the runner gives the notebooks to its pool (run.json "started", longest
-    # first by the previous run): the n-th child process is the n-th notebook of that order
+    # each notebook's kernel by the pid the engine started it with (two kernels start at once: the order in
+    # which the sampler first saw them did not tell which was which)
     notebooks = [name for name in info["started"] if name in info["notebooks"]]
-    # a process that other sampled processes were forked from is the kernels' fork server, not a kernel
-    servers = set(sampler.parent.values())
-    kernels = sorted((pid for pid in sampler.first_seen if pid not in servers), key=sampler.first_seen.get)
-    for name, pid in zip(notebooks, kernels):
-        rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": sampler.child_peak(pid) / MB})
+    for name in notebooks:
+        peak = sampler.child_peak(pids[name]) / MB if name in pids else None
+        rows.append({"stage": f"{name} (its kernel)", "seconds": sec[name], "peak_mb": peak})
         rows.append({"stage": f"{name} HTML page", "seconds": sec[f"{name} html"], "peak_mb": None})
     # the summary runs in the runner, a task among the notebooks; "summary" is logged once every page is
     # written, when the runner waits for it: what follows is the wait, the index and the files
