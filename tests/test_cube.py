@@ -444,3 +444,24 @@ def test_under_a_memory_cap_the_lines_are_held_compressed_and_the_cube_is_the_sa
     assert rows() == 1 and lines.table.count().execute() == lines.report.rows_kept
     lines.held()
     assert rows() == 0
+
+
+def test_client_category_month_is_kept_whole_in_key_order_and_tables_summed_from_the_file_are_the_same(tmp_path):
+    """The cache keeps client x category x month whole (its lines and dates too, for the tables summed from it),
+    typed and in key order: a process reading it neither types nor sorts it again. A process that must sum
+    client x category and category x month from the kept file gets the tables the engine's result gave."""
+    from salesbook.cube.build import CCM_PUBLIC, ORDER
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    kept = pd.read_parquet(cube.folder / "client_category_month.parquet")
+    assert set(CCM_PUBLIC) < set(kept.columns) and {"lines", "first_date", "last_date"} <= set(kept.columns)
+    assert isinstance(kept.client_id.dtype, pd.CategoricalDtype)
+    keys = ORDER["client_category_month"]
+    pd.testing.assert_frame_equal(kept, kept.sort_values(keys, kind="stable", ignore_index=True))  # already sorted
+    for name in ("client_category", "category_month"):
+        (cube.folder / f"{name}.parquet").unlink()
+    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
+    for name in ("client_category", "category_month", "client_category_month"):
+        pd.testing.assert_frame_equal(again.table(name), cube.table(name), check_exact=True, obj=name)
+    assert sorted(again.built) == ["category_month", "client_category"]
