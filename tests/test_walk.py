@@ -243,3 +243,19 @@ def test_a_walk_pickles_small_and_comes_back_exactly():
     full = len(pickle.dumps(big.price.to_numpy()))
     packed = wk._pack(big)["columns"]["price"]
     assert packed[0] == "sparse" and len(packed[2]) == 0 and len(pickle.dumps(packed)) < full / 100
+
+
+@settings(max_examples=60, deadline=None)
+@given(st_.lists(st_.tuples(st_.integers(0, 6), st_.integers(-10 ** 12, 10 ** 12),
+                            st_.floats(-1e6, 1e6, allow_nan=False)), min_size=0, max_size=60))
+def test_sums_by_index_are_np_add_at_s_to_the_bit(rows):
+    """_sum_by (np.bincount) gives what np.add.at gives: whole cents exactly, floats to the bit (added in the same
+    order), and past 2**53 in all (where floats would lose cents) the cents by np.add.at itself."""
+    index = np.array([r[0] for r in rows], dtype="int64")
+    cents = np.array([r[1] for r in rows], dtype="int64")
+    units = np.array([r[2] for r in rows], dtype="float64")
+    for values in (cents, units, cents * 5000):  # the last one past 2**53 whenever a line passes 1.8e9 cents
+        expected = np.zeros(7, dtype=values.dtype)
+        np.add.at(expected, index, values)
+        got = wk._sum_by(index, values, 7)
+        assert got.dtype == values.dtype and np.array_equal(got, expected)

@@ -172,6 +172,19 @@ def _unpack(packed: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(data, index=packed["index"], copy=False)
 
 
+def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` summed by ``index`` (0 to ``n`` - 1), in the order they come: what ``np.add.at`` gives, by
+    ``np.bincount`` (a tenth of its time on millions of lines). Whole cents are summed exactly as floats while every
+    partial sum stays below 2**53 (90 trillion in money); past that, by ``np.add.at``."""
+    if values.dtype.kind in "iu":
+        if np.abs(values, dtype="float64").sum() >= 2.0 ** 53:
+            total = np.zeros(n, dtype=values.dtype)
+            np.add.at(total, index, values)
+            return total
+        return np.bincount(index, weights=values.astype("float64"), minlength=n).astype(values.dtype)
+    return np.bincount(index, weights=values, minlength=n).astype(values.dtype, copy=False)  # no lines: int zeros
+
+
 def _cents(x: Any) -> np.ndarray:
     return np.rint(np.asarray(x, dtype="float64") * 100).astype("int64")
 
@@ -214,8 +227,7 @@ def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
     change = (out.after - out.before).to_numpy()
     # the bridge's clients, to the cent: what a client's lines miss (sub-cent amounts) is its rounding
     bridge = pd.Series(_cents(detail.after) - _cents(detail.before), index=detail.index.astype(str))
-    mine = np.zeros(len(clients), dtype="int64")
-    np.add.at(mine, client, change)
+    mine = _sum_by(client, change.astype("int64"), len(clients))
     gap = bridge.sub(pd.Series(mine, index=clients).reindex(bridge.index).fillna(0).astype("int64"))
     gap = gap[gap != 0]
     known = cube.clients.set_index(cube.clients.client_id.astype(str))
@@ -277,12 +289,10 @@ def _two_windows(w: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.Index, n
     period = text_of(w.period).to_numpy()
     values = {"sales": _cents(w.sales), "units": np.nan_to_num(w.units.to_numpy(dtype="float64")),
               "returns": _cents(w.returns)}
+    at = {p: period == p for p in ("before", "after")}
     for name, v in values.items():
         for p in ("before", "after"):
-            at = period == p
-            total = np.zeros(len(first), dtype=v.dtype)
-            np.add.at(total, row[at], v[at])
-            out[f"{name}_{p}"] = total
+            out[f"{name}_{p}"] = _sum_by(row[at[p]], v[at[p]], len(first))
     client, category = parts[0][0][first], parts[2][0][first]
     return out, client, parts[0][1], client * len(parts[2][1]) + category
 
@@ -318,9 +328,7 @@ def split_lines(out: pd.DataFrame, split: bool = True, groups: np.ndarray | None
         if groups is None:
             groups = pd.MultiIndex.from_arrays([out.client_id, out.category]).factorize()[0]
         g, uniques = pd.factorize(groups)
-        sums = np.zeros(len(uniques), dtype="int64")
-        np.add.at(sums, g, np.where(cont, s0, 0))
-        sum_s0 = sums[g]
+        sum_s0 = _sum_by(g, np.where(cont, s0, 0), len(uniques))[g]
         sum_q0 = np.bincount(g, weights=np.where(cont, q0, 0.0), minlength=len(uniques))[g]
         pg0 = np.where(cont, sum_s0 / np.where(sum_q0 > 0, sum_q0, 1), np.nan)
         price = np.where(cont, np.rint(s1 - np.nan_to_num(p0) * q1), 0).astype("int64")
