@@ -125,7 +125,11 @@ def test_a_result_that_holds_another_kept_result_refers_to_its_file_instead_of_a
     # the walk is most of the diagnosis: kept once, the diagnosis names its file
     assert diagnosis_file.stat().st_size < walk_file.stat().st_size / 2
     assert walk_file.name.encode() in diagnosis_file.read_bytes()
+    # in this process, the walk is one object for every caller (memo_shared): the diagnosis's, read or computed
+    assert wk.revenue_walk(cached) is diagnosis["walk"] and st.diagnose(cached, 24)["walk"] is diagnosis["walk"]
+    assert st.diagnose(cached, 24) is not diagnosis  # a result that does not say so is a copy
     memo._FILES.clear()  # as another process reads them: from the files alone
+    memo._SHARED.clear()
     n = _calls(monkeypatch, st, "diagnose")
     again = st.diagnose(cached, 24)
     assert n["n"] == 0 and again["walk"] is not diagnosis["walk"]  # read, a copy

@@ -46,7 +46,7 @@ by the data there is no walk (the bridge's own rule).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -105,6 +105,10 @@ class Walk:
     prices of continuing lines, else NaN) and one money column per step; ``unknown``: the reason the
     retained change is not split (a message key), or the reason there is no walk at all (``bridge``).
     """
+
+    #: one walk per process for every caller of the cube's memo (:mod:`salesbook.cube.memo`): nobody changes a
+    #: walk; what a view computes from its lines is kept with it (:meth:`derived`)
+    memo_shared: ClassVar[bool] = True
 
     before: float
     after: float
