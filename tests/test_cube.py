@@ -465,3 +465,16 @@ def test_client_category_month_is_kept_whole_in_key_order_and_tables_summed_from
     for name in ("client_category", "category_month", "client_category_month"):
         pd.testing.assert_frame_equal(again.table(name), cube.table(name), check_exact=True, obj=name)
     assert sorted(again.built) == ["category_month", "client_category"]
+
+
+def test_a_cube_built_whole_in_memory_saves_after_its_lines_are_let_go(tmp_path):
+    """get_cube(cache=False, tables=True) lets the engine's lines go once every table is built; saving it then
+    writes every table from memory (it raised: the whole client x category x month table was gone)."""
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    assert cube._engine is None
+    cube.save(tmp_path / "saved")
+    again = sb.Cube.load(tmp_path / "saved")
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(again.table(name), cube.table(name), check_exact=True, obj=name)

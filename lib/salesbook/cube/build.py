@@ -297,8 +297,13 @@ class Cube:
         _write_entry(folder, self.report, self.meta)
         for name in TABLES:
             if name == "client_category_month":  # the engine's whole table, as a cache entry keeps it
-                source = self.folder / f"{name}.parquet" if self._cached(name) else None
-                _write_parquet(pq.read_table(source) if source else _whole_ccm(_ccm_of(self)), folder / f"{name}.parquet")
+                if self._cached(name):
+                    data = pq.read_table(self.folder / f"{name}.parquet")  # type: ignore[operator]
+                elif "_ccm" in self.__dict__ or self._engine is not None or self._reopen is not None:
+                    data = _whole_ccm(_ccm_of(self))
+                else:  # every table built in memory and the lines let go: the tables it sums are saved too
+                    data = self.table(name)
+                _write_parquet(data, folder / f"{name}.parquet")
             else:
                 _write_parquet(self.table(name), folder / f"{name}.parquet")
 
