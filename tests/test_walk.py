@@ -249,8 +249,8 @@ def test_a_walk_pickles_small_and_comes_back_exactly():
 @given(st_.lists(st_.tuples(st_.integers(0, 6), st_.integers(-10 ** 12, 10 ** 12),
                             st_.floats(-1e6, 1e6, allow_nan=False)), min_size=0, max_size=60))
 def test_sums_by_index_are_np_add_at_s_to_the_bit(rows):
-    """_sum_by (np.bincount) gives what np.add.at gives: whole cents exactly, floats to the bit (added in the same
-    order), and past 2**53 in all (where floats would lose cents) the cents by np.add.at itself."""
+    """_sum_by gives what np.add.at into zeros gives, in the values' own type: whole cents exactly (past 2**53 in all
+    too, where floats would lose cents), floats to the bit (added in the same order)."""
     index = np.array([r[0] for r in rows], dtype="int64")
     cents = np.array([r[1] for r in rows], dtype="int64")
     units = np.array([r[2] for r in rows], dtype="float64")

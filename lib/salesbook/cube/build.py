@@ -548,10 +548,6 @@ def _public_of(whole: pd.DataFrame) -> pd.DataFrame:
     return _round_money(whole[list(CCM_PUBLIC)])
 
 
-def _public_ccm(ccm: "pa.Table") -> pd.DataFrame:
-    return _public_of(_whole_ccm(ccm))
-
-
 def _plain(table: "pa.Table") -> "pa.Table":
     """A kept frame read back as the engine gave it: categorical keys as their text, no pandas metadata."""
     columns = [pc.cast(col, col.type.value_type) if pa.types.is_dictionary(col.type) else col for col in table.columns]
@@ -627,9 +623,9 @@ def _ccm_of(cube: Cube) -> "pa.Table":
         with _locked(cube.folder, "client_category_month"):
             if path is not None and path.exists():
                 held = _plain(pq.read_table(path))
-            else:  # its time is counted by the table whose build asked for it (Cube._make)
-                held = _engine_ccm(cube)
-                _keep(cube.folder, "client_category_month", _whole_ccm(held))
+            else:  # its time is counted by the table whose build asked for it (Cube._make); typed and sorted
+                held = _engine_ccm(cube)  # once, for the file and the cube's frame alike
+                cube._frames["client_category_month"] = _ccm_frame(cube, held)
         cube.__dict__["_ccm"] = held
     return held
 
@@ -648,6 +644,13 @@ def _ccm_frame(cube: Cube, held: "pa.Table") -> pd.DataFrame:
     whole = _whole_ccm(held)
     _keep(cube.folder, "client_category_month", whole)
     return _public_of(whole)
+
+
+def _build_ccm(cube: Cube) -> pd.DataFrame:
+    """The cube's client x category x month: the frame :func:`_ccm_of` made as it computed the engine's table."""
+    held = _ccm_of(cube)
+    frame = cube._frames.get("client_category_month")
+    return frame if frame is not None else _public_of(_whole_ccm(held))
 
 
 def _has_ccm(cube: Cube) -> bool:
@@ -700,7 +703,7 @@ def _build_clients(cube: Cube) -> pd.DataFrame:
 
 _BUILDERS: dict[str, "Callable[[Cube], pd.DataFrame]"] = {
     "client_month": _build_client_month,
-    "client_category_month": lambda cube: _public_ccm(_ccm_of(cube)),  # kept whole by _ccm_of
+    "client_category_month": _build_ccm,
     "client_category": _build_from_ccm("client_category"),
     "category_month": _build_from_ccm("category_month"),
     "clients": _build_clients,

@@ -168,9 +168,8 @@ def per_cube(fn: F) -> F:
             return fn(cube, *args, **kwargs)
         key = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}({text}){code_digest()}".encode()).hexdigest()[:24]
         path = Path(folder) / "memo" / f"{fn.__name__}-{key}.pkl"
-        kept = _read(path)
+        kept = _read(path)  # remembered by _read
         if kept is not _MISSING:
-            _known(kept, path)
             return kept
         # not computed yet: computed by one process; another that asks meanwhile (the summary in the runner while
         # a workbook's kernel computes the same segmentation) waits for it and reads what it kept. No two calls
@@ -181,7 +180,6 @@ def per_cube(fn: F) -> F:
         with locked(path.parent, path.stem):
             kept = _read(path)
             if kept is not _MISSING:
-                _known(kept, path)
                 return kept
             result = fn(cube, *args, **kwargs)
             _keep(result, path)
