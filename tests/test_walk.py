@@ -122,6 +122,39 @@ def test_walk_by_manager_and_category_add_up_and_sort_by_the_largest_fall():
                                   wv.contributors_table(w, "lost", top=1))
 
 
+def test_sub_cent_amounts_give_each_client_a_rounding_line_and_the_text_stays_coded():
+    # A's two lines of 10.004 on one day: its day's revenue is 20.01 (the bridge), its lines' 10.00 + 10.00; the
+    # cent they miss is A's rounding line (product and category "—"), and C's likewise. No client has a name.
+    cube = cube_of([("A", "2023-03-01", "X", "K", 1, 10.0), ("A", "2024-03-01", "X", "K", 1, 10.004),
+                    ("A", "2024-03-01", "Y", "Q", 1, 10.004), ("B", "2023-04-01", "X", "K", 2, 7.0),
+                    ("C", "2023-04-01", "X", "K", 2, 7.003), ("C", "2024-04-01", "Y", "K", 2, 7.003),
+                    ("C", "2024-04-01", "X", "K", 2, 7.003)])
+    w = wk.revenue_walk(cube)
+    assert w.steps["rounding"] == 0.02 and round(w.steps.sum(), 2) == round(w.after - w.before, 2)
+    text = w.lines[list(wk.TEXT)]
+    for c in wk.TEXT:  # coded, over the column's texts sorted, as text compares
+        cats = list(text[c].cat.categories)
+        assert isinstance(text[c].dtype, pd.CategoricalDtype) and cats == sorted(cats)
+    rounding = w.lines[w.lines.rounding != 0]
+    assert rounding.astype({c: object for c in wk.TEXT})[["client_id", "manager", "product_id", "category",
+                                                          "part"]].values.tolist() == [
+        ["A", "MA", "—", "—", "retained"], ["C", "MC", "—", "—", "retained"]]
+    assert w.lines.client_name.isna().all() and list(w.lines.client_id) == ["A", "A", "B", "C", "C", "F", "A", "C"]
+    assert list(w.lines.part) == ["retained", "retained", "lost", "retained", "retained", "retained", "retained",
+                                  "retained"]
+    every = wk.contributors(w, "rounding")
+    assert every.client_id.astype(str).tolist() == ["A", "C"] and every.amount.tolist() == [0.01, 0.01]
+    by = wk.walk_by(cube, w, "manager")
+    assert by.loc["MA", "rounding"] == 0.01 and by.loc["MC", "rounding"] == 0.01
+    import pickle
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(w)).lines, w.lines, check_exact=True)
+    # the summary's top contributors: a client without a name has none (was the text "None"), shown as "—"
+    from salesbook.run import walk_summary as ws
+    top = ws.walk_figures(cube)["top"]
+    assert [(r["client_id"], r["client_name"]) for r in top] == [("B", None)]
+    assert "<td>B</td><td>—</td>" in ws.walk_html({"walk": ws.walk_figures(cube)})
+
+
 amounts = st_.integers(min_value=0, max_value=10**7)  # cents
 units = st_.integers(min_value=0, max_value=500)
 

@@ -37,7 +37,7 @@ def walk_figures(cube: Cube, lang: str = "en", rules: Any = None) -> dict[str, A
                 "start": str(walk.later[0].date()), "end": str(walk.later[1].date()),
                 "steps": {k: round(float(v), 2) for k, v in walk.steps.items()}, "split": walk.split,
                 "worst": worst, "top": [] if top is None else [
-                    {"client_id": str(r.client_id), "client_name": str(r.client_name),
+                    {"client_id": str(r.client_id), "client_name": None if pd.isna(r.client_name) else str(r.client_name),
                      "manager": None if pd.isna(r.manager) else str(r.manager), "amount": round(float(r.amount), 2)}
                     for r in top.itertuples()]})
     story = wk.price_story(walk)
@@ -103,7 +103,7 @@ def walk_html(figures: dict[str, Any], lang: str = "en") -> str:
             parts.append(f"<table><tbody>{body}</tbody></table>")
         if w.get("top"):
             parts.append(f"<p>{e(t('walk.top_summary', lang, step=t('walk.step.' + w['worst'], lang)))}</p>")
-            body = "".join(f"<tr><td>{e(r['client_id'])}</td><td>{e(r['client_name'])}</td><td>{e(r['manager'] or '–')}</td>"
+            body = "".join(f"<tr><td>{e(r['client_id'])}</td><td>{e(r['client_name'] or '—')}</td><td>{e(r['manager'] or '–')}</td>"
                            f"<td class=\"n\">{e(fmt_money(r['amount'], lang))}</td></tr>" for r in w["top"])
             parts.append(f'<div class="sb-scroll"><table><tbody>{body}</tbody></table></div>')
     p = figures.get("pace")
