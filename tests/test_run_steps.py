@@ -13,6 +13,7 @@ import pathlib
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 from types import SimpleNamespace
@@ -178,6 +179,54 @@ def test_a_failing_cell_is_a_run_error_naming_the_notebook_and_the_cell_as_the_u
     assert str(plan.failed / "notebooks" / "01_b.ipynb") in str(err) and "last good report is untouched" in str(err)
     assert engine.closed == 1 and sorted(engine.released) == sorted(engine.started)  # every kernel let go
     assert lines[-1].startswith("FAILED: 01_b.ipynb failed at cell 3")
+
+
+def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(tmp_path):
+    # one job: 01_b's kernel is started while 00_a runs, not after it; 02_c's and 03_d's wait (jobs + 1 at most)
+    plan = a_plan(tmp_path, "00_a", "01_b", "02_c", "03_d", jobs=1)
+    hold = threading.Event()
+    engine = FakeEngine(hold=hold)
+    seen: list[list[str]] = []
+
+    def watch() -> None:
+        while not engine.executed:
+            time.sleep(0.01)
+        time.sleep(0.2)  # 00_a is executing, held
+        with engine.lock:
+            seen.append(list(engine.started))
+        hold.set()
+    threading.Thread(target=watch, daemon=True).start()
+    done = execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
+                   render=fake_render)
+    assert seen == [["00_a", "01_b"]]
+    assert engine.started == ["00_a", "01_b", "02_c", "03_d"] == sorted(engine.released)
+    assert len(done.pages) == 4
+
+
+def test_kernels_started_ahead_for_notebooks_that_never_run_are_let_go(tmp_path):
+    # a run that stops after its first notebook: the kernel started ahead for the second is let go, and the
+    # third's never starts (one job: two kernels at most started and not let go)
+    from salesbook.run.runner import _KernelsAhead
+    engine = FakeEngine()
+    planned = notebooks(tmp_path, "00_a", "01_b", "02_c")
+    kernels = _KernelsAhead(engine, tmp_path, [(i, path) for i, (path, _) in enumerate(planned)], jobs=1)
+    first = kernels.take(0)
+    deadline = time.monotonic() + 5
+    while len(engine.started) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert engine.started == ["00_a", "01_b"]  # 02_c waits for room
+    kernels.release(first)
+    kernels.stop()
+    kernels.close()
+    assert engine.started[:2] == ["00_a", "01_b"] and sorted(engine.released) == sorted(engine.started)
+    # and in a run whose notebook fails, every kernel started is let go
+    plan = a_plan(tmp_path, "10_a", "11_b", "12_c", "13_d", jobs=1)
+    engine = FakeEngine(fail={"10_a": 2})
+    with pytest.raises(RunError, match="10_a.ipynb failed"):
+        execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
+                render=fake_render)
+    assert sorted(engine.released) == sorted(engine.started) and engine.closed == 1
 
 
 def test_a_cube_that_cannot_be_built_stops_the_tasks_waiting_for_it_and_every_kernel(tmp_path):

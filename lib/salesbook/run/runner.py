@@ -543,14 +543,69 @@ def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFa
                     notebook.name, number)
 
 
+class _KernelsAhead:
+    """Each notebook's kernel started ahead, in the order the notebooks run, ``jobs`` at a time, while at most
+    ``jobs + 1`` are started and not let go: the first ones while the cube is built, each next one while the
+    notebooks before it run. Started when its notebook was (after the one before it), a kernel cost each of a
+    run's notebooks 0.4-0.5 s, half of it waiting (2 cores: the kernel forked, its sockets, its imports)."""
+
+    def __init__(self, engine: Engine, cwd: Path, order: list[tuple[int, Path]], jobs: int) -> None:
+        self.engine, self.cwd = engine, cwd
+        self.room, self.stopping = jobs + 1, False
+        self.changed = threading.Condition()
+        self.starter = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="salesbook-kernel")
+        self.taken: set[int] = set()
+        self.futures = {i: self.starter.submit(self._start, notebook) for i, notebook in order}
+
+    def _start(self, notebook: Path) -> Any:
+        with self.changed:
+            while not self.room and not self.stopping:
+                self.changed.wait()
+            if self.stopping:
+                raise RunError("the run stopped before this notebook's kernel started")
+            self.room -= 1
+        try:
+            return self.engine.start(notebook, self.cwd)
+        except BaseException:
+            self._free()
+            raise
+
+    def _free(self) -> None:
+        with self.changed:
+            self.room += 1
+            self.changed.notify_all()
+
+    def take(self, i: int) -> Any:
+        """Notebook ``i``'s kernel, once started (its start's error, if it failed)."""
+        self.taken.add(i)
+        return self.futures[i].result()
+
+    def release(self, handle: Any) -> None:
+        self.engine.release(handle)
+        self._free()
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+
+    def close(self) -> None:
+        """No more starts; the kernels started for notebooks that never ran are let go."""
+        self.stop()
+        self.starter.shutdown(wait=True, cancel_futures=True)
+        for i, future in self.futures.items():
+            if i not in self.taken and future.done() and not future.cancelled() and future.exception() is None:
+                self.engine.release(future.result())
+
+
 def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], Built],
             summarise: Callable[[Any], Summary], *, render: Callable[..., Page] | None = None,
             prev: Path | None = None, log: Callable[[str], None] = lambda msg: None, progress: bool = False,
             warm_up: Callable[[threading.Event], None] | None = None) -> Executed:
     """Execute the notebooks on ``engine``, ``jobs`` at a time, and the summary (``summarise``, in this process)
-    after them, longest first by the previous run ``prev`` (:func:`_longest_first`); the first kernels start, and import, while this
-    thread builds the cube (``build``). Pages are rendered (``render``, default :func:`render_page`) as
-    notebooks finish.
+    after them, longest first by the previous run ``prev`` (:func:`_longest_first`); the first kernels start, and
+    import, while this thread builds the cube (``build``), and each next one while the notebooks before it run
+    (:class:`_KernelsAhead`). Pages are rendered (``render``, default :func:`render_page`) as notebooks finish.
 
     A failing cell is a :class:`RunError` naming the notebook and the cell. On any failure (a cell, the
     cube, an interrupt) the tasks waiting for the cube give up and every kernel stops before this returns;
@@ -570,7 +625,7 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
         return built[0].cube
 
     def run_notebook(i: int, notebook: Path, params: dict[str, Any]) -> tuple[nbformat.NotebookNode, float]:
-        handle = engine.start(notebook, work.tmp)  # while the cube is still being built
+        handle = kernels.take(i)  # started ahead: while the cube is still being built, or the notebooks before run
         try:
             wait_for_cube()
             log(f"[{i + 1}/{len(notebooks)}] {notebook.stem}")
@@ -578,7 +633,7 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
             nb = engine.execute(handle, notebook, work.tmp / RunFile.NOTEBOOKS_DIR / notebook.name, params)
             return nb, time.perf_counter() - t1
         finally:
-            engine.release(handle)
+            kernels.release(handle)
 
     def summary() -> Summary:
         cube = wait_for_cube()
@@ -590,8 +645,10 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
     position = {nb_path.stem: i for i, (nb_path, _) in enumerate(notebooks)}
     started = tuple(_longest_first(list(position) + [SUMMARY_TASK], prev))
     bar = tqdm(total=len(notebooks), desc="salesbook", unit="notebook", disable=not progress, file=sys.stderr)
-    pool = ThreadPoolExecutor(max_workers=max(1, min(plan.options.jobs, len(notebooks))),
-                              thread_name_prefix="salesbook-run")
+    jobs = max(1, min(plan.options.jobs, len(notebooks)))
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="salesbook-run")
+    kernels = _KernelsAhead(engine, work.tmp, [(position[n], notebooks[position[n]][0]) for n in started
+                                               if n != SUMMARY_TASK], jobs)
     if warm_up is not None:
         threading.Thread(target=warm_up, args=(cube_ready,), name="salesbook-warm", daemon=True).start()
     pages: dict[int, Page] = {}
@@ -623,11 +680,13 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
         if not cube_ready.is_set():  # the tasks waiting for the cube give up
             cube_failed.set()
             cube_ready.set()
+        kernels.stop()  # no kernel starts now; a task waiting for one gives up
         pool.shutdown(wait=True, cancel_futures=True)  # the other kernels stop before the folder moves
         log(f"FAILED: {exc}")
         raise
     finally:
         pool.shutdown(wait=True)
+        kernels.close()
         engine.close()
         bar.close()
         if work.cache_dir is not None:
