@@ -478,3 +478,21 @@ def test_a_cube_built_whole_in_memory_saves_after_its_lines_are_let_go(tmp_path)
     again = sb.Cube.load(tmp_path / "saved")
     for name in sb.cube.TABLES:
         pd.testing.assert_frame_equal(again.table(name), cube.table(name), check_exact=True, obj=name)
+
+
+def test_a_run_s_cube_forgets_its_tables_and_reads_the_same_ones_again(tmp_path):
+    """The runner's cube lets go of its tables once built (they are in the run's cache folder, where the kernels
+    read them) and reads each again when its summary asks; a cube without a folder keeps what it built."""
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "run", tables=True, run_cache=True,
+                       odd_dates="keep")
+    built = {name: cube.table(name) for name in sb.cube.TABLES}
+    assert cube.forget() is cube and not cube._frames and cube._engine is None
+    for name in sb.cube.TABLES:
+        again = cube.table(name)
+        assert again is not built[name] and cube.table(name) is again  # read once, then kept
+        pd.testing.assert_frame_equal(again, built[name], check_exact=True, obj=name)
+    alone = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    kept = alone.table("client_day")
+    assert alone.forget().table("client_day") is kept

@@ -213,6 +213,15 @@ class Cube:
             self._engine.close()
             self._engine = None
 
+    def forget(self) -> "Cube":
+        """Let go of the tables kept in the cache folder: each is read from there again when next asked for. A
+        scheduled run's cube, built whole, holds its tables (0.39 GB at 10M lines) while the workbooks run in
+        their kernels; its summary, at the end, reads the few it needs again (a tenth of a second each)."""
+        with self._lock:
+            for name in [n for n in self._frames if self._cached(n)]:
+                del self._frames[name]
+        return self
+
     def _cached(self, name: str) -> bool:
         return self.folder is not None and (self.folder / f"{name}.parquet").exists()
 
