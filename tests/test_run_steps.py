@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -552,3 +553,23 @@ def test_the_executed_notebook_is_written_when_it_ends_however_it_ends_not_at_ev
     written = nbformat.read(out, as_version=4)
     assert [c.outputs[0]["text"] for c in written.cells[:2]] == ["cell 0\n", "cell 1\n"]
     assert written.metadata.papermill["end_time"] is not None  # the last write: when it ended, in papermill's finally
+
+
+def test_the_runner_s_cube_lets_its_tables_go_only_where_they_stay_in_the_cache(tmp_path):
+    # the user's cache keeps the tables after the run: the runner reads them again there when its summary asks;
+    # a run's own cache is removed once the notebooks ran, and the packs written after them read the tables:
+    # those are kept in memory
+    from salesbook.cube.build import TABLES
+    from salesbook.run.runner import build_cube
+    for cache, kept in ((True, False), (False, True)):
+        (tmp_path / str(cache)).mkdir()
+        plan = a_plan(tmp_path / str(cache), "00_a", cache=cache)
+        work = a_workspace(plan)
+        cube = build_cube(plan, work, lambda msg: None).cube
+        assert bool(cube._frames) is kept and (work.cache_dir is None) is cache
+        if kept:
+            shutil.rmtree(work.cache_dir)  # as execute does once the notebooks ran
+        built = list(cube.built)
+        for name in TABLES:  # read from memory or the cache, never built again from the lines
+            assert len(cube.table(name)) > 0, name
+        assert cube.built == built

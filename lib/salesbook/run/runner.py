@@ -515,8 +515,10 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
     if cube.profile.no_data_months:
         log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
             f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
-    # its tables are in the cache folder, where the kernels read them: not held here while the workbooks run
-    return Built(cube.forget(), dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0}))
+    if work.cache_dir is None:  # its tables are in the cache folder, where the kernels read them, and stay there
+        cube.forget()          # after the run: not held here while the workbooks run (a run's own cache, removed
+    # once the notebooks ran, would leave the packs and pages written after them nothing to read the tables from)
+    return Built(cube, dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0}))
 
 
 def render_page(plan: RunPlan, work: Workspace, notebook: Path, parameters: dict[str, Any],
