@@ -170,3 +170,25 @@ def test_the_zygote_preloads_every_library_salesbook_imports_on_first_use():
         deferred |= set(getattr(importlib.import_module(info.name), "DEFERRED", ()))
     assert deferred and deferred <= set(forked.PRELOAD), sorted(deferred - set(forked.PRELOAD))
     assert not any(m.startswith("statsmodels.api") for m in forked.PRELOAD)
+
+
+def test_a_run_starts_its_zygote_early_and_a_run_that_fails_before_its_notebooks_leaves_none(tmp_path, monkeypatch):
+    """The run's zygote starts once its inputs are checked, while the folder is prepared (its imports took 1.3 s
+    before the first kernel could start); a run that fails before any engine took it kills it."""
+    from salesbook.run import runner
+    started: list[forked.Zygote] = []
+    real = forked.Zygote
+
+    def zygote(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+    monkeypatch.setattr(forked, "Zygote", zygote)
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(runner, "prepare_folder", no_room)
+    with pytest.raises(OSError, match="No space left"):
+        runner.run(source="sample", out=tmp_path / "reports", run_name="r", fork=True)
+    assert len(started) == 1 and started[0].process.poll() is not None  # killed, not left importing
+    # a run given its own engine starts none; a run told not to fork starts none
+    assert runner._zygote_now(object(), None) is None and runner._zygote_now(None, False) is None

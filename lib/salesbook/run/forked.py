@@ -38,10 +38,11 @@ __all__ = ["PRELOAD", "KERNEL_AWARE", "PROVISIONER", "Zygote", "ForkProvisioner"
 
 #: imported once in the zygote: what a kernel and salesbook's workbooks import that takes the time (the statsmodels
 #: modules salesbook's analyses import, each module's DEFERRED, not statsmodels.api, which imports all of statsmodels:
-#: a third more of the zygote's time)
+#: a third more of the zygote's time). Not ibis, DuckDB or openpyxl: a run's kernels read the cube the runner built,
+#: never a source (0.25 s of the zygote's start, before the first kernel could start)
 PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "pandas", "pyarrow", "pyarrow.parquet",
-           "duckdb", "ibis", "scipy.stats", "scipy.optimize", "scipy.special", "statsmodels.tsa.holtwinters",
-           "statsmodels.tsa.seasonal", "statsmodels.regression.linear_model", "xlsxwriter", "openpyxl", "nbformat")
+           "scipy.stats", "scipy.optimize", "scipy.special", "statsmodels.tsa.holtwinters",
+           "statsmodels.tsa.seasonal", "statsmodels.regression.linear_model", "xlsxwriter", "nbformat")
 #: never imported before the kernel's shell exists: they look for it at import (plotly's renderers: its figures,
 #: which look for nothing, are made ready in the zygote, :func:`_warm_charts`)
 KERNEL_AWARE = ("plotly.io._renderers", "ipywidgets", "anywidget", "itables", "tqdm", "matplotlib")
