@@ -191,4 +191,8 @@ def test_a_run_starts_its_zygote_early_and_a_run_that_fails_before_its_notebooks
         runner.run(source="sample", out=tmp_path / "reports", run_name="r", fork=True)
     assert len(started) == 1 and started[0].process.poll() is not None  # killed, not left importing
     # a run given its own engine starts none; a run told not to fork starts none
-    assert runner._zygote_now(object(), None) is None and runner._zygote_now(None, False) is None
+    from test_run_steps import FakeEngine
+    for options in ({"engine": FakeEngine()}, {"fork": False}):
+        with pytest.raises(OSError, match="No space left"):
+            runner.run(source="sample", out=tmp_path / "reports", run_name="r", **options)
+    assert len(started) == 1

@@ -103,8 +103,8 @@ class Walk:
     line per client where needed) with ``client_id``, ``client_name``, ``manager``, ``product_id``,
     ``category``, ``part`` (the bridge's; these six text columns coded, :data:`TEXT`), ``before``, ``after``
     (net revenue), ``p0``, ``p1`` (unit prices of continuing lines, else NaN) and one money column per step;
-    ``unknown``: the reason the
-    retained change is not split (a message key), or the reason there is no walk at all (``bridge``).
+    ``unknown``: the reason the retained change is not split (a message key), or the reason there is no walk at
+    all (``bridge``).
     """
 
     #: one walk per process for every caller of the cube's memo (:mod:`salesbook.cube.memo`): nobody changes a
@@ -306,10 +306,9 @@ def _two_windows(w: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.Index, n
     _, first, row = np.unique(key, return_index=True, return_inverse=True)
     out = pd.DataFrame({c: _coded(codes[first], texts) for c, (codes, texts) in
                         zip(("client_id", "product_id", "category"), parts)})
-    period = text_of(w.period).to_numpy()
     values = {"sales": _cents(w.sales), "units": np.nan_to_num(w.units.to_numpy(dtype="float64")),
               "returns": _cents(w.returns)}
-    at = {p: period == p for p in ("before", "after")}
+    at = {p: (w.period == p).to_numpy() for p in ("before", "after")}  # a categorical compares its codes
     for name, v in values.items():
         for p in ("before", "after"):
             out[f"{name}_{p}"] = _sum_by(row[at[p]], v[at[p]], len(first))
@@ -384,7 +383,7 @@ def walk_by(cube: Cube, walk: Walk, by: str, lang: str = "en") -> pd.DataFrame:
         classes = segment(cube, cube.as_of, lang=lang).classes
         cat = classes.category.astype(str)
         cat.index = cat.index.astype(str)
-        codes, clients = walk.derived("clients", lambda: _client_codes(lines.client_id))
+        codes, clients = walk.derived("clients", lambda: text_codes(lines.client_id) or pd.factorize(lines.client_id))
         key = cat.reindex(clients).fillna("—").to_numpy()[codes]  # per client, then taken by each line's
     elif by == "manager":
         from salesbook.analysis.segments import NO_MANAGER
@@ -402,13 +401,6 @@ def walk_by(cube: Cube, walk: Walk, by: str, lang: str = "en") -> pd.DataFrame:
     out["worst"] = vals.idxmin(axis=1) if steps else ""
     out["worst_amount"] = vals.min(axis=1) if steps else 0.0
     return out.rename_axis(by).sort_values("worst_amount", kind="stable")
-
-
-def _client_codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Each line's client as a code, and the clients the codes number (as text)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(), col.cat.categories.astype(str)
-    return pd.factorize(col)
 
 
 def _cents_frame(lines: pd.DataFrame) -> pd.DataFrame:

@@ -534,11 +534,6 @@ def _frame(table: "pa.Table", name: str, rounded: bool = True) -> pd.DataFrame:
     return df
 
 
-def _to_pandas(expr: ibis.Table, name: str) -> pd.DataFrame:
-    """``expr`` computed by its engine, as the cube keeps it (:func:`_frame`)."""
-    return _frame(expr.to_pyarrow(), name)
-
-
 def _round_money(df: pd.DataFrame) -> pd.DataFrame:
     for col in MONEY:
         if col in df.columns:

@@ -191,8 +191,8 @@ class PapermillEngine:
     def close(self) -> None:
         for km in self._kernels:
             _stop_kernel(km)
-        if self._zygote is not None:
-            self._zygote.close()
+        if self._zygote is not None:  # one that forked no kernel (a run that failed before its notebooks) is
+            self._zygote.close(timeout=5 if self._kernels else 0)  # killed, not waited for while it imports
         if self.sockets is not None:
             shutil.rmtree(self.sockets, ignore_errors=True)
 

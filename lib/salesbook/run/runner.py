@@ -515,9 +515,11 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
     if cube.profile.no_data_months:
         log(f"WARNING: the data end on {cube.report.last_date}, before the analysis date {cube.report.as_of}: "
             f"{len(cube.profile.no_data_months)} month(s) without data are left out, not read as zero sales")
-    if work.cache_dir is None:  # its tables are in the cache folder, where the kernels read them, and stay there
-        cube.forget()          # after the run: not held here while the workbooks run (a run's own cache, removed
-    # once the notebooks ran, would leave the packs and pages written after them nothing to read the tables from)
+    # its tables are in the cache folder, where the kernels read them: not held here while the workbooks run, when
+    # that folder outlives the run (a run's own cache is removed once the notebooks ran; the packs and pages
+    # written after them read the tables from memory)
+    if work.cache_dir is None:
+        cube.forget()
     return Built(cube, dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0}))
 
 
@@ -544,16 +546,6 @@ def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFa
                     f"{exc.ename}: {exc.evalue}. The executed notebook is in "
                     f"{plan.failed / RunFile.NOTEBOOKS_DIR / notebook.name}; the last good report is untouched.",
                     notebook.name, number)
-
-
-def _zygote_now(engine: Engine | None, fork: bool | None) -> Any:
-    """The process the run's kernels will be forked from (:class:`salesbook.run.forked.Zygote`), started now, when
-    the run's own engine will fork them: its imports (1.3 s on 2 cores) overlap the rest of the run's preparation.
-    None otherwise."""
-    from salesbook.run import forked
-    if engine is not None or not (forked.available() if fork is None else fork):
-        return None
-    return forked.Zygote()
 
 
 class _KernelsAhead:
@@ -862,14 +854,16 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
     plan.out.mkdir(parents=True, exist_ok=True)
     lock = _lock_output(plan.out, wait)  # one run at a time per output folder
     work = Workspace.for_plan(plan)
-    zygote = _zygote_now(engine, fork)  # importing while the folder is prepared, not when the first kernel starts
+    own = engine is None
+    if own:  # its kernels' zygote starts now, once the inputs are checked: its imports (1.3 s on 2 cores) overlap
+        engine = PapermillEngine(kernel, timeout, env=work.kernel_env, fork=fork)  # the folder's preparation,
+        engine.zygote()                                                             # not the first kernel's start
+    handed = False  # to execute, which closes the engine whatever happens
     try:
         prepare_folder(plan, work, log)
         from salesbook.run.summary import previous_run
         prev = previous_run(plan.out, plan.run_name)  # its times order the tasks; its figures are compared
-        if engine is None:
-            engine = PapermillEngine(kernel, timeout, env=work.kernel_env, fork=fork, _zygote=zygote)
-            zygote = None  # the engine's now: closed with it
+        handed = True
         done = execute(plan, work, engine,
                        build=lambda: build_cube(plan, work, log), summarise=lambda cube: summarise_run(plan, cube),
                        prev=prev, log=log, progress=progress, warm_up=lambda ready: _warm_runner(lang, ready))
@@ -889,6 +883,6 @@ def run(notebooks: Iterable[str] | None = None, *, source: str = "sample", mappi
         _set_aside(work.tmp, plan.failed, log.lines + plan.spark_lines(), exc)
         raise
     finally:
-        if zygote is not None:  # started, and no engine took it: the run failed before its notebooks
-            zygote.close(timeout=0)
+        if own and not handed:  # the run failed before its notebooks: no kernel forked, the zygote is killed
+            engine.close()
         lock.close()  # releases the lock (a dead process releases it too)
