@@ -98,8 +98,9 @@ class Sampler(threading.Thread):
     def child_peak(self, pid: int) -> int:
         return max((kids.get(pid, 0) for _, _, kids in self.samples), default=0)
 
-    def total_peak(self) -> int:
-        return max((own + sum(kids.values()) for _, own, kids in self.pss or self.samples), default=0)
+    def total_peak(self) -> tuple[int, float]:
+        """The highest total of all processes, and when it was sampled."""
+        return max(((own + sum(kids.values()), t) for t, own, kids in self.pss or self.samples), default=(0, 0.0))
 
 
 def suite(path: Path, jobs: int, reports: Path) -> dict:
@@ -150,7 +151,10 @@ def suite(path: Path, jobs: int, reports: Path) -> dict:
                  "peak_mb": sampler.own_peak(summary_at, t0 + wall) / MB})
     rows.append({"stage": "notebooks phase (wall, {} at a time)".format(jobs),
                  "seconds": summary_at - (t0 + sec["load"] + sec["cube"]), "peak_mb": None})
-    return {"rows": rows, "wall": wall, "peak_total_mb": sampler.total_peak() / MB,
+    peak, peak_at = sampler.total_peak()
+    stages = [(t0 + sec["load"], "load"), (t0 + sec["load"] + sec["cube"], "cube"), (summary_at, "notebooks")]
+    return {"rows": rows, "wall": wall, "peak_total_mb": peak / MB,
+            "peak_stage": next((name for end, name in stages if peak_at <= end), "summary and files"),
             "peak_runner_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "lines_read": load_report["rows_read"], "lines_kept": load_report["rows_kept"]}
 
@@ -207,7 +211,7 @@ def show(lines: int, res: dict) -> None:
         print(f"| {row['stage']} | {row['seconds']:.1f} | {mb} |")
     print(f"| hand-written DuckDB SQL, same aggregates (floor) | {res['sql']['seconds']:.1f} | {res['sql']['peak_mb']:,.0f} |")
     cube = next(r["seconds"] for r in res["rows"] if r["stage"] == "cube")
-    print(f"| **whole suite** (wall) | **{res['wall']:.1f}** | **{res['peak_total_mb']:,.0f}** (all processes at once, proportional) |")
+    print(f"| **whole suite** (wall) | **{res['wall']:.1f}** | **{res['peak_total_mb']:,.0f}** (all processes at once, proportional; in: {res['peak_stage']}) |")
     print(f"cube / SQL floor: {cube / res['sql']['seconds']:.2f}x; the runner's own peak (getrusage): "
           f"{res['peak_runner_mb']:,.0f} MB", flush=True)
 

@@ -496,3 +496,104 @@ def test_a_run_s_cube_forgets_its_tables_and_reads_the_same_ones_again(tmp_path)
     alone = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
     kept = alone.table("client_day")
     assert alone.forget().table("client_day") is kept
+
+
+def _coded_holds(monkeypatch, code_from: int) -> list[dict]:
+    """Record each hold of the lines coded (:func:`_held_coded`): whether the checks gave the values, and the
+    held table's column types as DuckDB describes them."""
+    from salesbook.data import load
+    monkeypatch.setattr(load, "CODE_FROM", code_from)
+    seen: list[dict] = []
+    held = load._held_coded
+
+    def record(table, con, values=None, lines=None):
+        back, drop = held(table, con, values, lines)
+        types = dict(con.raw_sql(f'DESCRIBE "{back.op().name}"').fetchall()[i][:2] for i in range(len(back.columns)))
+        seen.append({"given": values is not None, "types": types, "con": con})
+        return back, drop
+    monkeypatch.setattr(load, "_held_coded", record)
+    return seen
+
+
+def test_lines_held_coded_give_the_same_cube_and_their_text_as_enums(tmp_path, monkeypatch):
+    """From CODE_FROM lines, the clean lines a cube holds for its tables keep their text columns as DuckDB ENUMs
+    over the values the checks listed (an order id stays text), and every table is the one the lines held as text
+    give, categories and all. A frame's lines, staged by the load, are listed by a pass of their own. The types
+    go with the lines."""
+    path = tmp_path / "s.parquet"
+    frame = _varied_lines()
+    frame.to_parquet(path)
+    assert not _coded_holds(monkeypatch, 10 ** 12)
+    plain = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    plain_frame = sb.get_cube(frame, as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    seen = _coded_holds(monkeypatch, 1)
+    coded = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    coded_frame = sb.get_cube(frame, as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    assert [s["given"] for s in seen] == [True, False]  # the file's listed by the checks, the frame's by a pass
+    for s in seen:
+        assert all(s["types"][c].startswith("ENUM(") for c in ("client_id", "manager", "category", "product_id")), s
+        assert s["types"]["order_id"] == "VARCHAR"
+    for name in sb.cube.TABLES:
+        pd.testing.assert_frame_equal(coded.table(name), plain.table(name), check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(coded_frame.table(name), plain_frame.table(name), check_exact=True, obj=name)
+    assert not isinstance(coded.clients.client_name.dtype, pd.CategoricalDtype)  # a name is text, not a key
+    from salesbook.data import load
+    con = ibis.duckdb.connect()  # a caller's connection outlives the lines: their types go with them
+    lines = load.load_sales(str(path), as_of="2024-12-31", odd_dates="keep", coded=True, con=con).materialize()
+    types = lambda: con.raw_sql(  # noqa: E731
+        "SELECT count(*) FROM duckdb_types() WHERE type_name LIKE 'ibis_salesbook_enum%'").fetchone()[0]
+    assert types() == 6 and lines.table.count().execute() == lines.report.rows_kept
+    lines.held()
+    assert types() == 0
+
+
+def test_a_text_column_of_nearly_one_value_per_line_is_held_as_text(monkeypatch):
+    """A column with more distinct values than half the lines (an id per line mapped as the product) stays text:
+    an ENUM of every line's value would cost more than it saves. Its cube is the same."""
+    lines = _varied_lines(n=200)
+    lines["product_id"] = [f"line {i}" for i in range(len(lines))]
+    plain = sb.get_cube(lines, as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    seen = _coded_holds(monkeypatch, 1)
+    coded = sb.get_cube(lines, as_of="2024-12-31", cache=False, odd_dates="keep", tables=True)
+    assert seen[0]["types"]["product_id"] == "VARCHAR" and seen[0]["types"]["client_id"].startswith("ENUM(")
+    pd.testing.assert_frame_equal(coded.client_product_window, plain.client_product_window, check_exact=True)
+
+
+def test_engine_results_keep_coded_text_as_dictionaries_and_frames_as_the_categories_of_their_values(monkeypatch):
+    """The engine's result over lines held coded gives a key as an Arrow dictionary (an ENUM's every value), and
+    the frame made of it has the categories ``astype("category")`` gives: the values the table holds, sorted."""
+    import pyarrow as pa
+    from salesbook.cube.build import _Engine, _frame
+    _coded_holds(monkeypatch, 1)
+    lines = _varied_lines()
+    sales = sb.load_sales(lines, as_of="2024-12-31", odd_dates="keep", stage=True)
+    engine = _Engine(sales)
+    engine.hold()
+    table = engine.aggregate("manager_month")
+    assert pa.types.is_dictionary(table.schema.field("manager").type)
+    got = _frame(table, "manager_month")
+    months = got.month.min()
+    only = _frame(table.filter(pa.compute.equal(table["month"], pa.scalar(months, table.schema.field("month").type))),
+                  "manager_month")
+    assert list(only.manager.cat.categories) == sorted(only.manager.astype(str).unique())
+    assert list(only.manager.cat.categories) == ["Ivanov"]  # the ENUM lists three managers
+    engine.close()
+
+
+def test_giving_memory_back_closes_this_thread_s_duckdb_and_the_next_table_opens_another(tmp_path):
+    """After a runner's build (:func:`give_back_memory`): this thread's DuckDB for the tables summed from client x
+    category x month is closed, and a table summed later opens another and is the same."""
+    from salesbook.cube import build
+    path = tmp_path / "s.parquet"
+    _varied_lines().to_parquet(path)
+    cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep", tables=True)
+    first = build._LOCAL.con
+    assert first is not None
+    build.give_back_memory()
+    assert build._LOCAL.con is None
+    with pytest.raises(Exception):
+        first.raw_sql("SELECT 1")
+    (cube.folder / "category_month.parquet").unlink()
+    again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
+    pd.testing.assert_frame_equal(again.category_month, cube.category_month, check_exact=True)
+    assert build._LOCAL.con is not None

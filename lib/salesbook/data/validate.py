@@ -238,6 +238,7 @@ def clean_lines(
     stage: "Callable[[ibis.Table], ibis.Table] | None" = None,
     number: "Callable[[ibis.Table], ibis.Table] | None" = None,
     recipe: "dict[str, Any] | None" = None,
+    listed: "dict[str, list[str]] | None" = None,
 ) -> ibis.Table:
     """Apply the cleaning steps in order, fill ``report`` and return the clean lines.
 
@@ -256,6 +257,10 @@ def clean_lines(
     are compared) and the clean lines stay one expression over the source, filtered by what the checks
     decided. That decision is written into ``recipe`` (a dict filled here: :func:`replay_lines` gives the
     same clean lines again from the source, without any of the checks' passes); ``stage`` is then not called.
+
+    ``listed``: text columns (its keys) whose distinct values the last pass also lists, sorted, into it (the
+    values of the lines that passed the checks before zero amounts and returns are dropped: every value of the
+    clean lines, and perhaps a few more), for the engine to hold them coded (:func:`salesbook.data.load._held_coded`).
     """
     stage = stage or (lambda table: table)
     for name, value, allowed in (("returns", returns, ("net", "drop")),
@@ -388,7 +393,11 @@ def clean_lines(
         stays = stays & ~neg
     st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum(), n=stays.sum(),
                      rev=t.amount.sum(where=stays), first=t.date.min(where=stays), last=t.date.max(where=stays),
-                     clients=t.client_id.nunique(where=stays)).to_pyarrow().to_pylist()[0]
+                     clients=t.client_id.nunique(where=stays),
+                     **{f"_values_{col}": t[col].collect(distinct=True) for col in listed or {}}
+                     ).to_pyarrow().to_pylist()[0]
+    for col in listed or {}:
+        listed[col] = sorted(st.pop(f"_values_{col}") or [])
     if st["z"]:
         rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount == 0), "amount")
         report.lines.append(ReportLine("zero_amount", int(st["z"]),

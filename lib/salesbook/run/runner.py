@@ -503,6 +503,7 @@ def prepare_folder(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -
 def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Built:
     """Build the cube, or read it from the cache: once, in this process; the notebooks and the summary read it."""
     from salesbook.cube import get_cube
+    from salesbook.cube.build import give_back_memory
     t0 = time.perf_counter()
     log(f"loading {plan.source}")
     # every table, now: the workbooks read them all, each in its kernel, from the cache (a kernel that found
@@ -520,6 +521,7 @@ def build_cube(plan: RunPlan, work: Workspace, log: Callable[[str], None]) -> Bu
     # written after them read the tables from memory)
     if work.cache_dir is None:
         cube.forget()
+    give_back_memory()
     return Built(cube, dict(cube.meta.get("seconds") or {"cube (cached)": time.perf_counter() - t0}))
 
 
