@@ -138,9 +138,7 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
         name = ibis.util.gen_name("salesbook_lines")
         back = con.create_table(name, table, temp=True)
         held = functools.partial(con.drop_table, name, force=True)
-    elif path is None and paths.current().duckdb_memory:
-        back, held = _held_compressed(table, con)
-    elif path is None and (lines or 0) >= CODE_FROM:
+    elif path is None and ((lines or 0) >= CODE_FROM or paths.current().duckdb_memory):
         back, held = _held_coded(table, con, values, lines)
     elif path is None:
         back = table.cache()
@@ -155,26 +153,15 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
     return back.mutate(date=back.date.cast("timestamp")), path, held  # DuckDB gives timestamp(6): the canonical type
 
 
-#: the in-memory database, compressed, that holds the clean lines under SALESBOOK_DUCKDB_MEMORY
+#: the in-memory database, compressed, that holds the clean lines (:func:`_held_coded`)
 HELD_DB = "salesbook_held"
-
-
-def _held_compressed(table: ibis.Table, con: ibis.BaseBackend) -> tuple[ibis.Table, "Callable[[], None]"]:
-    """``table`` computed into an in-memory DuckDB database that compresses what it holds (``ATTACH ':memory:'
-    (COMPRESS)``; compressed at its checkpoint), and what drops it: under ``SALESBOOK_DUCKDB_MEMORY``. At 10M lines
-    the clean lines take 0.16 GB instead of 1.4 GB; a run's load and cube under a 1.5GB cap peaked at 1.9-2.0 GB
-    instead of 2.7 GB (3.0 GB without a cap), and took 1.2-2.1 s longer (the checkpoint's compression)."""
-    con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {HELD_DB} (COMPRESS)")
-    name = ibis.util.gen_name("salesbook_lines")
-    back = con.create_table(name, table, database=(HELD_DB, "main"))
-    con.raw_sql(f"CHECKPOINT {HELD_DB}")
-    return back, functools.partial(con.drop_table, name, database=(HELD_DB, "main"), force=True)
 
 
 #: text columns never held coded: an order id is nearly one per line, and the cube compares it with text
 UNCODED = ("order_id",)
-#: the lines computed once in DuckDB's memory are held coded (:func:`_held_coded`) from this many lines read: below,
-#: listing the values and making the types costs more queries than the memory is worth
+#: the lines computed once in DuckDB's memory are held coded and compressed (:func:`_held_coded`) from this many lines
+#: read (and always under SALESBOOK_DUCKDB_MEMORY): below, listing the values, making the types and compressing cost
+#: more queries and time than the memory is worth
 CODE_FROM = 200_000
 
 
@@ -185,13 +172,16 @@ def coded_columns(table: ibis.Table) -> list[str]:
 
 def _held_coded(table: ibis.Table, con: ibis.BaseBackend, values: "dict[str, list[str]] | None" = None,
                 lines: int | None = None) -> tuple[ibis.Table, "Callable[[], None]"]:
-    """``table`` computed into a temporary DuckDB table whose text columns (clients, names, managers, products,
-    categories, regions) are held coded, as DuckDB ENUMs over their sorted values, and what drops it.
+    """``table`` computed into DuckDB's compressed in-memory database (:data:`HELD_DB`, ``ATTACH ':memory:'
+    (COMPRESS)``, compressed at its checkpoint), its text columns (clients, names, managers, products,
+    categories, regions) coded as DuckDB ENUMs over their sorted values; and what drops it.
 
-    An ENUM value takes one to four bytes instead of sixteen: at 10M lines the lines take 0.84 GB instead of
-    1.35 GB, and the cube's build in a run peaked at 2.3-2.5 GB instead of 3.1-3.2 GB. DuckDB returns ENUM
-    columns as Arrow dictionaries, which :func:`salesbook.cube.build.engine_result` keeps and pandas reads as
-    categoricals; ibis sees them as text, and the engine compares and groups them as it would text.
+    At 10M lines the clean lines take 0.14 GB instead of 1.35 GB as text in a temporary table (0.84 GB coded alone,
+    0.17 GB compressed alone). The cube's build peaked at 1.85-1.95 GB instead of 3.1-3.2 GB, and took 0.45 s
+    longer than coded alone over three runs in turns (2 cores; -0.2 to +1.1 s). Compressed alone, the text's
+    compression had cost 1.2-2.1 s. DuckDB returns ENUM columns as Arrow dictionaries, which
+    :func:`salesbook.cube.build.engine_result` keeps and pandas reads as categoricals; ibis sees them as text, and
+    the engine compares and groups them as it would text.
 
     ``values``: each column's distinct values, sorted, as the checks listed them in their last pass
     (:func:`~salesbook.data.validate.clean_lines`) over ``lines`` lines; without them, one pass over ``table``
@@ -204,10 +194,11 @@ def _held_coded(table: ibis.Table, con: ibis.BaseBackend, values: "dict[str, lis
         row = listed.to_pyarrow().to_pylist()[0]
         lines, values = row.pop("_n"), {c: sorted(row[c] or []) for c in texts}
     name = ibis.util.gen_name("salesbook_lines")
+    where = f'{HELD_DB}.main."{name}"'
     types: list[str] = []
 
     def drop() -> None:
-        con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+        con.raw_sql(f"DROP TABLE IF EXISTS {where}")
         for typ in types:
             con.raw_sql(f'DROP TYPE IF EXISTS "{typ}"')
 
@@ -225,19 +216,23 @@ def _held_coded(table: ibis.Table, con: ibis.BaseBackend, values: "dict[str, lis
             types.append(typ)
             casts[col] = f'CAST("{col}" AS "{typ}") AS "{col}"'
         select = ", ".join(casts.get(c, f'"{c}"') for c in table.columns)
-        con.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS SELECT {select} FROM ({sql}) AS t')
+        con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {HELD_DB} (COMPRESS)")
+        con.raw_sql(f"CREATE TABLE {where} AS SELECT {select} FROM ({sql}) AS t")
+        con.raw_sql(f"CHECKPOINT {HELD_DB}")
     except BaseException:
         drop()
         raise
-    return _database_table(name, table.schema(), con), drop
+    return _database_table(name, table.schema(), con, (HELD_DB, "main")), drop
 
 
-def _database_table(name: str, schema: "ibis.Schema", con: ibis.BaseBackend) -> ibis.Table:
-    """The engine's table or view ``name`` as an ibis table of the given schema (its ENUMs as text): without asking
-    the engine, whose description of an ENUM type lists every value, which ibis then parses (0.4 s at 20,000
-    clients)."""
+def _database_table(name: str, schema: "ibis.Schema", con: ibis.BaseBackend,
+                    where: "tuple[str, str] | None" = None) -> ibis.Table:
+    """The engine's table or view ``name`` (in catalog and schema ``where``) as an ibis table of the given schema
+    (its ENUMs as text): without asking the engine, whose description of an ENUM type lists every value, which
+    ibis then parses (0.4 s at 20,000 clients)."""
     import ibis.expr.operations as ops
-    return ops.DatabaseTable(name, schema=schema, source=con, namespace=ops.Namespace()).to_expr()
+    namespace = ops.Namespace() if where is None else ops.Namespace(catalog=where[0], database=where[1])
+    return ops.DatabaseTable(name, schema=schema, source=con, namespace=namespace).to_expr()
 
 
 def _named(table: ibis.Table, con: ibis.BaseBackend) -> ibis.Table:
