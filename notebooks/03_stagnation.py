@@ -94,11 +94,12 @@ if len(diagnosis["bridges"]) > 1:
 
 # %% jupyter={"source_hidden": true}
 from salesbook.analysis import walk as wk
+from salesbook.run.walk_summary import walk_figures
 from salesbook.views import walk_views as wv
 
 walk = wk.revenue_walk(cube)
 nb.section(sb.Section.WALK)
-for sentence in wk.walk_sentences(walk, lang, run_settings.stagnation.walk):
+for sentence in walk_figures(cube, lang, run_settings.stagnation.walk)["text"]:  # the summary's walk, the same result
     nb.say_text(sentence)
 if len(walk.steps):
     nb.chart(wv.walk_chart(walk, lang))

@@ -142,3 +142,36 @@ def test_a_result_that_holds_another_kept_result_refers_to_its_file_instead_of_a
     assert n["n"] == 1 and third["walk"].lines.equals(diagnosis["walk"].lines)
     assert walk_file.exists() and walk_file.name.encode() in diagnosis_file.read_bytes()  # both kept again
     assert wk.revenue_walk(cached).lines.equals(diagnosis["walk"].lines)
+
+
+def test_a_reader_that_leaves_out_shared_results_gets_the_diagnosis_without_reading_its_walk(cached, monkeypatch):
+    """leaving_out_shared (a run's summary): the kept diagnosis is read with None in place of the revenue walk it
+    refers to, whose file is not opened; the rest is the diagnosis. That partial copy is not remembered: a later
+    reader, or one outside the block, gets the whole diagnosis. The walk's own figures are kept too (walk_figures),
+    so the summary reads them instead of the walk."""
+    from salesbook.analysis import walk as wk
+    from salesbook.run.walk_summary import walk_figures
+    diagnosis = st.diagnose(cached, 24)
+    figures = walk_figures(cached, sb.Lang("en", "EUR"))
+    memo._FILES.clear()  # as another process reads them: from the files alone
+    memo._SHARED.clear()
+    opened: list[str] = []
+    real_open = open
+
+    def spy(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr("builtins.open", spy)
+    n = _calls(monkeypatch, st, "diagnose")
+    with memo.leaving_out_shared():
+        partial = st.diagnose(cached, 24)
+        again = walk_figures(cached, sb.Lang("en", "EUR"))
+    assert n["n"] == 0 and partial["walk"] is None
+    assert partial["verdict"] == diagnosis["verdict"] and partial["causes"] == diagnosis["causes"]
+    assert [s.key for s in partial["symptoms"]] == [s.key for s in diagnosis["symptoms"]]
+    assert not any("revenue_walk-" in p for p in opened)  # the walk's file never opened
+    assert again == figures and any("walk_figures-" in p for p in opened)
+    whole = st.diagnose(cached, 24)
+    assert n["n"] == 0 and whole["walk"] is not None
+    pd.testing.assert_frame_equal(whole["walk"].lines, diagnosis["walk"].lines)
+    assert wk.revenue_walk(cached) is whole["walk"]

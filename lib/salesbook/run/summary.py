@@ -55,7 +55,9 @@ def summarise(cube: Cube, lang: str = "en", top: int = 10, pipeline: Any = None,
     last12, prev12 = window_totals(cube, 12)
     from salesbook.analysis.advice import advise, apply_advice
     advice = advise(cube, settings)  # the remedies' simulated effects, as workbook 03's memo shows them
-    diagnosis = apply_advice(st.diagnose(cube, s3.rules), advice)
+    from salesbook.cube.memo import leaving_out_shared
+    with leaving_out_shared():  # its verdict and symptoms: the walk it holds is read by walk_figures, if at all
+        diagnosis = apply_advice(st.diagnose(cube, s3.rules), advice)
     flat = diagnosis["flatness"]
     seg = sg.segment(cube, cube.as_of, s1.rules, lang, s1.xyz_x, s1.xyz_y, s1.abc_measure, s1.rfm_window_months)
     classes = seg.classes
