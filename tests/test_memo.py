@@ -175,3 +175,22 @@ def test_a_reader_that_leaves_out_shared_results_gets_the_diagnosis_without_read
     assert n["n"] == 0 and whole["walk"] is not None
     pd.testing.assert_frame_equal(whole["walk"].lines, diagnosis["walk"].lines)
     assert wk.revenue_walk(cached) is whole["walk"]
+
+
+def test_the_heap_is_given_back_after_a_result_is_computed_not_after_it_is_read(cached, monkeypatch):
+    """per_cube gives the memory an analysis freed back to the system (release_heap) once it has computed and kept
+    its result; reading a kept result computes nothing, and gives nothing back."""
+    given: list[int] = []
+    monkeypatch.setattr(memo, "release_heap", lambda: given.append(1))
+    st.diagnose(cached, 24)
+    computed = len(given)
+    assert computed >= 2  # the diagnosis, and the walk (and more) it computed on the way
+    st.diagnose(cached, 24)
+    assert len(given) == computed
+
+
+def test_release_heap_runs_here():
+    """Where there is a glibc (Linux) it trims; elsewhere it does nothing: either way it returns."""
+    import sys
+    assert memo.release_heap() is None
+    assert (memo._libc() is not None and hasattr(memo._libc(), "malloc_trim")) or not sys.platform.startswith("linux")

@@ -24,6 +24,7 @@ import hashlib
 import inspect
 import os
 import pickle
+import sys
 import tempfile
 import threading
 import weakref
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from salesbook.cube.locks import locked
 
-__all__ = ["per_cube", "code_digest", "leaving_out_shared"]
+__all__ = ["per_cube", "code_digest", "leaving_out_shared", "release_heap"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,6 +85,30 @@ def _known(result: Any, path: Path) -> None:
     _FILES[id(result)] = (ref, path)
     if getattr(type(result), "memo_shared", False):
         _SHARED[path] = result
+
+
+def release_heap() -> None:
+    """Give the heap that Python and the libraries freed back to the system (glibc's ``malloc_trim``; nothing
+    where there is no glibc). glibc keeps what was freed for the next allocations: workbook 03's kernel at 10M
+    lines held 1.59 GB after the diagnosis, of which 0.58 GB was free; 1.02 GB after a trim, which took under a
+    hundredth of a second."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:  # and what Arrow's pool keeps for reuse
+        arrow.default_memory_pool().release_unused()
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _libc() -> Any:
+    """The C library, where glibc's ``malloc_trim`` is (None where it cannot be loaded: Windows)."""
+    import ctypes
+    import ctypes.util
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 _LEAVE_OUT = threading.local()
@@ -208,6 +233,7 @@ def per_cube(fn: F) -> F:
             result = fn(cube, *args, **kwargs)
             _keep(result, path)
             _known(result, path)
-            return result
+        release_heap()  # what computing it freed (an analysis over millions of lines), given back now
+        return result
 
     return wrapper  # type: ignore[return-value]
