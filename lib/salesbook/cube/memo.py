@@ -112,6 +112,8 @@ def _libc() -> Any:
 
 
 _LEAVE_OUT = threading.local()
+#: how many memoised analyses this thread is computing, one inside another (the diagnosis computes the walk)
+_DEPTH = threading.local()
 
 
 @contextlib.contextmanager
@@ -230,10 +232,15 @@ def per_cube(fn: F) -> F:
             kept = _read(path)
             if kept is not _MISSING:
                 return kept
-            result = fn(cube, *args, **kwargs)
+            _DEPTH.n = getattr(_DEPTH, "n", 0) + 1
+            try:
+                result = fn(cube, *args, **kwargs)
+            finally:
+                _DEPTH.n -= 1
             _keep(result, path)
             _known(result, path)
-        release_heap()  # what computing it freed (an analysis over millions of lines), given back now
+        if not _DEPTH.n:
+            release_heap()  # what computing it freed, given back once the outermost analysis has its result
         return result
 
     return wrapper  # type: ignore[return-value]
