@@ -59,6 +59,26 @@ def test_assignment_stability_by_hand(handed):
     assert res["stable"] is True
 
 
+def test_serving_months_by_code_equal_serving_months_by_text(handed):
+    """serving_months sorts the cube's coded keys by code and makes text of the rows that stay: the same frame as
+    sorting the keys as text (a cube whose keys are text, or whose categories are not sorted, takes that path). A
+    month served by two managers goes to the one with more revenue; at equal revenue, the first by name."""
+    lines = handover_history()
+    tie = lines[lines.client_id == "K20"].iloc[[0]].assign(manager="Aardvark", date=pd.Timestamp("2024-06-03"),
+                                                            amount=1e6)
+    cube = _cube(pd.concat([lines, tie, tie.assign(manager="Zebra")], ignore_index=True), "2024-12-31")
+    coded = asg.serving_months(cube)
+    cmm = cube.client_manager_month
+    assert isinstance(cmm.manager.dtype, pd.CategoricalDtype)
+    for keys in (cmm.astype({"client_id": str, "manager": str}),  # text
+                 cmm.assign(manager=cmm.manager.cat.reorder_categories(cmm.manager.cat.categories[::-1]))):
+        cube._frames["client_manager_month"] = keys
+        pd.testing.assert_frame_equal(asg.serving_months(cube), coded, check_exact=True)
+    cube._frames["client_manager_month"] = cmm
+    june = coded[(coded.client_id == "K20") & (coded.month == pd.Timestamp("2024-06-01"))]
+    assert june.manager.tolist() == ["Aardvark"]
+
+
 def test_a_single_manager_is_a_stable_assignment_and_a_few_months_cannot_tell():
     one = _cube(handover_history().assign(manager="Hunter"), "2024-12-31")
     res = asg.stability(one)

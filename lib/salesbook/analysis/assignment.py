@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from salesbook.cube import Cube
+from salesbook.cube.build import text_of
 from salesbook.cube.memo import per_cube
 from salesbook.i18n import t
 
@@ -68,9 +69,17 @@ def serving_months(cube: Cube) -> pd.DataFrame:
     cmm = cube.client_manager_month
     if cmm is None or not len(cmm) or cmm.manager.isna().all():
         return pd.DataFrame(columns=["client_id", "month", "k", "manager"])
-    m = cmm[(cmm.orders > 0) & cmm.manager.notna()].astype({"client_id": str, "manager": str})
+    m = cmm[(cmm.orders > 0) & cmm.manager.notna()]
+    # keys whose categories are their sorted texts (the cube's) sort by code as their texts would: the texts are
+    # made for the rows that stay (at 10M lines, 870k rows made text and sorted as text took 0.44 s a call)
+    coded = all(isinstance(m[c].dtype, pd.CategoricalDtype) and m[c].cat.categories.is_monotonic_increasing
+                for c in ("client_id", "manager"))
+    if not coded:
+        m = m.astype({"client_id": str, "manager": str})
     m = m.sort_values(["client_id", "month", "revenue", "manager"], ascending=[True, True, False, True])
     m = m.drop_duplicates(["client_id", "month"])[["client_id", "month", "manager"]].reset_index(drop=True)
+    if coded:
+        m = m.assign(client_id=text_of(m.client_id), manager=text_of(m.manager))
     m["k"] = _index(m.month)
     return m
 
