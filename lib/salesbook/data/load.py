@@ -124,8 +124,9 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
                   ) -> tuple[ibis.Table, Path | None, "Callable[[], None] | None"]:
     """``table`` computed by the engine once: DuckDB writes it to Parquet at ``path`` (streamed; beside, then in
     place, when ``path`` is what it reads) and reads it back; without a path, or on another engine, the engine
-    keeps it in its cache (ibis ``Table.cache``: DuckDB a temporary table in memory, spilled to its temporary
-    folder past SALESBOOK_DUCKDB_MEMORY; Spark a persisted frame) and nothing is written. Also gives what drops
+    keeps it (DuckDB: from :data:`CODE_FROM` lines, or under SALESBOOK_DUCKDB_MEMORY, coded in its compressed
+    in-memory database, :func:`_held_coded`; else ibis ``Table.cache``, a temporary table in memory; Spark a
+    persisted frame) and nothing is written. Also gives what drops
     the engine's copy (``None`` for a file): ibis drops a cached table when Python collects its expression, which
     a reference cycle can put off until long after the lines are read for the last time. ``values``: the text
     columns' distinct values, when the checks listed them over ``lines`` lines (:func:`_held_coded`)."""
