@@ -174,6 +174,21 @@ def test_every_line_s_steps_add_up_to_its_change_to_the_cent(rows):
     assert out[steps].sum().sum() == (out.after - out.before).sum()
 
 
+def test_split_lines_leaves_its_input_alone_unless_told_it_may_add_to_it():
+    """By default split_lines works on a copy; ``copy=False`` (the walk, on a frame of its own) adds the columns to
+    the frame it is given, and gives the same lines."""
+    frame = pd.DataFrame({"client_id": ["a", "a", "b"], "category": ["k", "q", "k"],
+                          "part": ["retained", "retained", "new"], "sales_before": [1000, 500, 0],
+                          "sales_after": [1200, 0, 700], "units_before": [10.0, 5.0, 0.0],
+                          "units_after": [11.0, 0.0, 7.0], "returns_before": [0, -100, 0], "returns_after": [-50, 0, 0]})
+    given = frame.copy()
+    copied = wk.split_lines(frame)
+    pd.testing.assert_frame_equal(frame, given)
+    in_place = wk.split_lines(frame, copy=False)
+    assert in_place is frame and "price" in frame.columns
+    pd.testing.assert_frame_equal(in_place, copied)
+
+
 def test_the_walk_on_the_sample_adds_up_to_the_bridge():
     cube = sb.get_cube("sample")
     w = wk.revenue_walk(cube)
