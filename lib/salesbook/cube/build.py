@@ -534,7 +534,6 @@ def _frame(table: "pa.Table", name: str, rounded: bool = True) -> pd.DataFrame:
     rounding makes every figure built on the cube the same whatever the engine), rows in key order (purchase
     days by client and date, as every reader of the history wants: an engine returns groups in any order, and
     sums over them must not depend on it). ``rounded=False``: money as the engine summed it."""
-    table = _decoded(table)
     coded = [n for n, t in zip(table.column_names, table.schema.types) if pa.types.is_dictionary(t)]
     df = table.to_pandas()
     for col in coded:  # an ENUM's every value, sorted: cut to the values the table holds, as astype("category")
@@ -548,15 +547,6 @@ def _frame(table: "pa.Table", name: str, rounded: bool = True) -> pd.DataFrame:
     if name == "client_product_window":
         df = df.fillna({"sales": 0.0, "units": 0.0, "returns": 0.0, "returned": 0.0})
     return df
-
-
-def _decoded(table: "pa.Table") -> "pa.Table":
-    """An engine's result with its dictionary columns that are not keys (a client's name, region) as text."""
-    if not any(pa.types.is_dictionary(t) for n, t in zip(table.column_names, table.schema.types) if n not in KEYS):
-        return table
-    columns = [pc.cast(col, col.type.value_type) if pa.types.is_dictionary(col.type) and n not in KEYS else col
-               for n, col in zip(table.column_names, table.columns)]
-    return pa.table(columns, names=table.column_names)
 
 
 def _round_money(df: pd.DataFrame) -> pd.DataFrame:
@@ -579,7 +569,8 @@ def _public_of(whole: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plain(table: "pa.Table") -> "pa.Table":
-    """A kept frame read back as the engine gave it: categorical keys as their text, no pandas metadata."""
+    """A kept frame read back for the tables summed from it: categorical keys as their text, no pandas metadata
+    (the engine's own table may keep its keys as dictionaries: the same sums either way)."""
     columns = [pc.cast(col, col.type.value_type) if pa.types.is_dictionary(col.type) else col for col in table.columns]
     return pa.table(columns, names=table.column_names)
 
@@ -600,10 +591,10 @@ def _local(expr: ibis.Table) -> "pa.Table":
 
 
 def engine_result(expr: ibis.Table) -> "pa.Table":
-    """``expr`` computed by its engine, as Arrow. From DuckDB, the text that the clean lines hold coded (ENUMs,
-    :func:`salesbook.data.load._held_coded`) comes back as Arrow dictionaries, which :func:`_frame` reads as
-    categoricals without hashing millions of strings again (ibis's own result would decode them to text); every
-    other column as ibis gives it."""
+    """``expr`` computed by its engine, as Arrow. From DuckDB, a key (:data:`KEYS`) that the clean lines hold coded
+    (ENUMs, :func:`salesbook.data.load._held_coded`) comes back as an Arrow dictionary, which :func:`_frame` reads
+    as a categorical without hashing millions of strings again (ibis's own result would decode it to text); every
+    other column as ibis gives it (a client's name, coded too, as text)."""
     con = expr.get_backend()
     relation = getattr(con, "_to_duckdb_relation", None)  # ibis 12's DuckDB backend: its query, tables registered
     if con.name != "duckdb" or relation is None:
@@ -611,7 +602,7 @@ def engine_result(expr: ibis.Table) -> "pa.Table":
     from ibis.backends.duckdb.converter import DuckDBPyArrowData
     table = relation(expr).to_arrow_table()
     schema = expr.schema()
-    columns = [col if pa.types.is_dictionary(col.type) and schema[name].is_string()
+    columns = [col if pa.types.is_dictionary(col.type) and schema[name].is_string() and name in KEYS
                else DuckDBPyArrowData.convert_column(col, schema[name])
                for name, col in zip(table.column_names, table.columns)]
     return pa.table(columns, names=table.column_names)
@@ -672,7 +663,7 @@ class _Engine:
         return engine_result(self.expressions[name]())
 
     def ccm(self) -> "pa.Table":
-        return _plain(engine_result(_ccm_expression(self.lines)))
+        return engine_result(_ccm_expression(self.lines))
 
 
 def _ccm_of(cube: Cube) -> "pa.Table":

@@ -111,9 +111,9 @@ def _libc() -> Any:
         return None
 
 
-_LEAVE_OUT = threading.local()
-#: how many memoised analyses this thread is computing, one inside another (the diagnosis computes the walk)
-_DEPTH = threading.local()
+#: this thread's reading and computing: ``leaving_out`` (within :func:`leaving_out_shared`) and ``depth`` (how many
+#: memoised analyses it is computing, one inside another: the diagnosis computes the walk)
+_THREAD = threading.local()
 
 
 @contextlib.contextmanager
@@ -123,12 +123,12 @@ def leaving_out_shared() -> "Iterator[None]":
     summary reads the diagnosis for its verdict and symptoms, not the revenue walk it holds (at 10M lines, 0.3 GB
     read in the runner while workbook 03's kernel was at its largest). Such a partial result is not remembered as
     the kept one; a result computed here is whole."""
-    before = getattr(_LEAVE_OUT, "on", False)
-    _LEAVE_OUT.on = True
+    before = getattr(_THREAD, "leaving_out", False)
+    _THREAD.leaving_out = True
     try:
         yield
     finally:
-        _LEAVE_OUT.on = before
+        _THREAD.leaving_out = before
 
 
 class _Pickler(pickle.Pickler):
@@ -154,10 +154,12 @@ class _Unpickler(pickle.Unpickler):
     def __init__(self, file: Any, folder: Path) -> None:
         super().__init__(file)
         self.folder = folder
+        #: a shared result it refers to was left out (:func:`leaving_out_shared`)
+        self.partial = False
 
     def persistent_load(self, pid: Any) -> Any:
         kind, name, shared = pid
-        if shared and getattr(_LEAVE_OUT, "on", False):
+        if shared and getattr(_THREAD, "leaving_out", False):
             self.partial = True
             return None
         got = _read(self.folder / name) if kind == "memo" else _MISSING
@@ -197,7 +199,7 @@ def _read(path: Path) -> Any:
             got = reader.load()
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError):
         return _MISSING
-    if not getattr(reader, "partial", False):
+    if not reader.partial:
         _known(got, path)
     return got
 
@@ -232,14 +234,15 @@ def per_cube(fn: F) -> F:
             kept = _read(path)
             if kept is not _MISSING:
                 return kept
-            _DEPTH.n = getattr(_DEPTH, "n", 0) + 1
+            depth = getattr(_THREAD, "depth", 0)
+            _THREAD.depth = depth + 1
             try:
                 result = fn(cube, *args, **kwargs)
             finally:
-                _DEPTH.n -= 1
+                _THREAD.depth = depth
             _keep(result, path)
             _known(result, path)
-        if not _DEPTH.n:
+        if not depth:
             release_heap()  # what computing it freed, given back once the outermost analysis has its result
         return result
 

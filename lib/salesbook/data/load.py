@@ -38,7 +38,8 @@ from salesbook.data.readers import (Detected, Read, SUFFIXES, detect_decimal, de
                                     drop_repeated_headers, read_text_table, reader_for)
 from salesbook.data.load_report import ReportLine
 from salesbook.data.sqlcache import remember_sql
-from salesbook.data.validate import ROW_ID, LoadReport, clean_lines, replay_lines
+from salesbook.data.validate import (ROW_ID, LoadReport, clean_lines, listed_values, replay_lines,
+                                     value_lists)
 
 __all__ = ["Sales", "load_sales", "read_text_table", "parse_numbers", "parse_dates",
            "detect_encoding", "detect_delimiter", "detect_decimal", "detect_date_format",
@@ -191,9 +192,8 @@ def _held_coded(table: ibis.Table, con: ibis.BaseBackend, values: "dict[str, lis
     sql = con.compile(table)
     texts = coded_columns(table)
     if texts and (values is None or lines is None or not set(texts) <= set(values)):
-        listed = table.aggregate(_n=table.count(), **{c: table[c].collect(distinct=True) for c in texts})
-        row = listed.to_pyarrow().to_pylist()[0]
-        lines, values = row.pop("_n"), {c: sorted(row[c] or []) for c in texts}
+        row = table.aggregate(_n=table.count(), **value_lists(table, texts)).to_pyarrow().to_pylist()[0]
+        lines, values = row["_n"], listed_values(row, texts)
     name = ibis.util.gen_name("salesbook_lines")
     where = f'{HELD_DB}.main."{name}"'
     types: list[str] = []
@@ -670,7 +670,7 @@ def _load_sales(
         clean = replay_lines(canon, replay)
         return Sales(clean.drop(*dropped) if dropped else clean, report, con, recipe=replay, own_con=own_con)
     recipe: dict[str, Any] = {}
-    values = {c: [] for c in coded_columns(canon.select(*[c for c in canon.columns if c in wanted]))} \
+    values = {c: [] for c in coded_columns(canon) if c in wanted} \
         if coded and con.name == "duckdb" and ROW_ID in canon.columns else None
 
     def keep(lines: ibis.Table) -> ibis.Table:

@@ -25,7 +25,7 @@ So ``rows_read == rows_kept + sum(dropped counts)`` always holds.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -223,6 +223,17 @@ def replay_lines(canon: ibis.Table, recipe: dict[str, Any]) -> ibis.Table:
     return t.drop(ROW_ID)
 
 
+def value_lists(t: ibis.Table, columns: Iterable[str]) -> dict[str, ibis.Value]:
+    """Aggregates that list each of ``columns``' distinct values (missing ones left out), to add to a pass over
+    ``t``; :func:`listed_values` reads them from its result."""
+    return {f"_values_{c}": t[c].collect(distinct=True) for c in columns}
+
+
+def listed_values(row: dict[str, Any], columns: Iterable[str]) -> dict[str, list[str]]:
+    """Each column's values, sorted, from a result ``row`` of :func:`value_lists`' aggregates (taken out of it)."""
+    return {c: sorted(row.pop(f"_values_{c}") or []) for c in columns}
+
+
 def clean_lines(
     canon: ibis.Table,
     report: LoadReport,
@@ -394,10 +405,9 @@ def clean_lines(
     st = t.aggregate(z=zero.sum(), r=neg.sum(), ramt=ibis.ifelse(neg, t.amount, 0).sum(), n=stays.sum(),
                      rev=t.amount.sum(where=stays), first=t.date.min(where=stays), last=t.date.max(where=stays),
                      clients=t.client_id.nunique(where=stays),
-                     **{f"_values_{col}": t[col].collect(distinct=True) for col in listed or {}}
-                     ).to_pyarrow().to_pylist()[0]
-    for col in listed or {}:
-        listed[col] = sorted(st.pop(f"_values_{col}") or [])
+                     **value_lists(t, listed or ())).to_pyarrow().to_pylist()[0]
+    if listed:
+        listed.update(listed_values(st, listed))
     if st["z"]:
         rows, values = _examples(ex_table(t), lambda x: kept_before(x) & (x.amount == 0), "amount")
         report.lines.append(ReportLine("zero_amount", int(st["z"]),
