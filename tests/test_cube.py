@@ -545,6 +545,53 @@ def test_lines_held_coded_give_the_same_cube_and_their_text_as_enums(tmp_path, m
     assert types() == 0
 
 
+def test_columns_that_need_no_canonical_expression_are_read_as_the_file_holds_them(tmp_path, monkeypatch):
+    """A Parquet file's text columns whose canonical expression changes no value are read as they are (one pass
+    decides it); a column with a value to strip, an empty value or an id written "7.0" keeps its expression. Every
+    table is the one the canonical expressions give, and the checks' account is the same. Lines whose every text
+    column is read as it is are a plain scan of the file: a cube reads it for each table instead of holding them.
+    A replay of the load reads the same columns as they are and gives the same lines."""
+    from salesbook.cube import build
+    from salesbook.data import load
+    clean = _varied_lines()
+    dirty = clean.copy()
+    dirty.loc[3, "client_name"] = " " + dirty.loc[3, "client_name"]  # to strip
+    dirty.loc[4, "region"] = ""  # no region
+    dirty.loc[6, "product_id"] = "7.0"  # the id 7, as a spreadsheet writes it
+    held: list[int] = []
+    materialize = load.Sales.materialize
+    monkeypatch.setattr(load.Sales, "materialize", lambda self, *a: (held.append(1), materialize(self, *a))[1])
+    decided: list[frozenset] = []
+    as_read = load._as_read
+    monkeypatch.setattr(load, "_as_read", lambda raw, m: (decided.append(as_read(raw, m)), decided[-1])[1])
+    texts = {"client_id", "client_name", "manager", "product_id", "category", "order_id", "region"}
+    for frame, expected in ((clean, texts), (dirty, texts - {"client_name", "region", "product_id"})):
+        path = tmp_path / f"{len(decided)}.parquet"
+        frame.to_parquet(path)
+        options = dict(as_of="2024-12-31", cache=False, odd_dates="keep")
+        monkeypatch.setattr(load, "AS_READ_FROM", 10 ** 12)
+        canonical = sb.get_cube(str(path), **options).build()
+        assert decided.pop() == frozenset() and held.pop() == 1  # every column through its expression, held
+        monkeypatch.setattr(load, "AS_READ_FROM", 1)
+        cube = sb.get_cube(str(path), **options).build()
+        assert decided.pop() == expected
+        assert held == ([] if expected == texts else [1])  # a plain scan of the file is not held
+        held.clear()
+        assert cube.report.to_dict() == canonical.report.to_dict()
+        for name in sb.cube.TABLES:
+            pd.testing.assert_frame_equal(cube.table(name), canonical.table(name), check_exact=True, obj=name)
+        sales = load.load_sales(str(path), as_of="2024-12-31", odd_dates="keep")
+        assert decided.pop() == expected
+        assert sales.recipe["as_read"] == sorted(expected) and sales.plain == (expected == texts)
+        monkeypatch.setattr(load, "AS_READ_FROM", 10 ** 12)  # a replay does not decide again: it reads the recipe
+        again = load.load_sales(str(path), replay=json.loads(json.dumps(sales.recipe)))
+        assert not decided and again.plain == sales.plain
+        key = ["date", "client_id", "amount", "order_id", "product_id"]
+        pd.testing.assert_frame_equal(again.table.to_pandas().sort_values(key, ignore_index=True),
+                                      sales.table.to_pandas().sort_values(key, ignore_index=True), check_exact=True)
+    assert build.HOLD_FROM <= len(sb.cube.TABLES)
+
+
 def test_a_text_column_of_nearly_one_value_per_line_is_held_as_text(monkeypatch):
     """A column with more distinct values than half the lines (an id per line mapped as the product) stays text:
     an ENUM of every line's value would cost more than it saves. Its cube is the same."""
