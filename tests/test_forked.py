@@ -196,3 +196,54 @@ def test_a_run_starts_its_zygote_early_and_a_run_that_fails_before_its_notebooks
         with pytest.raises(OSError, match="No space left"):
             runner.run(source="sample", out=tmp_path / "reports", run_name="r", **options)
     assert len(started) == 1
+
+
+class _Recorded:
+    """A stand-in for the zygote's process: what was done to it."""
+
+    def __init__(self) -> None:
+        self.killed = self.waited = False
+
+    def kill(self) -> None:
+        self.killed = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.waited = True
+        return -9
+
+
+class _FakeZygote:
+    started: list["_FakeZygote"] = []
+
+    def __init__(self, env=None) -> None:
+        self.process, self._answers = _Recorded(), open(os.devnull, encoding="utf-8")
+        _FakeZygote.started.append(self)
+
+
+def test_the_command_line_starts_the_zygote_first_and_its_run_takes_it_or_kills_it(tmp_path, monkeypatch):
+    """``salesbook run`` starts its kernels' zygote before it imports anything else; the run's engine takes
+    that one (no second zygote), and a run that ends before its engine took it (a bad parameter: one line, exit 2)
+    kills it: nothing it started outlives it. ``import salesbook`` and the command line import no pandas,
+    so that the zygote's imports overlap the command line's own."""
+    from salesbook.run import cli
+    monkeypatch.setattr(forked, "Zygote", _FakeZygote)
+    _FakeZygote.started.clear()
+    forked.start_early()
+    early = _FakeZygote.started[-1]
+    forked.start_early()  # one at a time
+    assert len(_FakeZygote.started) == 1
+    engine = PapermillEngine(fork=True, sockets=tmp_path / "s")
+    assert engine.zygote() is early and forked.take_early() is None and engine.zygote() is early
+    assert len(_FakeZygote.started) == 1
+    code = cli.main(["run", "-q", "--as-of", "2024-13-45", "--output", str(tmp_path / "out")],
+                    environ={"SALESBOOK_CACHE": str(tmp_path / "c")})
+    assert code == cli.EXIT_INPUT and len(_FakeZygote.started) == 2
+    dropped = _FakeZygote.started[-1]
+    assert dropped.process.killed and dropped.process.waited and forked.take_early() is None
+    code = cli.main(["run", "-q", "--as-of", "2024-13-45", "--output", str(tmp_path / "out")],
+                    environ={"SALESBOOK_CACHE": str(tmp_path / "c"), "SALESBOOK_FORK": "0"})
+    assert code == cli.EXIT_INPUT and len(_FakeZygote.started) == 2  # kernels as new Pythons: no zygote
+    lazy = subprocess.run([sys.executable, "-c", "import sys, salesbook, salesbook.run.cli; import salesbook as sb; "
+                           "print('pandas' in sys.modules, sb.cube.TABLES[0], sb.get_cube.__module__, "
+                           "sorted(set(sb.__all__) - set(dir(sb))))"], capture_output=True, text=True, check=True)
+    assert lazy.stdout.split() == ["False", "client_month", "salesbook.cube.build", "[]"], lazy.stdout

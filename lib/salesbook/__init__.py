@@ -7,29 +7,42 @@ charts and tables -> notebooks -> HTML reports (:mod:`salesbook.run.runner`).
 
 __version__ = "0.1.0"
 
-from salesbook.errors import DataError, ParameterError, Problem  # noqa: E402
-from salesbook.data.mapping import CANONICAL, REQUIRED, currency_of, load_mapping  # noqa: E402
-from salesbook.data.load_report import LoadReport  # noqa: E402
-from salesbook.cube import Cube, build_cube, get_cube  # noqa: E402
-from salesbook.i18n import t  # noqa: E402
-from salesbook.formats import Lang  # noqa: E402
-from salesbook.views.display import Book  # noqa: E402
-from salesbook.views import display  # noqa: E402
-from salesbook import paths  # noqa: E402
-from salesbook.paths import Section, Workbook  # noqa: E402
-from salesbook.views import explore  # noqa: E402
-from salesbook.views.explore import in_report  # noqa: E402
-from salesbook.cube.profile import data_language  # noqa: E402
+#: where each public name lives (a module named for itself: the module): imported on first use (PEP 562), so that ``import salesbook`` costs nothing. The
+#: command line starts a run's kernels' zygote before it imports pandas (0.4 s), and a workbook that reads a cached
+#: cube never imports the loader (ibis, pandera, the engine: about a second in every kernel)
+_PUBLIC = {
+    "DataError": "salesbook.errors", "ParameterError": "salesbook.errors", "Problem": "salesbook.errors",
+    "CANONICAL": "salesbook.data.mapping", "REQUIRED": "salesbook.data.mapping",
+    "currency_of": "salesbook.data.mapping", "load_mapping": "salesbook.data.mapping",
+    "LoadReport": "salesbook.data.load_report", "Cube": "salesbook.cube", "build_cube": "salesbook.cube",
+    "get_cube": "salesbook.cube", "t": "salesbook.i18n", "Lang": "salesbook.formats",
+    "Book": "salesbook.views.display", "display": "salesbook.views.display", "paths": "salesbook.paths",
+    "Section": "salesbook.paths", "Workbook": "salesbook.paths", "explore": "salesbook.views.explore",
+    "in_report": "salesbook.views.explore", "data_language": "salesbook.cube.profile",
+    "Sales": "salesbook.data.load", "load_sales": "salesbook.data.load",
+}
 
-__all__ = ["__version__", "DataError", "ParameterError", "Problem", "Sales", "load_sales", "CANONICAL",
-           "REQUIRED", "currency_of", "load_mapping", "LoadReport", "Cube", "build_cube", "get_cube", "t", "Book", "display",
-           "paths", "explore", "in_report", "data_language", "Section", "Workbook", "Lang"]
+__all__ = ["__version__", *_PUBLIC]
+#: what a kernel warmed ahead imports for ``import salesbook`` (:func:`salesbook.run.warm.warm`): every module above
+#: but the loader, which a workbook reading a cached cube never needs
+AHEAD = tuple(sorted(set(_PUBLIC.values()) - {"salesbook.data.load"}))
 
 
 def __getattr__(name: str):
-    """The loader (ibis, pandera, the engine) is imported on first use: a workbook that reads a cached
-    cube never needs it, and importing it costs about a second in every kernel."""
-    if name in ("Sales", "load_sales"):
-        from salesbook.data import load
-        return getattr(load, name)
-    raise AttributeError(f"module 'salesbook' has no attribute {name!r}")
+    import importlib
+    where = _PUBLIC.get(name)
+    if where is None:  # a subpackage not imported yet (``sb.cube.TABLES``)
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'salesbook' has no attribute {name!r}") from None
+    module = importlib.import_module(where)
+    value = module if where.rsplit(".", 1)[-1] == name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

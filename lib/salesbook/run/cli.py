@@ -115,7 +115,7 @@ def one_blas_thread() -> None:
     two at a time, and the summary in this process) on small matrices, where OpenBLAS's threads, one per core in
     every process, mostly wait for each other (the at-risk model's fit on the sample: 0.5 s with them, 0.12 s
     without, on 2 cores with a test run beside it). The kernels and their zygote inherit the variables; this
-    process has loaded NumPy already, so its own pool is set through threadpoolctl."""
+    process reads them when it loads NumPy, or, if it has already, its pool is set through threadpoolctl."""
     if all(var in os.environ for var in BLAS_THREADS):
         return
     for var in BLAS_THREADS:
@@ -125,8 +125,20 @@ def one_blas_thread() -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    one_blas_thread()  # before the zygote starts: it and the kernels it forks load NumPy with these variables
+    early = paths.current().fork is not False  # forked kernels (where they can be) unless SALESBOOK_FORK=0
+    if early:
+        from salesbook.run import forked
+        forked.start_early()  # before anything else is imported here: see start_early
+    try:
+        return _run(args)
+    finally:
+        if early:
+            forked.drop_early()  # the run ended before its engine took it
+
+
+def _run(args: argparse.Namespace) -> int:
     from salesbook.run.runner import run
-    one_blas_thread()
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
         cfg, pick = _options(args)

@@ -161,8 +161,8 @@ class PapermillEngine:
         None where kernels start as usual (``fork=False``)."""
         with self._lock:
             if self.fork and self._zygote is None:
-                from salesbook.run.forked import Zygote
-                self._zygote = Zygote()
+                from salesbook.run.forked import Zygote, take_early
+                self._zygote = take_early() or Zygote()
             return self._zygote
 
     def start(self, notebook: Path, cwd: Path) -> Any:
