@@ -7,9 +7,10 @@ charts and tables -> notebooks -> HTML reports (:mod:`salesbook.run.runner`).
 
 __version__ = "0.1.0"
 
-#: where each public name lives (a module named for itself: the module): imported on first use (PEP 562), so that ``import salesbook`` costs nothing. The
-#: command line starts a run's kernels' zygote before it imports pandas (0.4 s), and a workbook that reads a cached
-#: cube never imports the loader (ibis, pandera, the engine: about a second in every kernel)
+#: where each public name lives (a module named for itself: the module), imported on first use (PEP 562): ``import
+#: salesbook`` costs nothing, so that the command line starts a run's kernels' zygote before it imports pandas
+#: (0.4 s), and a workbook that reads a cached cube never imports the loader (ibis, pandera, the engine: about a
+#: second in every kernel)
 _PUBLIC = {
     "DataError": "salesbook.errors", "ParameterError": "salesbook.errors", "Problem": "salesbook.errors",
     "CANONICAL": "salesbook.data.mapping", "REQUIRED": "salesbook.data.mapping",

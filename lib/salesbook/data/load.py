@@ -708,9 +708,9 @@ def _load_sales(
 
     wanted = set(CANONICAL) if columns is None else set(columns) | set(REQUIRED)
     dropped = [c for c in CANONICAL if c not in wanted]
-    # every text column read as the file holds it: the clean lines are a plain scan of the file, which a cube reads
-    # for each table rather than holding them (Sales.plain); else the values are listed, to hold them coded
-    plain = ROW_ID in canon.columns and {c for c in present if _TYPES[c] == "string"} <= as_read
+    # every text column kept read as the file holds it: the clean lines are a plain scan of the file, which a cube
+    # reads for each table rather than holding them (Sales.plain); else the values are listed, to hold them coded
+    plain = ROW_ID in canon.columns and {c for c in present if _TYPES[c] == "string" and c in wanted} <= as_read
     if replay is not None and ROW_ID in canon.columns:
         report.as_of = replay["as_of"]
         clean = replay_lines(canon, replay)
