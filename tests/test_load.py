@@ -253,3 +253,24 @@ def test_text_is_stripped_of_whitespace_at_its_ends_as_python_strips_it():
     got = ibis.duckdb.connect().execute(t.select(s=_strip(t.v)))["s"].tolist()
     assert [None if pd.isna(g) else g for g in got] == [None if v is None else v.strip(string.whitespace)
                                                         for v in values]
+
+
+def test_an_id_held_as_a_number_is_its_text_once_without_the_steps_for_text(tmp_path):
+    """A numeric column mapped to an id (the Online Retail file's float Customer ID) becomes its text in one
+    conversion: integral values without ".0", others as written, missing values missing. The steps for text (strip,
+    empty to missing, "18.0" to "18") change nothing a number's text can hold, and are not in its expression: they
+    repeated the conversion inside it, up to eight times a line."""
+    import ibis
+    from salesbook.data import load
+    path = tmp_path / "n.parquet"
+    pd.DataFrame({"date": pd.to_datetime(["2024-01-02"] * 5), "client_id": [13085.0, 12.5, None, -3.0, 1e5],
+                  "amount": [1.0] * 5, "product_id": pd.array([18, 7, 7, 1, 2], dtype="int64")}).to_parquet(path)
+    raw = ibis.duckdb.connect().read_parquet(str(path))
+    canon, _, problems = load._canonical(raw, load.load_mapping(None), str(path))
+    assert not problems
+    got = canon.select("client_id", "product_id").to_pandas()
+    assert got.client_id.tolist()[:2] == ["13085", "12.5"] and pd.isna(got.client_id[2])
+    assert got.client_id.tolist()[3:] == ["-3", "100000"] and got.product_id.tolist() == ["18", "7", "7", "1", "2"]
+    sql = raw.get_backend().compile(canon.select("client_id", "product_id"))
+    sql = sql.lower().split(" from ")[0]  # the expressions, not the table's generated name
+    assert "trim" not in sql and "regexp" not in sql and "nullif" not in sql and sql.count("floor") == 1, sql
