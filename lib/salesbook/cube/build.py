@@ -369,13 +369,28 @@ def _from_ccm(ccm: ibis.Table) -> dict[str, ibis.Table]:
                 revenue=ccm.revenue.sum(), clients=bought.sum(), lines=ccm.lines.sum())}
 
 
+def _by_order(t: ibis.Table, keys: list[str], **sums: str) -> ibis.Table:
+    """``keys`` with ``orders`` (the orders with a purchase, ``amount > 0``), ``lines`` and the sum of each column
+    of ``sums`` (named by its key), counted in two steps: each order's lines first, then the orders. One step's
+    ``COUNT(DISTINCT)`` held a set of order ids for each group: at 10M lines, client x day took 0.8-1.0 s in
+    DuckDB and 0.65-0.7 s in two steps, client x month 0.9 against 0.75 s, client x manager x month 0.85 against
+    0.65 s. The money is added in another order: the cube rounds it to the cent (:func:`_frame`)."""
+    each = t.group_by([*keys, "_order"]).aggregate(
+        _bought=(t.amount > 0).any(), _lines=t.count(), **{f"_{name}": t[col].sum() for name, col in sums.items()})
+    return each.group_by(keys).aggregate(
+        **{name: each[f"_{name}"].sum() for name in sums}, orders=each.count(where=each._bought),
+        lines=each._lines.sum())
+
+
 def _client_month_expression(t: ibis.Table, categories: bool = False) -> ibis.Table:
     """client x month from the prepared lines; ``categories``: with the categories bought, counted here."""
+    if not categories:
+        out = _by_order(t, ["client_id", "month"], revenue="amount", cost="cost", quantity="quantity")
+        return out.select("client_id", "month", "revenue", "cost", "orders", "lines", "quantity")
     buy = t.amount > 0
-    extra = {"categories": t.category.nunique(where=buy)} if categories else {}
     return t.group_by(["client_id", "month"]).aggregate(
         revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
-        quantity=t.quantity.sum(), **extra)
+        quantity=t.quantity.sum(), categories=t.category.nunique(where=buy))
 
 
 def _line_expressions(t: ibis.Table, as_of: Any) -> dict[str, "Callable[[], ibis.Table]"]:
@@ -383,13 +398,11 @@ def _line_expressions(t: ibis.Table, as_of: Any) -> dict[str, "Callable[[], ibis
     buy = t.amount > 0
     return {
         "client_month": lambda: _client_month_expression(t),
-        "client_day": lambda: t.group_by(["client_id", "day"]).aggregate(
-            revenue=t.amount.sum(), orders=t._order.nunique(where=buy), lines=t.count()),
+        "client_day": lambda: _by_order(t, ["client_id", "day"], revenue="amount"),
         "manager_month": lambda: t.group_by(["manager", "month"]).aggregate(
             revenue=t.amount.sum(), clients=t.client_id.nunique(where=buy), orders=t._order.nunique(where=buy),
             lines=t.count()),
-        "client_manager_month": lambda: t.group_by(["client_id", "manager", "month"]).aggregate(
-            revenue=t.amount.sum(), orders=t._order.nunique(where=buy)),
+        "client_manager_month": lambda: _by_order(t, ["client_id", "manager", "month"], revenue="amount").drop("lines"),
         "clients": lambda: t.group_by("client_id").aggregate(
             client_name=t.client_name.argmax(t.date), region=t.region.argmax(t.date),
             first_date=t.date.min(where=buy), last_date=t.date.max(where=buy),
