@@ -207,16 +207,24 @@ class _Recorded:
     def kill(self) -> None:
         self.killed = True
 
+    stdin = None
+
     def wait(self, timeout: float | None = None) -> int:
+        if timeout is not None and not self.killed:  # still importing
+            raise subprocess.TimeoutExpired("zygote", timeout)
         self.waited = True
         return -9
 
 
-class _FakeZygote:
+class _FakeZygote(forked.Zygote):
+    """A zygote that starts no process: the rest (closing it) is the real one's."""
+
     started: list["_FakeZygote"] = []
 
     def __init__(self, env=None) -> None:
+        import threading
         self.process, self._answers = _Recorded(), open(os.devnull, encoding="utf-8")
+        self._lock = threading.Lock()
         _FakeZygote.started.append(self)
 
 

@@ -146,9 +146,7 @@ def drop_early() -> None:
     """Kill a zygote started early that no run took (a run that failed on its inputs): it forked nothing."""
     zygote = take_early()
     if zygote is not None:
-        zygote.process.kill()
-        zygote.process.wait()
-        zygote._answers.close()
+        zygote.close(timeout=0)  # killed now, not once its imports are done
 
 
 class _Forked:
