@@ -207,6 +207,49 @@ def test_a_cube_built_table_by_table_equals_the_cube_built_whole():
     assert whole.client_month.categories.max() >= 2
 
 
+def test_tables_summed_from_each_order_equal_pandas_sums_of_the_lines(monkeypatch):
+    """A whole build sums each order's lines once in the engine (per client, manager and day) and reads client x
+    day, client x month, client x manager x month and manager x month from there. On lines whose order ids two
+    clients share, whose orders span managers and days, with lines without an order id and returns, each equals
+    pandas' sums of the clean lines: orders with a purchase counted once per key, manager x month's orders and
+    clients counted distinct across clients."""
+    from salesbook.cube import build
+    held = []
+    hold = build._Engine.hold_orders
+    monkeypatch.setattr(build._Engine, "hold_orders", lambda self: (held.append(1), hold(self))[1])
+    lines = _varied_lines()
+    day = pd.Timestamp("2024-05-06")  # one order of two managers on a day, then of one manager over two days
+    split = lines.iloc[[1, 2, 3, 4]].assign(
+        order_id="split", client_id="K1", manager=["Petrova", "Sidorov", "Petrova", "Petrova"], amount=[10.0, 20.0, 30.0, -5.0],
+        date=[day, day, day + pd.Timedelta(days=1), day + pd.Timedelta(days=40)])
+    sales = sb.load_sales(pd.concat([lines, split], ignore_index=True), as_of="2024-12-31", odd_dates="keep")
+    cube = sb.build_cube(sales).build()
+    assert held == [1]
+    df = sales.table.to_pandas()
+    df["day"], df["month"] = df.date.dt.floor("D"), df.date.dt.to_period("M").dt.to_timestamp()
+    df["order"] = df.order_id.fillna(df.day.dt.strftime("%Y-%m-%d"))
+    by = df.groupby(["client_id", "order", "day"]).manager.nunique()
+    assert (by > 1).any() and (df.groupby("order").client_id.nunique() > 1).any()  # what the rows must add up
+    assert (df.groupby("order").day.nunique() > 1).any() and df.order_id.isna().any()
+    bought = df[df.amount > 0]
+
+    def check(got, keys, distinct=("order",)):
+        want = df.groupby(keys).agg(revenue=("amount", "sum"), lines=("amount", "size"))
+        for col in distinct:
+            want[{"order": "orders", "client_id": "clients"}[col]] = bought.groupby(keys)[col].nunique()
+        want = want.fillna(0)
+        got = got.rename(columns={"date": "day"}).set_index(keys).sort_index()
+        for col in want.columns.intersection(got.columns):
+            assert got[col].to_numpy() == pytest.approx(want[col].sort_index().to_numpy()), (keys, col)
+        assert len(got) == len(want)
+
+    check(cube.client_day, ["client_id", "day"])
+    check(cube.client_month, ["client_id", "month"])
+    check(cube.client_manager_month, ["client_id", "manager", "month"])
+    check(cube.manager_month, ["manager", "month"], distinct=("order", "client_id"))
+    assert set(cube.client_manager_month.columns) >= {"revenue", "orders"}
+
+
 def test_asking_for_one_table_builds_only_that_one(tmp_path, lines):
     path = tmp_path / "s.parquet"
     lines.to_parquet(path)
