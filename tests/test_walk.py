@@ -307,3 +307,12 @@ def test_sums_by_index_are_np_add_at_s_to_the_bit(rows):
         np.add.at(expected, index, values)
         got = wk._sum_by(index, values, 7)
         assert got.dtype == values.dtype and np.array_equal(got, expected)
+    # each index once and in order (a period of a sorted window): placed rather than added, the same to the bit,
+    # a zero's sign as the sum from zero gives it
+    once = np.unique(index, return_index=True)[1]
+    for values in (cents[once], units[once], -0.0 * np.abs(units[once])):
+        expected = np.zeros(7, dtype=values.dtype)
+        np.add.at(expected, index[once], values)
+        got = wk._sum_by(index[once], values, 7)
+        assert got.dtype == values.dtype and np.array_equal(got, expected)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
