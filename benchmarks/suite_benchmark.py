@@ -106,6 +106,12 @@ class Sampler(threading.Thread):
 def suite(path: Path, jobs: int, reports: Path) -> dict:
     """One whole run on ``path`` in this process, its report in ``reports`` (call in a fresh process, with
     SALESBOOK_CACHE set)."""
+    from salesbook.run.cli import run_process
+    with run_process():  # as `salesbook run` sets its process up: one BLAS thread, the kernels' zygote started early
+        return _suite(path, jobs, reports)
+
+
+def _suite(path: Path, jobs: int, reports: Path) -> dict:
     from salesbook.run.runner import run
     from salesbook.run import kernels
     pids: dict[str, int] = {}  # each notebook's kernel, as the engine started it

@@ -216,17 +216,13 @@ def revenue_walk(cube: Cube) -> Walk:
     # steps that only sometimes apply are shown when they move (returns, lines without units, sub-cent amounts)
     steps = steps.drop([s for s in ("no_units", "rounding", "returns") if s in steps.index and totals[s] == 0])
     before, after = int(_cents(detail.before).sum()), int(_cents(detail.after).sum())
-    cents = _cents_frame(lines, whole=True)  # what walk_by reads, from the cents at hand (not pickled)
-    for col in ["before", "after", *cols]:
+    for col in cols:
         lines[col] = lines[col] / 100
-    walk = Walk(before / 100, after / 100, steps, lines, later, earlier, split, unknown)
-    walk.derived("cents", lambda: cents)
-    return walk
+    return Walk(before / 100, after / 100, steps, lines, later, earlier, split, unknown)
 
 
 def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
-    """Each line's ``before``, ``after`` and steps in whole cents (int64), reconciled with the bridge's clients to
-    the cent."""
+    """Each line's steps in whole cents (int64), reconciled with the bridge's clients to the cent."""
     part = detail.part.where(~detail.part.isin(["growth", "decline"]), "retained")
     out, client, clients, groups = _two_windows(cube.client_product_window)
     # per client first (thousands), then taken by each line's client (millions): no text compared per line
@@ -255,7 +251,7 @@ def _lines(cube: Cube, detail: pd.DataFrame, split: bool) -> pd.DataFrame:
     keep = ["client_id", "client_name", "manager", "product_id", "category", "part", "before", "after", "p0", "p1",
             *[s for s in STEPS if s in out.columns]]
     out = out[keep]
-    out[["before", "after"]] = out[["before", "after"]].astype("int64")
+    out[["before", "after"]] = out[["before", "after"]].astype("int64") / 100
     return out
 
 
@@ -415,15 +411,17 @@ def walk_by(cube: Cube, walk: Walk, by: str, lang: str = "en") -> pd.DataFrame:
     return out.rename_axis(by).sort_values("worst_amount", kind="stable")
 
 
-def _cents_frame(lines: pd.DataFrame, whole: bool = False) -> pd.DataFrame:
+def _cents_frame(lines: pd.DataFrame) -> pd.DataFrame:
     """The lines' money (before, after, each step) in whole cents, as one block: filled in place, column by
-    column (a frame built from separate columns copies them into its block, 1.4 s at 3.2M lines). ``whole``: the
-    lines hold whole cents already (:func:`revenue_walk` as it makes the walk: the conversion back from the money
-    took 0.7 s at 10M lines)."""
+    column (a frame built from separate columns copies them into its block, 1.4 s at 3.2M lines), each column
+    through one buffer (as :func:`_cents`, without its three new arrays a column: 0.7 -> 0.3 s at 10M lines)."""
     cols = [c for c in ("before", "after", *STEPS) if c in lines.columns]
     block = np.empty((len(cols), len(lines)), dtype="int64")
+    buffer = np.empty(len(lines), dtype="float64")
     for i, c in enumerate(cols):
-        block[i] = lines[c].to_numpy() if whole else _cents(lines[c])
+        np.multiply(lines[c].to_numpy(dtype="float64"), 100, out=buffer)
+        np.rint(buffer, out=buffer)
+        block[i] = buffer
     return pd.DataFrame(block.T, columns=cols, copy=False)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -124,17 +125,26 @@ def one_blas_thread() -> None:
     threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def run_process() -> Iterator[None]:
+    """What a process that runs the suite sets up before anything else (``salesbook run``, and the benchmarks that
+    run it in their own process): one BLAS thread, then the kernels' zygote started early, killed on the way out
+    if the run's engine did not take it."""
     one_blas_thread()  # before the zygote starts: it and the kernels it forks load NumPy with these variables
     early = paths.current().fork is not False  # forked kernels (where they can be) unless SALESBOOK_FORK=0
     if early:
         from salesbook.run import forked
         forked.start_early()  # before anything else is imported here: see start_early
     try:
-        return _run(args)
+        yield
     finally:
         if early:
             forked.drop_early()  # the run ended before its engine took it
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    with run_process():
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
