@@ -183,8 +183,11 @@ def test_a_failing_cell_is_a_run_error_naming_the_notebook_and_the_cell_as_the_u
 
 
 def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(tmp_path):
-    # one job: 01_b's kernel is started while 00_a runs, not after it; 02_c's and 03_d's wait (jobs + 1 at most)
-    plan = a_plan(tmp_path, "00_a", "01_b", "02_c", "03_d", jobs=1)
+    # one job: the next SPARE_KERNELS notebooks' kernels are started while 00_a runs, not after it; the last one's
+    # waits (jobs + SPARE_KERNELS at most)
+    from salesbook.run.runner import SPARE_KERNELS
+    names = [f"{i:02d}_n" for i in range(SPARE_KERNELS + 2)]
+    plan = a_plan(tmp_path, *names, jobs=1)
     hold = threading.Event()
     engine = FakeEngine(hold=hold)
     seen: list[list[str]] = []
@@ -199,28 +202,35 @@ def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(t
     threading.Thread(target=watch, daemon=True).start()
     done = execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
                    render=fake_render)
-    assert seen == [["00_a", "01_b"]]
-    assert engine.started == ["00_a", "01_b", "02_c", "03_d"] == sorted(engine.released)
-    assert len(done.pages) == 4
+    assert seen == [names[:1 + SPARE_KERNELS]]
+    assert engine.started == names == sorted(engine.released)
+    assert len(done.pages) == len(names)
 
 
 def test_kernels_started_ahead_for_notebooks_that_never_run_are_let_go(tmp_path):
-    # a run that stops after its first notebook: the kernel started ahead for the second is let go, and the
-    # third's never starts (one job: two kernels at most started and not let go)
-    from salesbook.run.runner import _KernelsAhead
+    # a run that stops after its first notebook: the kernels started ahead for the next ones are let go, and the
+    # last one's never starts (one job: 1 + SPARE_KERNELS kernels at most started and not let go)
+    from salesbook.run.runner import SPARE_KERNELS, _KernelsAhead
     engine = FakeEngine()
-    planned = notebooks(tmp_path, "00_a", "01_b", "02_c")
+    names = [f"{i:02d}_k" for i in range(SPARE_KERNELS + 2)]
+    planned = notebooks(tmp_path, *names)
     kernels = _KernelsAhead(engine, tmp_path, [(i, path) for i, (path, _) in enumerate(planned)], jobs=1)
     first = kernels.take(0)
-    deadline = time.monotonic() + 5
-    while len(engine.started) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    assert engine.started == ["00_a", "01_b"]  # 02_c waits for room
+
+    def settle(n: int) -> None:
+        deadline = time.monotonic() + 5
+        while len(engine.started) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+    settle(2)
+    assert engine.started == names[:2]  # while the cube is built: one kernel to spare
+    kernels.spare()
+    settle(1 + SPARE_KERNELS)
+    assert engine.started == names[:-1]  # then SPARE_KERNELS; the last one waits for room
     kernels.release(first)
     kernels.stop()
     kernels.close()
-    assert engine.started[:2] == ["00_a", "01_b"] and sorted(engine.released) == sorted(engine.started)
+    assert engine.started == names[:-1] and sorted(engine.released) == sorted(engine.started)
     # and in a run whose notebook fails, every kernel started is let go
     plan = a_plan(tmp_path, "10_a", "11_b", "12_c", "13_d", jobs=1)
     engine = FakeEngine(fail={"10_a": 2})
