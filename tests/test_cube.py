@@ -318,7 +318,8 @@ def test_rfm_of_a_new_file_builds_only_the_purchase_days_and_the_clients(tmp_pat
 
 
 def test_a_cached_cube_builds_every_table_at_once(tmp_path, monkeypatch):
-    """build() on a cube with a cache entry: each table once, client x category x month first, and every file
+    """build() on a cube with a cache entry: each table once, client x category x month before the tables summed
+    from it, and every file
     in the entry (the build of a table that reads another one takes both tables' locks in one process). For
     so many passes the file's clean lines are computed once in the engine first: the same tables."""
     from salesbook.cube import build
@@ -329,7 +330,11 @@ def test_a_cached_cube_builds_every_table_at_once(tmp_path, monkeypatch):
     _varied_lines().to_parquet(path)
     cube = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep").build()
     assert held == [1]
-    assert sorted(cube.built) == sorted(sb.cube.TABLES) and cube.built[0] == "client_category_month"
+    assert sorted(cube.built) == sorted(sb.cube.TABLES)
+    # client x category x month before the tables summed from it; the product window, the largest frame, first
+    assert cube.built.index("client_category_month") < min(
+        cube.built.index(n) for n in ("client_category", "category_month", "client_month"))
+    assert cube.built[0] == "client_product_window"
     assert sorted(p.stem for p in cube.folder.glob("*.parquet")) == sorted(sb.cube.TABLES)
     one_by_one = sb.get_cube(str(path), as_of="2024-12-31", cache=False, odd_dates="keep")
     for name in sb.cube.TABLES:
@@ -694,3 +699,20 @@ def test_giving_memory_back_closes_this_thread_s_duckdb_and_the_next_table_opens
     again = sb.get_cube(str(path), as_of="2024-12-31", cache_dir=tmp_path / "c", odd_dates="keep")
     pd.testing.assert_frame_equal(again.category_month, cube.category_month, check_exact=True)
     assert build._LOCAL.con is not None
+
+
+def test_a_build_of_some_tables_summed_from_the_orders_gives_the_orders_back_after_the_last(monkeypatch):
+    """client x month without client x category x month is a pass over the lines of its own; client x day reads the
+    orders: they are computed for it and given back once both are built, not held until the engine closes."""
+    from salesbook.cube import build
+    held, dropped = [], []
+    hold, drop = build._Engine._hold_orders, build._Engine.drop_orders
+    monkeypatch.setattr(build._Engine, "_hold_orders", lambda self: (held.append(1), hold(self))[1])
+    monkeypatch.setattr(build._Engine, "drop_orders",
+                        lambda self: (dropped.append(self._drop_orders is not None), drop(self))[1])
+    sales = sb.load_sales(_varied_lines(), as_of="2024-12-31", odd_dates="keep")
+    cube = sb.build_cube(sales).build("client_month", "client_day")
+    assert held == [1] and True in dropped and cube._engine._drop_orders is None
+    whole = sb.build_cube(sales).build()
+    for name in ("client_month", "client_day"):
+        pd.testing.assert_frame_equal(cube.table(name), whole.table(name), obj=name)

@@ -550,12 +550,15 @@ MONEY = ("revenue", "cost", "sales", "returns")
 #: the columns of ``client_category_month``; its cache file also holds ``lines``, ``first_date`` and ``last_date``
 #: (and money as the engine summed it, unrounded), from which the tables summed from it are built
 CCM_PUBLIC = ("client_id", "category", "month", "revenue", "orders")
-#: the order tables are built in by :meth:`Cube.build`: client x category x month first, since three others
-#: are summed from it; then the tables summed from the orders (:meth:`_Engine.hold_orders`), whose 0.19 GB at 10M
-#: lines are given back before the product window, the largest frame (3.5M rows): the runner's peak at 10M was
-#: 2.15-2.28 GB with the orders held while its frame was made, 1.99-2.11 GB after (1.85-1.88 GB without the orders)
-_BUILD_ORDER = ("client_category_month", "client_day", "client_month", "client_category", "manager_month",
-                "client_manager_month", "category_month", "client_product_window", "clients")
+#: the order tables are built in by :meth:`Cube.build`: the product window first, the largest frame (3.5M rows at
+#: 10M lines), made while the engine computes client x category x month (before the three tables summed from it);
+#: then the tables summed from the orders (:meth:`_Engine.hold_orders`: computed at the first of them, given back
+#: after the last), the clients last. At 10M lines, three builds each, in turns: the window after the orders' tables
+#: 9.0-9.8 s and a peak of 1.96-2.09 GB (the orders held from the start, with the window second: 8.5-9.7 s, 2.15-2.28
+#: GB; without the orders, client x category x month first: 9.6-9.7 s, 1.85-1.88 GB); the window first 8.2-8.8 s,
+#: 1.72-1.88 GB
+_BUILD_ORDER = ("client_product_window", "client_category_month", "client_day", "client_month", "client_category",
+                "manager_month", "client_manager_month", "category_month", "clients")
 #: the tables summed from each order's lines (:func:`_orders`)
 _ORDER_READERS = ("client_month", "client_day", "manager_month", "client_manager_month")
 #: the tables that read client x category x month
@@ -714,8 +717,11 @@ class _Engine:
         order's lines summed once in the engine (:func:`_orders`; DuckDB: a temporary table), those tables read from
         there, and the orders given back once the last of them is computed. At 10M lines (2M orders) computing them
         took 0.6-0.7 s in DuckDB, and the four tables 1.4-1.5 s from them against 3.0 s from the lines
-        (hand-written SQL of the same queries). They take 0.19 GB in DuckDB's memory."""
+        (hand-written SQL of the same queries). They take 0.19 GB in DuckDB's memory, so they are computed when the
+        first of those tables is (:meth:`aggregate`), not before."""
         self._orders_for = set(tables)
+
+    def _hold_orders(self) -> None:
         if self._drop_orders is not None:
             return
         import ibis
@@ -749,11 +755,17 @@ class _Engine:
         self._owned.clear()
 
     def aggregate(self, name: str) -> "pa.Table":
+        if name in self._orders_for:
+            self._hold_orders()
         result = engine_result(self.expressions[name]())
-        self._orders_for.discard(name)
-        if not self._orders_for:  # the last table that reads them: the orders are given back before the next table
-            self.drop_orders()
+        self.computed(name)
         return result
+
+    def computed(self, name: str) -> None:
+        """``name`` is computed: after the last table that reads them, the orders are given back before the next."""
+        self._orders_for.discard(name)
+        if not self._orders_for:
+            self.drop_orders()
 
     def ccm(self) -> "pa.Table":
         return engine_result(_ccm_expression(self.lines))
@@ -811,7 +823,9 @@ def _build_client_month(cube: Cube) -> pd.DataFrame:
                       "client_month")
     # on its own: the categories bought counted in the same pass over the lines, the same count (a client
     # bought in a category in a month exactly when one of its lines there has a positive amount)
-    return _frame(engine_result(_client_month_expression(e.lines, categories=True)), "client_month")
+    table = engine_result(_client_month_expression(e.lines, categories=True))
+    e.computed("client_month")
+    return _frame(table, "client_month")
 
 
 def _build_from_ccm(name: str) -> "Callable[[Cube], pd.DataFrame]":
