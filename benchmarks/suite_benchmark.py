@@ -102,6 +102,15 @@ class Sampler(threading.Thread):
         """The highest total of all processes, and when it was sampled."""
         return max(((own + sum(kids.values()), t) for t, own, kids in self.pss or self.samples), default=(0, 0.0))
 
+    def at_peak(self, names: dict[int, str]) -> dict[str, int]:
+        """What each process held at the highest total: the runner, each notebook's kernel (``names``: by pid), and
+        the other processes (the zygote, kernels started ahead) together."""
+        _, t = self.total_peak()
+        _, own, kids = next(s for s in self.pss or self.samples if s[0] == t)
+        parts = {"runner": own, **{names[pid]: size for pid, size in kids.items() if pid in names}}
+        parts["other processes"] = sum(size for pid, size in kids.items() if pid not in names)
+        return parts
+
 
 def suite(path: Path, jobs: int, reports: Path) -> dict:
     """One whole run on ``path`` in this process, its report in ``reports`` (call in a fresh process, with
@@ -161,6 +170,7 @@ def _suite(path: Path, jobs: int, reports: Path) -> dict:
     stages = [(t0 + sec["load"], "load"), (t0 + sec["load"] + sec["cube"], "cube"), (summary_at, "notebooks")]
     return {"rows": rows, "wall": wall, "peak_total_mb": peak / MB,
             "peak_stage": next((name for end, name in stages if peak_at <= end), "summary and files"),
+            "peak_parts_mb": {k: v / MB for k, v in sampler.at_peak({pid: name for name, pid in pids.items()}).items()},
             "peak_runner_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "lines_read": load_report["rows_read"], "lines_kept": load_report["rows_kept"]}
 
@@ -218,6 +228,7 @@ def show(lines: int, res: dict) -> None:
     print(f"| hand-written DuckDB SQL, same aggregates (floor) | {res['sql']['seconds']:.1f} | {res['sql']['peak_mb']:,.0f} |")
     cube = next(r["seconds"] for r in res["rows"] if r["stage"] == "cube")
     print(f"| **whole suite** (wall) | **{res['wall']:.1f}** | **{res['peak_total_mb']:,.0f}** (all processes at once, proportional; in: {res['peak_stage']}) |")
+    print("at that peak: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in res["peak_parts_mb"].items() if v >= 1))
     print(f"cube / SQL floor: {cube / res['sql']['seconds']:.2f}x; the runner's own peak (getrusage): "
           f"{res['peak_runner_mb']:,.0f} MB", flush=True)
 

@@ -182,11 +182,15 @@ def test_a_failing_cell_is_a_run_error_naming_the_notebook_and_the_cell_as_the_u
     assert lines[-1].startswith("FAILED: 01_b.ipynb failed at cell 3")
 
 
-def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(tmp_path):
+@pytest.mark.parametrize("big", [False, True], ids=["small data", "big data"])
+def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(tmp_path, big):
     # one job: the next SPARE_KERNELS notebooks' kernels are started while 00_a runs, not after it; the last one's
-    # waits (jobs + SPARE_KERNELS at most)
-    from salesbook.run.runner import SPARE_KERNELS
+    # waits (jobs + SPARE_KERNELS at most); from SPARE_BELOW lines, one kernel to spare
+    from salesbook.run.runner import SPARE_BELOW, SPARE_KERNELS
+    spare = 1 if big else SPARE_KERNELS
     names = [f"{i:02d}_n" for i in range(SPARE_KERNELS + 2)]
+    cube = fake_cube()
+    cube.report.rows_kept = SPARE_BELOW if big else SPARE_BELOW - 1
     plan = a_plan(tmp_path, *names, jobs=1)
     hold = threading.Event()
     engine = FakeEngine(hold=hold)
@@ -200,9 +204,9 @@ def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(t
             seen.append(list(engine.started))
         hold.set()
     threading.Thread(target=watch, daemon=True).start()
-    done = execute(plan, a_workspace(plan), engine, build=lambda: Built(fake_cube()), summarise=summary_of,
+    done = execute(plan, a_workspace(plan), engine, build=lambda: Built(cube), summarise=summary_of,
                    render=fake_render)
-    assert seen == [names[:1 + SPARE_KERNELS]]
+    assert seen == [names[:1 + spare]]
     assert engine.started == names == sorted(engine.released)
     assert len(done.pages) == len(names)
 

@@ -550,8 +550,13 @@ def _failed_notebook(plan: RunPlan, work: Workspace, notebook: Path, exc: CellFa
                     notebook.name, number)
 
 
-#: kernels started ahead beyond the ``jobs`` that run notebooks (:class:`_KernelsAhead`), once the cube is built
+#: kernels started ahead beyond the ``jobs`` that run notebooks (:class:`_KernelsAhead`), once the cube is built, for
+#: data of fewer than :data:`SPARE_BELOW` lines
 SPARE_KERNELS = 2
+#: from this many lines kept, one kernel to spare: at 10M lines a second one (70 MB) was idle beside workbook 03's
+#: peak (1.5-1.6 GB), where the suite's peak is (2.41-2.55 GB with it, 2.31-2.45 GB without), and its 0.4 s start
+#: is a few percent of workbooks that take seconds each
+SPARE_BELOW = 2_000_000
 
 
 class _KernelsAhead:
@@ -561,7 +566,8 @@ class _KernelsAhead:
     (after the one before it), a kernel cost each of a run's notebooks 0.4-0.5 s, half of it waiting (2 cores: the
     kernel forked, its sockets, its imports). With one kernel to spare, a lane that finished a notebook still
     waited for the next one's kernel (twice in the sample run: 0.4 s each); with two, it did not (the sample run,
-    cube cached, 4.7-4.9 -> 4.2-4.7 s). While the cube is built, one: the runner's peak is there at 10M lines."""
+    cube cached, 4.7-4.9 -> 4.2-4.7 s). While the cube is built, one: the runner's peak is there at 10M lines; and
+    one on big data (:data:`SPARE_BELOW`)."""
 
     def __init__(self, engine: Engine, cwd: Path, order: list[tuple[int, Path]], jobs: int) -> None:
         self.engine, self.cwd = engine, cwd
@@ -680,7 +686,8 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
         built.append(build())
         seconds.update(built[0].seconds)
         cube_ready.set()
-        kernels.spare()
+        if getattr(getattr(built[0].cube, "report", None), "rows_kept", 0) < SPARE_BELOW:
+            kernels.spare()
         for future in as_completed(futures):
             i = futures[future]
             notebook, params = notebooks[i]
