@@ -112,7 +112,7 @@ def summary_of(cube: Any) -> Summary:
 
 
 def fake_cube() -> SimpleNamespace:
-    report = SimpleNamespace(source="sample", as_of="2026-10-31", to_json=lambda: '{"lines": 3}')
+    report = SimpleNamespace(source="sample", as_of="2026-10-31", rows_kept=3, to_json=lambda: '{"lines": 3}')
     return SimpleNamespace(revenue=100.0, report=report)
 
 
@@ -199,7 +199,10 @@ def test_each_next_kernel_starts_while_the_notebook_before_it_runs_and_no_more(t
     def watch() -> None:
         while not engine.executed:
             time.sleep(0.01)
-        time.sleep(0.2)  # 00_a is executing, held
+        deadline = time.monotonic() + 5  # 00_n is executing, held: the kernels to spare start (on a busy machine
+        while len(engine.started) < 1 + spare and time.monotonic() < deadline:  # their threads may take a while)
+            time.sleep(0.01)
+        time.sleep(0.2)  # and no more
         with engine.lock:
             seen.append(list(engine.started))
         hold.set()

@@ -213,8 +213,6 @@ class Cube:
         it is built, the engine's lines (and its memory) once every table is."""
         if all(n in self._frames for n in _CCM_READERS):
             self.__dict__.pop("_ccm", None)
-        if self._engine is not None and all(n in self._frames for n in _ORDER_READERS):
-            self._engine.drop_orders()
         if self._engine is not None and all(n in self._frames for n in TABLES):
             self._engine.close()
             self._engine = None

@@ -686,7 +686,7 @@ def execute(plan: RunPlan, work: Workspace, engine: Engine, build: Callable[[], 
         built.append(build())
         seconds.update(built[0].seconds)
         cube_ready.set()
-        if getattr(getattr(built[0].cube, "report", None), "rows_kept", 0) < SPARE_BELOW:
+        if built[0].cube.report.rows_kept < SPARE_BELOW:
             kernels.spare()
         for future in as_completed(futures):
             i = futures[future]
