@@ -406,14 +406,9 @@ def _by_order(rows: ibis.Table, keys: list[str], *sums: str) -> ibis.Table:
         lines=each._lines.sum())
 
 
-def _client_month_expression(t: ibis.Table, categories: bool = False, rows: "ibis.Table | None" = None
-                             ) -> ibis.Table:
-    """client x month from the prepared lines ``t`` (or from ``rows`` of them, :func:`_by_order`); ``categories``:
-    with the categories bought, counted in the same pass over the lines."""
-    if not categories:
-        out = _by_order(_line_rows(t) if rows is None else rows, ["client_id", "month"], "revenue", "cost",
-                        "quantity")
-        return out.select("client_id", "month", "revenue", "cost", "orders", "lines", "quantity")
+def _client_month_with_categories(t: ibis.Table) -> ibis.Table:
+    """client x month from the prepared lines ``t`` with the categories bought, counted in the same pass: client x
+    month on its own, without client x category x month to sum them from."""
     buy = t.amount > 0
     return t.group_by(["client_id", "month"]).aggregate(
         revenue=t.amount.sum(), cost=t.cost.sum(), orders=t._order.nunique(where=buy), lines=t.count(),
@@ -427,7 +422,8 @@ def _line_expressions(t: ibis.Table, as_of: Any, rows: "ibis.Table | None" = Non
     buy = t.amount > 0
     r = _line_rows(t) if rows is None else rows
     return {
-        "client_month": lambda: _client_month_expression(t, rows=r),
+        "client_month": lambda: _by_order(r, ["client_id", "month"], "revenue", "cost", "quantity").select(
+            "client_id", "month", "revenue", "cost", "orders", "lines", "quantity"),
         "client_day": lambda: _by_order(r, ["client_id", "day"], "revenue"),
         "manager_month": lambda: r.group_by(["manager", "month"]).aggregate(
             revenue=r.revenue.sum(), clients=r.client_id.nunique(where=r.bought),
@@ -722,18 +718,8 @@ class _Engine:
     def _hold_orders(self) -> None:
         if self._drop_orders is not None:
             return
-        import ibis
-        orders = _orders(_line_rows(self.lines))
-        con = self.sales.con
-        if con.name == "duckdb":  # named with its known schema: an ENUM key's description lists every value
-            from salesbook.data.load import _database_table
-            name = ibis.util.gen_name("salesbook_orders")
-            con.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS {con.compile(orders)}')
-            held = _database_table(name, orders.schema(), con)
-            self._drop_orders = functools.partial(con.drop_table, name, force=True)
-        else:
-            held = orders.cache()
-            self._drop_orders = held.release
+        from salesbook.data.load import engine_copy
+        held, self._drop_orders = engine_copy(_orders(_line_rows(self.lines)), self.sales.con)
         self.expressions = _line_expressions(self.lines, self.sales.report.as_of, held)
 
     def drop_orders(self) -> None:
@@ -821,7 +807,7 @@ def _build_client_month(cube: Cube) -> pd.DataFrame:
                       "client_month")
     # on its own: the categories bought counted in the same pass over the lines, the same count (a client
     # bought in a category in a month exactly when one of its lines there has a positive amount)
-    table = engine_result(_client_month_expression(e.lines, categories=True))
+    table = engine_result(_client_month_with_categories(e.lines))
     e.computed("client_month")
     return _frame(table, "client_month")
 

@@ -136,8 +136,8 @@ def _compute_once(table: ibis.Table, con: ibis.BaseBackend, path: "str | os.Path
     a reference cycle can put off until long after the lines are read for the last time. ``values``: the text
     columns' distinct values, when the checks listed them over ``lines`` lines (:func:`_held_coded`)."""
     if con.name != "duckdb":
-        cached = table.cache()
-        return cached, None, cached.release
+        back, held = engine_copy(table, con)
+        return back, None, held
     if path is None and table.get_backend() is not con:
         # lines in memory (an ibis memtable, which ibis would cache in its default DuckDB): computed into this
         # load's own connection, where every later query of the checks and of the cube runs and compiles
@@ -238,6 +238,19 @@ def _database_table(name: str, schema: "ibis.Schema", con: ibis.BaseBackend,
     import ibis.expr.operations as ops
     namespace = ops.Namespace() if where is None else ops.Namespace(catalog=where[0], database=where[1])
     return ops.DatabaseTable(name, schema=schema, source=con, namespace=namespace).to_expr()
+
+
+def engine_copy(table: ibis.Table, con: ibis.BaseBackend) -> "tuple[ibis.Table, Callable[[], None]]":
+    """``table`` (an expression of ``con``) computed once and kept by its engine, and what gives that copy back:
+    DuckDB a temporary table named with its known schema (:func:`_database_table`: ibis's ``cache`` asks DuckDB for
+    it, whose description of an ENUM key lists every value), another engine ibis's ``cache`` (Spark a persisted
+    frame)."""
+    if con.name != "duckdb":
+        cached = table.cache()
+        return cached, cached.release
+    name = ibis.util.gen_name("salesbook_held")
+    con.raw_sql(f'CREATE TEMPORARY TABLE "{name}" AS {con.compile(table)}')
+    return _database_table(name, table.schema(), con), functools.partial(con.drop_table, name, force=True)
 
 
 def _named(table: ibis.Table, con: ibis.BaseBackend) -> ibis.Table:
